@@ -1,0 +1,19 @@
+"""The app config: owns the provider registry and autodiscovers providers."""
+
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class SchedulerConfig(AppConfig):
+    name = "scheduler_app"
+    verbose_name = _("Scheduler")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from scheduler_app import checks, permissions  # noqa: F401 - wires checks and post_migrate
+        from scheduler_app.registry import registry
+
+        self.registry = registry
+        # As the admin does with admin.py: import every app's scheduler_tasks.
+        autodiscover_modules("scheduler_tasks", register_to=registry)

@@ -1,0 +1,88 @@
+"""The ``SCHEDULER`` settings dict, read lazily into typed settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # "process": bodies run in worker processes; "inline": in the scheduler
+    # process (no isolation, for tests and tiny sites); "tasks": enqueued on
+    # Django's Tasks framework.
+    "EXECUTION": "process",
+    "WORKERS": 2,
+    "LOCK_CACHE": "default",
+    "LOCK_PREFIX": "scheduler:lock:",
+    "DEFAULT_TIMEOUT": 300,
+    "DEFAULT_MAX_RETRIES": 3,
+    "RETRY_BACKOFF_BASE": 30,
+    "RETRY_BACKOFF_MAX": 3600,
+    "RETRY_JITTER": 0.2,
+    "LEASE_SECONDS": 120,
+    "BATCH_SIZE": 250,
+    "LOG_RETENTION_DAYS": 30,
+    "OUTPUT_LIMIT": 20000,
+    "MISFIRE_GRACE": 3600,
+    "MISFIRE_RUN_ALL_CAP": 50,
+    "LOOP_SLEEP": 5.0,
+    "TASKS_BACKEND": "default",
+    "TASKS_QUEUE": "default",
+    "EXPECT_SINGLE_SCHEDULER": False,
+}
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    EXECUTION: str
+    WORKERS: int
+    LOCK_CACHE: str
+    LOCK_PREFIX: str
+    DEFAULT_TIMEOUT: int
+    DEFAULT_MAX_RETRIES: int
+    RETRY_BACKOFF_BASE: float
+    RETRY_BACKOFF_MAX: float
+    RETRY_JITTER: float
+    LEASE_SECONDS: int
+    BATCH_SIZE: int
+    LOG_RETENTION_DAYS: int
+    OUTPUT_LIMIT: int
+    MISFIRE_GRACE: int | None
+    MISFIRE_RUN_ALL_CAP: int
+    LOOP_SLEEP: float
+    TASKS_BACKEND: str
+    TASKS_QUEUE: str
+    EXPECT_SINGLE_SCHEDULER: bool
+
+
+_cached: SchedulerSettings | None = None
+
+
+def user_settings() -> dict[str, Any]:
+    """Return the raw ``SCHEDULER`` dict of the project (may be empty)."""
+    value = getattr(settings, "SCHEDULER", None) or {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def unknown_keys() -> list[str]:
+    return sorted(set(user_settings()) - set(DEFAULTS))
+
+
+def get() -> SchedulerSettings:
+    """Return the scheduler settings, defaults filled in."""
+    global _cached
+    if _cached is None:
+        merged = {**DEFAULTS, **user_settings()}
+        _cached = SchedulerSettings(**{f.name: merged[f.name] for f in fields(SchedulerSettings)})
+    return _cached
+
+
+def _reset(*, setting: str, **kwargs: Any) -> None:
+    global _cached
+    if setting == "SCHEDULER":
+        _cached = None
+
+
+setting_changed.connect(_reset)

@@ -1,0 +1,267 @@
+"""ScheduledTask and TaskExecutionLog, with querysets named after intent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
+
+from scheduler_app import schedules
+from scheduler_app.exceptions import InvalidTransition
+
+
+class TaskStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    SUCCESS = "success", _("Success")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    PAUSED = "paused", _("Paused")
+
+
+class ScheduleType(models.TextChoices):
+    CRON = schedules.CRON, _("Cron")
+    ONE_TIME = schedules.ONE_TIME, _("One time")
+    RECURRING = schedules.RECURRING, _("Recurring interval")
+    EVENT = schedules.EVENT, _("Event")
+    CONDITIONAL = schedules.CONDITIONAL, _("Conditional")
+
+
+class IntervalUnit(models.TextChoices):
+    MINUTES = "minutes", _("minutes")
+    HOURS = "hours", _("hours")
+    DAYS = "days", _("days")
+    WEEKS = "weeks", _("weeks")
+
+
+class MisfirePolicy(models.TextChoices):
+    RUN_ONCE = "run_once", _("Run once (coalesce missed runs)")
+    SKIP = "skip", _("Skip to the next run")
+    RUN_ALL = "run_all", _("Run every missed run (capped)")
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCESS = "success", _("Success")
+    FAILED = "failed", _("Failed")
+    TIMEOUT = "timeout", _("Timed out")
+    CANCELLED = "cancelled", _("Cancelled")
+    ABANDONED = "abandoned", _("Abandoned")
+    SKIPPED = "skipped", _("Skipped")
+    ENQUEUED = "enqueued", _("Enqueued")
+
+
+# The lifecycle: from -> allowed targets. Everything else is refused.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    TaskStatus.PENDING: frozenset({TaskStatus.RUNNING, TaskStatus.PAUSED, TaskStatus.CANCELLED,
+                                   TaskStatus.FAILED, TaskStatus.SUCCESS}),
+    TaskStatus.RUNNING: frozenset({TaskStatus.PENDING, TaskStatus.SUCCESS, TaskStatus.FAILED,
+                                   TaskStatus.CANCELLED, TaskStatus.PAUSED}),
+    TaskStatus.PAUSED: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
+    TaskStatus.FAILED: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
+    TaskStatus.SUCCESS: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
+    TaskStatus.CANCELLED: frozenset({TaskStatus.PENDING}),
+}
+
+
+def check_transition(current: str, target: str) -> None:
+    """Raise InvalidTransition unless the lifecycle allows ``current -> target``."""
+    if current != target and target not in TRANSITIONS.get(current, frozenset()):
+        raise InvalidTransition(f"A {current} task cannot become {target}.")
+
+
+class ScheduledTaskQuerySet(models.QuerySet):
+    def due(self, now: dt.datetime) -> ScheduledTaskQuerySet:
+        """Enabled, pending tasks whose next run has come, highest priority first."""
+        return self.filter(
+            enabled=True, status=TaskStatus.PENDING, next_run__lte=now
+        ).order_by("priority", "next_run", "pk")
+
+    def lease_expired(self, now: dt.datetime) -> ScheduledTaskQuerySet:
+        """Tasks claimed by a scheduler that stopped renewing its lease."""
+        return self.filter(status=TaskStatus.RUNNING, lease_expires_at__lt=now)
+
+    def for_module(self, module_id: str) -> ScheduledTaskQuerySet:
+        return self.filter(module_id=module_id)
+
+    def with_tag(self, tag: str) -> ScheduledTaskQuerySet:
+        from django.db import connections
+
+        if connections[self.db].features.supports_json_field_contains:
+            return self.filter(tags__contains=[tag])
+        # Tags are slugs, so the quoted form cannot match inside another tag.
+        return self.filter(tags__icontains=json.dumps(tag))
+
+    def listening_to(self, event_name: str) -> ScheduledTaskQuerySet:
+        return self.filter(schedule_type=ScheduleType.EVENT, event_name=event_name, enabled=True)
+
+
+class ScheduledTask(models.Model):
+    module_id = models.CharField(_("module"), max_length=64, db_index=True)
+    task_type = models.CharField(_("task type"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    config = models.JSONField(_("configuration"), default=dict, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="scheduled_tasks")
+    status = models.CharField(_("status"), max_length=16, choices=TaskStatus.choices,
+                              default=TaskStatus.PENDING)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    schedule_type = models.CharField(_("schedule type"), max_length=16, choices=ScheduleType.choices)
+    cron_expression = models.CharField(_("cron expression"), max_length=120, blank=True)
+    run_at = models.DateTimeField(_("run at / start"), null=True, blank=True)
+    interval_every = models.PositiveIntegerField(_("every"), null=True, blank=True)
+    interval_unit = models.CharField(_("interval unit"), max_length=8, choices=IntervalUnit.choices,
+                                     blank=True)
+    event_name = models.CharField(_("event"), max_length=120, blank=True, db_index=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+
+    priority = models.PositiveSmallIntegerField(_("priority"), default=5,
+                                                help_text=_("1 is the highest, 10 the lowest."))
+    max_retries = models.PositiveSmallIntegerField(_("max retries"), default=3)
+    retry_count = models.PositiveSmallIntegerField(_("retry count"), default=0)
+    timeout = models.PositiveIntegerField(_("timeout (seconds)"), default=300)
+    allow_overlap = models.BooleanField(_("allow overlapping runs"), default=False)
+    misfire_policy = models.CharField(_("misfire policy"), max_length=8, choices=MisfirePolicy.choices,
+                                      default=MisfirePolicy.RUN_ONCE)
+    misfire_grace = models.PositiveIntegerField(
+        _("misfire grace (seconds)"), null=True, blank=True,
+        help_text=_("A run later than this is skipped. Empty: the site default."))
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    # Payload of the last emitted event, handed to the next run of an EVENT task.
+    event_payload = models.JSONField(_("event payload"), null=True, blank=True)
+    is_system = models.BooleanField(_("system task"), default=False)
+
+    next_run = models.DateTimeField(_("next run"), null=True, blank=True)
+    # The slot the next run executes; equals next_run except during retries,
+    # when next_run moves on (backoff) but the occurrence stays the same.
+    occurrence_at = models.DateTimeField(_("occurrence"), null=True, blank=True)
+    last_run = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_status = models.CharField(_("last run status"), max_length=16, choices=RunStatus.choices,
+                                   blank=True)
+    error_message = models.TextField(_("last error"), blank=True)
+    run_count = models.PositiveIntegerField(_("runs"), default=0)
+    failure_streak = models.PositiveIntegerField(_("consecutive failures"), default=0)
+
+    lease_owner = models.CharField(_("held by"), max_length=200, blank=True)
+    lease_token = models.CharField(_("lease token"), max_length=40, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=dj_timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    objects = ScheduledTaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("scheduled task")
+        verbose_name_plural = _("scheduled tasks")
+        ordering = ["priority", "next_run", "pk"]
+        indexes = [
+            # The due query: only pending, enabled rows, by time then priority.
+            models.Index(fields=["next_run", "priority"], name="sched_task_due_idx",
+                         condition=Q(status="pending", enabled=True)),
+            models.Index(fields=["lease_expires_at"], name="sched_task_lease_idx",
+                         condition=Q(status="running")),
+            models.Index(fields=["module_id", "task_type"], name="sched_task_type_idx"),
+            models.Index(fields=["owner", "status"], name="sched_task_owner_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=10),
+                                   name="sched_task_priority_range"),
+        ]
+        permissions = [
+            ("run_scheduledtask", "Can run scheduled task"),
+            ("SA_SCHEDULER", "Scheduler: may schedule tasks"),
+            ("SA_SCHEDULER_VIEW", "Scheduler: may view all tasks"),
+            ("SA_SCHEDULER_ADMIN", "Scheduler: administers all tasks of all modules"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        return f"{self.module_id}.{self.task_type}"
+
+    @property
+    def schedule(self) -> schedules.Schedule:
+        return schedules.Schedule(
+            type=self.schedule_type,
+            cron=self.cron_expression,
+            run_at=self.run_at,
+            interval_every=self.interval_every,
+            interval_unit=self.interval_unit,
+            event=self.event_name,
+            timezone=self.timezone,
+        )
+
+    def describe_schedule(self) -> str:
+        try:
+            return self.schedule.describe()
+        except Exception:  # noqa: BLE001 - a broken row still renders
+            return self.cron_expression or self.schedule_type
+
+    def next_run_after(self, after: dt.datetime) -> dt.datetime | None:
+        return self.schedule.next_after(after, anchor=self.run_at or self.created_at)
+
+    def set_status(self, target: str) -> None:
+        """Move along the lifecycle; raises InvalidTransition for impossible moves."""
+        check_transition(self.status, target)
+        self.status = target
+
+
+class TaskExecutionLogQuerySet(models.QuerySet):
+    def open(self) -> TaskExecutionLogQuerySet:
+        return self.filter(status=RunStatus.RUNNING)
+
+    def newest_first(self) -> TaskExecutionLogQuerySet:
+        return self.order_by("-started_at", "-pk")
+
+
+class TaskExecutionLog(models.Model):
+    task = models.ForeignKey(ScheduledTask, on_delete=models.CASCADE, related_name="logs",
+                             verbose_name=_("task"))
+    run_id = models.CharField(_("run id"), max_length=40, db_index=True)
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices,
+                              default=RunStatus.RUNNING)
+    started_at = models.DateTimeField(_("started"), default=dj_timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
+    output = models.TextField(_("captured output"), blank=True)
+    host = models.CharField(_("host"), max_length=200, blank=True)
+    pid = models.PositiveIntegerField(_("pid"), null=True, blank=True)
+    triggered_by = models.CharField(_("triggered by"), max_length=150, blank=True)
+
+    objects = TaskExecutionLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("execution log")
+        verbose_name_plural = _("execution logs")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            # Exactly once, as a database guarantee: one row per occurrence and attempt.
+            models.UniqueConstraint(fields=["task", "scheduled_for", "attempt"],
+                                    name="sched_log_one_run_per_occurrence"),
+        ]
+        indexes = [
+            models.Index(fields=["task", "-started_at"], name="sched_log_task_recent_idx"),
+            models.Index(fields=["started_at"], name="sched_log_started_idx"),
+            models.Index(fields=["status"], name="sched_log_open_idx", condition=Q(status="running")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} @ {self.scheduled_for:%Y-%m-%d %H:%M} #{self.attempt}: {self.status}"

@@ -1,0 +1,140 @@
+"""What modules implement: providers, their task types, and task results."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django import forms
+
+if TYPE_CHECKING:
+    from scheduler_app.context import TaskContext
+
+
+class EmptyConfigForm(forms.Form):
+    """Config form of task types that take no configuration."""
+
+
+class SchedulableTask(abc.ABC):
+    """One kind of work a module offers for scheduling.
+
+    Subclasses set ``name`` and ``config_form`` and implement ``execute``.
+    Instances are created per run; they hold no state between runs.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    config_form: ClassVar[type[forms.Form]] = EmptyConfigForm
+    #: Config keys that hold secrets: masked wherever a task is shown.
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: Defaults for a new task of this type (the services fall back to settings).
+    default_timeout: ClassVar[int | None] = None
+    default_max_retries: ClassVar[int | None] = None
+
+    def __init__(self, provider: TaskProvider | None = None, key: str = "") -> None:
+        self.provider = provider
+        self.key = key
+
+    @abc.abstractmethod
+    def execute(self, context: TaskContext) -> TaskResult:
+        """Do the work and say how it went."""
+
+    def can_execute(self, context: TaskContext) -> bool:
+        """Return False to skip this run (logged as skipped)."""
+        return True
+
+    def condition(self, context: TaskContext) -> bool:
+        """For conditional schedules: run only when this holds."""
+        return True
+
+    def required_permission(self, config: dict[str, Any] | None = None) -> str | None:
+        """A further permission a user needs to schedule this task with this config."""
+        return None
+
+    def on_success(self, result: TaskResult, context: TaskContext) -> None:
+        """Called in the worker after a successful run."""
+
+    def on_failure(self, error: str, context: TaskContext) -> None:
+        """Called in the worker after a failed run."""
+
+
+class TaskProvider:
+    """A module's catalogue of schedulable task types.
+
+    ``module_id`` is the stable key stored in the database; task types are
+    addressed as ``<module_id>.<task_type>``.
+    """
+
+    module_id: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    base_permission: ClassVar[str] = ""
+    admin_permission: ClassVar[str | None] = None
+    task_types: ClassVar[dict[str, type[SchedulableTask]]] = {}
+
+    @classmethod
+    def verbose_name(cls) -> str:
+        return cls.name or cls.module_id.replace("_", " ").title()
+
+    @classmethod
+    def admin_permission_name(cls) -> str:
+        """The module admin permission: explicit, or ``<base>_ADMIN``."""
+        if cls.admin_permission:
+            return cls.admin_permission
+        if "." in cls.base_permission:
+            app_label, codename = cls.base_permission.split(".", 1)
+            return f"{app_label}.{codename}_admin"
+        return f"{cls.base_permission}_ADMIN"
+
+    @classmethod
+    def get_task_type(cls, key: str) -> type[SchedulableTask]:
+        from scheduler_app.exceptions import NotRegistered
+
+        try:
+            return cls.task_types[key]
+        except KeyError:
+            known = ", ".join(sorted(cls.task_types)) or "none"
+            raise NotRegistered(
+                f"Module '{cls.module_id}' has no task type '{key}' (known: {known})."
+            ) from None
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """The outcome of one run, returned by ``SchedulableTask.execute``."""
+
+    SUCCESS: ClassVar[str] = "success"
+    FAILURE: ClassVar[str] = "failure"
+    PENDING: ClassVar[str] = "pending"
+
+    status: str
+    message: str | None = None
+    data: Any = None
+    retry: bool = True
+    retry_delay: float | None = None
+    next_run: dt.datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def success(cls, message: str | None = None, data: Any = None) -> TaskResult:
+        return cls(cls.SUCCESS, message=message, data=data)
+
+    @classmethod
+    def failure(
+        cls,
+        message: str,
+        data: Any = None,
+        retry: bool = True,
+        retry_delay: float | None = None,
+    ) -> TaskResult:
+        return cls(cls.FAILURE, message=message, data=data, retry=retry, retry_delay=retry_delay)
+
+    @classmethod
+    def pending(cls, next_run: dt.datetime | None = None) -> TaskResult:
+        """Not ready yet: try again at ``next_run`` (or after the retry backoff)."""
+        return cls(cls.PENDING, next_run=next_run)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == self.SUCCESS

@@ -1,0 +1,38 @@
+"""Lifecycle signals. Every signal is sent with ``sender=ScheduledTask`` and
+``task=...``; run signals also carry ``log=...`` (a TaskExecutionLog).
+
+Module events: ``module_signal(module_id, "task.executed")`` returns the one
+signal named ``<module>.task.executed``; the engine sends it beside the
+generic signal, so a module can listen to its own tasks only.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+task_scheduled = Signal()
+task_executing = Signal()
+task_executed = Signal()
+task_succeeded = Signal()
+task_failed = Signal()
+task_cancelled = Signal()
+
+_module_signals: dict[str, Signal] = {}
+
+
+def module_signal(module_id: str, event: str) -> Signal:
+    """Return the signal ``<module_id>.<event>`` (e.g. ``reports.task.executed``)."""
+    name = f"{module_id}.{event}"
+    if name not in _module_signals:
+        _module_signals[name] = Signal()
+    return _module_signals[name]
+
+
+def send_lifecycle(signal: Signal, event: str, *, task, log=None, **extra) -> None:  # noqa: ANN001
+    """Send a generic lifecycle signal and the module's own twin of it."""
+    from scheduler_app.models import ScheduledTask
+
+    signal.send(sender=ScheduledTask, task=task, log=log, **extra)
+    twin = _module_signals.get(f"{task.module_id}.{event}")
+    if twin is not None:
+        twin.send(sender=ScheduledTask, task=task, log=log, **extra)

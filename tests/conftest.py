@@ -1,0 +1,71 @@
+"""Shared fixtures. The database is SQLite by default, PostgreSQL with DATABASE_URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+
+from scheduler_app import services
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return f"database: {db['ENGINE']} {db.get('NAME')}; cache: {settings.CACHES['default']['BACKEND']}"
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def grant(user, *perms: str) -> None:
+    """Give ``user`` permissions by full name (``scheduler_app.SA_SCHEDULER``)."""
+    for perm in perms:
+        app_label, codename = perm.split(".", 1)
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label,
+                                                         codename=codename))
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache",
+                  "_scheduler_guardian_checker"):
+        user.__dict__.pop(cache, None)
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    counter = {"n": 0}
+
+    def factory(*perms: str, **fields):
+        counter["n"] += 1
+        fields.setdefault("username", f"user{counter['n']}")
+        user = django_user_model.objects.create_user(password="pw", **fields)
+        grant(user, *perms)
+        return django_user_model.objects.get(pk=user.pk)
+
+    return factory
+
+
+@pytest.fixture
+def make_task(db):
+    """Schedule a task as the system; defaults: a testmod.record task due a minute ago."""
+
+    def factory(task_type: str = "record", *, due: dt.datetime | None = None, **kwargs):
+        kwargs.setdefault("module", "testmod")
+        kwargs.setdefault("schedule_type", "cron")
+        kwargs.setdefault("cron", "* * * * *")
+        kwargs.setdefault("config", {})
+        task = services.schedule(user=kwargs.pop("user", None), task_type=task_type, **kwargs)
+        if due is not None:
+            type(task).objects.filter(pk=task.pk).update(next_run=due, occurrence_at=due)
+            task.refresh_from_db()
+        return task
+
+    return factory
