@@ -1,0 +1,1 @@
+"""Reports: a demo module offering report generation, e-mail and export tasks."""
