@@ -6,5 +6,6 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("scheduler/", include("scheduler_app.urls")),
     path("reports/", include("project.reports.urls")),
 ]

@@ -1,0 +1,10 @@
+"""The Django admin of scheduler_app: the global scheduler view, task pages and dashboard."""
+
+from django.contrib import admin
+
+from scheduler_app.admin.task_admin import ScheduledTaskAdmin
+from scheduler_app.models import ScheduledTask
+
+admin.site.register(ScheduledTask, ScheduledTaskAdmin)
+
+__all__ = ["ScheduledTaskAdmin"]

@@ -1,0 +1,60 @@
+"""Small renderers shared by the admin pages: badges, relative times, durations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext as _
+
+from scheduler_app.models import RunStatus, TaskStatus
+
+LABELS = {**dict(RunStatus.choices), **dict(TaskStatus.choices)}
+
+
+def badge(status: str) -> SafeString:
+    """A coloured label for a task or run status."""
+    if not status:
+        return format_html('<span class="sched-muted">{}</span>', _("never run"))
+    return format_html('<span class="sched-badge sched-badge-{}">{}</span>', status,
+                       LABELS.get(status, status))
+
+
+def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """"in 3 hours" or "5 minutes ago"."""
+    if when is None:
+        return ""
+    now = now or timezone.now()
+    if when >= now:
+        return _("in %(delta)s") % {"delta": timeuntil(when, now, depth=1)}
+    return _("%(delta)s ago") % {"delta": timesince(when, now, depth=1)}
+
+
+def when_with_relative(when: dt.datetime | None, now: dt.datetime | None = None) -> SafeString:
+    """The local time and, below it, how far away it is."""
+    if when is None:
+        return format_html('<span class="sched-muted">{}</span>', "—")
+    return format_html('{}<br><span class="sched-muted">{}</span>',
+                       date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT"),
+                       relative(when, now))
+
+
+def duration(seconds: float | None) -> str:
+    """1.23 s, 4 min 5 s, 2 h 3 min."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return _("%(s).2f s") % {"s": seconds}
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return _("%(m)d min %(s)d s") % {"m": minutes, "s": secs}
+    hours, minutes = divmod(minutes, 60)
+    return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} %"

@@ -1,0 +1,79 @@
+"""The admin's change form: module, type, owner and system flag are never fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from scheduler_app import services
+from scheduler_app.models import ScheduledTask
+
+#: Model fields the admin form edits; everything else is read-only.
+ADMIN_EDITABLE = (
+    "name", "enabled", "schedule_type", "cron_expression", "run_at", "interval_every",
+    "interval_unit", "event_name", "timezone", "priority", "max_retries", "timeout",
+    "allow_overlap", "misfire_policy", "misfire_grace", "tags",
+)
+SCHEDULE_MODEL_FIELDS = ("schedule_type", "cron_expression", "run_at", "interval_every",
+                         "interval_unit", "event_name", "timezone")
+#: Model field -> services.update() argument.
+UPDATE_NAMES = {"cron_expression": "cron", "event_name": "event"}
+
+
+class ScheduledTaskAdminForm(forms.ModelForm):
+    tags = forms.CharField(label=_("Tags"), required=False,
+                           help_text=_("Comma-separated, e.g. nightly, finance."))
+
+    class Meta:
+        model = ScheduledTask
+        fields = ADMIN_EDITABLE
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "tags" in self.fields:
+            self.initial["tags"] = ", ".join(self.instance.tags or [])
+
+    def clean_tags(self) -> list[str]:
+        return [t for t in re.split(r"[,\s]+", self.cleaned_data.get("tags") or "") if t]
+
+    def schedule_changed(self) -> bool:
+        return bool(set(SCHEDULE_MODEL_FIELDS) & set(self.changed_data))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.schedule_changed() and not self.errors:
+            every = data.get("interval_every")
+            try:
+                services.build_schedule(
+                    data.get("schedule_type") or "", cron=data.get("cron_expression"),
+                    run_at=data.get("run_at"),
+                    interval=(every, data.get("interval_unit") or "minutes") if every else None,
+                    event=data.get("event_name"), timezone_name=data.get("timezone"),
+                )
+            except ValidationError as exc:
+                for key, messages in exc.error_dict.items():
+                    field = {"cron": "cron_expression", "event": "event_name",
+                             "interval": "interval_every"}.get(key, key)
+                    self.add_error(field if field in self.fields else None, messages)
+        return data
+
+    def update_arguments(self) -> dict[str, Any]:
+        """The services.update() keyword arguments for what changed."""
+        data = self.cleaned_data
+        changes: dict[str, Any] = {}
+        if self.schedule_changed():
+            every = data.get("interval_every")
+            changes.update(
+                schedule_type=data["schedule_type"], cron=data.get("cron_expression") or "",
+                run_at=data.get("run_at"),
+                interval=(every, data.get("interval_unit") or "minutes") if every else None,
+                event=data.get("event_name") or "", timezone=data.get("timezone"),
+            )
+        for field in self.changed_data:
+            if field not in SCHEDULE_MODEL_FIELDS:
+                changes[UPDATE_NAMES.get(field, field)] = data.get(field)
+        return changes

@@ -1,0 +1,59 @@
+"""The execution history of a task page and its log detail page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+
+from scheduler_app.models import ScheduledTask, TaskExecutionLog
+
+PER_PAGE = 20
+PAGE_PARAM = "logs_page"
+#: Columns of a history row; the large text columns are loaded only on the detail page.
+ROW_FIELDS = ("pk", "task_id", "run_id", "scheduled_for", "attempt", "status", "started_at",
+              "finished_at", "duration", "error_message", "host", "triggered_by")
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get(PAGE_PARAM, "1")))
+    except ValueError:
+        return 1
+
+
+def history_page(request: HttpRequest, task: ScheduledTask, per_page: int = PER_PAGE) -> dict[str, Any]:
+    """One page of the task's runs, newest first, in one query (no COUNT over the history)."""
+    page = _page_number(request)
+    start = (page - 1) * per_page
+    rows = list(task.logs.newest_first().only(*ROW_FIELDS)[start:start + per_page + 1])
+    params = request.GET.copy()
+
+    def link(number: int) -> str:
+        params[PAGE_PARAM] = str(number)
+        return "?" + params.urlencode()
+
+    return {
+        "rows": rows[:per_page],
+        "page": page,
+        "first_index": start + 1,
+        "newer_url": link(page - 1) if page > 1 else "",
+        "older_url": link(page + 1) if len(rows) > per_page else "",
+    }
+
+
+def log_detail_context(task: ScheduledTask, log_id: int) -> dict[str, Any]:
+    """The context of a log's page: the run, its traceback, output and result."""
+    log = TaskExecutionLog.objects.filter(task=task, pk=log_id).first()
+    if log is None:
+        raise Http404(_("No such run of this task."))
+    result = json.dumps(log.result, indent=2, ensure_ascii=False, default=str) if log.result is not None else ""
+    return {
+        "task": task,
+        "log": log,
+        "result_json": result,
+        "title": _("Run of “%(name)s” at %(when)s") % {"name": task.name,
+                                                        "when": log.started_at.strftime("%Y-%m-%d %H:%M:%S")},
+    }

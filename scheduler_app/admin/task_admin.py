@@ -1,0 +1,256 @@
+"""The global scheduler view: every task the user may see, with permission-checked actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from scheduler_app import configs, metrics, policy, services
+from scheduler_app.admin import actions, display
+from scheduler_app.admin.dashboard import dashboard_view
+from scheduler_app.admin.filters import ModuleFilter, TagFilter, TaskTypeFilter
+from scheduler_app.admin.forms import ScheduledTaskAdminForm
+from scheduler_app.admin.history import history_page, log_detail_context
+from scheduler_app.models import ScheduledTask
+from scheduler_app.registry import registry
+
+READ_ONLY = (
+    "module_display", "task_type_display", "owner", "is_system", "status_display",
+    "config_display", "next_runs_display", "next_run", "last_run", "last_status_display",
+    "error_message", "run_count", "failure_streak", "retry_count", "lease_owner",
+    "lease_expires_at", "created_at", "created_by", "updated_at", "updated_by",
+)
+
+
+class ScheduledTaskAdmin(admin.ModelAdmin):
+    form = ScheduledTaskAdminForm
+    change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
+    change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"
+    list_display = ("name", "module_display", "task_type_display", "schedule_display",
+                    "next_run_display", "last_run_display", "owner", "enabled")
+    list_display_links = ("name",)
+    list_filter = (ModuleFilter, TaskTypeFilter, "status", ("owner", admin.RelatedOnlyFieldListFilter),
+                   "schedule_type", "enabled", TagFilter)
+    search_fields = ("name", "module_id", "task_type", "owner__username", "event_name", "=pk")
+    list_select_related = ("owner",)
+    list_per_page = 50
+    # A second COUNT over every visible row would double the cost of each filtered page.
+    show_full_result_count = False
+    readonly_fields = READ_ONLY
+    actions = [actions.run_tasks_now, actions.pause_tasks, actions.resume_tasks,
+               actions.cancel_tasks, actions.clear_locks]
+    fieldsets = (
+        (None, {"fields": ("name", "module_display", "task_type_display", "owner", "is_system",
+                           "enabled", "status_display")}),
+        (gettext_lazy("Schedule"), {"fields": ("schedule_type", "cron_expression", "run_at",
+                                               "interval_every", "interval_unit", "event_name",
+                                               "timezone", "next_runs_display")}),
+        (gettext_lazy("Options"), {"fields": ("priority", "max_retries", "timeout", "allow_overlap",
+                                              "misfire_policy", "misfire_grace", "tags")}),
+        (gettext_lazy("Configuration"), {"fields": ("config_display",)}),
+        (gettext_lazy("State"), {"fields": ("next_run", "last_run", "last_status_display",
+                                            "error_message", "run_count", "failure_streak",
+                                            "retry_count", "lease_owner", "lease_expires_at"),
+                                 "classes": ("collapse",)}),
+        (gettext_lazy("Changes"), {"fields": ("created_at", "created_by", "updated_at", "updated_by"),
+                                   "classes": ("collapse",)}),
+    )
+
+    # -- access: the one policy decides ------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return policy.viewable_queryset(request.user, super().get_queryset(request))
+
+    def _staff(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: ScheduledTask | None = None) -> bool:
+        if not self._staff(request):
+            return False
+        return obj is None or policy.can_view(request.user, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: ScheduledTask | None = None) -> bool:
+        if not self._staff(request):
+            return False
+        return obj is None or policy.can_edit(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: ScheduledTask | None = None) -> bool:
+        if not self._staff(request):
+            return False
+        return obj is None or policy.can_delete(request.user, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # New tasks are created through their module's form (it knows the config fields).
+        return False
+
+    # -- saving and deleting go through the services -----------------------
+
+    def save_model(self, request: HttpRequest, obj: ScheduledTask, form: Any, change: bool) -> None:
+        fresh = ScheduledTask.objects.get(pk=obj.pk)
+        try:
+            services.update(fresh, user=request.user, **form.update_arguments())
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, _("Not saved: %(reason)s") % {"reason": actions._reason(error)})
+
+    def delete_model(self, request: HttpRequest, obj: ScheduledTask) -> None:
+        services.delete(obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for task in queryset:
+            services.delete(task, user=request.user)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        found = super().get_actions(request)
+        if actions.clear_lock_function() is None:
+            found.pop("clear_locks", None)
+        return found
+
+    # -- columns -------------------------------------------------------------
+
+    @admin.display(description=gettext_lazy("module"), ordering="module_id")
+    def module_display(self, obj: ScheduledTask) -> str:
+        if registry.is_registered(obj.module_id):
+            return str(registry.get(obj.module_id).verbose_name())
+        return obj.module_id
+
+    @admin.display(description=gettext_lazy("task type"), ordering="task_type")
+    def task_type_display(self, obj: ScheduledTask) -> str:
+        try:
+            return str(registry.get_task_type(obj.module_id, obj.task_type).name or obj.task_type)
+        except Exception:  # noqa: BLE001 - a task of an uninstalled module still lists
+            return obj.task_type
+
+    @admin.display(description=gettext_lazy("schedule"))
+    def schedule_display(self, obj: ScheduledTask) -> str:
+        return obj.describe_schedule()
+
+    @admin.display(description=gettext_lazy("next run"), ordering="next_run")
+    def next_run_display(self, obj: ScheduledTask) -> str:
+        return display.when_with_relative(obj.next_run)
+
+    @admin.display(description=gettext_lazy("last run"), ordering="last_run")
+    def last_run_display(self, obj: ScheduledTask) -> str:
+        if obj.last_run is None:
+            return display.badge("")
+        return format_html("{} {}", display.badge(obj.last_status),
+                           display.when_with_relative(obj.last_run))
+
+    @admin.display(description=gettext_lazy("status"))
+    def status_display(self, obj: ScheduledTask) -> str:
+        return display.badge(obj.status)
+
+    @admin.display(description=gettext_lazy("last run status"))
+    def last_status_display(self, obj: ScheduledTask) -> str:
+        return display.badge(obj.last_status)
+
+    @admin.display(description=gettext_lazy("configuration"))
+    def config_display(self, obj: ScheduledTask) -> str:
+        try:
+            task_cls = registry.get_task_type(obj.module_id, obj.task_type)
+        except Exception:  # noqa: BLE001
+            task_cls = None
+        shown = configs.mask_secrets(task_cls, obj.config or {})
+        if not shown:
+            return format_html('<span class="sched-muted">{}</span>', _("No configuration."))
+        return format_html('<table class="sched-config">{}</table>', format_html_join(
+            "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in shown.items())))
+
+    @admin.display(description=gettext_lazy("next 5 runs"))
+    def next_runs_display(self, obj: ScheduledTask) -> str:
+        try:
+            runs = services.next_runs(task=obj, count=5)
+        except (ValidationError, ValueError):
+            return _("The schedule of this task is not valid.")
+        if not runs:
+            return _("No upcoming runs.")
+        zone = obj.schedule.zone
+        return format_html("<ol>{}</ol>", format_html_join(
+            "", "<li>{}</li>", ((r.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"),) for r in runs)))
+
+    # -- the task page: metrics and history below the form ------------------
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.has_view_permission(request, obj):
+            extra.update(
+                task_metrics=metrics.task_metrics(obj),
+                history=history_page(request, obj),
+                task_actions=self._task_actions(request, obj),
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _task_actions(self, request: HttpRequest, obj: ScheduledTask) -> list[tuple[str, str]]:
+        """The one-task buttons to show (the services still check each click)."""
+        shown = []
+        if policy.can_run(request.user, obj):
+            shown += [("run_now", _("Run now"))]
+            shown += [("resume", _("Resume"))] if obj.status == "paused" else [("pause", _("Pause"))]
+        if policy.can_cancel(request.user, obj) and obj.status != "cancelled":
+            shown.append(("cancel", _("Cancel")))
+        if actions.clear_lock_function() and policy.is_module_admin(request.user, obj.module_id):
+            shown.append(("clear_lock", _("Clear lock")))
+        return shown
+
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path("dashboard/", wrap(self.dashboard), name="%s_%s_dashboard" % info),
+            path("<int:task_id>/logs/<int:log_id>/", wrap(self.log_detail), name="%s_%s_log" % info),
+            path("<int:task_id>/do/<slug:action>/", wrap(require_POST(self.task_action)),
+                 name="%s_%s_action" % info),
+            *super().get_urls(),
+        ]
+
+    def _viewable_task(self, request: HttpRequest, task_id: int) -> ScheduledTask:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=task_id)
+
+    def log_detail(self, request: HttpRequest, task_id: int, log_id: int) -> HttpResponse:
+        task = self._viewable_task(request, task_id)
+        context = {**self.admin_site.each_context(request), **log_detail_context(task, log_id),
+                   "opts": self.opts}
+        return TemplateResponse(request, "admin/scheduler_app/scheduledtask/log_detail.html", context)
+
+    def task_action(self, request: HttpRequest, task_id: int, action: str) -> HttpResponse:
+        task = self._viewable_task(request, task_id)
+        if action not in actions.TASK_ACTIONS:
+            raise Http404
+        actions.TASK_ACTIONS[action](self, request, ScheduledTask.objects.filter(pk=task.pk))
+        return HttpResponseRedirect(reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk]))
+
+    def dashboard(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.opts,
+                   "title": _("Scheduler dashboard"),
+                   **dashboard_view(request, self.get_queryset(request), timezone.now())}
+        return TemplateResponse(request, "admin/scheduler_app/scheduledtask/dashboard.html", context)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None,
+                        ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        modules = set(policy.schedulable_modules(request.user))
+        extra["schedulable"] = [
+            (p, key, cls) for p in registry.providers() if p.module_id in modules
+            for key, cls in sorted(p.task_types.items())
+        ]
+        return super().changelist_view(request, extra)

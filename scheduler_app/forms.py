@@ -1,0 +1,255 @@
+"""Scheduling forms: a task type's ``config_form`` plus the schedule fields.
+
+Forms validate and show errors; creating and changing tasks is left to
+:mod:`scheduler_app.services`, whose field errors land back on the fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import lru_cache
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from scheduler_app import configs, services
+from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
+from scheduler_app.providers import SchedulableTask
+
+CONFIG_PREFIX = "config"
+SCHEDULE_FIELDS = ("schedule_type", "cron", "run_at", "interval_every", "interval_unit", "event",
+                   "timezone")
+OPTION_FIELDS = ("name", "priority", "max_retries", "timeout", "allow_overlap", "tags", "enabled")
+# services error keys that name a pair of form fields, or a differently named one.
+ERROR_FIELD_ALIASES = {"interval": "interval_every", "cron_expression": "cron", "event_name": "event"}
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+class ZoneInput(forms.TextInput):
+    """A text input with a datalist of IANA zone names."""
+
+    template_name = "scheduler_app/widgets/zone_input.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, {**(attrs or {}), "list": f"{name}-zones"})
+        context["zones"] = time_zone_names()
+        return context
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A local date and time, kept naive: it is read in the task's own time zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.replace(tzinfo=None)
+        text = str(value).strip()
+        for fmt in self.input_formats:
+            try:
+                return dt.datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def prepare_value(self, value: Any) -> Any:
+        return value.strftime("%Y-%m-%dT%H:%M") if isinstance(value, dt.datetime) else value
+
+
+def add_service_errors(error: ValidationError, *forms_by_field: forms.Form) -> None:
+    """Put a service's ValidationError on the form that owns each field."""
+    if not hasattr(error, "error_dict"):
+        forms_by_field[0].add_error(None, error)
+        return
+    for key, messages in error.error_dict.items():
+        field = ERROR_FIELD_ALIASES.get(key, key)
+        target = next((f for f in forms_by_field if field in f.fields), None)
+        if target is None:
+            forms_by_field[0].add_error(None, messages)
+        else:
+            target.add_error(field, messages)
+
+
+class ScheduleSpecForm(forms.Form):
+    """When a task runs; ``clean()`` validates through the services' schedule rules."""
+
+    schedule_type = forms.ChoiceField(label=_("Schedule type"), choices=ScheduleType.choices,
+                                      initial=ScheduleType.CRON)
+    cron = forms.CharField(label=_("Cron expression"), required=False, max_length=120,
+                           help_text=_("Five fields (minute hour day month weekday) or a macro "
+                                       "such as @daily."),
+                           widget=forms.TextInput(attrs={"placeholder": "0 6 * * 1-5",
+                                                         "autocomplete": "off"}))
+    run_at = WallClockDateTimeField(label=_("Run at"), required=False,
+                                    help_text=_("Local time in the chosen time zone. For recurring "
+                                                "schedules: the first run (optional)."))
+    interval_every = forms.IntegerField(label=_("Every"), required=False, min_value=1)
+    interval_unit = forms.ChoiceField(label=_("Interval unit"), choices=IntervalUnit.choices,
+                                      required=False, initial=IntervalUnit.HOURS)
+    event = forms.CharField(label=_("Event name"), required=False, max_length=120)
+    timezone = forms.CharField(label=_("Time zone"), max_length=64, widget=ZoneInput())
+
+    #: Whether a one-time run in the past is an error (not when the schedule is unchanged).
+    check_past = True
+
+    def __init__(self, *args: Any, now: dt.datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = now
+        self.schedule = None
+        if not self.initial.get("timezone") and not self.fields["timezone"].initial:
+            self.fields["timezone"].initial = timezone.get_current_timezone_name()
+
+    def interval_value(self) -> tuple[int, str] | None:
+        every = self.cleaned_data.get("interval_every")
+        return (every, self.cleaned_data.get("interval_unit") or IntervalUnit.MINUTES) if every else None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.schedule = services.build_schedule(
+                data["schedule_type"], cron=data.get("cron"), run_at=data.get("run_at"),
+                interval=self.interval_value(), event=data.get("event"),
+                timezone_name=data.get("timezone"), now=self.now, check_past=self.check_past,
+            )
+        except ValidationError as exc:
+            add_service_errors(exc, self)
+        return data
+
+
+class TaskOptionsForm(ScheduleSpecForm):
+    """The schedule plus the task's name and run options."""
+
+    name = forms.CharField(label=_("Name"), max_length=200, required=False,
+                           help_text=_("Empty: the task type's name."))
+    priority = forms.IntegerField(label=_("Priority"), min_value=1, max_value=10, initial=5,
+                                  help_text=_("1 is the highest, 10 the lowest."))
+    max_retries = forms.IntegerField(label=_("Max retries"), min_value=0, max_value=100,
+                                     required=False)
+    timeout = forms.IntegerField(label=_("Timeout (seconds)"), min_value=1,
+                                 max_value=7 * 24 * 3600, required=False)
+    allow_overlap = forms.BooleanField(label=_("Allow overlapping runs"), required=False)
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=500,
+                           help_text=_("Comma-separated, e.g. nightly, finance."))
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+
+    field_order = ["name", *SCHEDULE_FIELDS, "priority", "max_retries", "timeout",
+                   "allow_overlap", "tags", "enabled"]
+
+
+def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:
+    zone = task.schedule.zone if task.timezone else dt.UTC
+    return {
+        "name": task.name,
+        "schedule_type": task.schedule_type,
+        "cron": task.cron_expression,
+        "run_at": task.run_at.astimezone(zone).replace(tzinfo=None) if task.run_at else None,
+        "interval_every": task.interval_every,
+        "interval_unit": task.interval_unit or IntervalUnit.HOURS,
+        "event": task.event_name,
+        "timezone": task.timezone,
+        "priority": task.priority,
+        "max_retries": task.max_retries,
+        "timeout": task.timeout,
+        "allow_overlap": task.allow_overlap,
+        "tags": ", ".join(task.tags or []),
+        "enabled": task.enabled,
+    }
+
+
+class TaskScheduleForm:
+    """The two forms of a scheduling page: options/schedule and the task type's config.
+
+    ``save()`` calls :func:`services.schedule` (new) or :func:`services.update`
+    (edit) and returns the task, or None with the services' errors on the fields.
+    """
+
+    def __init__(self, module_id: str, task_type: str, *, user: Any, data: Any = None,
+                 files: Any = None, instance: ScheduledTask | None = None,
+                 now: dt.datetime | None = None, initial: dict[str, Any] | None = None) -> None:
+        self.module_id = module_id
+        self.task_type = task_type
+        self.user = user
+        self.instance = instance
+        self.task_cls: type[SchedulableTask] = services.resolve_task_type(module_id, task_type)
+        options_initial = _initial_from_task(instance) if instance else dict(initial or {})
+        config_initial = configs.mask_secrets(self.task_cls, instance.config) if instance else None
+        self.options = TaskOptionsForm(data, files, initial=options_initial, now=now)
+        if instance is None:
+            del self.options.fields["enabled"]
+            self.options.fields["name"].widget.attrs["placeholder"] = str(self.task_cls.name or "")
+        self.config = self.task_cls.config_form(data, files, prefix=CONFIG_PREFIX,
+                                                initial=config_initial)
+        if instance is not None and data is not None:
+            # An unchanged schedule is kept as it is, even if its start has passed.
+            self.options.check_past = bool(set(SCHEDULE_FIELDS) & set(self.options.changed_data))
+
+    @property
+    def forms(self) -> tuple[forms.Form, forms.Form]:
+        return (self.options, self.config)
+
+    def is_valid(self) -> bool:
+        return all([self.options.is_valid(), self.config.is_valid()])
+
+    @property
+    def non_field_errors(self) -> list[str]:
+        return [*self.options.non_field_errors(), *self.config.non_field_errors()]
+
+    def config_value(self) -> dict[str, Any]:
+        return configs.to_json(self.config.cleaned_data)
+
+    def _create(self) -> ScheduledTask:
+        data = self.options.cleaned_data
+        return services.schedule(
+            user=self.user, module=self.module_id, task_type=self.task_type,
+            config=self.config_value(), schedule_type=data["schedule_type"], cron=data.get("cron"),
+            run_at=data.get("run_at"), interval=self.options.interval_value(),
+            event=data.get("event"), timezone=data.get("timezone"), name=data.get("name"),
+            priority=data["priority"], max_retries=data.get("max_retries"),
+            timeout=data.get("timeout"), allow_overlap=data.get("allow_overlap", False),
+            tags=data.get("tags") or (),
+        )
+
+    def changes(self) -> dict[str, Any]:
+        """The services.update() arguments for the fields the user changed."""
+        data = self.options.cleaned_data
+        changed = set(self.options.changed_data)
+        result: dict[str, Any] = {}
+        if changed & set(SCHEDULE_FIELDS):
+            result.update(schedule_type=data["schedule_type"], cron=data.get("cron") or "",
+                          run_at=data.get("run_at"), interval=self.options.interval_value(),
+                          event=data.get("event") or "", timezone=data.get("timezone"))
+        for field in OPTION_FIELDS:
+            if field in changed:
+                result[field] = data.get(field)
+        if "tags" in result:
+            result["tags"] = result["tags"] or ()
+        if self.config.has_changed():
+            result["config"] = self.config_value()
+        return result
+
+    def save(self) -> ScheduledTask | None:
+        """Create or update the task through the services; None if they refused."""
+        if not self.is_valid():
+            return None
+        try:
+            if self.instance is None:
+                return self._create()
+            return services.update(self.instance, user=self.user, **self.changes())
+        except ValidationError as exc:
+            add_service_errors(exc, self.options, self.config)
+        except PermissionDenied as exc:
+            self.options.add_error(None, str(exc) or _("You may not do this."))
+        return None

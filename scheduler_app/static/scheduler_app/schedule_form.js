@@ -1,0 +1,92 @@
+/* Live preview of a scheduling form: shows the fields of the chosen schedule
+   type and asks the preview endpoint for the description and next runs. */
+(function () {
+  "use strict";
+  var SCHEDULE_FIELDS = ["schedule_type", "cron", "run_at", "interval_every", "interval_unit", "event", "timezone"];
+  var FIELDS_BY_TYPE = {
+    cron: ["cron"],
+    conditional: ["cron"],
+    one_time: ["run_at"],
+    recurring: ["interval_every", "interval_unit", "run_at"],
+    event: ["event"]
+  };
+  var OPTIONAL = ["cron", "run_at", "interval_every", "interval_unit", "event"];
+
+  function fieldInput(root, name) {
+    return root.querySelector('[name="' + name + '"]');
+  }
+
+  function showFieldsFor(root, type) {
+    var visible = FIELDS_BY_TYPE[type] || [];
+    OPTIONAL.forEach(function (name) {
+      var row = root.querySelector('[data-field="' + name + '"]');
+      if (row) { row.hidden = visible.indexOf(name) === -1; }
+    });
+  }
+
+  function render(root, payload) {
+    var description = root.querySelector('[data-preview="description"]');
+    var error = root.querySelector('[data-preview="error"]');
+    var runs = root.querySelector('[data-preview="runs"]');
+    description.textContent = payload.description || "";
+    var messages = [];
+    Object.keys(payload.errors || {}).forEach(function (key) {
+      messages = messages.concat(payload.errors[key]);
+    });
+    error.textContent = messages.join(" ");
+    error.hidden = messages.length === 0;
+    runs.textContent = "";
+    (payload.runs || []).forEach(function (run) {
+      var item = document.createElement("li");
+      item.textContent = run.text;
+      if (run.note) {
+        var note = document.createElement("span");
+        note.className = "help";
+        note.textContent = " " + run.note;
+        item.appendChild(note);
+      }
+      runs.appendChild(item);
+    });
+    root.setAttribute("data-preview-state", payload.valid ? "valid" : "invalid");
+  }
+
+  function refresh(root) {
+    var params = new URLSearchParams();
+    SCHEDULE_FIELDS.forEach(function (name) {
+      var input = fieldInput(root, name);
+      if (input) { params.set(name, input.value); }
+    });
+    var seq = (root._previewSeq || 0) + 1;
+    root._previewSeq = seq;
+    root.setAttribute("data-preview-state", "loading");
+    fetch(root.getAttribute("data-preview-url") + "?" + params.toString(), {
+      credentials: "same-origin",
+      headers: {"Accept": "application/json"}
+    }).then(function (response) { return response.json(); })
+      .then(function (payload) { if (seq === root._previewSeq) { render(root, payload); } })
+      .catch(function () { root.setAttribute("data-preview-state", "error"); });
+  }
+
+  function init(root) {
+    var timer = null;
+    var typeInput = fieldInput(root, "schedule_type");
+    if (typeInput) { showFieldsFor(root, typeInput.value); }
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(function () { refresh(root); }, 250);
+    }
+    SCHEDULE_FIELDS.forEach(function (name) {
+      var input = fieldInput(root, name);
+      if (!input) { return; }
+      input.addEventListener("input", schedule);
+      input.addEventListener("change", function () {
+        if (name === "schedule_type") { showFieldsFor(root, input.value); }
+        schedule();
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".sched-form[data-preview-url]").forEach(init);
+  });
+}());

@@ -1,0 +1,13 @@
+"""URLs of the scheduling pages: include with ``path("scheduler/", include("scheduler_app.urls"))``."""
+
+from django.urls import path
+
+from scheduler_app import views
+
+app_name = "scheduler_app"
+
+urlpatterns = [
+    path("preview/", views.schedule_preview, name="preview"),
+    path("task/<int:pk>/edit/", views.EditTaskView.as_view(), name="edit"),
+    path("<slug:module>/<slug:task_type>/new/", views.ScheduleTaskView.as_view(), name="new"),
+]

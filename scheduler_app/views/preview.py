@@ -1,0 +1,51 @@
+"""The JSON endpoint behind the live preview of a scheduling form."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET
+
+from scheduler_app import schedules, services
+from scheduler_app.forms import ScheduleSpecForm
+
+PREVIEW_COUNT = 5
+
+
+def describe_runs(schedule: schedules.Schedule, now=None) -> list[dict[str, str]]:  # noqa: ANN001
+    """The next runs of ``schedule`` as JSON-ready rows, in the schedule's zone."""
+    zone = schedule.zone
+    runs = services.next_runs(schedule.type, cron=schedule.cron, run_at=schedule.run_at,
+                              interval=(schedule.interval_every, schedule.interval_unit)
+                              if schedule.interval_every else None,
+                              event=schedule.event, timezone=schedule.timezone,
+                              count=PREVIEW_COUNT, after=now)
+    return [
+        {
+            "at": run.isoformat(),
+            "text": date_format(run.astimezone(zone), "D, Y-m-d H:i") + " " + run.astimezone(zone).tzname(),
+            "note": schedules.dst_note(run, zone),
+        }
+        for run in runs
+    ]
+
+
+@require_GET
+@login_required
+def schedule_preview(request: HttpRequest) -> JsonResponse:
+    """Describe the schedule in the query string and list its next runs, or its field errors."""
+    now = timezone.now()
+    form = ScheduleSpecForm(request.GET, now=now)
+    if not form.is_valid() or form.schedule is None:
+        return JsonResponse({"valid": False, "description": "", "runs": [],
+                             "errors": {k: [str(m) for m in v] for k, v in form.errors.items()}})
+    schedule = form.schedule
+    return JsonResponse({
+        "valid": True,
+        "description": schedule.describe(),
+        "timezone": schedule.timezone,
+        "runs": describe_runs(schedule, now),
+        "errors": {},
+    })
