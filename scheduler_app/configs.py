@@ -73,3 +73,20 @@ def merge_secrets(task_cls: type[SchedulableTask] | None, old: dict[str, Any],
         if merged.get(key) in (None, "", SECRET_MASK) and key in old:
             merged[key] = old[key]
     return merged
+
+
+def masked_config(task: Any) -> dict[str, Any]:
+    """The config of a stored task fit to show: its type's secret fields masked.
+
+    When the task type is no longer registered nobody knows which keys are
+    secret, so every value is masked.
+    """
+    from scheduler_app.exceptions import NotRegistered
+    from scheduler_app.registry import registry
+
+    config = task.config if isinstance(task.config, dict) else {}
+    try:
+        task_cls = registry.get_task_type(task.module_id, task.task_type)
+    except NotRegistered:
+        return {key: SECRET_MASK for key in config}
+    return mask_secrets(task_cls, config)

@@ -204,6 +204,13 @@ class ScheduledTask(models.Model):
             timezone=self.timezone,
         )
 
+    @property
+    def masked_config(self) -> dict:
+        """The config fit to show (admin, lists, logs): secret fields masked."""
+        from scheduler_app import configs
+
+        return configs.masked_config(self)
+
     def describe_schedule(self) -> str:
         try:
             return self.schedule.describe()

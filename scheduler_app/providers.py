@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django import forms
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from django.db.models import Model
+
     from scheduler_app.context import TaskContext
+
+    #: What ``SchedulableTask.required_permission`` may return.
+    RequiredPermission: TypeAlias = str | tuple[str, Model] | list[str | tuple[str, Model]] | None
 
 
 class EmptyConfigForm(forms.Form):
@@ -49,8 +56,15 @@ class SchedulableTask(abc.ABC):
         """For conditional schedules: run only when this holds."""
         return True
 
-    def required_permission(self, config: dict[str, Any] | None = None) -> str | None:
-        """A further permission a user needs to schedule this task with this config."""
+    def required_permission(self, config: dict[str, Any] | None = None) -> RequiredPermission:
+        """A further permission a user needs to schedule or edit this task with this config.
+
+        ``config`` is the cleaned config (form ``cleaned_data``: a
+        ModelChoiceField gives the object). Return None, a permission
+        (``"SA_REPORTS_FINANCE"`` or ``"app_label.codename"``), a
+        ``(permission, obj)`` pair checked as a django-guardian object
+        permission on ``obj``, or a list of these (all are required).
+        """
         return None
 
     def on_success(self, result: TaskResult, context: TaskContext) -> None:
@@ -83,8 +97,8 @@ class TaskProvider:
         if cls.admin_permission:
             return cls.admin_permission
         if "." in cls.base_permission:
-            app_label, codename = cls.base_permission.split(".", 1)
-            return f"{app_label}.{codename}_admin"
+            # An existing permission of another app has no admin twin; ours is created.
+            return f"SA_{cls.module_id.upper()}_ADMIN"
         return f"{cls.base_permission}_ADMIN"
 
     @classmethod

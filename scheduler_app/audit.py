@@ -1,0 +1,127 @@
+"""The task history: who created, edited, ran, paused, resumed, cancelled,
+shared or deleted a task, and when.
+
+Only :mod:`scheduler_app.services` writes events (:func:`record`); the admin
+and views read them with :func:`history` (audit events) or :func:`timeline`
+(audit events and execution logs together, newest first). Check access with
+``policy.can_view_history(user, task)`` first, or call
+``services.task_history(task, user=...)``, which does.
+
+Example::
+
+    for entry in audit.timeline(task, limit=50):
+        entry.at, entry.kind, entry.actor_name, entry.summary
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from scheduler_app import configs
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from scheduler_app.models import ScheduledTask, TaskAuditEvent
+
+#: Fields whose changes ``diff`` reports (config is compared key by key, secrets masked).
+TRACKED_FIELDS = (
+    "name", "config", "schedule_type", "cron_expression", "run_at", "interval_every",
+    "interval_unit", "event_name", "timezone", "priority", "max_retries", "timeout",
+    "allow_overlap", "tags", "enabled", "misfire_policy", "misfire_grace", "status",
+)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def snapshot(task: ScheduledTask) -> dict[str, Any]:
+    """The tracked fields of ``task`` as JSON-safe values, secrets masked."""
+    values = {name: _json(getattr(task, name)) for name in TRACKED_FIELDS}
+    values["config"] = configs.masked_config(task)
+    return values
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{"field": [old, new]}`` for what changed between two snapshots.
+
+    Config keys are reported one by one as ``config.<key>``; a changed secret
+    shows as masked on both sides, so the event says it changed, not to what.
+    """
+    changes: dict[str, list[Any]] = {}
+    for name in TRACKED_FIELDS:
+        old, new = before.get(name), after.get(name)
+        if name == "config":
+            old, new = old or {}, new or {}
+            for key in sorted(set(old) | set(new)):
+                if old.get(key) != new.get(key):
+                    changes[f"config.{key}"] = [old.get(key), new.get(key)]
+        elif old != new:
+            changes[name] = [old, new]
+    return changes
+
+
+def record(task: ScheduledTask, action: str, *, user: Any,
+           changes: dict[str, Any] | None = None, at: dt.datetime | None = None,
+           ) -> TaskAuditEvent:
+    """Write one event; ``user=None`` means the system."""
+    from scheduler_app.models import TaskAuditEvent
+
+    actor = user if user is not None and getattr(user, "is_authenticated", False) else None
+    return TaskAuditEvent.objects.create(
+        task=task if task.pk is not None and action != "deleted" else None,
+        task_ref=task.pk, task_name=task.name[:200], module_id=task.module_id,
+        action=action, actor=actor,
+        actor_name=actor.get_username()[:150] if actor is not None else "",
+        at=at or timezone.now(), changes=changes or {},
+    )
+
+
+def history(task: ScheduledTask | int) -> QuerySet[TaskAuditEvent]:
+    """The audit events of one task (also of a deleted one, by pk), newest first."""
+    from scheduler_app.models import TaskAuditEvent
+
+    return TaskAuditEvent.objects.for_task(task).select_related("actor").newest_first()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a task's history: an audit event or a run."""
+
+    at: dt.datetime
+    kind: str            # "audit" or "run"
+    action: str          # an AuditAction value, or the run's status
+    actor_name: str      # who; "" for the system (runs are the scheduler's)
+    summary: str
+    source: Any          # the TaskAuditEvent or TaskExecutionLog
+
+
+def _summary(event: TaskAuditEvent) -> str:
+    label = str(event.get_action_display())
+    if event.changes and event.action == "edited":
+        return f"{label}: " + ", ".join(sorted(event.changes))
+    return label
+
+
+def timeline(task: ScheduledTask, *, limit: int = 100) -> list[TimelineEntry]:
+    """Audit events and execution logs of ``task`` merged, newest first (two queries)."""
+    entries = [
+        TimelineEntry(e.at, "audit", e.action, e.actor_name, _summary(e), e)
+        for e in history(task)[:limit]
+    ]
+    if task.pk is not None:
+        for log in task.logs.newest_first()[:limit]:
+            summary = f"Run #{log.attempt}: {log.get_status_display()}"
+            if log.error_message:
+                summary += f": {log.error_message[:200]}"
+            entries.append(TimelineEntry(log.started_at, "run", log.status,
+                                         log.triggered_by, summary, log))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
