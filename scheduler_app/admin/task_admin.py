@@ -114,8 +114,10 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         for task in queryset:
             services.delete(task, user=request.user)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        found = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes where the actions are shown; older versions do not.
+        found = (super().get_actions(request) if action_location is None
+                 else super().get_actions(request, action_location=action_location))
         if actions.clear_lock_function() is None:
             found.pop("clear_locks", None)
         return found
