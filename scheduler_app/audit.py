@@ -43,17 +43,34 @@ def _json(value: Any) -> Any:
 
 
 def snapshot(task: ScheduledTask) -> dict[str, Any]:
-    """The tracked fields of ``task`` as JSON-safe values, secrets masked."""
+    """The tracked fields of ``task`` as JSON-safe values, for :func:`diff` only.
+
+    The config is kept as stored (secrets included) so that a changed secret
+    is noticed; :func:`diff` masks it.
+    """
     values = {name: _json(getattr(task, name)) for name in TRACKED_FIELDS}
-    values["config"] = configs.masked_config(task)
+    values["config"] = dict(task.config or {}) if isinstance(task.config, dict) else {}
     return values
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+def secret_keys(task: ScheduledTask) -> set[str]:
+    """Config keys of ``task`` never to show (all of them if its type is unknown)."""
+    from scheduler_app.exceptions import NotRegistered
+    from scheduler_app.registry import registry
+
+    try:
+        return set(registry.get_task_type(task.module_id, task.task_type).secret_fields)
+    except NotRegistered:
+        return set(task.config or {})
+
+
+def diff(before: dict[str, Any], after: dict[str, Any], *, secrets: set[str] | frozenset[str] = frozenset(),
+         ) -> dict[str, list[Any]]:
     """``{"field": [old, new]}`` for what changed between two snapshots.
 
-    Config keys are reported one by one as ``config.<key>``; a changed secret
-    shows as masked on both sides, so the event says it changed, not to what.
+    Config keys are reported one by one as ``config.<key>``; a key in
+    ``secrets`` shows as masked on both sides, so the event says that it
+    changed, not to what.
     """
     changes: dict[str, list[Any]] = {}
     for name in TRACKED_FIELDS:
@@ -62,7 +79,10 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
             old, new = old or {}, new or {}
             for key in sorted(set(old) | set(new)):
                 if old.get(key) != new.get(key):
-                    changes[f"config.{key}"] = [old.get(key), new.get(key)]
+                    pair = [old.get(key), new.get(key)]
+                    if key in secrets:
+                        pair = [configs.SECRET_MASK if v not in (None, "") else v for v in pair]
+                    changes[f"config.{key}"] = pair
         elif old != new:
             changes[name] = [old, new]
     return changes

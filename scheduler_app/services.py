@@ -267,7 +267,7 @@ def update(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None, **
         _apply_changes(fresh, changes, user=user, now=now)
         fresh.updated_by = user
         fresh.save()
-        changed = audit.diff(before, audit.snapshot(fresh))
+        changed = audit.diff(before, audit.snapshot(fresh), secrets=audit.secret_keys(fresh))
         if changed:
             audit.record(fresh, AuditAction.EDITED, user=user, changes=changed, at=now)
     return _sync(task, fresh)
