@@ -155,7 +155,9 @@ def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:
         "name": task.name,
         "schedule_type": task.schedule_type,
         "cron": task.cron_expression,
-        "run_at": task.run_at.astimezone(zone).replace(tzinfo=None) if task.run_at else None,
+        # Minute precision, as the input shows it, so an untouched field is unchanged.
+        "run_at": (task.run_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+                   if task.run_at else None),
         "interval_every": task.interval_every,
         "interval_unit": task.interval_unit or IntervalUnit.HOURS,
         "event": task.event_name,

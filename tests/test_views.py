@@ -1,0 +1,191 @@
+"""Per-module scheduling pages, the live preview endpoint and the template tags."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from scheduler_app.forms import TaskScheduleForm
+from scheduler_app.models import ScheduledTask
+from scheduler_app.views import ScheduleTaskView
+
+PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
+NEW = reverse("scheduler_app:new", kwargs={"module": "testmod", "task_type": "record"})
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user(*PERMS)
+
+
+def post_data(**overrides):
+    data = {"name": "From the page", "schedule_type": "cron", "cron": "*/15 * * * *",
+            "run_at": "", "interval_every": "", "interval_unit": "hours", "event": "",
+            "timezone": "Europe/Berlin", "priority": "5", "max_retries": "2", "timeout": "60",
+            "tags": "", "config-note": "n", "config-sleep": ""}
+    data.update(overrides)
+    return data
+
+
+def test_new_page_renders_schedule_and_config_fields(client, user):
+    client.force_login(user)
+    response = client.get(NEW)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="cron"' in html and 'name="config-note"' in html
+    assert 'data-preview-url="/scheduler/preview/"' in html
+    assert "schedule_form.js" in html
+
+
+def test_new_page_needs_login_and_permission(client, make_user):
+    assert client.get(NEW).status_code == 302
+    client.force_login(make_user("scheduler_app.SA_SCHEDULER"))
+    assert client.get(NEW).status_code == 403
+
+
+def test_unknown_task_type_is_404(client, user):
+    client.force_login(user)
+    url = reverse("scheduler_app:new", kwargs={"module": "testmod", "task_type": "nope"})
+    assert client.get(url).status_code == 404
+    url = reverse("scheduler_app:new", kwargs={"module": "nope", "task_type": "record"})
+    assert client.get(url).status_code == 404
+
+
+def test_posting_the_form_schedules_the_task(client, user):
+    client.force_login(user)
+    response = client.post(NEW, post_data())
+    task = ScheduledTask.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scheduler_app:edit", args=[task.pk])
+    assert (task.owner, task.timezone, task.max_retries, task.config["note"]) == (
+        user, "Europe/Berlin", 2, "n")
+
+
+def test_staff_are_sent_to_the_admin_task_page_or_next(client, make_user):
+    staff = make_user(*PERMS, is_staff=True)
+    client.force_login(staff)
+    response = client.post(NEW, post_data())
+    task = ScheduledTask.objects.get()
+    assert response["Location"] == reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk])
+    response = client.post(NEW, post_data(next="/reports/"))
+    assert response["Location"] == "/reports/"
+    response = client.post(NEW, post_data(next="https://evil.example/"))
+    assert "evil" not in response["Location"]
+
+
+def test_invalid_post_shows_inline_errors_and_saves_nothing(client, user):
+    client.force_login(user)
+    response = client.post(NEW, post_data(cron="99 * * * *", timezone="Nowhere/Land"))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'class="form-row field-cron errors"' in html
+    assert "Unknown time zone" in html
+    assert not ScheduledTask.objects.exists()
+
+
+def test_edit_page_updates_through_the_services(client, user, make_task):
+    task = make_task(user=user, name="old", cron="0 6 * * *")
+    client.force_login(user)
+    url = reverse("scheduler_app:edit", args=[task.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, post_data(name="new", cron="0 7 * * *", enabled="on"))
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.name, task.cron_expression) == ("new", "0 7 * * *")
+
+
+def test_edit_page_hides_unviewable_and_refuses_view_only_tasks(client, make_user, make_task):
+    owner = make_user(*PERMS)
+    task = make_task(owner=owner, name="theirs")
+    stranger = make_user("scheduler_app.SA_SCHEDULER")
+    client.force_login(stranger)
+    url = reverse("scheduler_app:edit", args=[task.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(make_user(*PERMS))  # a module user may view, not edit
+    assert client.get(url).status_code == 403
+    assert client.post(url, post_data(name="hijack")).status_code == 403
+
+
+def test_system_tasks_are_not_edited(client, make_user, make_task):
+    admin = make_user(is_superuser=True, is_staff=True)
+    task = make_task(name="sys", is_system=True)
+    client.force_login(admin)
+    assert client.get(reverse("scheduler_app:edit", args=[task.pk])).status_code == 403
+
+
+def test_preview_describes_the_cron_and_lists_five_runs_in_the_zone(client, user):
+    client.force_login(user)
+    response = client.get(reverse("scheduler_app:preview"), {
+        "schedule_type": "cron", "cron": "30 6 * * 1-5", "timezone": "America/New_York"})
+    payload = response.json()
+    assert payload["valid"] is True
+    assert "06:30" in payload["description"] and "Monday through Friday" in payload["description"]
+    assert len(payload["runs"]) == 5
+    assert all("06:30" in run["text"] and ("EDT" in run["text"] or "EST" in run["text"])
+               for run in payload["runs"])
+
+
+def test_preview_returns_field_errors(client, user):
+    client.force_login(user)
+    payload = client.get(reverse("scheduler_app:preview"), {
+        "schedule_type": "cron", "cron": "1 2 3", "timezone": "UTC"}).json()
+    assert payload["valid"] is False
+    assert "5 fields" in payload["errors"]["cron"][0]
+    payload = client.get(reverse("scheduler_app:preview"), {
+        "schedule_type": "one_time", "run_at": "2000-01-01T00:00", "timezone": "UTC"}).json()
+    assert "past" in payload["errors"]["run_at"][0]
+
+
+def test_preview_of_an_interval_and_of_an_event(client, user):
+    client.force_login(user)
+    payload = client.get(reverse("scheduler_app:preview"), {
+        "schedule_type": "recurring", "interval_every": "15", "interval_unit": "minutes",
+        "timezone": "UTC"}).json()
+    assert payload["valid"] and len(payload["runs"]) == 5
+    gaps = [dt.datetime.fromisoformat(b["at"]) - dt.datetime.fromisoformat(a["at"])
+            for a, b in zip(payload["runs"], payload["runs"][1:], strict=False)]
+    assert set(gaps) == {dt.timedelta(minutes=15)}
+    payload = client.get(reverse("scheduler_app:preview"), {
+        "schedule_type": "event", "event": "report.ready", "timezone": "UTC"}).json()
+    assert payload["valid"] and payload["runs"] == [] and "report.ready" in payload["description"]
+
+
+def test_preview_needs_login(client):
+    assert client.get(reverse("scheduler_app:preview")).status_code == 302
+
+
+def test_template_tags_link_and_embed_the_form(user, make_task, rf: RequestFactory):
+    task = make_task(user=user, cron="0 6 * * *", timezone="Europe/Berlin")
+    form = TaskScheduleForm("testmod", "record", user=user)
+    rendered = Template(
+        "{% load scheduler_tags %}{% schedule_url 'testmod' 'record' '/back/' %}|"
+        "{% edit_task_url task %}|{% next_runs task 3 as runs %}{{ runs|length }}|"
+        "{% scheduler_form form %}"
+    ).render(Context({"task": task, "form": form}))
+    assert rendered.startswith(NEW + "?next=%2Fback%2F|")
+    assert f"/scheduler/task/{task.pk}/edit/|3|" in rendered
+    assert 'class="sched-form"' in rendered and 'name="config-note"' in rendered
+
+
+def test_modules_can_subclass_the_view(rf, user):
+    class RecordView(ScheduleTaskView):
+        module_id = "testmod"
+        task_type = "record"
+        success_url = "/done/"
+
+    request = rf.post("/x/", post_data())
+    request.user = user
+    request._dont_enforce_csrf_checks = True
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    response = RecordView.as_view()(request)
+    assert response.status_code == 302 and response["Location"] == "/done/"
+    assert ScheduledTask.objects.filter(owner=user).count() == 1
+    assert timezone.now()
