@@ -52,10 +52,11 @@ class EmailListField(forms.Field):
                                   code="too_many")
 
     def clean(self, value: Any) -> list[str]:
-        addresses = super().clean(value)
-        # Keep the first spelling of each address, in order.
-        seen: set[str] = set()
-        return [a for a in addresses if not (a.lower() in seen or seen.add(a.lower()))]
+        # Drop repeated addresses, keeping the first spelling of each, in order.
+        unique: dict[str, str] = {}
+        for address in super().clean(value):
+            unique.setdefault(address.lower(), address)
+        return list(unique.values())
 
     def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, (list, tuple)) else value

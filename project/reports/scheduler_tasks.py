@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import smtplib
 from zoneinfo import ZoneInfo
@@ -46,8 +47,9 @@ class ReportTask(SchedulableTask):
             return TaskResult.failure("The report of this task no longer exists.", retry=False)
         return self.deliver(report, sources.build(report, self.run_time(context)), context)
 
+    @abc.abstractmethod
     def deliver(self, report: Report, table: sources.Table, context: TaskContext) -> TaskResult:
-        raise NotImplementedError
+        """Store or send the built table."""
 
 
 def _file_stem(report: Report) -> str:
