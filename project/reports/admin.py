@@ -8,10 +8,10 @@ from project.reports.models import Report
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ["name", "source", "period_days", "updated_at", "download_link"]
-    list_filter = ["source"]
-    search_fields = ["name", "description"]
-    readonly_fields = ["created_at", "updated_at"]
+    list_display = ("name", "source", "period_days", "updated_at", "download_link")
+    list_filter = ("source",)
+    search_fields = ("name", "description")
+    readonly_fields = ("created_at", "updated_at")
 
     @admin.display(description=_("CSV"))
     def download_link(self, obj: Report) -> str:

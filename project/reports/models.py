@@ -25,7 +25,7 @@ class Report(models.Model):
     class Meta:
         verbose_name = _("report")
         verbose_name_plural = _("reports")
-        ordering = ["name"]
+        ordering = ["name"]  # noqa: RUF012 - Django compares Meta options with the migration
 
     def __str__(self) -> str:
         return self.name

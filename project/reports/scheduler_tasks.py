@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import smtplib
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -129,7 +130,7 @@ class ReportsProvider(TaskProvider):
     module_id = "reports"
     name = "Reports"
     base_permission = "SA_REPORTS"
-    task_types = {
+    task_types: ClassVar[dict[str, type[SchedulableTask]]] = {
         "generate_report": GenerateReport,
         "email_report": EmailReport,
         "export_report": ExportReport,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +17,7 @@ from scheduler_app import policy
 MODULE_ID = "reports"
 
 
-def can_read_reports(user) -> bool:  # noqa: ANN001 - a user model instance
+def can_read_reports(user: Any) -> bool:
     return policy.is_module_user(user, MODULE_ID) or policy.is_module_admin(user, MODULE_ID)
 
 
