@@ -1,0 +1,408 @@
+"""One scheduler pass: recover, claim, execute, record. Constant queries per batch.
+
+A pass claims due tasks in batches (one transaction: lock, flip, insert the
+log rows), hands them to the workers, and records outcomes in chunks (one
+transaction: check the lease, update logs, update tasks). No per-task round
+trip to the database or the lock cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from scheduler_app import conf
+from scheduler_app.engine import claiming, identity, locks, misfire
+from scheduler_app.engine.bulk import update_rows
+from scheduler_app.engine.claiming import Filters, Lease
+from scheduler_app.engine.runspec import Outcome, RunSpec
+from scheduler_app.engine.settle import (
+    ABANDONED,
+    LOG_STATUS,
+    TASK_FIELDS,
+    Ending,
+    settle,
+    task_row_values,
+)
+from scheduler_app.engine.signalling import send_run_signals, send_executing
+from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
+
+logger = logging.getLogger("scheduler_app.engine")
+
+LOG_FIELDS = ("status", "started_at", "finished_at", "duration", "result", "error_message",
+              "traceback", "output")
+OVERLAP_FIELDS = ("last_run", "last_status", "error_message", "failure_streak", "updated_at")
+FLUSH_EVERY = 200
+FLUSH_SECONDS = 0.5
+
+
+@dataclass
+class PassOptions:
+    filters: Filters = field(default_factory=Filters)
+    max_tasks: int | None = None
+    workers: int | None = None
+    execution: str | None = None
+    dry_run: bool = False
+    force: bool = False
+    now: dt.datetime | None = None  # injected clock for the due query (tests)
+
+
+@dataclass
+class RunLine:
+    """One finished (or skipped) occurrence, for progress output."""
+
+    task_id: int
+    name: str
+    status: str
+    duration: float
+    error: str = ""
+
+
+@dataclass
+class PassReport:
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    claimed: int = 0
+    recovered: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    lost_leases: int = 0
+    lock_degraded: bool = False
+    due_preview: list[dict] = field(default_factory=list)
+
+    def count(self, status: str) -> None:
+        self.by_status[status] = self.by_status.get(status, 0) + 1
+
+    @property
+    def executed(self) -> int:
+        return sum(n for s, n in self.by_status.items() if s != RunStatus.SKIPPED)
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(self.by_status.items())) or "nothing due"
+        seconds = ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+        extra = f"; recovered {self.recovered} abandoned" if self.recovered else ""
+        return f"Pass finished in {seconds:.2f} s: {parts}{extra}."
+
+
+class SchedulerPass:
+    """Runs due tasks once. ``pool`` may be shared across passes (daemon mode)."""
+
+    def __init__(self, options: PassOptions | None = None, *, pool=None,  # noqa: ANN001
+                 on_line: Callable[[RunLine], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self.options = options or PassOptions()
+        self.settings = conf.get()
+        self.on_line = on_line
+        self.should_stop = should_stop or (lambda: False)
+        self.pool = pool
+        self.lease = Lease(identity.new_token(), identity.holder(), self.settings.LEASE_SECONDS)
+        self.report = PassReport(started_at=timezone.now())
+        self._rows: dict[int, dict] = {}
+        self._endings: dict[int, Ending] = {}
+        self._buffer: list[Outcome] = []
+        self._last_flush = time.monotonic()
+        self._released: set[int] = set()
+
+    # -- the pass ----------------------------------------------------------
+
+    def run(self) -> PassReport:
+        due_at = self.options.now or timezone.now()
+        try:
+            self.recover_expired()
+            if self.options.dry_run:
+                self.report.due_preview = list(
+                    self.options.filters.apply(ScheduledTask.objects.due(due_at))
+                    .values("id", "name", "module_id", "task_type", "next_run", "priority")
+                    [: self.options.max_tasks or 1000])
+                return self.report
+            remaining = self.options.max_tasks
+            while not self.should_stop():
+                limit = self.settings.BATCH_SIZE if remaining is None else min(remaining, self.settings.BATCH_SIZE)
+                if limit <= 0:
+                    break
+                claimed_before = self.report.claimed
+                specs = self.claim_batch(due_at, limit)
+                if specs is None:
+                    break
+                if remaining is not None:
+                    remaining -= max(1, self.report.claimed - claimed_before)
+                self.execute(specs)
+        finally:
+            self.report.finished_at = timezone.now()
+        return self.report
+
+    # -- recovery ------------------------------------------------------------
+
+    def recover_expired(self) -> int:
+        """Close the runs of schedulers that died (lease expired) as abandoned; retry them."""
+        now = timezone.now()
+        with transaction.atomic():
+            rows = claiming.expired_rows(now, self.settings.BATCH_SIZE)
+            if not rows:
+                return 0
+            open_logs = claiming.open_logs_of([r["id"] for r in rows])
+            log_rows, task_rows = [], []
+            for row in rows:
+                log = open_logs.get(row["id"])
+                error = (f"The scheduler holding this run ({row['lease_token'][:8]}) stopped "
+                         "renewing its lease; the run was abandoned.")
+                slot = log["scheduled_for"] if log else (row["occurrence_at"] or row["next_run"] or now)
+                if log:
+                    started = log["started_at"]
+                    log_rows.append([log["id"], RunStatus.ABANDONED, started, now,
+                                     (now - started).total_seconds(), None, error, "", ""])
+                ending = Ending(ABANDONED, slot, log["started_at"] if log else now, error=error)
+                task_rows.append(task_row_values(row["id"], settle(row, ending, now, self.settings)))
+            update_rows(TaskExecutionLog, LOG_FIELDS, log_rows)
+            # Compare-and-set on the old token: a row renewed meanwhile is left alone.
+            tokens = {r["id"]: r["lease_token"] for r in rows}
+            still = set(ScheduledTask.objects.filter(pk__in=list(tokens), status="running",
+                                                     lease_expires_at__lt=now)
+                        .values_list("pk", flat=True))
+            update_rows(ScheduledTask, TASK_FIELDS, [r for r in task_rows if r[0] in still])
+        self.report.recovered += len(still)
+        if still:
+            logger.warning("Recovered %d task(s) abandoned by a stopped scheduler.", len(still))
+        return len(still)
+
+    # -- claiming ------------------------------------------------------------
+
+    def claim_batch(self, due_at: dt.datetime, limit: int) -> list[RunSpec] | None:
+        """Claim up to ``limit`` due tasks; None when nothing is due."""
+        now = timezone.now()
+        filters = self.options.filters
+        with transaction.atomic():
+            rows = claiming.select_due(due_at, limit + len(self._released), filters)
+            rows = [r for r in rows if r["id"] not in self._released][:limit]
+            if not rows:
+                return None
+            rows = claiming.take(rows, self.lease, now)
+            if not rows:
+                return []
+            specs, skips = self._plan(rows, now)
+            if skips:
+                update_rows(ScheduledTask, TASK_FIELDS, skips)
+        self.report.claimed += len(rows)
+        return self._lock(specs)
+
+    def _plan(self, rows: list[dict], now: dt.datetime) -> tuple[list[RunSpec], list[list]]:
+        s = self.settings
+        logs: list[TaskExecutionLog] = []
+        planned: list[tuple[dict, misfire.Plan]] = []
+        host, pid = identity.host(), identity.pid()
+        for row in rows:
+            p = misfire.plan(row, now, s.MISFIRE_GRACE, s.MISFIRE_RUN_ALL_CAP)
+            planned.append((row, p))
+            slot = p.run_slot or row["occurrence_at"] or row["next_run"]
+            if p.run_slot is not None:
+                logs.append(TaskExecutionLog(
+                    task_id=row["id"], run_id=uuid.uuid4().hex, scheduled_for=slot,
+                    attempt=row["retry_count"] + 1, status=RunStatus.RUNNING, started_at=now,
+                    host=host, pid=pid, result={"coalesced_slots": p.coalesced} if p.coalesced else None,
+                    triggered_by="scheduler"))
+            else:
+                logs.append(TaskExecutionLog(
+                    task_id=row["id"], run_id=uuid.uuid4().hex, scheduled_for=slot, attempt=1,
+                    status=RunStatus.SKIPPED, started_at=now, finished_at=now, duration=0.0,
+                    result={"skipped_slots": p.skipped}, error_message=p.reason, host=host, pid=pid,
+                    triggered_by="scheduler"))
+        duplicates = self._insert_logs(logs)
+        specs: list[RunSpec] = []
+        skips: list[list] = []
+        for (row, p), log in zip(planned, logs):
+            self._rows[row["id"]] = row
+            if log.pk is None or log.task_id in duplicates:
+                skips.append(self._skip_values(row, p, now, duplicate=True))
+                continue
+            if p.run_slot is None:
+                skips.append(self._skip_values(row, p, now))
+                self.report.count(RunStatus.SKIPPED)
+                self._line(row, RunStatus.SKIPPED, 0.0, p.reason)
+                continue
+            if self._overlaps(row):
+                # Overlapping runs allowed: the next slot is claimable while this one runs.
+                values = settle(row, Ending("success", p.run_slot, now), now, self.settings)
+                values.update(last_run=row["last_run"], last_status=row["last_status"],
+                              error_message=row["error_message"], run_count=row["run_count"],
+                              failure_streak=row["failure_streak"])
+                skips.append(task_row_values(row["id"], values))
+            specs.append(RunSpec(
+                log_id=log.pk, task_id=row["id"], module_id=row["module_id"],
+                task_type=row["task_type"], name=row["name"], config=row["config"] or {},
+                scheduled_for=log.scheduled_for, attempt=log.attempt, run_id=log.run_id,
+                owner_id=row["owner_id"], timezone=row["timezone"], timeout=row["timeout"],
+                schedule_type=row["schedule_type"], payload=row["event_payload"] or {}))
+        return specs, skips
+
+    @staticmethod
+    def _overlaps(row: dict) -> bool:
+        from scheduler_app.engine import timing
+
+        return bool(row["allow_overlap"]) and timing.is_repeating(row)
+
+    def _skip_values(self, row: dict, p: misfire.Plan, now: dt.datetime, duplicate: bool = False) -> list:
+        slot = row["occurrence_at"] or row["next_run"]
+        from scheduler_app.engine import timing
+
+        upcoming = p.resume_at if p.resume_at is not None else timing.next_slot(row, max(now, slot))
+        values = settle(row, Ending("skipped", slot, now), now, self.settings)
+        if timing.is_repeating(row):
+            values.update(next_run=upcoming, occurrence_at=upcoming)
+        if duplicate:
+            values["error_message"] = "This occurrence was already recorded; not run again."
+        return task_row_values(row["id"], values)
+
+    def _insert_logs(self, logs: list[TaskExecutionLog]) -> set[int]:
+        """Insert the log rows; return task ids whose occurrence already had a row."""
+        try:
+            with transaction.atomic():
+                TaskExecutionLog.objects.bulk_create(logs)
+            return set()
+        except IntegrityError:
+            duplicates = set()
+            for log in logs:
+                log.pk = None
+                try:
+                    with transaction.atomic():
+                        log.save(force_insert=True)
+                except IntegrityError:
+                    log.pk = None
+                    duplicates.add(log.task_id)
+            logger.warning("%d occurrence(s) were already recorded; not run twice.", len(duplicates))
+            return duplicates
+
+    def _lock(self, specs: list[RunSpec]) -> list[RunSpec]:
+        """Take the no-overlap locks in one round trip; give back what is locked elsewhere."""
+        wanted = {spec.task_id: spec.timeout for spec in specs
+                  if not self._rows[spec.task_id]["allow_overlap"]}
+        if self.options.force or not wanted:
+            return specs
+        got, degraded = locks.acquire_many(wanted, self.lease.holder)
+        self.report.lock_degraded |= degraded
+        blocked = [s for s in specs if s.task_id in wanted and s.task_id not in got]
+        if blocked:
+            claiming.release(self.lease, [s.task_id for s in blocked], [s.log_id for s in blocked])
+            self._released.update(s.task_id for s in blocked)
+            logger.info("%d task(s) still locked by another run; left for a later pass.", len(blocked))
+        return [s for s in specs if s.task_id not in self._released]
+
+    # -- execution -----------------------------------------------------------
+
+    def _make_pool(self):  # noqa: ANN202
+        from scheduler_app.engine.workers import InlinePool, WorkerPool
+
+        mode = self.options.execution or self.settings.EXECUTION
+        workers = self.options.workers if self.options.workers is not None else self.settings.WORKERS
+        if mode == "inline" or workers == 0:
+            return InlinePool(self.settings.OUTPUT_LIMIT)
+        return WorkerPool(workers, self.settings.OUTPUT_LIMIT)
+
+    def execute(self, specs: list[RunSpec]) -> None:
+        if not specs:
+            return
+        mode = self.options.execution or self.settings.EXECUTION
+        if mode == "tasks":
+            from scheduler_app.engine.handoff import enqueue
+
+            enqueue(self, specs)
+            return
+        send_executing(self._rows, specs)
+        if self.pool is None:
+            self.pool = self._make_pool()
+        left = self.pool.run(specs, self._collect, on_tick=self._tick,
+                             tick_every=min(FLUSH_SECONDS, self.lease.seconds / 3),
+                             should_stop=self.should_stop)
+        self.flush()
+        if left:
+            claiming.release(self.lease, [s.task_id for s in left], [s.log_id for s in left])
+            locks.release_many(s.task_id for s in left)
+
+    def _collect(self, outcome: Outcome) -> None:
+        self._buffer.append(outcome)
+        if len(self._buffer) >= FLUSH_EVERY:
+            self.flush()
+
+    def _tick(self) -> None:
+        if self._buffer and time.monotonic() - self._last_flush >= FLUSH_SECONDS:
+            self.flush()
+        if time.monotonic() - getattr(self, "_last_renew", 0.0) >= self.lease.seconds / 3:
+            self._last_renew = time.monotonic()
+            claiming.renew(self.lease, timezone.now())
+
+    # -- recording -----------------------------------------------------------
+
+    def flush(self) -> None:
+        """Record buffered outcomes: logs and tasks in one transaction."""
+        outcomes, self._buffer = self._buffer, []
+        self._last_flush = time.monotonic()
+        if not outcomes:
+            return
+        now = timezone.now()
+        log_rows, task_values = [], {}
+        for o in outcomes:
+            status = LOG_STATUS[o.kind]
+            result = o.data if o.data is not None else None
+            if o.message:
+                result = {"message": o.message, "data": o.data} if o.data is not None else {"message": o.message}
+            log_rows.append([o.spec.log_id, status, o.started_at, o.finished_at, o.duration,
+                             _jsonable(result), o.error[:10000], o.traceback[:50000], o.output])
+            row = self._rows[o.spec.task_id]
+            ending = Ending(o.kind, o.spec.scheduled_for, o.started_at, error=o.error,
+                            retry=o.retry, retry_delay=o.retry_delay, next_run=o.next_run)
+            task_values[o.spec.task_id] = settle(row, ending, now, self.settings)
+        overlapping = [tid for tid in task_values if self._overlaps(self._rows[tid])]
+        task_ids = [tid for tid in task_values if tid not in set(overlapping)]
+        with transaction.atomic():
+            update_rows(TaskExecutionLog, LOG_FIELDS, log_rows)
+            held = claiming.held_ids(self.lease, task_ids) if task_ids else set()
+            update_rows(ScheduledTask, TASK_FIELDS,
+                        [task_row_values(tid, task_values[tid]) for tid in task_ids if tid in held])
+            # The schedule of an overlapping task moved on at claim time; record the outcome only.
+            update_rows(ScheduledTask, OVERLAP_FIELDS,
+                        [[tid, *(task_values[tid][f] for f in OVERLAP_FIELDS)] for tid in overlapping])
+        lost = len(task_ids) - len(held)
+        if lost:
+            self.report.lost_leases += lost
+            logger.warning("%d run(s) finished after their lease was taken over; their task state "
+                           "was left to the new holder.", lost)
+        locks.release_many(tid for tid in task_ids if not self._rows[tid]["allow_overlap"])
+        self.lease.claimed_ids.difference_update(task_values)
+        for o in outcomes:
+            status = LOG_STATUS[o.kind]
+            self.report.count(status)
+            self._line(self._rows[o.spec.task_id], status, o.duration, o.error)
+        send_run_signals(self._rows, outcomes, task_values)
+
+    def _line(self, row: dict, status: str, duration: float, error: str) -> None:
+        if self.on_line is not None:
+            self.on_line(RunLine(row["id"], row["name"], status, duration, error))
+
+
+def _jsonable(value):  # noqa: ANN001, ANN202
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    if value is None:
+        return None
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
+
+
+def run_pass(options: PassOptions | None = None, **kwargs) -> PassReport:  # noqa: ANN003
+    """Run one pass and return its report (the worker pool is closed at the end)."""
+    scheduler_pass = SchedulerPass(options, **kwargs)
+    try:
+        return scheduler_pass.run()
+    finally:
+        if scheduler_pass.pool is not None:
+            scheduler_pass.pool.close()

@@ -1,0 +1,57 @@
+"""What crosses the process boundary: a run to execute and its outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+# Outcome kinds (a superset of log statuses: the engine maps them).
+SUCCESS = "success"
+FAILED = "failed"
+TIMEOUT = "timeout"
+SKIPPED = "skipped"
+PENDING = "pending"
+CONDITION_UNMET = "condition_unmet"
+
+
+@dataclass
+class RunSpec:
+    """One run of one task: enough to execute it without the database row."""
+
+    log_id: int
+    task_id: int
+    module_id: str
+    task_type: str
+    name: str
+    config: dict[str, Any]
+    scheduled_for: dt.datetime | None
+    attempt: int
+    run_id: str
+    owner_id: int | None
+    timezone: str
+    timeout: int
+    schedule_type: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """How a run ended, reported by the worker (or by the engine for crashes)."""
+
+    spec: RunSpec
+    kind: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    message: str = ""
+    data: Any = None
+    retry: bool = True
+    retry_delay: float | None = None
+    next_run: dt.datetime | None = None
+    error: str = ""
+    traceback: str = ""
+    output: str = ""
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, (self.finished_at - self.started_at).total_seconds())

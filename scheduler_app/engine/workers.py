@@ -1,0 +1,269 @@
+"""Run task bodies in worker processes, with timeouts and crash detection.
+
+Workers are forked once and reused. The parent hands a worker one RunSpec at
+a time over a pipe and waits on all pipes and process sentinels at once, so a
+body that raises, hangs, exits or dies by a signal costs one worker (which is
+replaced), never the scheduler.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from multiprocessing.connection import Connection, wait
+
+from django.db import connections
+from django.utils import timezone
+
+from scheduler_app.engine import runner
+from scheduler_app.engine.runspec import FAILED, TIMEOUT, Outcome, RunSpec
+
+_inherited: list[object] = []  # parent's DB connections, kept alive and unused in a child
+
+
+def _detach_parent_connections() -> None:
+    # A forked child must never use or close the parent's sockets: closing
+    # would end the parent's database session. Keep them referenced, forget them.
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None:
+            _inherited.append(conn.connection)
+            conn.connection = None
+
+
+def _worker_main(channel: Connection, output_limit: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _detach_parent_connections()
+    try:
+        while True:
+            try:
+                specs = channel.recv()
+            except (EOFError, OSError):
+                break
+            if specs is None:
+                break
+            for spec in specs:
+                channel.send(runner.execute(spec, output_limit))
+    finally:
+        os._exit(0)
+
+
+def describe_exit(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "The worker process died."
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"The worker process was killed by {name}."
+    return f"The worker process exited with code {exitcode} (os._exit or a crash)."
+
+
+class _Worker:
+    """One worker process and the runs handed to it, oldest (the one running) first."""
+
+    def __init__(self, ctx: multiprocessing.context.BaseContext, output_limit: int) -> None:
+        self.channel, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, output_limit), daemon=True)
+        self.process.start()
+        child.close()
+        self.inflight: deque[RunSpec] = deque()
+        self.started_at = timezone.now()
+        self.deadline = 0.0
+
+    def assign(self, specs: list[RunSpec]) -> None:
+        if not self.inflight:
+            self._start_clock(specs[0])
+        self.inflight.extend(specs)
+        self.channel.send(specs)
+
+    def _start_clock(self, spec: RunSpec) -> None:
+        self.started_at = timezone.now()
+        self.deadline = time.monotonic() + max(1, spec.timeout)
+
+    def finished_one(self) -> RunSpec:
+        """The running spec reported back; the next handed one starts now."""
+        spec = self.inflight.popleft()
+        if self.inflight:
+            self._start_clock(self.inflight[0])
+        return spec
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.channel.close()
+
+    def stop(self) -> None:
+        try:
+            self.channel.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+        self.process.join(2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(2)
+        self.channel.close()
+
+
+class WorkerPool:
+    """A fixed number of forked workers executing RunSpecs.
+
+    Each worker is handed a few runs at a time (fewer as the queue drains),
+    so a busy machine does not pay a process round trip per run. A run's
+    timeout starts when the worker reports the previous run done.
+    """
+
+    MAX_PREFETCH = 8
+
+    def __init__(self, size: int, output_limit: int) -> None:
+        self.size = max(1, size)
+        self.output_limit = output_limit
+        self._ctx = multiprocessing.get_context("fork")
+        self._workers: list[_Worker] = []
+
+    def _spawn(self) -> _Worker:
+        # Close the parent's connections first: the child must not inherit live sessions.
+        connections.close_all()
+        return _Worker(self._ctx, self.output_limit)
+
+    def _ensure_started(self) -> None:
+        if not self._workers:
+            connections.close_all()
+            self._workers = [_Worker(self._ctx, self.output_limit) for _ in range(self.size)]
+
+    def run(self, specs: Iterable[RunSpec], on_outcome: Callable[[Outcome], None],
+            on_tick: Callable[[], None] | None = None, tick_every: float = 1.0,
+            should_stop: Callable[[], bool] | None = None) -> list[RunSpec]:
+        """Execute ``specs``; return the ones left undispatched because of a stop request."""
+        queue = deque(specs)
+        if not queue:
+            return []
+        self._ensure_started()
+        next_tick = time.monotonic() + tick_every
+        while True:
+            stopping = should_stop() if should_stop else False
+            if not stopping:
+                self._hand_out(queue)
+            busy = [w for w in self._workers if w.inflight]
+            if not busy:
+                break
+            timeout = max(0.0, min(min(w.deadline for w in busy), next_tick) - time.monotonic())
+            ready = set(wait([w.channel for w in busy] + [w.process.sentinel for w in busy], timeout))
+            for index, worker in enumerate(self._workers):
+                if worker.inflight and not self._drain(worker, ready, on_outcome, queue):
+                    self._workers[index] = self._spawn()
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + tick_every
+                if on_tick:
+                    on_tick()
+        return list(queue)
+
+    def _hand_out(self, queue: deque[RunSpec]) -> None:
+        for worker in self._workers:
+            if not queue:
+                return
+            if len(worker.inflight) > 1:
+                continue
+            share = max(1, min(self.MAX_PREFETCH, len(queue) // (2 * self.size)))
+            worker.assign([queue.popleft() for _ in range(min(share, len(queue)))])
+
+    def _drain(self, worker: _Worker, ready: set, on_outcome: Callable[[Outcome], None],
+               queue: deque[RunSpec]) -> bool:
+        """Collect what ``worker`` finished; False if it had to be killed or died."""
+        if worker.channel in ready:
+            try:
+                while worker.inflight and worker.channel.poll():
+                    outcome = worker.channel.recv()
+                    worker.finished_one()
+                    on_outcome(outcome)
+                return True
+            except (EOFError, OSError):
+                pass  # died while answering: a crash, below
+        elif worker.process.sentinel not in ready:
+            if time.monotonic() < worker.deadline:
+                return True
+            spec = worker.inflight[0]
+            worker.kill()
+            self._fail_current(worker, queue, on_outcome, Outcome(
+                spec, TIMEOUT, worker.started_at, timezone.now(),
+                error=f"Timed out after {spec.timeout} s; the worker was killed."))
+            return False
+        worker.process.join(5)
+        message = describe_exit(worker.process.exitcode)
+        worker.kill()
+        self._fail_current(worker, queue, on_outcome,
+                           Outcome(worker.inflight[0], FAILED, worker.started_at, timezone.now(),
+                                   error=message))
+        return False
+
+    @staticmethod
+    def _fail_current(worker: _Worker, queue: deque[RunSpec], on_outcome: Callable[[Outcome], None],
+                      outcome: Outcome) -> None:
+        worker.inflight.popleft()
+        # Runs handed to the dead worker but not started go back to the front of the queue.
+        queue.extendleft(reversed(worker.inflight))
+        worker.inflight.clear()
+        on_outcome(outcome)
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
+
+
+class InlinePool:
+    """Runs bodies in the scheduler process: no isolation; timeouts by SIGALRM."""
+
+    def __init__(self, output_limit: int) -> None:
+        self.output_limit = output_limit
+
+    def run(self, specs: Iterable[RunSpec], on_outcome: Callable[[Outcome], None],
+            on_tick: Callable[[], None] | None = None, tick_every: float = 1.0,
+            should_stop: Callable[[], bool] | None = None) -> list[RunSpec]:
+        queue = deque(specs)
+        while queue:
+            if should_stop and should_stop():
+                break
+            on_outcome(self._run_one(queue.popleft()))
+            if on_tick:
+                on_tick()
+        return list(queue)
+
+    def _run_one(self, spec: RunSpec) -> Outcome:
+        started = timezone.now()
+        use_alarm = hasattr(signal, "SIGALRM") and _in_main_thread()
+
+        def on_alarm(signum, frame):  # noqa: ANN001
+            raise _InlineTimeout
+
+        if use_alarm:
+            previous = signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, max(1, spec.timeout))
+        try:
+            return runner.execute(spec, self.output_limit)
+        except _InlineTimeout:
+            return Outcome(spec, TIMEOUT, started, timezone.now(),
+                           error=f"Timed out after {spec.timeout} s.")
+        finally:
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+
+    def close(self) -> None:
+        pass
+
+
+class _InlineTimeout(BaseException):
+    """Raised by SIGALRM in inline mode; a BaseException so bodies do not swallow it."""
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
