@@ -15,7 +15,6 @@ edit that sends a secret back masked or empty keeps the stored one.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,8 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, conf, configs, policy, schedules
-from scheduler_app.exceptions import InvalidTransition, NotRegistered
+from scheduler_app import audit, conf, configs, policy, schedules, sharing
+from scheduler_app.exceptions import InvalidTransition
 from scheduler_app.models import (
     AuditAction,
     MisfirePolicy,
@@ -35,11 +34,22 @@ from scheduler_app.models import (
     check_transition,
 )
 from scheduler_app.providers import SchedulableTask
-from scheduler_app.registry import registry
+from scheduler_app.sharing import share, shared_with, unshare
 from scheduler_app.signals import send_lifecycle, task_cancelled, task_scheduled
+from scheduler_app.validation import (
+    build_schedule,
+    check_choice,
+    check_range,
+    clean_tags,
+    resolve_task_type,
+)
 
-TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
-OWNER_OBJECT_PERMS = policy.OBJECT_PERMS
+__all__ = [
+    "EDITABLE_FIELDS", "build_schedule", "cancel", "delete", "emit", "get_task", "next_runs",
+    "pause", "resolve_task_type", "resume", "run_now", "schedule", "share", "shared_with",
+    "task_history", "task_logs", "unshare", "update", "visible_config",
+]
+
 # Fields a caller may change with update(); module, type, owner and is_system are fixed.
 EDITABLE_FIELDS = {
     "name", "config", "schedule_type", "cron", "run_at", "interval", "event", "timezone",
@@ -54,71 +64,6 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def _deny(message: str) -> PermissionDenied:
     return PermissionDenied(message)
-
-
-def resolve_task_type(module: str, task_type: str) -> type[SchedulableTask]:
-    """The task type class, or a ValidationError naming the known ones."""
-    try:
-        provider = registry.get(module)
-    except NotRegistered:
-        raise ValidationError(
-            {"module": _("Unknown module “%(module)s”. Known modules: %(known)s.")
-             % {"module": module, "known": registry.known_modules_text()}},
-            code="unknown_module",
-        ) from None
-    if task_type not in provider.task_types:
-        raise ValidationError(
-            {"task_type": _("Module “%(module)s” has no task type “%(type)s”. Known: %(known)s.")
-             % {"module": module, "type": task_type,
-                "known": ", ".join(sorted(provider.task_types)) or "-"}},
-            code="unknown_task_type",
-        )
-    return provider.task_types[task_type]
-
-
-def build_schedule(schedule_type: str, *, cron: str | None = None, run_at: dt.datetime | None = None,
-                   interval: Any = None, event: str | None = None, timezone_name: str | None = None,
-                   now: dt.datetime | None = None, check_past: bool = True) -> schedules.Schedule:
-    """A validated Schedule from the public keyword arguments."""
-    every, unit = (None, "")
-    if schedule_type == schedules.RECURRING:
-        if interval is None:
-            raise ValidationError({"interval": _("Give the interval, e.g. “15 minutes”.")},
-                                  code="required")
-        every, unit = schedules.parse_interval(interval)
-    raw = schedules.Schedule(
-        type=schedule_type, cron=cron or "", run_at=run_at, interval_every=every,
-        interval_unit=unit, event=event or "", timezone=(timezone_name or "UTC"),
-    )
-    return raw.validate(_now(now), check_past=check_past)
-
-
-def _clean_tags(tags: Iterable[str] | str | None) -> list[str]:
-    if tags is None:
-        return []
-    if isinstance(tags, str):
-        tags = [t for t in re.split(r"[,\s]+", tags) if t]
-    cleaned = []
-    for tag in tags:
-        value = str(tag).strip().lower()
-        if not TAG_RE.match(value):
-            raise ValidationError(
-                {"tags": _("“%(tag)s” is not a valid tag: use lowercase letters, digits, - and _.")
-                 % {"tag": tag}}, code="invalid_tag")
-        if value not in cleaned:
-            cleaned.append(value)
-    return cleaned
-
-
-def _check_range(field: str, value: Any, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationError({field: _("Enter a whole number.")}, code="invalid") from None
-    if not low <= number <= high:
-        raise ValidationError({field: _("Enter a number from %(low)d to %(high)d.")
-                               % {"low": low, "high": high}}, code="out_of_range")
-    return number
 
 
 def _apply_schedule(task: ScheduledTask, schedule: schedules.Schedule, now: dt.datetime) -> None:
@@ -167,20 +112,20 @@ def schedule(*, user: Any, module: str, task_type: str, config: dict[str, Any] |
         name=(name or "").strip() or str(task_cls.name or task_type),
         config=stored_config,
         owner=owner if owner is not None else (user if user is not None else None),
-        priority=_check_range("priority", priority, 1, 10),
-        max_retries=_check_range(
+        priority=check_range("priority", priority, 1, 10),
+        max_retries=check_range(
             "max_retries",
             max_retries if max_retries is not None else (
                 task_cls.default_max_retries if task_cls.default_max_retries is not None
                 else settings.DEFAULT_MAX_RETRIES), 0, 100),
-        timeout=_check_range(
+        timeout=check_range(
             "timeout",
             timeout if timeout is not None else (task_cls.default_timeout or settings.DEFAULT_TIMEOUT),
             1, 7 * 24 * 3600),
         allow_overlap=bool(allow_overlap),
-        tags=_clean_tags(tags),
-        misfire_policy=_check_choice("misfire_policy", misfire_policy, MisfirePolicy.values),
-        misfire_grace=None if misfire_grace is None else _check_range(
+        tags=clean_tags(tags),
+        misfire_policy=check_choice("misfire_policy", misfire_policy, MisfirePolicy.values),
+        misfire_grace=None if misfire_grace is None else check_range(
             "misfire_grace", misfire_grace, 0, 365 * 24 * 3600),
         is_system=is_system,
         created_by=user, updated_by=user,
@@ -190,7 +135,7 @@ def schedule(*, user: Any, module: str, task_type: str, config: dict[str, Any] |
     _apply_schedule(task, sched, now)
     with transaction.atomic():
         task.save()
-        _grant_owner(task)
+        sharing.grant_owner(task)
         audit.record(task, AuditAction.CREATED, user=user, at=now,
                      changes={"owner": _username(task.owner)} if task.owner_id != _pk(user) else None)
     _send(task_scheduled, "task.scheduled", task)
@@ -227,22 +172,6 @@ def _send(signal: Any, event: str, task: ScheduledTask) -> None:
     """Send a lifecycle signal after commit, with ``config`` masked beside ``task``."""
     shown = configs.masked_config(task)
     transaction.on_commit(lambda: send_lifecycle(signal, event, task=task, config=shown))
-
-
-def _check_choice(field: str, value: str, choices: list[str]) -> str:
-    if value not in choices:
-        raise ValidationError({field: _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}},
-                              code="invalid_choice")
-    return value
-
-
-def _grant_owner(task: ScheduledTask) -> None:
-    if task.owner_id is None:
-        return
-    from guardian.shortcuts import assign_perm
-
-    for perm in OWNER_OBJECT_PERMS:
-        assign_perm(perm, task.owner, task)
 
 
 def update(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None, **changes: Any,
@@ -303,23 +232,23 @@ def _apply_changes(task: ScheduledTask, changes: dict[str, Any], *, user: Any,
                                   code="max_length")
         task.name = name
     if "priority" in changes:
-        task.priority = _check_range("priority", changes["priority"], 1, 10)
+        task.priority = check_range("priority", changes["priority"], 1, 10)
     if "max_retries" in changes:
-        task.max_retries = _check_range("max_retries", changes["max_retries"], 0, 100)
+        task.max_retries = check_range("max_retries", changes["max_retries"], 0, 100)
     if "timeout" in changes:
-        task.timeout = _check_range("timeout", changes["timeout"], 1, 7 * 24 * 3600)
+        task.timeout = check_range("timeout", changes["timeout"], 1, 7 * 24 * 3600)
     if "allow_overlap" in changes:
         task.allow_overlap = bool(changes["allow_overlap"])
     if "enabled" in changes:
         task.enabled = bool(changes["enabled"])
     if "tags" in changes:
-        task.tags = _clean_tags(changes["tags"])
+        task.tags = clean_tags(changes["tags"])
     if "misfire_policy" in changes:
-        task.misfire_policy = _check_choice("misfire_policy", changes["misfire_policy"],
+        task.misfire_policy = check_choice("misfire_policy", changes["misfire_policy"],
                                             MisfirePolicy.values)
     if "misfire_grace" in changes:
         grace = changes["misfire_grace"]
-        task.misfire_grace = None if grace in (None, "") else _check_range(
+        task.misfire_grace = None if grace in (None, "") else check_range(
             "misfire_grace", grace, 0, 365 * 24 * 3600)
     if task.status in (TaskStatus.FAILED, TaskStatus.SUCCESS) and task.next_run and task.next_run > now:
         # A finished task given a new future schedule is live again.
@@ -439,133 +368,11 @@ def delete(task: ScheduledTask, *, user: Any) -> None:
         if user is not None:
             _check(policy.can_delete(user, fresh), _("You may not delete this task."))
         pk = fresh.pk
-        _clear_object_permissions(fresh)
+        sharing.clear_object_permissions(fresh)
         fresh.delete()
         fresh.pk = pk
         audit.record(fresh, AuditAction.DELETED, user=user)
 
-
-def _clear_object_permissions(task: ScheduledTask) -> None:
-    # Guardian's generic rows do not cascade; a later task reusing the id must not inherit them.
-    from django.contrib.contenttypes.models import ContentType
-    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
-
-    ctype = ContentType.objects.get_for_model(ScheduledTask)
-    for model in (get_user_obj_perms_model(task), get_group_obj_perms_model(task)):
-        model.objects.filter(content_type=ctype, object_pk=str(task.pk)).delete()
-
-
-# --- sharing ---------------------------------------------------------------
-
-def _share_codenames(levels: Iterable[str]) -> list[str]:
-    levels = [levels] if isinstance(levels, str) else list(levels)
-    unknown = sorted(set(levels) - set(policy.SHARE_LEVELS))
-    if unknown or not levels:
-        raise ValidationError(
-            {"permissions": _("Choose from: %(levels)s.") % {"levels": ", ".join(policy.SHARE_LEVELS)}},
-            code="invalid_choice")
-    return [policy.SHARE_LEVELS[level] for level in levels]
-
-
-def _recipients(users: Iterable[Any], groups: Iterable[Any]) -> tuple[list[Any], list[Any]]:
-    from django.contrib.auth.models import Group
-
-    users, groups = list(users or ()), list(groups or ())
-    if not users and not groups:
-        raise ValidationError({"users": _("Name at least one user or group.")}, code="required")
-    if any(not getattr(u, "pk", None) or isinstance(u, Group) for u in users):
-        raise ValidationError({"users": _("Give saved user objects.")}, code="invalid")
-    if any(not isinstance(g, Group) or not g.pk for g in groups):
-        raise ValidationError({"groups": _("Give saved groups.")}, code="invalid")
-    return users, groups
-
-
-def share(task: ScheduledTask, *, user: Any, users: Iterable[Any] = (), groups: Iterable[Any] = (),
-          permissions: Iterable[str] | str = ("view",)) -> ScheduledTask:
-    """Grant users and groups object permissions on ``task``.
-
-    Parameters:
-        permissions: share levels from ``policy.SHARE_LEVELS``: "view",
-            "run" (run, pause, resume), "change" (edit, run, pause, resume,
-            cancel), "delete" (delete, cancel). Every level includes viewing.
-
-    Raises:
-        PermissionDenied: unless ``user`` is the owner or a module/scheduler admin.
-        ValidationError: for unknown levels or no recipient.
-
-    Example::
-
-        services.share(task, user=request.user, groups=[ops], permissions=["view", "run"])
-    """
-    from guardian.shortcuts import assign_perm
-
-    codenames = _share_codenames(permissions)
-    users, groups = _recipients(users, groups)
-    with transaction.atomic():
-        fresh = _locked(task)
-        if user is not None:
-            _check(policy.can_share(user, fresh), _("You may not share this task."))
-        for codename in codenames:
-            for recipient in [*users, *groups]:
-                assign_perm(codename, recipient, fresh)
-        audit.record(fresh, AuditAction.SHARED, user=user, changes=_share_note(users, groups, permissions))
-    for recipient in users:
-        policy.forget(recipient)
-    return _sync(task, fresh)
-
-
-def unshare(task: ScheduledTask, *, user: Any, users: Iterable[Any] = (), groups: Iterable[Any] = (),
-            permissions: Iterable[str] | str | None = None) -> ScheduledTask:
-    """Withdraw shared object permissions (all levels unless ``permissions`` is given).
-
-    The owner's own rights come from ownership and are not withdrawn.
-    """
-    from guardian.shortcuts import remove_perm
-
-    codenames = _share_codenames(permissions) if permissions is not None else list(policy.OBJECT_PERMS)
-    users, groups = _recipients(users, groups)
-    with transaction.atomic():
-        fresh = _locked(task)
-        if user is not None:
-            _check(policy.can_share(user, fresh), _("You may not change the sharing of this task."))
-        for codename in codenames:
-            for recipient in [*users, *groups]:
-                if getattr(recipient, "pk", None) == fresh.owner_id and recipient in users:
-                    continue
-                remove_perm(codename, recipient, fresh)
-        audit.record(fresh, AuditAction.UNSHARED, user=user,
-                     changes=_share_note(users, groups, permissions or list(policy.SHARE_LEVELS)))
-    for recipient in users:
-        policy.forget(recipient)
-    return _sync(task, fresh)
-
-
-def _share_note(users: list[Any], groups: list[Any], levels: Iterable[str] | str) -> dict[str, Any]:
-    return {"users": sorted(u.get_username() for u in users),
-            "groups": sorted(g.name for g in groups),
-            "permissions": [levels] if isinstance(levels, str) else sorted(levels)}
-
-
-def shared_with(task: ScheduledTask) -> dict[str, dict[Any, list[str]]]:
-    """Who the task is shared with: ``{"users": {user: [level, ...]}, "groups": {...}}``.
-
-    The owner is left out. Two queries.
-    """
-    from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
-
-    level_of = {codename: level for level, codename in policy.SHARE_LEVELS.items()}
-    found: dict[str, dict[Any, list[str]]] = {"users": {}, "groups": {}}
-    users = get_users_with_perms(task, attach_perms=True, with_superusers=False,
-                                 with_group_users=False)
-    for who, codenames in users.items():
-        if who.pk != task.owner_id:
-            found["users"][who] = sorted(level_of[c] for c in codenames if c in level_of)
-    for who, codenames in get_groups_with_perms(task, attach_perms=True).items():
-        found["groups"][who] = sorted(level_of[c] for c in codenames if c in level_of)
-    return found
-
-
-# --- reading ---------------------------------------------------------------
 
 def get_task(pk: Any, *, user: Any) -> ScheduledTask:
     """The task ``pk`` if ``user`` may see it.
