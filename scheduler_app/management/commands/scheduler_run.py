@@ -1,0 +1,45 @@
+"""Run one task now, in this process's pass (respects the overlap lock unless --force)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from scheduler_app import services
+from scheduler_app.engine.claiming import Filters
+from scheduler_app.engine.passes import PassOptions, run_pass
+from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line, task_for
+from scheduler_app.models import TaskExecutionLog
+
+
+class Command(BaseCommand):
+    help = "Run one scheduled task now and wait for the result."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("task_id", type=int)
+        parser.add_argument("--force", action="store_true",
+                            help="Run even if the task's overlap lock is held.")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="Worker processes (0 runs the body in this process).")
+        add_as_user_argument(parser)
+
+    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+        user = acting_user(options["as_user"])
+        task = task_for(options["task_id"], user)
+        try:
+            services.run_now(task, user=user)
+        except (PermissionDenied, ValidationError) as exc:
+            raise CommandError(one_line(exc)) from None
+        report = run_pass(PassOptions(filters=Filters(task_ids=(task.pk,)), workers=options["workers"],
+                                      force=options["force"]))
+        log = TaskExecutionLog.objects.filter(task=task).newest_first().first()
+        if report.claimed == 0 or log is None:
+            raise CommandError(f"Task {task.pk} was not run (its lock is held by another run; "
+                               "use --force to run anyway).")
+        line = f"#{task.pk} {task.name}: {log.status} ({(log.duration or 0):.2f} s)"
+        if log.error_message:
+            line += f" - {log.error_message.splitlines()[0][:200]}"
+        self.stdout.write(line)
+        if log.status not in ("success", "skipped"):
+            raise CommandError(f"Task {task.pk} ended {log.status}.")
