@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
+from functools import lru_cache
+
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
-from scheduler_app.models import RunStatus, TaskStatus
+from scheduler_app import schedules
+from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
 
 LABELS = {**dict(RunStatus.choices), **dict(TaskStatus.choices)}
 
@@ -58,3 +61,16 @@ def duration(seconds: float | None) -> str:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} %"
+
+
+@lru_cache(maxsize=2048)
+def _describe(schedule: schedules.Schedule, language: str | None) -> str:
+    return schedule.describe()
+
+
+def describe_schedule(task: ScheduledTask) -> str:
+    """The task's schedule in words; cached, as a list shows the same few schedules many times."""
+    try:
+        return _describe(task.schedule, translation.get_language())
+    except Exception:  # noqa: BLE001 - a broken row still renders
+        return task.describe_schedule()

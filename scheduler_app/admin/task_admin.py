@@ -139,7 +139,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("schedule"))
     def schedule_display(self, obj: ScheduledTask) -> str:
-        return obj.describe_schedule()
+        return display.describe_schedule(obj)
 
     @admin.display(description=gettext_lazy("next run"), ordering="next_run")
     def next_run_display(self, obj: ScheduledTask) -> str:
