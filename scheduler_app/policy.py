@@ -37,7 +37,8 @@ Public names (stable; the admin, views and commands use them):
     schedulable_modules(user), administered_modules(user) -> [module_id, ...]
     allowed_actions(user, task) -> frozenset of action names
     allowed_actions_for(user, tasks) -> {task.pk: frozenset}   (bulk, 1 query)
-    available_actions(user, task) -> allowed and possible in the task's status
+    possible_actions(task) -> what the task's status permits, whoever asks
+    available_actions(user, task) -> allowed and possible: the buttons to show
     can_view, can_view_logs, can_view_history, can_edit, can_pause, can_resume,
     can_cancel, can_run, can_delete, can_share (user, task) -> bool
     viewable_queryset(user, queryset=None)   one lazy queryset

@@ -169,9 +169,8 @@ def _refuse_masked_secrets(task_cls: type[SchedulableTask], config: dict[str, An
 
 
 def _send(signal: Any, event: str, task: ScheduledTask) -> None:
-    """Send a lifecycle signal after commit, with ``config`` masked beside ``task``."""
-    shown = configs.masked_config(task)
-    transaction.on_commit(lambda: send_lifecycle(signal, event, task=task, config=shown))
+    """Send a lifecycle signal after commit (``send_lifecycle`` adds the masked config)."""
+    transaction.on_commit(lambda: send_lifecycle(signal, event, task=task))
 
 
 def update(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None, **changes: Any,

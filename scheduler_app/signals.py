@@ -1,5 +1,6 @@
-"""Lifecycle signals. Every signal is sent with ``sender=ScheduledTask`` and
-``task=...``; run signals also carry ``log=...`` (a TaskExecutionLog).
+"""Lifecycle signals. Every signal is sent with ``sender=ScheduledTask``,
+``task=...`` and ``config=...`` (secrets masked); run signals also carry
+``log=...`` (a TaskExecutionLog).
 
 Module events: ``module_signal(module_id, "task.executed")`` returns the one
 signal named ``<module>.task.executed``; the engine sends it beside the
@@ -29,9 +30,15 @@ def module_signal(module_id: str, event: str) -> Signal:
 
 
 def send_lifecycle(signal: Signal, event: str, *, task, log=None, **extra) -> None:  # noqa: ANN001
-    """Send a generic lifecycle signal and the module's own twin of it."""
+    """Send a generic lifecycle signal and the module's own twin of it.
+
+    Receivers also get ``config``: the task's config with secrets masked
+    (``task.config`` holds the real values; show ``config``, never those).
+    """
+    from scheduler_app.configs import masked_config
     from scheduler_app.models import ScheduledTask
 
+    extra.setdefault("config", masked_config(task))
     signal.send(sender=ScheduledTask, task=task, log=log, **extra)
     twin = _module_signals.get(f"{task.module_id}.{event}")
     if twin is not None:

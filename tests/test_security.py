@@ -404,3 +404,20 @@ def test_setting_an_empty_secret_is_audited_masked(make_user, modules):
     services.update(task, user=user, config={"group": group.pk, "api_key": "f1rst"})
     event = TaskAuditEvent.objects.get(task_ref=task.pk, action=AuditAction.EDITED)
     assert event.changes["config.api_key"] == ["", configs.SECRET_MASK]
+
+
+def test_every_lifecycle_signal_carries_the_masked_config(secret_task):
+    from scheduler_app.signals import send_lifecycle, task_executed
+
+    _, _, task = secret_task
+    seen = []
+
+    def receiver(sender, task, config, **kwargs):  # noqa: ANN001, ANN003
+        seen.append(config)
+
+    task_executed.connect(receiver)
+    try:
+        send_lifecycle(task_executed, "task.executed", task=task, log=None)
+    finally:
+        task_executed.disconnect(receiver)
+    assert seen == [{**task.config, "api_key": configs.SECRET_MASK}]
