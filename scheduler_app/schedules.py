@@ -14,12 +14,15 @@ day/week intervals):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 UTC = dt.UTC
 
@@ -51,6 +54,18 @@ CRON_MACROS = {
 }
 # Stop looking for the next match after this many candidates (e.g. "0 0 30 2 *").
 _MAX_CANDIDATES = 2000
+# Longest interval accepted; beyond it the date arithmetic would overflow soon.
+MAX_INTERVAL = dt.timedelta(days=3660)
+# Longest event name the model stores.
+MAX_EVENT_LENGTH = 120
+# Random ("R") and hashed ("H") cron fields give different times on every
+# evaluation; a schedule must be the same each time it is computed.
+_NONDETERMINISTIC_CRON = re.compile(r"(^|[\s,/-])[RH]($|[\s,/(-])", re.IGNORECASE)
+
+
+def field_error(field: str, message: str, code: str) -> ValidationError:
+    """A ValidationError on ``field`` that keeps its ``code`` (a dict alone would drop it)."""
+    return ValidationError({field: ValidationError(message, code=code)})
 
 
 # -- time zones -------------------------------------------------------------
@@ -62,17 +77,17 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def get_zone(name: str | None) -> ZoneInfo:
-    """Return the IANA zone ``name``; ValidationError if unknown."""
-    name = (name or "UTC").strip()
+    """Return the IANA zone ``name`` (blank means UTC); ValidationError if unknown."""
+    name = "UTC" if name is None else str(name).strip() or "UTC"
     try:
-        if not name or "\x00" in name or name.startswith("/") or ".." in name:
+        if "\x00" in name or name.startswith("/") or ".." in name:
             raise ValueError(name)
         return _zone(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValidationError(
-            {"timezone": _("Unknown time zone “%(name)s”. Use an IANA name such as Europe/Berlin.")
-             % {"name": name}},
-            code="invalid_timezone",
+        raise field_error(
+            "timezone",
+            _("Unknown time zone “%(name)s”. Use an IANA name such as Europe/Berlin.") % {"name": name},
+            "invalid_timezone",
         ) from None
 
 
@@ -108,37 +123,42 @@ def resolve_wall_time(naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 def normalize_cron(expression: str | None) -> str:
     """Return a validated 5-field cron expression (macros expanded)."""
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
-    text = " ".join((expression or "").split())
+    text = " ".join(str(expression or "").split())
     if not text:
-        raise ValidationError({"cron": _("Enter a cron expression, e.g. “0 6 * * 1-5”.")}, code="required")
+        raise _cron_error(_("Enter a cron expression, e.g. “0 6 * * 1-5”."), "required")
     lowered = text.lower()
     if lowered.startswith("@"):
         if lowered not in CRON_MACROS:
-            raise ValidationError(
-                {"cron": _("Unknown cron macro “%(macro)s”. Use one of: %(known)s.")
-                 % {"macro": text, "known": ", ".join(CRON_MACROS)}},
-                code="invalid_cron",
-            )
+            raise _cron_error(_("Unknown cron macro “%(macro)s”. Use one of: %(known)s.")
+                              % {"macro": text, "known": ", ".join(CRON_MACROS)})
         return CRON_MACROS[lowered]
     fields = text.split(" ")
     if len(fields) != 5:
-        raise ValidationError(
-            {"cron": _("A cron expression has 5 fields (minute hour day month weekday); "
-                       "“%(expr)s” has %(count)d.") % {"expr": text, "count": len(fields)}},
-            code="invalid_cron",
-        )
+        raise _cron_error(_("A cron expression has 5 fields (minute hour day month weekday); "
+                            "“%(expr)s” has %(count)d.") % {"expr": text, "count": len(fields)})
+    if _NONDETERMINISTIC_CRON.search(text):
+        raise _cron_error(_("“%(expr)s” uses random (R) or hashed (H) values; "
+                            "give fixed minutes and hours.") % {"expr": text})
     try:
         valid = croniter.is_valid(text)
     except Exception:  # noqa: BLE001 - the parser may raise anything on garbage
         valid = False
     if not valid:
-        raise ValidationError(
-            {"cron": _("“%(expr)s” is not a valid cron expression.") % {"expr": text}},
-            code="invalid_cron",
-        )
+        raise _cron_error(_("“%(expr)s” is not a valid cron expression.") % {"expr": text})
+    try:
+        croniter(text, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
+    except CroniterBadDateError:
+        raise _cron_error(_("“%(expr)s” never matches a date (e.g. 30 February).")
+                          % {"expr": text}) from None
+    except Exception:  # noqa: BLE001 - is_valid accepted something the iterator cannot use
+        raise _cron_error(_("“%(expr)s” is not a valid cron expression.") % {"expr": text}) from None
     return text
+
+
+def _cron_error(message: str, code: str = "invalid_cron") -> ValidationError:
+    return field_error("cron", message, code)
 
 
 def describe_cron(expression: str) -> str:
@@ -194,14 +214,14 @@ def parse_interval(value: object) -> tuple[int, str]:
     every: object
     unit: object
     if isinstance(value, dt.timedelta):
-        seconds = int(value.total_seconds())
-        if seconds <= 0 or value.total_seconds() != seconds:
-            raise _interval_error()
+        seconds = value.total_seconds()
+        if seconds <= 0 or seconds % 60:
+            raise field_error("interval", _("Give the interval as a positive number of whole "
+                                            "minutes."), "invalid_interval")
         for name in ("weeks", "days", "hours", "minutes"):
-            size = int(INTERVAL_UNITS[name].total_seconds())
+            size = INTERVAL_UNITS[name].total_seconds()
             if seconds % size == 0:
-                return seconds // size, name
-        raise ValidationError({"interval": _("Intervals are whole minutes.")}, code="invalid_interval")
+                return _bounded(int(seconds // size), name)
     if isinstance(value, (tuple, list)) and len(value) == 2:
         every, unit = value
     elif isinstance(value, str):
@@ -213,28 +233,38 @@ def parse_interval(value: object) -> tuple[int, str]:
         every, unit = value, "minutes"
     else:
         raise _interval_error()
-    unit = str(unit).lower()
+    unit = str(unit).strip().lower()
     if not unit.endswith("s"):
         unit += "s"
     if unit not in INTERVAL_UNITS:
-        raise ValidationError(
-            {"interval": _("Unknown interval unit “%(unit)s”; use minutes, hours, days or weeks.")
-             % {"unit": unit}},
-            code="invalid_interval",
+        raise field_error(
+            "interval",
+            _("Unknown interval unit “%(unit)s”; use minutes, hours, days or weeks.") % {"unit": unit},
+            "invalid_interval",
         )
+    if isinstance(every, bool):
+        raise _interval_error()
     try:
-        number = int(str(every))
+        number = int(str(every).strip())
     except ValueError:
         raise _interval_error() from None
+    return _bounded(number, unit)
+
+
+def _bounded(number: int, unit: str) -> tuple[int, str]:
     if number <= 0:
-        raise ValidationError({"interval": _("The interval must be at least 1.")}, code="invalid_interval")
+        raise field_error("interval", _("The interval must be at least 1."), "invalid_interval")
+    if INTERVAL_UNITS[unit] * min(number, MAX_INTERVAL.days * 24 * 60 + 1) > MAX_INTERVAL:
+        raise field_error("interval", _("The interval must be at most %(days)d days.")
+                          % {"days": MAX_INTERVAL.days}, "invalid_interval")
     return number, unit
 
 
 def _interval_error() -> ValidationError:
-    return ValidationError(
-        {"interval": _("Give the interval as a positive number and a unit, e.g. “15 minutes”.")},
-        code="invalid_interval",
+    return field_error(
+        "interval",
+        _("Give the interval as a positive number and a unit, e.g. “15 minutes”."),
+        "invalid_interval",
     )
 
 
@@ -271,7 +301,13 @@ def interval_runs_after(
 
 @dataclass(frozen=True)
 class Schedule:
-    """When a task runs: one of the five schedule types and its parameters."""
+    """When a task runs: one of the five schedule types and its parameters.
+
+    ``run_at`` is the run time of a one_time schedule and the anchor of a
+    recurring one: runs fall on ``run_at + k * interval``. ``validate`` pins
+    a missing anchor to the first run (one interval after ``now``), so later
+    runs keep that phase however they are computed.
+    """
 
     type: str
     cron: str = ""
@@ -292,47 +328,67 @@ class Schedule:
     def validate(self, now: dt.datetime, *, check_past: bool = True) -> Schedule:
         """Return a normalized copy, or raise ValidationError with field errors."""
         if self.type not in SCHEDULE_TYPES:
-            raise ValidationError(
-                {"schedule_type": _("Unknown schedule type “%(type)s”; use one of: %(known)s.")
-                 % {"type": self.type, "known": ", ".join(SCHEDULE_TYPES)}},
-                code="invalid_schedule_type",
+            raise field_error(
+                "schedule_type",
+                _("Unknown schedule type “%(type)s”; use one of: %(known)s.")
+                % {"type": self.type, "known": ", ".join(SCHEDULE_TYPES)},
+                "invalid_schedule_type",
             )
-        self.zone  # noqa: B018 - validates the zone
-        if self.type in (CRON, CONDITIONAL):
-            return Schedule(self.type, cron=normalize_cron(self.cron), timezone=self.timezone)
-        if self.type == ONE_TIME:
-            if self.run_at is None:
-                raise ValidationError({"run_at": _("Give the date and time to run at.")}, code="required")
-            run_at = self._aware(self.run_at)
-            if check_past and run_at <= now:
-                raise ValidationError(
-                    {"run_at": _("The run time %(when)s is in the past.")
-                     % {"when": run_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")}},
-                    code="in_past",
-                )
-            return Schedule(self.type, run_at=run_at.astimezone(UTC), timezone=self.timezone)
-        if self.type == RECURRING:
-            every, unit = parse_interval(
-                (self.interval_every, self.interval_unit or "minutes")
-                if self.interval_every is not None
-                else None
-            )
-            run_at = self._aware(self.run_at).astimezone(UTC) if self.run_at else None
-            return Schedule(self.type, run_at=run_at, interval_every=every, interval_unit=unit,
-                            timezone=self.timezone)
-        event = (self.event or "").strip()
-        if not event:
-            raise ValidationError({"event": _("Name the event that triggers this task.")}, code="required")
-        return Schedule(self.type, event=event, timezone=self.timezone)
+        errors: dict[str, list[ValidationError]] = {}
+        zone_name = "UTC"
+        try:
+            zone_name = self.zone.key
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+        try:
+            normalized = self._validate_fields(now, zone_name, check_past=check_past)
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+        if errors:
+            raise ValidationError(errors)
+        return normalized
 
-    def _aware(self, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            return resolve_wall_time(value, self.zone)
-        return value
+    def _validate_fields(self, now: dt.datetime, zone_name: str, *, check_past: bool) -> Schedule:
+        zone = get_zone(zone_name)
+        if self.type in (CRON, CONDITIONAL):
+            return Schedule(self.type, cron=normalize_cron(self.cron), timezone=zone_name)
+        if self.type == ONE_TIME:
+            if self.run_at is None or self.run_at == "":
+                raise field_error("run_at", _("Give the date and time to run at."), "required")
+            run_at = _aware(self.run_at, zone)
+            if check_past and run_at <= now:
+                raise field_error(
+                    "run_at",
+                    _("The run time %(when)s is in the past; choose a time from now on.")
+                    % {"when": run_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")},
+                    "in_past",
+                )
+            return Schedule(self.type, run_at=run_at.astimezone(UTC), timezone=zone_name)
+        if self.type == RECURRING:
+            if self.interval_every is None:
+                raise field_error("interval", _("Give the interval, e.g. “15 minutes”."), "required")
+            every, unit = parse_interval((self.interval_every, self.interval_unit or "minutes"))
+            if self.run_at is None or self.run_at == "":
+                start = now.replace(microsecond=0)
+                anchor = interval_runs_after(every, unit, start, zone, start, 1)[0]
+            else:
+                anchor = _aware(self.run_at, zone)
+            return Schedule(self.type, run_at=anchor.astimezone(UTC), interval_every=every,
+                            interval_unit=unit, timezone=zone_name)
+        event = str(self.event or "").strip()
+        if not event:
+            raise field_error("event", _("Name the event that triggers this task."), "required")
+        if len(event) > MAX_EVENT_LENGTH:
+            raise field_error("event", _("Keep the event name to %(max)d characters.")
+                              % {"max": MAX_EVENT_LENGTH}, "max_length")
+        return Schedule(self.type, event=event, timezone=zone_name)
 
     def runs_after(self, after: dt.datetime, count: int = 5, *, anchor: dt.datetime | None = None,
                    ) -> list[dt.datetime]:
-        """The next ``count`` runs strictly after ``after`` (aware, in the task's zone)."""
+        """The next ``count`` runs strictly after ``after`` (aware, in the task's zone).
+
+        ``anchor`` is used by a recurring schedule without ``run_at`` only.
+        """
         zone = self.zone
         if self.type in (CRON, CONDITIONAL):
             return cron_runs_after(self.cron, zone, after, count)
@@ -345,18 +401,13 @@ class Schedule:
         return []
 
     def first_run(self, now: dt.datetime, *, anchor: dt.datetime | None = None) -> dt.datetime | None:
-        """When a new (or resumed) task first runs."""
-        if self.type == RECURRING and self.run_at is None:
-            # No explicit start: the first run is one interval from now.
-            anchor = anchor or now
-            runs = self.runs_after(now, 1, anchor=anchor)
-            return runs[0].astimezone(UTC) if runs else None
+        """When a new (or resumed) task first runs, in UTC; None for event schedules."""
         if self.type == RECURRING and self.run_at is not None and self.run_at > now:
-            return self.run_at
-        runs = self.runs_after(now, 1, anchor=anchor)
-        return runs[0].astimezone(UTC) if runs else None
+            return self.run_at.astimezone(UTC)
+        return self.next_after(now, anchor=anchor)
 
     def next_after(self, after: dt.datetime, *, anchor: dt.datetime | None = None) -> dt.datetime | None:
+        """The next run strictly after ``after``, in UTC, or None."""
         runs = self.runs_after(after, 1, anchor=anchor)
         return runs[0].astimezone(UTC) if runs else None
 
@@ -371,18 +422,67 @@ class Schedule:
             when = self.run_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z") if self.run_at else "?"
             return _("Once, at %(when)s") % {"when": when}
         if self.type == RECURRING:
-            return _("Every %(every)s %(unit)s") % {"every": self.interval_every, "unit": self.interval_unit}
+            return describe_interval(self.interval_every or 1, self.interval_unit or "minutes")
         return _("On event “%(event)s”") % {"event": self.event}
+
+
+def _aware(value: object, zone: ZoneInfo) -> dt.datetime:
+    """An aware datetime from a datetime or ISO text; naive times are wall times in ``zone``."""
+    parsed: dt.datetime | None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+    else:
+        parsed = None
+    if parsed is None:
+        raise field_error("run_at", _("Enter a valid date and time, e.g. 2030-01-31 06:00."),
+                          "invalid")
+    if parsed.tzinfo is None:
+        return resolve_wall_time(parsed, zone)
+    return parsed
+
+
+def describe_interval(every: int, unit: str) -> str:
+    """``Every 15 minutes``, ``Every hour``, ``Every 2 weeks``."""
+    texts = {
+        "minutes": ngettext("Every minute", "Every %(count)d minutes", every),
+        "hours": ngettext("Every hour", "Every %(count)d hours", every),
+        "days": ngettext("Every day", "Every %(count)d days", every),
+        "weeks": ngettext("Every week", "Every %(count)d weeks", every),
+    }
+    return texts.get(unit, texts["minutes"]) % {"count": every}
 
 
 def dst_note(instant: dt.datetime, tz: ZoneInfo) -> str:
     """Explain what the DST rule does at ``instant``, or '' on an ordinary day."""
-    local = instant.astimezone(tz).replace(tzinfo=None)
-    if is_ambiguous(local, tz):
-        return _("%(time)s occurs twice on this day (clocks go back); runs once, on the first.") % {
-            "time": local.strftime("%H:%M")}
-    before = local - dt.timedelta(minutes=1)
-    if is_nonexistent(before, tz):
-        return _("Clocks go forward here; a run planned in the skipped hour runs at %(time)s.") % {
-            "time": local.strftime("%H:%M")}
+    local = instant.astimezone(tz)
+    naive = local.replace(tzinfo=None)
+    if is_ambiguous(naive, tz):
+        early = naive.replace(tzinfo=tz, fold=0).utcoffset() or dt.timedelta()
+        late = naive.replace(tzinfo=tz, fold=1).utcoffset() or dt.timedelta()
+        shift = _minutes_text(early - late)
+        if local.fold:
+            return _("%(time)s occurs twice on this day (clocks go back %(shift)s); this is the "
+                     "second time.") % {"time": naive.strftime("%H:%M"), "shift": shift}
+        return _("%(time)s occurs twice on this day (clocks go back %(shift)s); wall-clock "
+                 "schedules run once, on the first.") % {"time": naive.strftime("%H:%M"),
+                                                          "shift": shift}
+    before = (instant - dt.timedelta(minutes=1)).astimezone(tz)
+    jump = (local.utcoffset() or dt.timedelta()) - (before.utcoffset() or dt.timedelta())
+    if jump > dt.timedelta(0):
+        gap_start = before.replace(tzinfo=None) + dt.timedelta(minutes=1)
+        return _("Clocks go forward from %(start)s to %(end)s here; a run planned in between "
+                 "runs at %(end)s.") % {"start": gap_start.strftime("%H:%M"),
+                                         "end": naive.strftime("%H:%M")}
     return ""
+
+
+def _minutes_text(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % 60 == 0:
+        return ngettext("%(count)d hour", "%(count)d hours", minutes // 60) % {"count": minutes // 60}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}

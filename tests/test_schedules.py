@@ -1,0 +1,537 @@
+"""Schedule maths: every type, the DST rule, descriptions and input errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from croniter import croniter
+from django.core.exceptions import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scheduler_app import schedules
+from scheduler_app.schedules import Schedule, cron_runs_after, dst_note, interval_runs_after
+
+UTC = dt.UTC
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+LORD_HOWE = ZoneInfo("Australia/Lord_Howe")
+TOKYO = ZoneInfo("Asia/Tokyo")
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=UTC)
+
+
+def local(runs: list[dt.datetime]) -> list[str]:
+    """Runs as 'YYYY-MM-DD HH:MM+offset' wall times, easy to read in assertions."""
+    return [r.strftime("%Y-%m-%d %H:%M%z") for r in runs]
+
+
+def field_errors(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:
+    return excinfo.value.message_dict
+
+
+# -- cron -------------------------------------------------------------------------
+
+
+def test_cron_runs_in_the_tasks_zone_and_returns_aware_local_times():
+    runs = cron_runs_after("0 6 * * 1-5", BERLIN, utc(2026, 6, 5, 12), 3)  # a Friday
+    assert local(runs) == ["2026-06-08 06:00+0200", "2026-06-09 06:00+0200", "2026-06-10 06:00+0200"]
+    assert [r.astimezone(UTC).hour for r in runs] == [4, 4, 4]
+
+
+def test_cron_runs_are_strictly_after_the_given_instant():
+    runs = cron_runs_after("0 12 * * *", UTC, utc(2026, 6, 1, 12), 1)
+    assert runs == [utc(2026, 6, 2, 12)]
+    runs = cron_runs_after("0 12 * * *", UTC, utc(2026, 6, 1, 11, 59, 59), 1)
+    assert runs == [utc(2026, 6, 1, 12)]
+
+
+@pytest.mark.parametrize(("macro", "expected"), [
+    ("@yearly", "0 0 1 1 *"), ("@annually", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"),
+    ("@weekly", "0 0 * * 0"), ("@daily", "0 0 * * *"), ("@midnight", "0 0 * * *"),
+    ("@hourly", "0 * * * *"), ("@DAILY", "0 0 * * *"), ("  @hourly ", "0 * * * *"),
+])
+def test_cron_macros_expand_to_five_fields(macro, expected):
+    assert schedules.normalize_cron(macro) == expected
+
+
+def test_cron_whitespace_is_normalized():
+    assert schedules.normalize_cron("  0   6 * *\t1-5 ") == "0 6 * * 1-5"
+
+
+@pytest.mark.parametrize("expression", [
+    "*/15 * * * *", "0 6 * * MON-FRI", "0 0 1 JAN *", "0 0 * * 7", "5,35 8-18 * * *",
+    "0 0 29 2 *", "0 0 L * *", "0 0 * * 1#2",
+])
+def test_valid_cron_expressions_are_accepted(expression):
+    assert schedules.normalize_cron(expression) == expression
+
+
+@pytest.mark.parametrize(("expression", "words"), [
+    ("", "Enter a cron expression"),
+    (None, "Enter a cron expression"),
+    ("0 6 * *", "has 5 fields"),
+    ("0 0 6 * * *", "has 6"),
+    ("0 0 6 * * * 2030", "has 7"),
+    ("@every", "Unknown cron macro"),
+    ("@reboot", "Unknown cron macro"),
+    ("61 * * * *", "not a valid cron expression"),
+    ("* 24 * * *", "not a valid cron expression"),
+    ("*/0 * * * *", "not a valid cron expression"),
+    ("a b c d e", "not a valid cron expression"),
+    ("0 0 31 2 *", "never matches"),
+    ("R 0 * * *", "random"),
+    ("H 0 * * *", "random"),
+])
+def test_bad_cron_is_a_validation_error_on_the_cron_field(expression, words):
+    with pytest.raises(ValidationError) as excinfo:
+        schedules.normalize_cron(expression)
+    errors = field_errors(excinfo)
+    assert list(errors) == ["cron"]
+    assert words in errors["cron"][0]
+
+
+def test_unknown_macro_error_lists_the_known_macros():
+    with pytest.raises(ValidationError) as excinfo:
+        schedules.normalize_cron("@fortnightly")
+    message = field_errors(excinfo)["cron"][0]
+    assert "@fortnightly" in message and "@daily" in message and "@hourly" in message
+
+
+def test_cron_errors_keep_their_codes():
+    with pytest.raises(ValidationError) as excinfo:
+        schedules.normalize_cron("")
+    assert excinfo.value.error_dict["cron"][0].code == "required"
+    with pytest.raises(ValidationError) as excinfo:
+        schedules.normalize_cron("1 2 3")
+    assert excinfo.value.error_dict["cron"][0].code == "invalid_cron"
+
+
+def test_a_cron_that_matches_rarely_still_finds_its_runs():
+    runs = cron_runs_after("0 0 29 2 *", UTC, utc(2026, 1, 1), 2)
+    assert runs == [utc(2028, 2, 29), utc(2032, 2, 29)]
+
+
+# -- DST: the documented rule, in several zones ---------------------------------
+
+
+def test_berlin_spring_forward_runs_a_skipped_time_at_the_first_minute_after_the_gap():
+    # 29 March 2026: 02:00 CET becomes 03:00 CEST.
+    runs = cron_runs_after("30 2 * * *", BERLIN, utc(2026, 3, 28, 12), 3)
+    assert local(runs) == ["2026-03-29 03:00+0200", "2026-03-30 02:30+0200", "2026-03-31 02:30+0200"]
+
+
+def test_berlin_spring_forward_collapses_several_skipped_slots_into_one_run():
+    runs = cron_runs_after("*/20 * * * *", BERLIN, utc(2026, 3, 29, 0, 30), 4)  # 01:30 CET
+    assert local(runs) == ["2026-03-29 01:40+0100", "2026-03-29 03:00+0200",
+                           "2026-03-29 03:20+0200", "2026-03-29 03:40+0200"]
+
+
+def test_berlin_fall_back_runs_a_repeated_time_once_on_its_first_occurrence():
+    # 25 October 2026: 03:00 CEST becomes 02:00 CET; 02:30 happens twice.
+    runs = cron_runs_after("30 2 * * *", BERLIN, utc(2026, 10, 24, 12), 2)
+    assert local(runs) == ["2026-10-25 02:30+0200", "2026-10-26 02:30+0100"]
+    assert runs[0].astimezone(UTC) == utc(2026, 10, 25, 0, 30)
+
+
+def test_berlin_fall_back_hourly_cron_skips_the_repeated_hour():
+    runs = cron_runs_after("0 * * * *", BERLIN, utc(2026, 10, 24, 23, 30), 4)  # 01:30 CEST
+    assert local(runs) == ["2026-10-25 02:00+0200", "2026-10-25 03:00+0100",
+                           "2026-10-25 04:00+0100", "2026-10-25 05:00+0100"]
+    # One hour of wall clock, two hours of real time between the first two runs.
+    assert runs[1].astimezone(UTC) - runs[0].astimezone(UTC) == dt.timedelta(hours=2)
+
+
+def test_fall_back_does_not_run_again_when_asked_during_the_second_occurrence():
+    # 01:10 UTC is 02:10 CET, the second pass through 02:xx; 02:30 already ran at 00:30 UTC.
+    runs = cron_runs_after("30 2 * * *", BERLIN, utc(2026, 10, 25, 1, 10), 1)
+    assert local(runs) == ["2026-10-26 02:30+0100"]
+
+
+def test_new_york_spring_forward_and_fall_back():
+    # 8 March 2026: 02:00 EST -> 03:00 EDT.  1 November 2026: 02:00 EDT -> 01:00 EST.
+    spring = cron_runs_after("30 2 * * *", NEW_YORK, utc(2026, 3, 7, 12), 2)
+    assert local(spring) == ["2026-03-08 03:00-0400", "2026-03-09 02:30-0400"]
+    fall = cron_runs_after("30 1 * * *", NEW_YORK, utc(2026, 10, 31, 12), 2)
+    assert local(fall) == ["2026-11-01 01:30-0400", "2026-11-02 01:30-0500"]
+    assert fall[0].astimezone(UTC) == utc(2026, 11, 1, 5, 30)
+
+
+def test_lord_howe_shifts_by_thirty_minutes():
+    # 4 October 2026: 02:00 (+10:30) -> 02:30 (+11). 5 April 2026: 02:00 (+11) -> 01:30 (+10:30).
+    spring = cron_runs_after("15 2 * * *", LORD_HOWE, utc(2026, 10, 3), 2)
+    assert local(spring) == ["2026-10-04 02:30+1100", "2026-10-05 02:15+1100"]
+    fall = cron_runs_after("45 1 * * *", LORD_HOWE, utc(2026, 4, 4, 0), 2)
+    assert local(fall) == ["2026-04-05 01:45+1100", "2026-04-06 01:45+1030"]
+
+
+def test_a_zone_without_dst_is_a_fixed_offset_all_year():
+    for after in (utc(2026, 3, 28), utc(2026, 10, 24), utc(2026, 3, 7), utc(2026, 10, 31)):
+        runs = cron_runs_after("30 2 * * *", TOKYO, after, 3)
+        assert [r.utcoffset() for r in runs] == [dt.timedelta(hours=9)] * 3
+        assert {r.strftime("%H:%M") for r in runs} == {"02:30"}
+        assert runs[1] - runs[0] == runs[2] - runs[1] == dt.timedelta(days=1)
+
+
+def test_resolve_wall_time_follows_the_rule():
+    gap = schedules.resolve_wall_time(dt.datetime(2026, 3, 29, 2, 30), BERLIN)
+    assert gap.astimezone(UTC) == utc(2026, 3, 29, 1, 0)
+    repeated = schedules.resolve_wall_time(dt.datetime(2026, 10, 25, 2, 30), BERLIN)
+    assert repeated.astimezone(UTC) == utc(2026, 10, 25, 0, 30)
+    ordinary = schedules.resolve_wall_time(dt.datetime(2026, 6, 1, 2, 30), BERLIN)
+    assert ordinary.astimezone(UTC) == utc(2026, 6, 1, 0, 30)
+
+
+def test_gap_and_repeat_detection():
+    assert schedules.is_nonexistent(dt.datetime(2026, 3, 29, 2, 0), BERLIN)
+    assert not schedules.is_nonexistent(dt.datetime(2026, 3, 29, 3, 0), BERLIN)
+    assert schedules.is_ambiguous(dt.datetime(2026, 10, 25, 2, 59), BERLIN)
+    assert not schedules.is_ambiguous(dt.datetime(2026, 10, 25, 3, 0), BERLIN)
+    assert not schedules.is_ambiguous(dt.datetime(2026, 10, 25, 2, 30), TOKYO)
+
+
+# -- dst_note -------------------------------------------------------------------
+
+
+def test_dst_note_explains_a_run_moved_out_of_the_gap():
+    note = dst_note(utc(2026, 3, 29, 1, 0), BERLIN)
+    assert "02:00" in note and "03:00" in note and "forward" in note
+
+
+def test_dst_note_on_lord_howe_names_the_half_hour_gap():
+    note = dst_note(utc(2026, 10, 3, 15, 30), LORD_HOWE)
+    assert "02:00" in note and "02:30" in note
+
+
+def test_dst_note_explains_a_repeated_time():
+    first = dst_note(utc(2026, 10, 25, 0, 30), BERLIN)
+    second = dst_note(utc(2026, 10, 25, 1, 30), BERLIN)
+    assert "02:30" in first and "twice" in first and "first" in first and "1 hour" in first
+    assert "second time" in second
+    assert "30 minutes" in dst_note(utc(2026, 4, 4, 14, 45), LORD_HOWE)
+
+
+def test_dst_note_is_empty_on_ordinary_days_and_zones_without_dst():
+    assert dst_note(utc(2026, 6, 1, 4, 0), BERLIN) == ""
+    assert dst_note(utc(2026, 3, 29, 1, 30), BERLIN) == ""  # later that day: nothing to say
+    assert dst_note(utc(2026, 3, 28, 17, 30), TOKYO) == ""
+
+
+# -- describe ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("expression", "text"), [
+    ("0 6 * * 1-5", "At 06:00, Monday through Friday"),
+    ("*/15 * * * *", "Every 15 minutes"),
+    ("@daily", "At 00:00"),
+    ("30 18 * * 0", "At 18:30, only on Sunday"),
+])
+def test_describe_cron_is_readable_text(expression, text):
+    assert schedules.describe_cron(expression) == text
+
+
+def test_describe_cron_rejects_bad_input_instead_of_describing_it():
+    with pytest.raises(ValidationError):
+        schedules.describe_cron("not cron")
+
+
+@pytest.mark.parametrize(("schedule", "text"), [
+    (Schedule("cron", cron="0 6 * * 1-5", timezone="Europe/Berlin"),
+     "At 06:00, Monday through Friday (Europe/Berlin)"),
+    (Schedule("conditional", cron="0 * * * *"), "When its condition holds, checked: Every hour (UTC)"),
+    (Schedule("one_time", run_at=utc(2026, 7, 1, 4, 0), timezone="Europe/Berlin"),
+     "Once, at 2026-07-01 06:00 CEST"),
+    (Schedule("recurring", interval_every=1, interval_unit="minutes"), "Every minute"),
+    (Schedule("recurring", interval_every=15, interval_unit="minutes"), "Every 15 minutes"),
+    (Schedule("recurring", interval_every=2, interval_unit="weeks"), "Every 2 weeks"),
+    (Schedule("recurring", interval_every=1, interval_unit="days"), "Every day"),
+    (Schedule("event", event="invoice.paid"), "On event “invoice.paid”"),
+])
+def test_schedule_describe(schedule, text):
+    assert schedule.describe() == text
+
+
+# -- one_time -----------------------------------------------------------------------
+
+
+def test_one_time_runs_once_at_run_at():
+    sched = Schedule("one_time", run_at=utc(2026, 6, 2, 8)).validate(NOW)
+    assert sched.runs_after(NOW, 5) == [utc(2026, 6, 2, 8)]
+    assert sched.first_run(NOW) == utc(2026, 6, 2, 8)
+    assert sched.runs_after(utc(2026, 6, 2, 8)) == []
+
+
+def test_one_time_naive_run_at_is_a_wall_time_in_the_tasks_zone():
+    sched = Schedule("one_time", run_at=dt.datetime(2026, 7, 1, 6, 0), timezone="Europe/Berlin")
+    assert sched.validate(NOW).run_at == utc(2026, 7, 1, 4, 0)
+
+
+def test_one_time_run_at_may_be_iso_text():
+    sched = Schedule("one_time", run_at="2026-07-01T06:00:00+02:00").validate(NOW)
+    assert sched.run_at == utc(2026, 7, 1, 4, 0)
+
+
+def test_one_time_naive_run_at_in_a_gap_moves_after_the_gap():
+    sched = Schedule("one_time", run_at=dt.datetime(2027, 3, 28, 2, 30), timezone="Europe/Berlin")
+    assert sched.validate(NOW).run_at == utc(2027, 3, 28, 1, 0)
+
+
+@pytest.mark.parametrize("run_at", [NOW, NOW - dt.timedelta(seconds=1), utc(2020, 1, 1)])
+def test_one_time_in_the_past_is_refused(run_at):
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("one_time", run_at=run_at).validate(NOW)
+    assert list(field_errors(excinfo)) == ["run_at"]
+    assert "in the past" in field_errors(excinfo)["run_at"][0]
+    assert excinfo.value.error_dict["run_at"][0].code == "in_past"
+
+
+def test_one_time_in_the_past_may_be_accepted_when_asked():
+    assert Schedule("one_time", run_at=utc(2020, 1, 1)).validate(NOW, check_past=False).run_at
+
+
+@pytest.mark.parametrize(("run_at", "words"), [
+    (None, "Give the date and time"), ("", "Give the date and time"),
+    ("tomorrow", "valid date and time"), (12345, "valid date and time"),
+    ("2026-13-40 10:00", "valid date and time"),
+])
+def test_one_time_needs_a_readable_run_at(run_at, words):
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("one_time", run_at=run_at).validate(NOW)
+    assert words in field_errors(excinfo)["run_at"][0]
+
+
+# -- recurring --------------------------------------------------------------------
+
+
+def test_recurring_minutes_follow_the_anchor():
+    sched = Schedule("recurring", run_at=utc(2026, 6, 1, 11, 7), interval_every=15,
+                     interval_unit="minutes").validate(NOW)
+    assert sched.runs_after(NOW, 3) == [utc(2026, 6, 1, 12, 7), utc(2026, 6, 1, 12, 22),
+                                        utc(2026, 6, 1, 12, 37)]
+
+
+def test_recurring_future_anchor_is_the_first_run():
+    sched = Schedule("recurring", run_at=utc(2026, 6, 3, 9), interval_every=2,
+                     interval_unit="hours").validate(NOW)
+    assert sched.first_run(NOW) == utc(2026, 6, 3, 9)
+    assert sched.runs_after(NOW, 2) == [utc(2026, 6, 3, 9), utc(2026, 6, 3, 11)]
+
+
+def test_recurring_without_start_first_runs_one_interval_from_now_and_keeps_that_phase():
+    now = NOW + dt.timedelta(seconds=27, microseconds=500)
+    sched = Schedule("recurring", interval_every=15, interval_unit="minutes").validate(now)
+    assert sched.run_at == utc(2026, 6, 1, 12, 15, 27)
+    assert sched.first_run(now) == utc(2026, 6, 1, 12, 15, 27)
+    # Computed later from the run that just happened, the phase does not drift.
+    assert sched.next_after(sched.run_at) == utc(2026, 6, 1, 12, 30, 27)
+    assert sched.next_after(utc(2026, 6, 1, 13)) == utc(2026, 6, 1, 13, 0, 27)
+
+
+def test_recurring_hours_are_elapsed_time_across_dst():
+    sched = Schedule("recurring", run_at=utc(2026, 3, 28, 23), interval_every=1,
+                     interval_unit="hours", timezone="Europe/Berlin").validate(NOW)
+    runs = sched.runs_after(utc(2026, 3, 29, 0, 30), 3)
+    assert [r.astimezone(UTC) for r in runs] == [utc(2026, 3, 29, 1), utc(2026, 3, 29, 2),
+                                                 utc(2026, 3, 29, 3)]
+    assert local(runs) == ["2026-03-29 03:00+0200", "2026-03-29 04:00+0200", "2026-03-29 05:00+0200"]
+
+
+def test_recurring_days_keep_the_wall_clock_time_across_dst():
+    anchor = utc(2026, 3, 27, 1, 30)  # 02:30 CET
+    runs = interval_runs_after(1, "days", anchor, BERLIN, utc(2026, 3, 27, 12), 4)
+    assert local(runs) == ["2026-03-28 02:30+0100", "2026-03-29 03:00+0200",
+                           "2026-03-30 02:30+0200", "2026-03-31 02:30+0200"]
+    fall = interval_runs_after(1, "days", utc(2026, 10, 23, 0, 30), BERLIN, utc(2026, 10, 24, 12), 2)
+    assert local(fall) == ["2026-10-25 02:30+0200", "2026-10-26 02:30+0100"]
+
+
+def test_recurring_weeks_keep_the_weekday_and_wall_clock_time():
+    anchor = utc(2026, 3, 16, 8)  # Monday 09:00 CET
+    runs = interval_runs_after(2, "weeks", anchor, BERLIN, utc(2026, 3, 20), 3)
+    assert local(runs) == ["2026-03-30 09:00+0200", "2026-04-13 09:00+0200", "2026-04-27 09:00+0200"]
+    assert {r.weekday() for r in runs} == {0}
+
+
+def test_recurring_days_far_after_the_anchor_are_computed_without_walking_every_day():
+    runs = interval_runs_after(3, "days", utc(2000, 1, 1, 6), TOKYO, utc(2026, 6, 1), 2)
+    assert runs[1] - runs[0] == dt.timedelta(days=3)
+    assert (runs[0].astimezone(UTC) - utc(2000, 1, 1, 6)).days % 3 == 0
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("15 minutes", (15, "minutes")), ("1 hour", (1, "hours")), ("2 Days", (2, "days")),
+    ((3, "weeks"), (3, "weeks")), ([4, "hours"], (4, "hours")), (("5", " minute "), (5, "minutes")),
+    (10, (10, "minutes")), (dt.timedelta(hours=2), (2, "hours")),
+    (dt.timedelta(minutes=90), (90, "minutes")), (dt.timedelta(days=14), (2, "weeks")),
+])
+def test_parse_interval_accepts_the_documented_forms(value, expected):
+    assert schedules.parse_interval(value) == expected
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    (0, "at least 1"), (-5, "at least 1"), ("0 minutes", "at least 1"), ("-1 hours", "at least 1"),
+    ((0, "days"), "at least 1"),
+    ("soon", "positive number and a unit"), ("fifteen minutes", "positive number and a unit"),
+    ("1.5 hours", "positive number and a unit"), ("1 2 3", "positive number and a unit"),
+    (None, "positive number and a unit"), (True, "positive number and a unit"),
+    ((True, "hours"), "positive number and a unit"), (1.5, "positive number and a unit"),
+    ({"every": 5}, "positive number and a unit"),
+    ("5 fortnights", "Unknown interval unit"), ((5, "seconds"), "Unknown interval unit"),
+    ("5 s", "Unknown interval unit"),
+    (dt.timedelta(0), "whole minutes"), (dt.timedelta(seconds=-60), "whole minutes"),
+    (dt.timedelta(seconds=90), "whole minutes"),
+    ("99999999999999999999 weeks", "at most"), (10**30, "at most"),
+])
+def test_bad_intervals_are_validation_errors_on_the_interval_field(value, words):
+    with pytest.raises(ValidationError) as excinfo:
+        schedules.parse_interval(value)
+    errors = field_errors(excinfo)
+    assert list(errors) == ["interval"]
+    assert words in errors["interval"][0]
+
+
+def test_recurring_needs_an_interval():
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("recurring").validate(NOW)
+    assert list(field_errors(excinfo)) == ["interval"]
+
+
+# -- event and conditional ----------------------------------------------------------
+
+
+def test_event_schedule_has_no_times():
+    sched = Schedule("event", event="  invoice.paid ").validate(NOW)
+    assert sched.event == "invoice.paid"
+    assert not sched.is_timed
+    assert sched.runs_after(NOW) == []
+    assert sched.first_run(NOW) is None
+
+
+@pytest.mark.parametrize(("event", "words"), [
+    ("", "Name the event"), ("   ", "Name the event"), (None, "Name the event"),
+    ("x" * 121, "120 characters"),
+])
+def test_event_needs_a_name(event, words):
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("event", event=event).validate(NOW)
+    assert list(field_errors(excinfo)) == ["event"]
+    assert words in field_errors(excinfo)["event"][0]
+
+
+def test_conditional_is_checked_on_its_cron():
+    sched = Schedule("conditional", cron="@hourly", timezone="Asia/Tokyo").validate(NOW)
+    assert sched.cron == "0 * * * *"
+    assert sched.first_run(NOW) == utc(2026, 6, 1, 13)
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("conditional", cron="").validate(NOW)
+    assert list(field_errors(excinfo)) == ["cron"]
+
+
+# -- type and zone errors ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["", "weekly", "CRON", None])
+def test_unknown_schedule_type_names_the_known_ones(kind):
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule(kind).validate(NOW)
+    message = field_errors(excinfo)["schedule_type"][0]
+    assert all(name in message for name in schedules.SCHEDULE_TYPES)
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "Europe/Berlinn", "../etc/passwd", "/etc/localtime",
+                                  "Europe", "Europe/Berlin\x00", "europe/berlin", "x" * 300])
+def test_unknown_time_zone_is_a_validation_error_on_the_timezone_field(name):
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("cron", cron="@daily", timezone=name).validate(NOW)
+    errors = field_errors(excinfo)
+    assert list(errors) == ["timezone"]
+    assert "Unknown time zone" in errors["timezone"][0]
+    assert "Europe/Berlin" in errors["timezone"][0]  # the hint shows a valid name
+
+
+def test_zone_and_field_errors_are_reported_together():
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("cron", cron="bad", timezone="Nowhere/Land").validate(NOW)
+    assert set(field_errors(excinfo)) == {"cron", "timezone"}
+
+
+def test_blank_zone_means_utc_and_names_are_normalized():
+    assert Schedule("cron", cron="@daily", timezone="").validate(NOW).timezone == "UTC"
+    assert Schedule("cron", cron="@daily", timezone=" Europe/Berlin ").validate(NOW).timezone == (
+        "Europe/Berlin")
+
+
+# -- properties ----------------------------------------------------------------------
+
+ZONES = [BERLIN, NEW_YORK, LORD_HOWE, TOKYO, ZoneInfo("UTC"), ZoneInfo("Asia/Kolkata")]
+# Around the 2026 DST changes of the zones above, and an ordinary day.
+AROUND = [utc(2026, 3, 7, 20), utc(2026, 3, 28, 20), utc(2026, 4, 4, 10), utc(2026, 10, 3, 10),
+          utc(2026, 10, 24, 20), utc(2026, 10, 31, 20), utc(2026, 6, 15)]
+
+minute_fields = st.sampled_from(["*", "0", "30", "*/15", "5,35", "0-10/5", "59"])
+hour_fields = st.sampled_from(["*", "2", "1-3", "*/2", "0,12", "23"])
+day_fields = st.sampled_from(["*", "*", "1", "15", "L"])
+weekday_fields = st.sampled_from(["*", "*", "0", "1-5", "6"])
+crons = st.builds(lambda m, h, d, w: f"{m} {h} {d} * {w}", minute_fields, hour_fields, day_fields,
+                  weekday_fields)
+afters = st.builds(lambda base, minutes, seconds: base + dt.timedelta(minutes=minutes, seconds=seconds),
+                   st.sampled_from(AROUND), st.integers(-36 * 60, 36 * 60), st.integers(0, 59))
+
+
+def _moved_out_of_gap(run: dt.datetime, tz: ZoneInfo) -> bool:
+    before = (run - dt.timedelta(minutes=1)).astimezone(tz)
+    return before.utcoffset() != run.utcoffset()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expression=crons, tz=st.sampled_from(ZONES), after=afters)
+def test_cron_runs_increase_follow_after_and_match_the_cron(expression, tz, after):
+    runs = cron_runs_after(expression, tz, after, 6)
+    assert runs, expression
+    instants = [r.astimezone(UTC) for r in runs]
+    assert instants[0] > after
+    assert all(a < b for a, b in zip(instants, instants[1:], strict=False))
+    for run in runs:
+        wall = run.astimezone(tz).replace(tzinfo=None)
+        assert croniter.match(expression, wall) or _moved_out_of_gap(run, tz), (expression, run)
+        assert run.second == 0 and run.microsecond == 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(minutes=minute_fields.filter(lambda m: m != "*"), hours=hour_fields, tz=st.sampled_from(ZONES),
+       after=afters)
+def test_cron_runs_miss_no_matching_first_occurrence(minutes, hours, tz, after):
+    expression = f"{minutes} {hours} * * *"
+    expanded = croniter(expression).expanded
+    wanted_minutes, wanted_hours = set(expanded[0]), set(expanded[1])
+    if "*" in wanted_hours:
+        wanted_hours = set(range(24))
+    runs = cron_runs_after(expression, tz, after, 3)
+    found = {r.astimezone(UTC) for r in runs}
+    minute = after.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    while minute < runs[-1].astimezone(UTC):
+        wall = minute.astimezone(tz)
+        if wall.fold == 0 and wall.minute in wanted_minutes and wall.hour in wanted_hours:
+            assert minute in found, (expression, minute)
+        minute += dt.timedelta(minutes=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(every=st.integers(1, 500), unit=st.sampled_from(list(schedules.INTERVAL_UNITS)),
+       tz=st.sampled_from(ZONES), anchor=afters, offset=st.integers(-10_000, 200_000))
+def test_interval_runs_increase_and_follow_after(every, unit, tz, anchor, offset):
+    after = anchor + dt.timedelta(minutes=offset)
+    runs = interval_runs_after(every, unit, anchor, tz, after, 4)
+    instants = [r.astimezone(UTC) for r in runs]
+    assert len(instants) == 4
+    assert instants[0] > after
+    assert all(a < b for a, b in zip(instants, instants[1:], strict=False))
+    if unit not in schedules.WALL_CLOCK_UNITS:
+        step = schedules.INTERVAL_UNITS[unit] * every
+        assert all((i - anchor) % step == dt.timedelta(0) for i in instants)
+        assert instants[0] - step <= max(after, anchor - step)
