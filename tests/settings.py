@@ -6,3 +6,17 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SCHEDULER = {**SCHEDULER, "WORKERS": 2}  # noqa: F405
+
+# The Tasks-framework hand-off is tested with a real worker backend: django-tasks-db.
+INSTALLED_APPS += ["django_tasks_db"]
+try:
+    import django.tasks  # noqa: F401
+
+    _TASKS_PACKAGE = "django.tasks"
+except ImportError:  # Django 5.2 uses the django-tasks backport
+    _TASKS_PACKAGE = "django_tasks"
+    INSTALLED_APPS += ["django_tasks"]
+TASKS = {
+    "default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"},
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}

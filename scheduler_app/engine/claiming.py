@@ -18,6 +18,9 @@ from django.db.models import Q, QuerySet
 
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, TaskStatus
 
+# Log rows of runs not yet over: executing, or waiting in a Tasks-framework queue.
+OPEN_STATUSES = (RunStatus.RUNNING, RunStatus.ENQUEUED)
+
 CLAIM_FIELDS = (
     "id", "module_id", "task_type", "name", "config", "owner_id", "timezone", "timeout",
     "max_retries", "retry_count", "next_run", "occurrence_at", "schedule_type", "cron_expression",
@@ -112,7 +115,7 @@ def expired_rows(now: dt.datetime, limit: int) -> list[dict]:
 
 
 def open_logs_of(task_ids: list[int]) -> dict[int, dict]:
-    rows = TaskExecutionLog.objects.filter(task_id__in=task_ids, status=RunStatus.RUNNING).values(
+    rows = TaskExecutionLog.objects.filter(task_id__in=task_ids, status__in=OPEN_STATUSES).values(
         "id", "task_id", "started_at", "attempt", "scheduled_for")
     return {row["task_id"]: row for row in rows}
 

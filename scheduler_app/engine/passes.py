@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.engine import claiming, identity, locks, misfire
+from scheduler_app.engine import claiming, identity, locks, misfire, recording
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Filters, Lease
 from scheduler_app.engine.runspec import Outcome, RunSpec
@@ -31,14 +31,12 @@ from scheduler_app.engine.settle import (
     settle,
     task_row_values,
 )
-from scheduler_app.engine.signalling import send_run_signals, send_executing
+from scheduler_app.engine.recording import LOG_FIELDS
+from scheduler_app.engine.signalling import send_executing
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
 
 logger = logging.getLogger("scheduler_app.engine")
 
-LOG_FIELDS = ("status", "started_at", "finished_at", "duration", "result", "error_message",
-              "traceback", "output")
-OVERLAP_FIELDS = ("last_run", "last_status", "error_message", "failure_streak", "updated_at")
 FLUSH_EVERY = 200
 FLUSH_SECONDS = 0.5
 
@@ -225,7 +223,7 @@ class SchedulerPass:
                 self.report.count(RunStatus.SKIPPED)
                 self._line(row, RunStatus.SKIPPED, 0.0, p.reason)
                 continue
-            if self._overlaps(row):
+            if recording.overlaps(row):
                 # Overlapping runs allowed: the next slot is claimable while this one runs.
                 values = settle(row, Ending("success", p.run_slot, now), now, self.settings)
                 values.update(last_run=row["last_run"], last_status=row["last_status"],
@@ -239,12 +237,6 @@ class SchedulerPass:
                 owner_id=row["owner_id"], timezone=row["timezone"], timeout=row["timeout"],
                 schedule_type=row["schedule_type"], payload=row["event_payload"] or {}))
         return specs, skips
-
-    @staticmethod
-    def _overlaps(row: dict) -> bool:
-        from scheduler_app.engine import timing
-
-        return bool(row["allow_overlap"]) and timing.is_repeating(row)
 
     def _skip_values(self, row: dict, p: misfire.Plan, now: dt.datetime, duplicate: bool = False) -> list:
         slot = row["occurrence_at"] or row["next_run"]
@@ -343,59 +335,15 @@ class SchedulerPass:
         self._last_flush = time.monotonic()
         if not outcomes:
             return
-        now = timezone.now()
-        log_rows, task_values = [], {}
-        for o in outcomes:
-            status = LOG_STATUS[o.kind]
-            result = o.data if o.data is not None else None
-            if o.message:
-                result = {"message": o.message, "data": o.data} if o.data is not None else {"message": o.message}
-            log_rows.append([o.spec.log_id, status, o.started_at, o.finished_at, o.duration,
-                             _jsonable(result), o.error[:10000], o.traceback[:50000], o.output])
-            row = self._rows[o.spec.task_id]
-            ending = Ending(o.kind, o.spec.scheduled_for, o.started_at, error=o.error,
-                            retry=o.retry, retry_delay=o.retry_delay, next_run=o.next_run)
-            task_values[o.spec.task_id] = settle(row, ending, now, self.settings)
-        overlapping = [tid for tid in task_values if self._overlaps(self._rows[tid])]
-        task_ids = [tid for tid in task_values if tid not in set(overlapping)]
-        with transaction.atomic():
-            update_rows(TaskExecutionLog, LOG_FIELDS, log_rows)
-            held = claiming.held_ids(self.lease, task_ids) if task_ids else set()
-            update_rows(ScheduledTask, TASK_FIELDS,
-                        [task_row_values(tid, task_values[tid]) for tid in task_ids if tid in held])
-            # The schedule of an overlapping task moved on at claim time; record the outcome only.
-            update_rows(ScheduledTask, OVERLAP_FIELDS,
-                        [[tid, *(task_values[tid][f] for f in OVERLAP_FIELDS)] for tid in overlapping])
-        lost = len(task_ids) - len(held)
-        if lost:
-            self.report.lost_leases += lost
-            logger.warning("%d run(s) finished after their lease was taken over; their task state "
-                           "was left to the new holder.", lost)
-        locks.release_many(tid for tid in task_ids if not self._rows[tid]["allow_overlap"])
-        self.lease.claimed_ids.difference_update(task_values)
+        self.report.lost_leases += recording.record(outcomes, self._rows, self.lease, self.settings)
         for o in outcomes:
             status = LOG_STATUS[o.kind]
             self.report.count(status)
             self._line(self._rows[o.spec.task_id], status, o.duration, o.error)
-        send_run_signals(self._rows, outcomes, task_values)
 
     def _line(self, row: dict, status: str, duration: float, error: str) -> None:
         if self.on_line is not None:
             self.on_line(RunLine(row["id"], row["name"], status, duration, error))
-
-
-def _jsonable(value):  # noqa: ANN001, ANN202
-    import json
-
-    from django.core.serializers.json import DjangoJSONEncoder
-
-    if value is None:
-        return None
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
 
 
 def run_pass(options: PassOptions | None = None, **kwargs) -> PassReport:  # noqa: ANN003

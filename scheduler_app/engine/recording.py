@@ -1,0 +1,90 @@
+"""Record finished runs: log rows and task state in one transaction, then signals.
+
+Used by the scheduler pass (for a chunk of outcomes) and by the Tasks-framework
+worker (for one). A task's state is only written while the recording side
+still holds its lease; a run that outlived its lease keeps its log row but
+leaves the task to whoever recovered it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from scheduler_app.conf import SchedulerSettings
+from scheduler_app.engine import claiming, locks, timing
+from scheduler_app.engine.bulk import update_rows
+from scheduler_app.engine.claiming import Lease
+from scheduler_app.engine.runspec import Outcome
+from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS, Ending, settle, task_row_values
+from scheduler_app.engine.signalling import send_run_signals
+from scheduler_app.models import ScheduledTask, TaskExecutionLog
+
+logger = logging.getLogger("scheduler_app.engine")
+
+LOG_FIELDS = ("status", "started_at", "finished_at", "duration", "result", "error_message",
+              "traceback", "output")
+OVERLAP_FIELDS = ("last_run", "last_status", "error_message", "failure_streak", "updated_at")
+ERROR_LIMIT, TRACEBACK_LIMIT = 10_000, 50_000
+
+
+def overlaps(row: dict) -> bool:
+    """Overlapping runs allowed: the schedule moves on at claim time, not after the run."""
+    return bool(row["allow_overlap"]) and timing.is_repeating(row)
+
+
+def result_of(outcome: Outcome) -> Any:
+    result = outcome.data
+    if outcome.message:
+        result = {"message": outcome.message, "data": outcome.data} if outcome.data is not None \
+            else {"message": outcome.message}
+    return _jsonable(result)
+
+
+def log_row(outcome: Outcome) -> list:
+    return [outcome.spec.log_id, LOG_STATUS[outcome.kind], outcome.started_at, outcome.finished_at,
+            outcome.duration, result_of(outcome), outcome.error[:ERROR_LIMIT],
+            outcome.traceback[:TRACEBACK_LIMIT], outcome.output]
+
+
+def record(outcomes: list[Outcome], rows: dict[int, dict], lease: Lease,
+           settings: SchedulerSettings) -> int:
+    """Write ``outcomes``; return how many runs had lost their lease."""
+    now = timezone.now()
+    task_values: dict[int, dict] = {}
+    for o in outcomes:
+        ending = Ending(o.kind, o.spec.scheduled_for, o.started_at, error=o.error,
+                        retry=o.retry, retry_delay=o.retry_delay, next_run=o.next_run)
+        task_values[o.spec.task_id] = settle(rows[o.spec.task_id], ending, now, settings)
+    overlapping = [tid for tid in task_values if overlaps(rows[tid])]
+    task_ids = [tid for tid in task_values if tid not in set(overlapping)]
+    with transaction.atomic():
+        update_rows(TaskExecutionLog, LOG_FIELDS, [log_row(o) for o in outcomes])
+        held = claiming.held_ids(lease, task_ids) if task_ids else set()
+        update_rows(ScheduledTask, TASK_FIELDS,
+                    [task_row_values(tid, task_values[tid]) for tid in task_ids if tid in held])
+        update_rows(ScheduledTask, OVERLAP_FIELDS,
+                    [[tid, *(task_values[tid][f] for f in OVERLAP_FIELDS)] for tid in overlapping])
+    lost = len(task_ids) - len(held)
+    if lost:
+        logger.warning("%d run(s) finished after their lease was taken over; their task state "
+                       "was left to the new holder.", lost)
+    locks.release_many(tid for tid in task_ids if not rows[tid]["allow_overlap"])
+    lease.claimed_ids.difference_update(task_values)
+    send_run_signals(rows, outcomes, task_values)
+    return lost
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
