@@ -1,7 +1,6 @@
 """The app config: owns the provider registry and autodiscovers providers."""
 
 from django.apps import AppConfig
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,4 +15,4 @@ class SchedulerConfig(AppConfig):
 
         self.registry = registry
         # As the admin does with admin.py: import every app's scheduler_tasks.
-        autodiscover_modules("scheduler_tasks", register_to=registry)
+        registry.autodiscover()

@@ -1,4 +1,13 @@
-"""System checks: ``scheduler_app.E0xx`` errors and ``W0xx`` warnings, each with a hint."""
+"""System checks: ``scheduler_app.E0xx`` errors and ``W0xx`` warnings, each with a hint.
+
+E001 duplicate module id      E002 bad module id          E003 bad permission name
+E004 no base permission       E005 bad task type key      E006 not a SchedulableTask
+E007 execute() missing        E008 config_form not a form E009 task_types not a dict
+E010 SCHEDULER not a dict     E011 unknown SCHEDULER key  E012 bad EXECUTION
+E013 bad number setting       E014 LOCK_CACHE not a cache E015 TASKS_BACKEND not in TASKS
+E016 bad text/flag setting
+W001 process-local lock cache W002 provider without task types
+"""
 
 from __future__ import annotations
 
@@ -11,113 +20,197 @@ from django.core import checks
 
 from scheduler_app import conf
 from scheduler_app.providers import SchedulableTask
-from scheduler_app.registry import registry
+from scheduler_app.registry import ProviderRegistry, registry
 
 MODULE_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 TASK_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-PERMISSION_RE = re.compile(r"^(SA_[A-Z0-9_]{1,96}|[a-z_][a-z0-9_]*\.[A-Za-z0-9_]{1,100})$")
+# Django stores codenames in 100 characters (the admin twin, SA_<NAME>_ADMIN, too).
+PERMISSION_RE = re.compile(r"^(SA_[A-Z0-9_]{1,97}|[a-z_][a-z0-9_]*\.[A-Za-z0-9_]{1,100})$")
 EXECUTION_MODES = ("process", "inline", "tasks")
+# Setting: (smallest value, None allowed).
+NUMBERS: dict[str, tuple[float, bool]] = {
+    "WORKERS": (0, False), "LEASE_SECONDS": (10, False), "BATCH_SIZE": (1, False),
+    "DEFAULT_TIMEOUT": (1, False), "DEFAULT_MAX_RETRIES": (0, False),
+    "RETRY_BACKOFF_BASE": (0, False), "RETRY_BACKOFF_MAX": (0, False), "RETRY_JITTER": (0, False),
+    "LOG_RETENTION_DAYS": (0, False), "OUTPUT_LIMIT": (0, False), "MISFIRE_GRACE": (0, True),
+    "MISFIRE_RUN_ALL_CAP": (1, False), "LOOP_SLEEP": (0.01, False),
+}
+INTEGERS = {"WORKERS", "LEASE_SECONDS", "BATCH_SIZE", "DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES",
+            "LOG_RETENTION_DAYS", "OUTPUT_LIMIT", "MISFIRE_GRACE", "MISFIRE_RUN_ALL_CAP"}
+TEXTS = ("LOCK_CACHE", "LOCK_PREFIX", "TASKS_BACKEND", "TASKS_QUEUE")
 
 
 @checks.register("scheduler")
 def check_providers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Check every registered provider and its task types."""
+    return provider_messages(registry)
+
+
+def provider_messages(reg: ProviderRegistry) -> list[checks.CheckMessage]:
+    """The check messages for the providers of ``reg``."""
     errors: list[checks.CheckMessage] = []
-    for provider, message in registry.conflicts:
+    for provider, message in reg.conflicts:
         errors.append(checks.Error(
             message, obj=provider, id="scheduler_app.E001",
             hint="Give each TaskProvider a unique module_id (it is stored in the database).",
         ))
-    for provider in registry.providers():
-        if not MODULE_ID_RE.match(provider.module_id or ""):
-            errors.append(checks.Error(
-                f"Module id {provider.module_id!r} of {provider.__qualname__} is not valid.",
-                obj=provider, id="scheduler_app.E002",
-                hint="Use lowercase letters, digits and underscores, starting with a letter.",
-            ))
-        for perm in filter(None, [provider.base_permission, provider.admin_permission]):
-            if not PERMISSION_RE.match(perm):
-                errors.append(checks.Error(
-                    f"Permission {perm!r} of provider '{provider.module_id}' is not valid.",
-                    obj=provider, id="scheduler_app.E003",
-                    hint="Use SA_<NAME> in capitals (e.g. SA_REPORTS) or an existing "
-                         "'app_label.codename'.",
-                ))
-        if not provider.base_permission:
-            errors.append(checks.Error(
-                f"Provider '{provider.module_id}' has no base_permission.", obj=provider,
-                id="scheduler_app.E004", hint="Set base_permission = 'SA_<MODULE>'.",
-            ))
-        if not provider.task_types:
-            errors.append(checks.Warning(
-                f"Provider '{provider.module_id}' offers no task types.", obj=provider,
-                id="scheduler_app.W002", hint="Fill task_types with SchedulableTask subclasses.",
-            ))
-        for key, task_cls in provider.task_types.items():
-            errors.extend(_check_task_type(provider, key, task_cls))
+    for provider in reg.providers():
+        errors.extend(_check_provider(provider))
     return errors
 
 
-def _check_task_type(provider: Any, key: str, task_cls: Any) -> list[checks.CheckMessage]:
+def _check_provider(provider: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    module_id = provider.module_id
+    if not (isinstance(module_id, str) and MODULE_ID_RE.match(module_id)):
+        errors.append(checks.Error(
+            f"Module id {module_id!r} of {provider.__qualname__} is not valid.",
+            obj=provider, id="scheduler_app.E002",
+            hint="Use 1-64 lowercase letters, digits and underscores, starting with a letter.",
+        ))
+    if not provider.base_permission:
+        errors.append(checks.Error(
+            f"Provider '{module_id}' has no base_permission.", obj=provider,
+            id="scheduler_app.E004", hint="Set base_permission = 'SA_<MODULE>'.",
+        ))
+    else:
+        for perm in _permissions_of(provider):
+            if not (isinstance(perm, str) and PERMISSION_RE.match(perm)):
+                errors.append(checks.Error(
+                    f"Permission {perm!r} of provider '{module_id}' is not valid.",
+                    obj=provider, id="scheduler_app.E003",
+                    hint="Use SA_<NAME> in capitals, at most 94 characters so that "
+                         "SA_<NAME>_ADMIN fits (e.g. SA_REPORTS), or an existing "
+                         "'app_label.codename'.",
+                ))
+    task_types = provider.task_types
+    if not isinstance(task_types, dict):
+        errors.append(checks.Error(
+            f"task_types of provider '{module_id}' is {type(task_types).__name__}, not a dict.",
+            obj=provider, id="scheduler_app.E009",
+            hint="task_types = {'key': SchedulableTaskSubclass, ...}",
+        ))
+        return errors
+    if not task_types:
+        errors.append(checks.Warning(
+            f"Provider '{module_id}' offers no task types.", obj=provider,
+            id="scheduler_app.W002", hint="Fill task_types with SchedulableTask subclasses.",
+        ))
+    for key, task_cls in task_types.items():
+        errors.extend(_check_task_type(provider, key, task_cls))
+    return errors
+
+
+def _permissions_of(provider: Any) -> list[object]:
+    perms: list[object] = [provider.base_permission]
+    try:
+        perms.append(provider.admin_permission_name())
+    except Exception:  # noqa: BLE001 - a broken name is reported as such
+        perms.append(provider.admin_permission)
+    return list(dict.fromkeys(perms))
+
+
+def _check_task_type(provider: Any, key: Any, task_cls: Any) -> list[checks.CheckMessage]:
     label = f"{provider.module_id}.{key}"
-    if not TASK_KEY_RE.match(str(key)):
+    if not (isinstance(key, str) and TASK_KEY_RE.match(key)):
         return [checks.Error(f"Task type key {key!r} of '{provider.module_id}' is not valid.",
                              obj=provider, id="scheduler_app.E005",
-                             hint="Use lowercase letters, digits and underscores.")]
+                             hint="Use 1-64 lowercase letters, digits and underscores, starting "
+                                  "with a letter.")]
     if not (isinstance(task_cls, type) and issubclass(task_cls, SchedulableTask)):
         return [checks.Error(f"Task type '{label}' is {task_cls!r}, not a SchedulableTask subclass.",
                              obj=provider, id="scheduler_app.E006",
                              hint="Subclass scheduler_app.SchedulableTask and implement execute().")]
     found = []
-    if getattr(task_cls, "__abstractmethods__", None):
+    if getattr(task_cls, "__abstractmethods__", None) or not callable(
+            getattr(task_cls, "execute", None)):
         found.append(checks.Error(f"Task type '{label}' does not implement execute(context).",
                                   obj=task_cls, id="scheduler_app.E007",
                                   hint="Define execute(self, context) returning a TaskResult."))
     form = getattr(task_cls, "config_form", None)
     if not (isinstance(form, type) and issubclass(form, forms.BaseForm)):
-        found.append(checks.Error(f"config_form of '{label}' is not a Django form class.",
+        found.append(checks.Error(f"config_form of '{label}' is {form!r}, not a Django form class.",
                                   obj=task_cls, id="scheduler_app.E008",
-                                  hint="Set config_form to a django.forms.Form subclass."))
+                                  hint="Set config_form to a django.forms.Form subclass (the class, "
+                                       "not an instance)."))
     return found
 
 
 @checks.register("scheduler")
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    found: list[checks.CheckMessage] = []
-    raw = getattr(settings, "SCHEDULER", {}) or {}
+    """Check the SCHEDULER settings dict."""
+    raw = getattr(settings, "SCHEDULER", {})
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
-        return [checks.Error("SCHEDULER must be a dict.", id="scheduler_app.E010",
-                             hint="SCHEDULER = {'WORKERS': 2, ...}")]
+        return [checks.Error(f"SCHEDULER must be a dict, not {type(raw).__name__}.",
+                             id="scheduler_app.E010", hint="SCHEDULER = {'WORKERS': 2, ...}")]
+    found: list[checks.CheckMessage] = []
     for key in conf.unknown_keys():
         found.append(checks.Error(f"Unknown SCHEDULER key {key!r}.", id="scheduler_app.E011",
                                   hint="Known keys: " + ", ".join(sorted(conf.DEFAULTS))))
-    if found:
-        return found
     s = conf.get()
     if s.EXECUTION not in EXECUTION_MODES:
         found.append(checks.Error(f"SCHEDULER['EXECUTION'] is {s.EXECUTION!r}.", id="scheduler_app.E012",
                                   hint="Use 'process', 'inline' or 'tasks'."))
-    positive = {"WORKERS": 0, "LEASE_SECONDS": 10, "BATCH_SIZE": 1, "DEFAULT_TIMEOUT": 1,
-                "OUTPUT_LIMIT": 0, "RETRY_BACKOFF_BASE": 0, "RETRY_BACKOFF_MAX": 0}
-    for key, minimum in positive.items():
+    for key, (minimum, nullable) in NUMBERS.items():
         value = getattr(s, key)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < minimum:
+        if value is None and nullable:
+            continue
+        whole = key not in INTEGERS or isinstance(value, int)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not whole \
+                or value < minimum:
+            kind = "a whole number" if key in INTEGERS else "a number"
             found.append(checks.Error(f"SCHEDULER[{key!r}] is {value!r}.", id="scheduler_app.E013",
-                                      hint=f"Use a number of at least {minimum}."))
-    if s.LOCK_CACHE not in settings.CACHES:
-        found.append(checks.Error(f"SCHEDULER['LOCK_CACHE'] names cache {s.LOCK_CACHE!r}, which is "
-                                  "not in CACHES.", id="scheduler_app.E014",
-                                  hint="Name a cache alias from CACHES (django-redis in production)."))
-    elif _cache_is_process_local(settings.CACHES[s.LOCK_CACHE]) and not s.EXPECT_SINGLE_SCHEDULER:
-        found.append(checks.Warning(
+                                      hint=f"Use {kind} of at least {minimum}"
+                                           + (" or None." if nullable else ".")))
+    if isinstance(s.RETRY_JITTER, (int, float)) and s.RETRY_JITTER > 1:
+        found.append(checks.Error(f"SCHEDULER['RETRY_JITTER'] is {s.RETRY_JITTER!r}.",
+                                  id="scheduler_app.E013", hint="Use a fraction from 0 to 1."))
+    for key in TEXTS:
+        value = getattr(s, key)
+        if not isinstance(value, str) or (key != "LOCK_PREFIX" and not value):
+            found.append(checks.Error(f"SCHEDULER[{key!r}] is {value!r}.", id="scheduler_app.E016",
+                                      hint="Use a non-empty string."))
+    if not isinstance(s.EXPECT_SINGLE_SCHEDULER, bool):
+        found.append(checks.Error(f"SCHEDULER['EXPECT_SINGLE_SCHEDULER'] is "
+                                  f"{s.EXPECT_SINGLE_SCHEDULER!r}.", id="scheduler_app.E016",
+                                  hint="Use True or False."))
+    found.extend(_check_lock_cache(s))
+    found.extend(_check_tasks_backend(s))
+    return found
+
+
+def _check_lock_cache(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
+    if not isinstance(s.LOCK_CACHE, str) or not s.LOCK_CACHE:
+        return []  # reported as E016
+    caches = getattr(settings, "CACHES", {})
+    if s.LOCK_CACHE not in caches:
+        return [checks.Error(f"SCHEDULER['LOCK_CACHE'] names cache {s.LOCK_CACHE!r}, which is "
+                             "not in CACHES.", id="scheduler_app.E014",
+                             hint="Name a cache alias from CACHES (django-redis in production).")]
+    if _cache_is_process_local(caches[s.LOCK_CACHE]) and s.EXPECT_SINGLE_SCHEDULER is not True:
+        return [checks.Warning(
             f"The lock cache {s.LOCK_CACHE!r} is local to one process, so overlap locks are not "
             "shared between scheduler processes.", id="scheduler_app.W001",
             hint="Use django-redis for SCHEDULER['LOCK_CACHE'] when more than one scheduler may "
                  "run (the database lease still prevents duplicate runs), or set "
                  "SCHEDULER['EXPECT_SINGLE_SCHEDULER'] = True.",
-        ))
-    return found
+        )]
+    return []
+
+
+def _check_tasks_backend(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
+    if s.EXECUTION != "tasks" or not isinstance(s.TASKS_BACKEND, str):
+        return []
+    backends = getattr(settings, "TASKS", None) or {"default": {}}
+    if s.TASKS_BACKEND not in backends:
+        return [checks.Error(f"SCHEDULER['TASKS_BACKEND'] names {s.TASKS_BACKEND!r}, which is not "
+                             "in TASKS.", id="scheduler_app.E015",
+                             hint="Name a backend alias from the TASKS setting.")]
+    return []
 
 
 def _cache_is_process_local(cache: dict[str, Any]) -> bool:
-    backend = cache.get("BACKEND", "")
+    backend = str(cache.get("BACKEND", ""))
     return backend.endswith(("LocMemCache", "DummyCache"))

@@ -17,6 +17,8 @@ P = TypeVar("P", bound=type[TaskProvider])
 
 
 class ProviderRegistry:
+    """Providers by module id, plus the registrations refused for a clash of ids."""
+
     def __init__(self) -> None:
         self._registry: dict[str, type[TaskProvider]] = {}
         # (provider class, problem) pairs found at registration; see checks.
@@ -33,15 +35,21 @@ class ProviderRegistry:
             )
             if strict:
                 raise AlreadyRegistered(message)
-            self.conflicts.append((provider, message))
+            if (provider, message) not in self.conflicts:
+                self.conflicts.append((provider, message))
             return provider
         self._registry[module_id] = provider
         return provider
 
     def unregister(self, module_id: str) -> None:
+        """Remove the provider of ``module_id`` (and the clashes it caused)."""
         if module_id not in self._registry:
-            raise NotRegistered(f"No provider is registered for module '{module_id}'.")
+            raise NotRegistered(
+                f"No provider is registered for module '{module_id}' "
+                f"(known: {self.known_modules_text()})."
+            )
         del self._registry[module_id]
+        self.conflicts = [(p, m) for p, m in self.conflicts if p.module_id != module_id]
 
     def is_registered(self, module_id: str) -> bool:
         return module_id in self._registry
@@ -59,17 +67,30 @@ class ProviderRegistry:
 
     def resolve(self, key: str) -> type[SchedulableTask]:
         """Return the task type addressed as ``module.task_type``."""
-        module_id, _, task_type = key.partition(".")
+        module_id, dot, task_type = str(key).partition(".")
+        if not dot:
+            raise NotRegistered(
+                f"'{key}' is not a task type key; use 'module.task_type' "
+                f"(known: {', '.join(self.task_type_keys()) or 'none registered'})."
+            )
         return self.get_task_type(module_id, task_type)
 
     def providers(self) -> list[type[TaskProvider]]:
-        return [self._registry[k] for k in sorted(self._registry)]
+        """The registered providers, by module id."""
+        return [self._registry[k] for k in sorted(self._registry, key=str)]
 
     def task_type_keys(self) -> list[str]:
-        return [f"{p.module_id}.{k}" for p in self.providers() for k in sorted(p.task_types)]
+        return [f"{p.module_id}.{k}" for p in self.providers()
+                for k in sorted(p.task_types if isinstance(p.task_types, dict) else {}, key=str)]
 
     def known_modules_text(self) -> str:
-        return ", ".join(sorted(self._registry)) or "none registered"
+        return ", ".join(sorted(map(str, self._registry))) or "none registered"
+
+    def autodiscover(self) -> None:
+        """Import ``scheduler_tasks`` of every installed app, as the admin does with ``admin``."""
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("scheduler_tasks", register_to=self)
 
     def clear(self) -> None:
         self._registry.clear()
