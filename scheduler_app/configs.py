@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from scheduler_app.providers import SchedulableTask
 
@@ -18,9 +20,11 @@ SECRET_MASK = "••••••••"
 def to_json(value: Any) -> Any:
     """Turn cleaned form data into JSON-safe values (model instances become pks)."""
     if isinstance(value, models.Model):
-        return value.pk
+        return to_json(value.pk)
     if isinstance(value, models.QuerySet):
-        return [obj.pk for obj in value]
+        return [to_json(pk) for pk in value.values_list("pk", flat=True)]
+    if isinstance(value, Promise):
+        return str(value)
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -40,7 +44,8 @@ def clean_config(task_cls: type[SchedulableTask], config: dict[str, Any] | None)
     Raises ValidationError keyed by the form's field names.
     """
     if config is not None and not isinstance(config, dict):
-        raise ValidationError({"config": "The configuration must be a JSON object."}, code="invalid")
+        raise ValidationError({"config": ValidationError(
+            _("The configuration must be a JSON object."), code="invalid")})
     form = task_cls.config_form(data=dict(config or {}))
     if not form.is_valid():
         errors = {
@@ -68,9 +73,11 @@ def mask_secrets(task_cls: type[SchedulableTask] | None, config: dict[str, Any])
 def merge_secrets(task_cls: type[SchedulableTask] | None, old: dict[str, Any],
                   new: dict[str, Any]) -> dict[str, Any]:
     """Keep stored secrets when an edit sends them back masked or empty."""
+    if not isinstance(new, dict):
+        return new  # clean_config reports it
     merged = dict(new)
     for key in getattr(task_cls, "secret_fields", ()) or ():
-        if merged.get(key) in (None, "", SECRET_MASK) and key in old:
+        if merged.get(key) in (None, "", SECRET_MASK) and key in (old or {}):
             merged[key] = old[key]
     return merged
 
