@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.engine import claiming, identity, locks, misfire, recording
-from scheduler_app.engine.bulk import update_rows
+from scheduler_app.engine.bulk import insert_rows, update_rows
 from scheduler_app.engine.claiming import Filters, Lease
 from scheduler_app.engine.runspec import Outcome, RunSpec
 from scheduler_app.engine.settle import (
@@ -37,7 +37,10 @@ from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
 
 logger = logging.getLogger("scheduler_app.engine")
 
-FLUSH_EVERY = 200
+NEW_LOG_FIELDS = ("task_id", "run_id", "scheduled_for", "attempt", "status", "started_at",
+                  "finished_at", "duration", "result", "error_message", "traceback", "output",
+                  "host", "pid", "triggered_by")
+FLUSH_EVERY = 500
 FLUSH_SECONDS = 0.5
 
 
@@ -110,30 +113,37 @@ class SchedulerPass:
     # -- the pass ----------------------------------------------------------
 
     def run(self) -> PassReport:
-        due_at = self.options.now or timezone.now()
+        self._due_at = self.options.now or timezone.now()
+        self._remaining = self.options.max_tasks
         try:
             self.recover_expired()
             if self.options.dry_run:
                 self.report.due_preview = list(
-                    self.options.filters.apply(ScheduledTask.objects.due(due_at))
+                    self.options.filters.apply(ScheduledTask.objects.due(self._due_at))
                     .values("id", "name", "module_id", "task_type", "next_run", "priority")
                     [: self.options.max_tasks or 1000])
                 return self.report
-            remaining = self.options.max_tasks
             while not self.should_stop():
-                limit = self.settings.BATCH_SIZE if remaining is None else min(remaining, self.settings.BATCH_SIZE)
-                if limit <= 0:
-                    break
-                claimed_before = self.report.claimed
-                specs = self.claim_batch(due_at, limit)
+                specs = self.next_batch()
                 if specs is None:
                     break
-                if remaining is not None:
-                    remaining -= max(1, self.report.claimed - claimed_before)
                 self.execute(specs)
         finally:
             self.report.finished_at = timezone.now()
         return self.report
+
+    def next_batch(self) -> list[RunSpec] | None:
+        """Claim the next batch within --max-tasks; None when nothing more is due."""
+        limit = self.settings.BATCH_SIZE
+        if self._remaining is not None:
+            limit = min(limit, self._remaining)
+        if limit <= 0 or self.should_stop():
+            return None
+        claimed_before = self.report.claimed
+        specs = self.claim_batch(self._due_at, limit)
+        if specs is not None and self._remaining is not None:
+            self._remaining -= max(1, self.report.claimed - claimed_before)
+        return specs
 
     # -- recovery ------------------------------------------------------------
 
@@ -191,31 +201,29 @@ class SchedulerPass:
 
     def _plan(self, rows: list[dict], now: dt.datetime) -> tuple[list[RunSpec], list[list]]:
         s = self.settings
-        logs: list[TaskExecutionLog] = []
+        logs: list[dict] = []
         planned: list[tuple[dict, misfire.Plan]] = []
         host, pid = identity.host(), identity.pid()
         for row in rows:
             p = misfire.plan(row, now, s.MISFIRE_GRACE, s.MISFIRE_RUN_ALL_CAP)
             planned.append((row, p))
             slot = p.run_slot or row["occurrence_at"] or row["next_run"]
-            if p.run_slot is not None:
-                logs.append(TaskExecutionLog(
-                    task_id=row["id"], run_id=uuid.uuid4().hex, scheduled_for=slot,
-                    attempt=row["retry_count"] + 1, status=RunStatus.RUNNING, started_at=now,
-                    host=host, pid=pid, result={"coalesced_slots": p.coalesced} if p.coalesced else None,
-                    triggered_by="scheduler"))
-            else:
-                logs.append(TaskExecutionLog(
-                    task_id=row["id"], run_id=uuid.uuid4().hex, scheduled_for=slot, attempt=1,
-                    status=RunStatus.SKIPPED, started_at=now, finished_at=now, duration=0.0,
-                    result={"skipped_slots": p.skipped}, error_message=p.reason, host=host, pid=pid,
-                    triggered_by="scheduler"))
-        duplicates = self._insert_logs(logs)
+            log = {"task_id": row["id"], "run_id": uuid.uuid4().hex, "scheduled_for": slot,
+                   "attempt": row["retry_count"] + 1, "status": RunStatus.RUNNING, "started_at": now,
+                   "finished_at": None, "duration": None,
+                   "result": {"coalesced_slots": p.coalesced} if p.coalesced else None,
+                   "error_message": "", "traceback": "", "output": "", "host": host, "pid": pid,
+                   "triggered_by": "scheduler"}
+            if p.run_slot is None:
+                log.update(attempt=1, status=RunStatus.SKIPPED, finished_at=now, duration=0.0,
+                           result={"skipped_slots": p.skipped}, error_message=p.reason)
+            logs.append(log)
+        self._insert_logs(logs)
         specs: list[RunSpec] = []
         skips: list[list] = []
         for (row, p), log in zip(planned, logs):
             self._rows[row["id"]] = row
-            if log.pk is None or log.task_id in duplicates:
+            if log["pk"] is None:
                 skips.append(self._skip_values(row, p, now, duplicate=True))
                 continue
             if p.run_slot is None:
@@ -231,9 +239,9 @@ class SchedulerPass:
                               failure_streak=row["failure_streak"])
                 skips.append(task_row_values(row["id"], values))
             specs.append(RunSpec(
-                log_id=log.pk, task_id=row["id"], module_id=row["module_id"],
+                log_id=log["pk"], task_id=row["id"], module_id=row["module_id"],
                 task_type=row["task_type"], name=row["name"], config=row["config"] or {},
-                scheduled_for=log.scheduled_for, attempt=log.attempt, run_id=log.run_id,
+                scheduled_for=log["scheduled_for"], attempt=log["attempt"], run_id=log["run_id"],
                 owner_id=row["owner_id"], timezone=row["timezone"], timeout=row["timeout"],
                 schedule_type=row["schedule_type"], payload=row["event_payload"] or {}))
         return specs, skips
@@ -250,24 +258,27 @@ class SchedulerPass:
             values["error_message"] = "This occurrence was already recorded; not run again."
         return task_row_values(row["id"], values)
 
-    def _insert_logs(self, logs: list[TaskExecutionLog]) -> set[int]:
-        """Insert the log rows; return task ids whose occurrence already had a row."""
+    def _insert_logs(self, logs: list[dict]) -> None:
+        """Insert the log rows, setting ``log["pk"]``; None where the occurrence already had one."""
+        fields = tuple(NEW_LOG_FIELDS)
         try:
             with transaction.atomic():
-                TaskExecutionLog.objects.bulk_create(logs)
-            return set()
+                pks = insert_rows(TaskExecutionLog, fields, [[log[f] for f in fields] for log in logs],
+                                  key="run_id")
         except IntegrityError:
-            duplicates = set()
+            # Someone already recorded one of these occurrences: insert one by one.
+            pks = {}
             for log in logs:
-                log.pk = None
                 try:
                     with transaction.atomic():
-                        log.save(force_insert=True)
+                        pks.update(insert_rows(TaskExecutionLog, fields, [[log[f] for f in fields]],
+                                               key="run_id"))
                 except IntegrityError:
-                    log.pk = None
-                    duplicates.add(log.task_id)
-            logger.warning("%d occurrence(s) were already recorded; not run twice.", len(duplicates))
-            return duplicates
+                    pass
+            logger.warning("%d occurrence(s) were already recorded; not run twice.",
+                           len(logs) - len(pks))
+        for log in logs:
+            log["pk"] = pks.get(log["run_id"])
 
     def _lock(self, specs: list[RunSpec]) -> list[RunSpec]:
         """Take the no-overlap locks in one round trip; give back what is locked elsewhere."""
@@ -307,13 +318,21 @@ class SchedulerPass:
         send_executing(self._rows, specs)
         if self.pool is None:
             self.pool = self._make_pool()
+        # The pool asks for the next batch while the workers still run this
+        # one, so claiming overlaps execution.
         left = self.pool.run(specs, self._collect, on_tick=self._tick,
                              tick_every=min(FLUSH_SECONDS, self.lease.seconds / 3),
-                             should_stop=self.should_stop)
+                             should_stop=self.should_stop, refill=self._refill)
         self.flush()
         if left:
             claiming.release(self.lease, [s.task_id for s in left], [s.log_id for s in left])
             locks.release_many(s.task_id for s in left)
+
+    def _refill(self) -> list[RunSpec] | None:
+        specs = self.next_batch()
+        if specs:
+            send_executing(self._rows, specs)
+        return specs
 
     def _collect(self, outcome: Outcome) -> None:
         self._buffer.append(outcome)

@@ -139,17 +139,29 @@ class WorkerPool:
 
     def run(self, specs: Iterable[RunSpec], on_outcome: Callable[[Outcome], None],
             on_tick: Callable[[], None] | None = None, tick_every: float = 1.0,
-            should_stop: Callable[[], bool] | None = None) -> list[RunSpec]:
-        """Execute ``specs``; return the ones left undispatched because of a stop request."""
+            should_stop: Callable[[], bool] | None = None,
+            refill: Callable[[], list[RunSpec] | None] | None = None) -> list[RunSpec]:
+        """Execute ``specs`` (and what ``refill`` supplies when the queue runs dry).
+
+        Returns the specs left undispatched because of a stop request.
+        """
         queue = deque(specs)
         if not queue:
             return []
         self._ensure_started()
         next_tick = time.monotonic() + tick_every
+        exhausted = refill is None
         while True:
             stopping = should_stop() if should_stop else False
             if not stopping:
                 self._hand_out(queue)
+                if not queue and not exhausted:
+                    more = refill()
+                    if more is None:
+                        exhausted = True
+                    else:
+                        queue.extend(more)
+                        self._hand_out(queue)
             busy = [w for w in self._workers if w.inflight]
             if not busy:
                 break
@@ -225,7 +237,8 @@ class InlinePool:
 
     def run(self, specs: Iterable[RunSpec], on_outcome: Callable[[Outcome], None],
             on_tick: Callable[[], None] | None = None, tick_every: float = 1.0,
-            should_stop: Callable[[], bool] | None = None) -> list[RunSpec]:
+            should_stop: Callable[[], bool] | None = None,
+            refill: Callable[[], list[RunSpec] | None] | None = None) -> list[RunSpec]:
         queue = deque(specs)
         while queue:
             if should_stop and should_stop():
