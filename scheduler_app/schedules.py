@@ -184,6 +184,8 @@ def cron_runs_after(expression: str, tz: ZoneInfo, after: dt.datetime, count: in
     """
     from croniter import CroniterBadDateError, croniter
 
+    if count <= 0:
+        return []
     local_after = after.astimezone(tz)
     # Start one minute back on the wall clock so a slot in the first
     # occurrence of a repeated hour is not missed; results are filtered by instant.
@@ -305,8 +307,8 @@ class Schedule:
 
     ``run_at`` is the run time of a one_time schedule and the anchor of a
     recurring one: runs fall on ``run_at + k * interval``. ``validate`` pins
-    a missing anchor to the first run (one interval after ``now``), so later
-    runs keep that phase however they are computed.
+    a missing anchor to ``now`` (the first run is one interval later), so
+    later runs keep that phase however and whenever they are computed.
     """
 
     type: str
@@ -369,8 +371,8 @@ class Schedule:
                 raise field_error("interval", _("Give the interval, e.g. “15 minutes”."), "required")
             every, unit = parse_interval((self.interval_every, self.interval_unit or "minutes"))
             if self.run_at is None or self.run_at == "":
-                start = now.replace(microsecond=0)
-                anchor = interval_runs_after(every, unit, start, zone, start, 1)[0]
+                # Runs fall on now + k * interval: the first one interval from now.
+                anchor = now.replace(microsecond=0)
             else:
                 anchor = _aware(self.run_at, zone)
             return Schedule(self.type, run_at=anchor.astimezone(UTC), interval_every=every,
@@ -393,7 +395,8 @@ class Schedule:
         if self.type in (CRON, CONDITIONAL):
             return cron_runs_after(self.cron, zone, after, count)
         if self.type == ONE_TIME:
-            return [self.run_at.astimezone(zone)] if self.run_at and self.run_at > after else []
+            due = self.run_at is not None and self.run_at > after and count > 0
+            return [self.run_at.astimezone(zone)] if due else []  # type: ignore[union-attr]
         if self.type == RECURRING:
             start = self.run_at or anchor or after
             return interval_runs_after(self.interval_every or 1, self.interval_unit or "minutes",

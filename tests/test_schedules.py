@@ -325,10 +325,10 @@ def test_recurring_future_anchor_is_the_first_run():
 def test_recurring_without_start_first_runs_one_interval_from_now_and_keeps_that_phase():
     now = NOW + dt.timedelta(seconds=27, microseconds=500)
     sched = Schedule("recurring", interval_every=15, interval_unit="minutes").validate(now)
-    assert sched.run_at == utc(2026, 6, 1, 12, 15, 27)
+    assert sched.run_at == utc(2026, 6, 1, 12, 0, 27)
     assert sched.first_run(now) == utc(2026, 6, 1, 12, 15, 27)
     # Computed later from the run that just happened, the phase does not drift.
-    assert sched.next_after(sched.run_at) == utc(2026, 6, 1, 12, 30, 27)
+    assert sched.next_after(sched.first_run(now)) == utc(2026, 6, 1, 12, 30, 27)
     assert sched.next_after(utc(2026, 6, 1, 13)) == utc(2026, 6, 1, 13, 0, 27)
 
 
@@ -355,6 +355,23 @@ def test_recurring_weeks_keep_the_weekday_and_wall_clock_time():
     runs = interval_runs_after(2, "weeks", anchor, BERLIN, utc(2026, 3, 20), 3)
     assert local(runs) == ["2026-03-30 09:00+0200", "2026-04-13 09:00+0200", "2026-04-27 09:00+0200"]
     assert {r.weekday() for r in runs} == {0}
+
+
+def test_recurring_days_without_start_keep_the_wall_clock_time_of_now():
+    # Scheduled at 02:30 CET the day before clocks go forward: the gap day runs at 03:00,
+    # and the days after return to 02:30.
+    now = utc(2026, 3, 28, 1, 30)
+    sched = Schedule("recurring", interval_every=1, interval_unit="days",
+                     timezone="Europe/Berlin").validate(now)
+    assert local(sched.runs_after(now, 3)) == ["2026-03-29 03:00+0200", "2026-03-30 02:30+0200",
+                                               "2026-03-31 02:30+0200"]
+
+
+@pytest.mark.parametrize("count", [0, -1])
+def test_asking_for_no_runs_gives_none(count):
+    for sched in (Schedule("cron", cron="* * * * *"), Schedule("one_time", run_at=utc(2030, 1, 1)),
+                  Schedule("recurring", run_at=NOW, interval_every=1, interval_unit="hours")):
+        assert sched.runs_after(NOW, count) == []
 
 
 def test_recurring_days_far_after_the_anchor_are_computed_without_walking_every_day():
