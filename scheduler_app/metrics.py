@@ -1,19 +1,20 @@
 """Aggregate queries for the admin and dashboard: each a constant number of queries.
 
 Nothing here loads a task's whole history: counts and averages are SQL
-aggregates, and the 95th percentile is the nearest-rank value found with the
-``CUME_DIST()`` window function (SQLite 3.25+ and PostgreSQL alike), returning
+aggregates, and the 95th percentile is the nearest-rank value read with a
+top-N ``ORDER BY … LIMIT 1 OFFSET k`` (SQLite and PostgreSQL alike), returning
 one row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, Q, QuerySet, Window
-from django.db.models.functions import CumeDist, TruncDate
+from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -46,23 +47,33 @@ class WindowMetrics:
         return 100.0 * self.successes / self.runs if self.runs else None
 
 
-def percentile(logs: QuerySet, fraction: float = 0.95, field: str = "duration") -> float | None:
-    """The nearest-rank ``fraction`` percentile of ``field`` over ``logs`` (one query)."""
-    ranked = (
-        logs.filter(**{f"{field}__isnull": False})
-        .annotate(_cume=Window(CumeDist(), order_by=F(field).asc()))
-        .filter(_cume__gte=fraction)
-        .order_by(field)
-        .values_list(field, flat=True)
-    )
-    return next(iter(ranked[:1]), None)
+def percentile(logs: QuerySet, fraction: float = 0.95, field: str = "duration",
+               count: int | None = None) -> float | None:
+    """The nearest-rank ``fraction`` percentile of ``field`` over ``logs``.
+
+    The value of rank ``ceil(fraction * n)`` is read from the top, with
+    ``ORDER BY field DESC LIMIT 1 OFFSET n - rank``: the database keeps only the
+    top ``n - rank + 1`` values while it scans (a top-N sort), returns one row,
+    and works alike on SQLite and PostgreSQL. ``count`` (non-null values) saves
+    the counting query when the caller has it from an aggregate.
+    """
+    values = logs.filter(**{f"{field}__isnull": False})
+    if count is None:
+        count = values.count()
+    if not count:
+        return None
+    rank = max(1, math.ceil(round(fraction * count, 9)))
+    offset = count - rank
+    return next(iter(values.order_by(f"-{field}").values_list(field, flat=True)[offset:offset + 1]),
+                None)
 
 
 def task_metrics(task: ScheduledTask | int, now: dt.datetime | None = None) -> list[WindowMetrics]:
     """Runs, success rate, average and p95 duration over each of :data:`WINDOWS`.
 
-    Four queries whatever the history holds: one aggregate for every window
-    and one percentile per window, each bounded by the (task, started_at) index.
+    At most four queries whatever the history holds: one aggregate for every
+    window and one percentile per window with runs, each bounded by the
+    (task, started_at) index.
     """
     now = now or timezone.now()
     task_id = task if isinstance(task, int) else task.pk
@@ -75,11 +86,13 @@ def task_metrics(task: ScheduledTask | int, now: dt.datetime | None = None) -> l
         aggregates[f"runs_{key}"] = Count("pk", filter=since)
         aggregates[f"ok_{key}"] = Count("pk", filter=since & Q(status=RunStatus.SUCCESS))
         aggregates[f"avg_{key}"] = Avg("duration", filter=since)
+        aggregates[f"timed_{key}"] = Count("duration", filter=since)
     totals = logs.aggregate(**aggregates)
     result = []
     for key, label, length in WINDOWS:
         runs = totals[f"runs_{key}"] or 0
-        p95 = percentile(logs.filter(started_at__gte=now - length)) if runs else None
+        timed = totals[f"timed_{key}"] or 0
+        p95 = percentile(logs.filter(started_at__gte=now - length), count=timed) if timed else None
         result.append(WindowMetrics(key=key, label=str(label), runs=runs,
                                     successes=totals[f"ok_{key}"] or 0,
                                     avg_duration=totals[f"avg_{key}"], p95_duration=p95))

@@ -29,7 +29,10 @@ def test_p95_is_the_nearest_rank_value(make_task, clock, django_assert_num_queri
         add_log(task, clock - dt.timedelta(minutes=n), duration=float(n))
     logs = TaskExecutionLog.objects.filter(task=task)
     with django_assert_num_queries(1):
-        assert metrics.percentile(logs) == 95.0
+        assert metrics.percentile(logs, count=100) == 95.0
+    assert metrics.percentile(logs) == 95.0
+    assert metrics.percentile(logs, 1.0) == 100.0
+    assert metrics.percentile(logs, 0.0) == 1.0
     assert metrics.percentile(logs, 0.5) == 50.0
     assert metrics.percentile(logs.none()) is None
 

@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from scheduler_app.registry import registry
 
-TAG_SAMPLE = 500
+#: Tag choices come from the tag lists of this many most recent tasks (read by primary key).
+TAG_SAMPLE = 1000
+OWNER_CHOICES = 200
 
 
 class ModuleFilter(admin.SimpleListFilter):
@@ -46,17 +48,45 @@ class TaskTypeFilter(admin.SimpleListFilter):
         return queryset.filter(module_id=module_id, task_type=task_type)
 
 
+class OwnerFilter(admin.SimpleListFilter):
+    """By owner: users owning at least one visible task, probed through the owner index."""
+
+    title = _("owner")
+    parameter_name = "owner"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        from django.contrib.auth import get_user_model
+        from django.db.models import Exists, OuterRef
+
+        User = get_user_model()
+        owns = model_admin.get_queryset(request).filter(owner=OuterRef("pk"))
+        users = (User.objects.filter(Exists(owns)).order_by(User.USERNAME_FIELD)
+                 .only("pk", User.USERNAME_FIELD)[:OWNER_CHOICES])
+        return [(str(u.pk), u.get_username()) for u in users]
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        value = self.value()
+        if not value:
+            return queryset
+        try:
+            return queryset.filter(owner_id=int(value))
+        except ValueError:
+            return queryset.none()
+
+
 class TagFilter(admin.SimpleListFilter):
-    """By tag; the choices come from one bounded query over distinct tag lists."""
+    """By tag; the choices come from the most recent tasks (one query, bounded rows)."""
 
     title = _("tag")
     parameter_name = "tag"
 
     def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
-        lists = (model_admin.get_queryset(request).exclude(tags=[]).order_by()
-                 .values_list("tags", flat=True).distinct()[:TAG_SAMPLE])
-        tags = sorted({str(tag) for tag_list in lists if isinstance(tag_list, list) for tag in tag_list})
-        return [(tag, tag) for tag in tags]
+        lists = (model_admin.get_queryset(request).order_by("-pk")
+                 .values_list("tags", flat=True)[:TAG_SAMPLE])
+        tags = {str(tag) for tag_list in lists if isinstance(tag_list, list) for tag in tag_list}
+        if self.value():
+            tags.add(self.value())
+        return [(tag, tag) for tag in sorted(tags)]
 
     def queryset(self, request: Any, queryset: Any) -> Any:
         return queryset.with_tag(self.value()) if self.value() else queryset

@@ -8,7 +8,8 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
-from scheduler_app.models import ScheduledTask, TaskExecutionLog
+from scheduler_app import services
+from scheduler_app.models import ScheduledTask
 
 PER_PAGE = 20
 PAGE_PARAM = "logs_page"
@@ -28,7 +29,8 @@ def history_page(request: HttpRequest, task: ScheduledTask, per_page: int = PER_
     """One page of the task's runs, newest first, in one query (no COUNT over the history)."""
     page = _page_number(request)
     start = (page - 1) * per_page
-    rows = list(task.logs.newest_first().only(*ROW_FIELDS)[start:start + per_page + 1])
+    logs = services.task_logs(task, user=request.user)
+    rows = list(logs.only(*ROW_FIELDS)[start:start + per_page + 1])
     params = request.GET.copy()
 
     def link(number: int) -> str:
@@ -44,9 +46,9 @@ def history_page(request: HttpRequest, task: ScheduledTask, per_page: int = PER_
     }
 
 
-def log_detail_context(task: ScheduledTask, log_id: int) -> dict[str, Any]:
+def log_detail_context(request: HttpRequest, task: ScheduledTask, log_id: int) -> dict[str, Any]:
     """The context of a log's page: the run, its traceback, output and result."""
-    log = TaskExecutionLog.objects.filter(task=task, pk=log_id).first()
+    log = services.task_logs(task, user=request.user).filter(pk=log_id).first()
     if log is None:
         raise Http404(_("No such run of this task."))
     result = json.dumps(log.result, indent=2, ensure_ascii=False, default=str) if log.result is not None else ""

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scheduler_app import configs, metrics, policy, services
+from scheduler_app import metrics, policy, services
 from scheduler_app.admin import actions, display
 from scheduler_app.admin.dashboard import dashboard_view
-from scheduler_app.admin.filters import ModuleFilter, TagFilter, TaskTypeFilter
+from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
 from scheduler_app.models import ScheduledTask
@@ -40,9 +40,13 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
     list_display = ("name", "module_display", "task_type_display", "schedule_display",
                     "next_run_display", "last_run_display", "owner", "enabled")
     list_display_links = ("name",)
-    list_filter = (ModuleFilter, TaskTypeFilter, "status", ("owner", admin.RelatedOnlyFieldListFilter),
-                   "schedule_type", "enabled", TagFilter)
-    search_fields = ("name", "module_id", "task_type", "owner__username", "event_name", "=pk")
+    list_filter = (ModuleFilter, TaskTypeFilter, "status", OwnerFilter, "schedule_type", "enabled",
+                   TagFilter)
+    # Module and type are filters; a search scans names only, plus exact owner, event and id.
+    search_fields = ("name", "=owner__username", "=event_name", "=pk")
+    search_help_text = gettext_lazy("Search by name, or an exact owner username, event name or id.")
+    # Newest first is served by the primary key; other orders are a click on a column.
+    ordering = ("-pk",)
     list_select_related = ("owner",)
     list_per_page = 50
     # A second COUNT over every visible row would double the cost of each filtered page.
@@ -162,11 +166,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("configuration"))
     def config_display(self, obj: ScheduledTask) -> str:
-        try:
-            task_cls = registry.get_task_type(obj.module_id, obj.task_type)
-        except Exception:  # noqa: BLE001
-            task_cls = None
-        shown = configs.mask_secrets(task_cls, obj.config or {})
+        shown = services.visible_config(obj)
         if not shown:
             return format_html('<span class="sched-muted">{}</span>', _("No configuration."))
         return format_html('<table class="sched-config">{}</table>', format_html_join(
@@ -191,21 +191,18 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         extra = dict(extra_context or {})
         obj = self.get_object(request, object_id)
         if obj is not None and self.has_view_permission(request, obj):
-            extra.update(
-                task_metrics=metrics.task_metrics(obj),
-                history=history_page(request, obj),
-                task_actions=self._task_actions(request, obj),
-            )
+            extra["task_actions"] = self._task_actions(request, obj)
+            if policy.can_view_logs(request.user, obj):
+                extra.update(task_metrics=metrics.task_metrics(obj),
+                             history=history_page(request, obj))
         return super().change_view(request, object_id, form_url, extra)
 
     def _task_actions(self, request: HttpRequest, obj: ScheduledTask) -> list[tuple[str, str]]:
         """The one-task buttons to show (the services still check each click)."""
-        shown = []
-        if policy.can_run(request.user, obj):
-            shown += [("run_now", _("Run now"))]
-            shown += [("resume", _("Resume"))] if obj.status == "paused" else [("pause", _("Pause"))]
-        if policy.can_cancel(request.user, obj) and obj.status != "cancelled":
-            shown.append(("cancel", _("Cancel")))
+        available = policy.available_actions(request.user, obj)
+        buttons = [("run_now", policy.RUN, _("Run now")), ("pause", policy.PAUSE, _("Pause")),
+                   ("resume", policy.RESUME, _("Resume")), ("cancel", policy.CANCEL, _("Cancel"))]
+        shown = [(name, label) for name, action, label in buttons if action in available]
         if actions.clear_lock_function() and policy.is_module_admin(request.user, obj.module_id):
             shown.append(("clear_lock", _("Clear lock")))
         return shown
@@ -228,7 +225,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
 
     def log_detail(self, request: HttpRequest, task_id: int, log_id: int) -> HttpResponse:
         task = self._viewable_task(request, task_id)
-        context = {**self.admin_site.each_context(request), **log_detail_context(task, log_id),
+        context = {**self.admin_site.each_context(request), **log_detail_context(request, task, log_id),
                    "opts": self.opts}
         return TemplateResponse(request, "admin/scheduler_app/scheduledtask/log_detail.html", context)
 
