@@ -146,6 +146,13 @@ class ScheduledTask(models.Model):
                                    blank=True)
     error_message = models.TextField(_("last error"), blank=True)
     run_count = models.PositiveIntegerField(_("runs"), default=0)
+    # Conditional tasks: checks whose condition did not hold since the last run
+    # (kept here, not as one log row per check).
+    skipped_checks = models.PositiveIntegerField(_("checks skipped"), default=0)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    on_success = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="chained_from",
+        verbose_name=_("then run"), help_text=_("Tasks to run after this one succeeds."))
     failure_streak = models.PositiveIntegerField(_("consecutive failures"), default=0)
 
     lease_owner = models.CharField(_("held by"), max_length=200, blank=True)
@@ -224,6 +231,23 @@ class ScheduledTask(models.Model):
         """Move along the lifecycle; raises InvalidTransition for impossible moves."""
         check_transition(self.status, target)
         self.status = target
+
+
+class PendingEvent(models.Model):
+    """An emitted event waiting for one EVENT task to run it (one row per task and emit)."""
+
+    task = models.ForeignKey(ScheduledTask, on_delete=models.CASCADE, related_name="pending_events")
+    event_name = models.CharField(_("event"), max_length=120)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    fired_at = models.DateTimeField(_("fired at"), default=dj_timezone.now)
+
+    class Meta:
+        verbose_name = _("pending event")
+        verbose_name_plural = _("pending events")
+        indexes = [models.Index(fields=["task", "fired_at"], name="sched_event_task_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_name} for task {self.task_id}"
 
 
 class TaskExecutionLogQuerySet(models.QuerySet):

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.engine import claiming, identity, locks, misfire, recording
+from scheduler_app.engine import claiming, events, identity, locks, misfire, recording
 from scheduler_app.engine.bulk import insert_rows, update_rows
 from scheduler_app.engine.claiming import Filters, Lease
 from scheduler_app.engine.runspec import Outcome, RunSpec
@@ -204,6 +204,7 @@ class SchedulerPass:
         logs: list[dict] = []
         planned: list[tuple[dict, misfire.Plan]] = []
         host, pid = identity.host(), identity.pid()
+        events.take_events(rows)
         for row in rows:
             p = misfire.plan(row, now, s.MISFIRE_GRACE, s.MISFIRE_RUN_ALL_CAP)
             planned.append((row, p))

@@ -17,10 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduler_app.conf import SchedulerSettings
-from scheduler_app.engine import claiming, locks, timing
+from scheduler_app.engine import claiming, events, locks, timing
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Lease
-from scheduler_app.engine.runspec import Outcome
+from scheduler_app.engine.runspec import CONDITION_UNMET, SUCCESS, Outcome
 from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS, Ending, settle, task_row_values
 from scheduler_app.engine.signalling import send_run_signals
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
@@ -38,17 +38,21 @@ def overlaps(row: dict) -> bool:
     return bool(row["allow_overlap"]) and timing.is_repeating(row)
 
 
-def result_of(outcome: Outcome) -> Any:
+def result_of(outcome: Outcome, row: dict | None = None) -> Any:
     result = outcome.data
     if outcome.message:
         result = {"message": outcome.message, "data": outcome.data} if outcome.data is not None \
             else {"message": outcome.message}
+    if row and row.get("skipped_checks"):
+        # The checks that found the condition false since the last run, in one number.
+        result = {"checks_skipped": row["skipped_checks"],
+                  **(result if isinstance(result, dict) else {"data": result})}
     return _jsonable(result)
 
 
-def log_row(outcome: Outcome) -> list:
+def log_row(outcome: Outcome, row: dict | None = None) -> list:
     return [outcome.spec.log_id, LOG_STATUS[outcome.kind], outcome.started_at, outcome.finished_at,
-            outcome.duration, result_of(outcome), outcome.error[:ERROR_LIMIT],
+            outcome.duration, result_of(outcome, row), outcome.error[:ERROR_LIMIT],
             outcome.traceback[:TRACEBACK_LIMIT], outcome.output]
 
 
@@ -56,6 +60,7 @@ def record(outcomes: list[Outcome], rows: dict[int, dict], lease: Lease,
            settings: SchedulerSettings) -> int:
     """Write ``outcomes``; return how many runs had lost their lease."""
     now = timezone.now()
+    events.mark_waiting_events(rows, {o.spec.task_id for o in outcomes})
     task_values: dict[int, dict] = {}
     for o in outcomes:
         ending = Ending(o.kind, o.spec.scheduled_for, o.started_at, error=o.error,
@@ -63,13 +68,19 @@ def record(outcomes: list[Outcome], rows: dict[int, dict], lease: Lease,
         task_values[o.spec.task_id] = settle(rows[o.spec.task_id], ending, now, settings)
     overlapping = [tid for tid in task_values if overlaps(rows[tid])]
     task_ids = [tid for tid in task_values if tid not in set(overlapping)]
+    # A condition that did not hold is a check, not a run: counted on the task, no log row.
+    checks = [o.spec.log_id for o in outcomes if o.kind == CONDITION_UNMET]
     with transaction.atomic():
-        update_rows(TaskExecutionLog, LOG_FIELDS, [log_row(o) for o in outcomes])
+        update_rows(TaskExecutionLog, LOG_FIELDS,
+                    [log_row(o, rows[o.spec.task_id]) for o in outcomes if o.kind != CONDITION_UNMET])
+        if checks:
+            TaskExecutionLog.objects.filter(pk__in=checks).delete()
         held = claiming.held_ids(lease, task_ids) if task_ids else set()
         update_rows(ScheduledTask, TASK_FIELDS,
                     [task_row_values(tid, task_values[tid]) for tid in task_ids if tid in held])
         update_rows(ScheduledTask, OVERLAP_FIELDS,
                     [[tid, *(task_values[tid][f] for f in OVERLAP_FIELDS)] for tid in overlapping])
+        events.trigger_chains([o.spec.task_id for o in outcomes if o.kind == SUCCESS], now)
     lost = len(task_ids) - len(held)
     if lost:
         logger.warning("%d run(s) finished after their lease was taken over; their task state "

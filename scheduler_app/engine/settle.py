@@ -39,7 +39,7 @@ FAILURES = (FAILED, TIMEOUT, ABANDONED)
 TASK_FIELDS = (
     "status", "next_run", "occurrence_at", "retry_count", "last_run", "last_status",
     "error_message", "run_count", "failure_streak", "lease_owner", "lease_token",
-    "lease_expires_at", "event_payload", "updated_at",
+    "lease_expires_at", "event_payload", "updated_at", "skipped_checks", "last_checked_at",
 )
 
 
@@ -69,7 +69,9 @@ def _after_occurrence(row: dict, slot: dt.datetime, now: dt.datetime,
         upcoming = _following(row, slot, now)
         return {"status": TaskStatus.PENDING, "next_run": upcoming, "occurrence_at": upcoming}
     if row["schedule_type"] == ScheduleType.EVENT:
-        return {"status": TaskStatus.PENDING, "next_run": None, "occurrence_at": None}
+        # Events emitted while this one ran are waiting: run the next one straight away.
+        again = now if row.get("has_more_events") else None
+        return {"status": TaskStatus.PENDING, "next_run": again, "occurrence_at": again}
     return {"status": final_status, "next_run": None, "occurrence_at": None}
 
 
@@ -82,7 +84,8 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
         "last_run": ending.started_at, "last_status": LOG_STATUS[kind], "updated_at": now,
         "run_count": row["run_count"] + (0 if kind == CONDITION_UNMET else 1),
         "retry_count": 0, "failure_streak": row["failure_streak"],
-        "error_message": "",
+        "error_message": "", "skipped_checks": 0,
+        "last_checked_at": now if row["schedule_type"] == ScheduleType.CONDITIONAL else row["last_checked_at"],
     }
     if kind in FAILURES:
         values["failure_streak"] += 1
@@ -94,7 +97,8 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
                 delay = timing.backoff(row["retry_count"], settings.RETRY_BACKOFF_BASE,
                                        settings.RETRY_BACKOFF_MAX, settings.RETRY_JITTER, rng)
             values.update(status=TaskStatus.PENDING, next_run=now + dt.timedelta(seconds=delay),
-                          occurrence_at=ending.slot, retry_count=row["retry_count"] + 1)
+                          occurrence_at=ending.slot, retry_count=row["retry_count"] + 1,
+                          event_payload=row["event_payload"])  # a retried event keeps its payload
             return values
         values.update(_after_occurrence(row, ending.slot, now, TaskStatus.FAILED))
         return values
@@ -112,7 +116,7 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
     if kind == CONDITION_UNMET:
         # An unmet condition is a check, not a run: the last run stays what it was.
         values.update(last_run=row["last_run"], last_status=row["last_status"],
-                      error_message=row["error_message"])
+                      error_message=row["error_message"], skipped_checks=row["skipped_checks"] + 1)
     values.update(_after_occurrence(row, ending.slot, now, TaskStatus.SUCCESS))
     return values
 

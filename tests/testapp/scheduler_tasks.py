@@ -90,6 +90,37 @@ class NotYet(SchedulableTask):
         return TaskResult.pending()
 
 
+class RecordPayload(SchedulableTask):
+    name = "Record the event payload"
+
+    def execute(self, context):
+        import json
+
+        from tests.testapp.models import Execution
+
+        Execution.objects.create(task_id=context.task_id, scheduled_for=context.scheduled_for,
+                                 attempt=context.attempt, pid=os.getpid(),
+                                 note=json.dumps(context.payload, sort_keys=True))
+        return TaskResult.success()
+
+
+class WhenGoRecorded(SchedulableTask):
+    """Conditional: runs only once some execution has the note "go"."""
+
+    name = "Record when told to go"
+
+    def condition(self, context):
+        from tests.testapp.models import Execution
+
+        return Execution.objects.filter(note="go").exists()
+
+    def execute(self, context):
+        from tests.testapp.models import Execution
+
+        Execution.objects.create(task_id=context.task_id, note="went", pid=os.getpid())
+        return TaskResult.success()
+
+
 @register
 class TestProvider(TaskProvider):
     module_id = "testmod"
@@ -105,4 +136,6 @@ class TestProvider(TaskProvider):
         "hard_exit": HardExit,
         "segfault": Segfault,
         "not_yet": NotYet,
+        "record_payload": RecordPayload,
+        "when_go": WhenGoRecorded,
     }

@@ -1,0 +1,58 @@
+"""Event occurrences and chains: what makes an EVENT task (or a chained task) due.
+
+``services.emit`` stores one PendingEvent per listening task; each becomes one
+run, in the order fired. A task that succeeds makes its ``on_success``
+tasks due at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from scheduler_app.engine.bulk import update_rows
+from scheduler_app.models import PendingEvent, ScheduledTask, ScheduleType, TaskStatus
+
+
+def take_events(rows: list[dict]) -> None:
+    """Give each EVENT row starting a new occurrence its oldest waiting event (in place)."""
+    fresh = [r for r in rows if r["schedule_type"] == ScheduleType.EVENT and r["retry_count"] == 0]
+    if not fresh:
+        return
+    first: dict[int, dict] = {}
+    for event in (PendingEvent.objects.filter(task_id__in=[r["id"] for r in fresh])
+                  .order_by("task_id", "fired_at", "pk").values("id", "task_id", "payload", "fired_at")):
+        first.setdefault(event["task_id"], event)
+    for row in fresh:
+        event = first.get(row["id"])
+        if event is not None:
+            row["occurrence_at"] = event["fired_at"]
+            row["event_payload"] = event["payload"]
+    if first:
+        PendingEvent.objects.filter(pk__in=[e["id"] for e in first.values()]).delete()
+        # Kept on the task so a retry of this occurrence gets the same payload.
+        update_rows(ScheduledTask, ("event_payload",), [[r["id"], r["event_payload"]] for r in fresh
+                                                         if r["id"] in first])
+
+
+def mark_waiting_events(rows: dict[int, dict], task_ids: Iterable[int]) -> None:
+    """Flag rows whose task still has events waiting (``has_more_events``)."""
+    event_ids = [tid for tid in task_ids if rows[tid]["schedule_type"] == ScheduleType.EVENT]
+    if not event_ids:
+        return
+    waiting = set(PendingEvent.objects.filter(task_id__in=event_ids).values_list("task_id", flat=True))
+    for tid in event_ids:
+        rows[tid]["has_more_events"] = tid in waiting
+
+
+def trigger_chains(succeeded: list[int], now: dt.datetime) -> int:
+    """Make the on_success tasks of ``succeeded`` due now; return how many were."""
+    if not succeeded:
+        return 0
+    through = ScheduledTask.on_success.through
+    targets = through.objects.filter(from_scheduledtask_id__in=succeeded).values("to_scheduledtask_id")
+    return ScheduledTask.objects.filter(
+        pk__in=targets, status=TaskStatus.PENDING, enabled=True,
+    ).filter(Q(next_run__isnull=True) | Q(next_run__gt=now)).update(next_run=now, occurrence_at=now)
