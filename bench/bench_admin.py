@@ -33,9 +33,9 @@ def ensure_database(url: str) -> None:
     import psycopg
 
     config = environ.Env.db_url_config(url)
-    admin_dsn = dict(host=config.get("HOST") or "127.0.0.1", port=config.get("PORT") or 5432,
-                     user=config.get("USER") or "postgres", password=config.get("PASSWORD") or None,
-                     dbname="postgres", autocommit=True)
+    admin_dsn = {"host": config.get("HOST") or "127.0.0.1", "port": config.get("PORT") or 5432,
+                     "user": config.get("USER") or "postgres", "password": config.get("PASSWORD") or None,
+                     "dbname": "postgres", "autocommit": True}
     with psycopg.connect(**{k: v for k, v in admin_dsn.items() if v is not None}) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
         if not exists:

@@ -48,7 +48,7 @@ class WallClockDateTimeField(forms.DateTimeField):
     """A local date and time, kept naive: it is read in the task's own time zone."""
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+    input_formats = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 
     def to_python(self, value: Any) -> dt.datetime | None:
         if value in self.empty_values:
@@ -145,8 +145,8 @@ class TaskOptionsForm(ScheduleSpecForm):
                            help_text=_("Comma-separated, e.g. nightly, finance."))
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
-    field_order = ["name", *SCHEDULE_FIELDS, "priority", "max_retries", "timeout",
-                   "allow_overlap", "tags", "enabled"]
+    field_order = ("name", *SCHEDULE_FIELDS, "priority", "max_retries", "timeout",
+                   "allow_overlap", "tags", "enabled")
 
 
 def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:

@@ -326,7 +326,7 @@ def test_dashboard_lists_failing_and_stale_tasks_and_draws_charts(admin_user, ma
     assert [t.name for t in context["failing"]] == ["failing"]
     assert [t.name for t in context["stale"]] == ["stale"]
     assert "upcoming" in [t.name for t in context["upcoming"]]
-    assert dict((s, n) for s, _l, n in context["status_counts"])["pending"] == 3
+    assert {s: n for s, _l, n in context["status_counts"]}["pending"] == 3
     html = response.content.decode()
     assert html.count('class="sched-chart"') == 2 and "kaput" in html
 

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from scheduler_app import policy
 from scheduler_app.registry import registry
@@ -32,12 +33,12 @@ def schedules(request: HttpRequest) -> HttpResponse:
     """The report tasks the user may see, and the report task types they may schedule."""
     user = request.user
     if not (policy.is_module_user(user, MODULE_ID) or policy.is_module_admin(user, MODULE_ID)):
-        raise PermissionDenied("You may not use the reports module.")
+        raise PermissionDenied(_("You may not use the reports module."))
     provider = registry.get(MODULE_ID)
     tasks = (policy.viewable_queryset(user).for_module(MODULE_ID)
              .select_related("owner").order_by("next_run", "pk")[:200])
     task_types = [(key, cls) for key, cls in sorted(provider.task_types.items())
                   if policy.can_schedule(user, MODULE_ID, key)]
     return render(request, "reports/schedules.html", {
-        "title": "Scheduled reports", "tasks": tasks, "task_types": task_types,
+        "title": _("Scheduled reports"), "tasks": tasks, "task_types": task_types,
     })

@@ -52,8 +52,8 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
     # A second COUNT over every visible row would double the cost of each filtered page.
     show_full_result_count = False
     readonly_fields = READ_ONLY
-    actions = [actions.run_tasks_now, actions.pause_tasks, actions.resume_tasks,
-               actions.cancel_tasks, actions.clear_locks]
+    actions = (actions.run_tasks_now, actions.pause_tasks, actions.resume_tasks,
+               actions.cancel_tasks, actions.clear_locks)
     fieldsets = (
         (None, {"fields": ("name", "module_display", "task_type_display", "owner", "is_system",
                            "enabled", "status_display")}),
@@ -211,10 +211,10 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         info = self.opts.app_label, self.opts.model_name
         wrap = self.admin_site.admin_view
         return [
-            path("dashboard/", wrap(self.dashboard), name="%s_%s_dashboard" % info),
-            path("<int:task_id>/logs/<int:log_id>/", wrap(self.log_detail), name="%s_%s_log" % info),
+            path("dashboard/", wrap(self.dashboard), name="{}_{}_dashboard".format(*info)),
+            path("<int:task_id>/logs/<int:log_id>/", wrap(self.log_detail), name="{}_{}_log".format(*info)),
             path("<int:task_id>/do/<slug:action>/", wrap(require_POST(self.task_action)),
-                 name="%s_%s_action" % info),
+                 name="{}_{}_action".format(*info)),
             *super().get_urls(),
         ]
 

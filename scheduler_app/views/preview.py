@@ -14,7 +14,7 @@ from scheduler_app.forms import ScheduleSpecForm
 PREVIEW_COUNT = 5
 
 
-def describe_runs(schedule: schedules.Schedule, now=None) -> list[dict[str, str]]:  # noqa: ANN001
+def describe_runs(schedule: schedules.Schedule, now=None) -> list[dict[str, str]]:
     """The next runs of ``schedule`` as JSON-ready rows, in the schedule's zone."""
     zone = schedule.zone
     runs = services.next_runs(schedule.type, cron=schedule.cron, run_at=schedule.run_at,

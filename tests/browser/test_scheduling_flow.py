@@ -32,7 +32,7 @@ def run_scheduler_pass(task: ScheduledTask) -> None:
 
 
 def test_report_user_schedules_finds_and_runs_a_report(page, live_server, login, screenshot, people):
-    report_user, admin, report = people
+    report_user, _admin, report = people
     base = live_server.url
 
     # 1. The reports module's own page links to its scheduling form.
