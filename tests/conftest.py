@@ -18,6 +18,16 @@ def pytest_report_header(config):
     return f"database: {db['ENGINE']} {db.get('NAME')}; cache: {settings.CACHES['default']['BACKEND']}"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: overlap locks must not leak between tests."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield
+
+
 @pytest.fixture
 def now() -> dt.datetime:
     return dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)

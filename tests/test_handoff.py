@@ -50,7 +50,8 @@ def test_claimed_runs_are_enqueued_then_run_by_the_tasks_worker(make_task, tasks
 def test_a_run_given_up_before_a_worker_takes_it_is_not_executed(make_task, tasks_mode, settings):
     past = timezone.now() - dt.timedelta(seconds=5)
     task = make_task("record", due=past)
-    run_pass(PassOptions())
+    first = run_pass(PassOptions())
+    assert first.by_status == {RunStatus.ENQUEUED: 1}, first
     # The queue stalls beyond the lease: the next pass recovers the run as abandoned.
     ScheduledTask.objects.filter(pk=task.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
     settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline"}

@@ -174,6 +174,8 @@ class SchedulerPass:
                                                      lease_expires_at__lt=now)
                         .values_list("pk", flat=True))
             update_rows(ScheduledTask, TASK_FIELDS, [r for r in task_rows if r[0] in still])
+        # Their holder is gone: its overlap locks must not block the retries.
+        locks.release_many(still)
         self.report.recovered += len(still)
         if still:
             logger.warning("Recovered %d task(s) abandoned by a stopped scheduler.", len(still))
