@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "TASKS_BACKEND": "default",
     "TASKS_QUEUE": "default",
     "EXPECT_SINGLE_SCHEDULER": False,
+    "INTERRUPT_GRACE": 10,
+    "HEARTBEAT_RETENTION_DAYS": 7,
 }
 
 
@@ -55,6 +57,8 @@ class SchedulerSettings:
     TASKS_BACKEND: str
     TASKS_QUEUE: str
     EXPECT_SINGLE_SCHEDULER: bool
+    INTERRUPT_GRACE: float
+    HEARTBEAT_RETENTION_DAYS: int
 
 
 _cached: SchedulerSettings | None = None

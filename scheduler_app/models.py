@@ -250,6 +250,29 @@ class PendingEvent(models.Model):
         return f"{self.event_name} for task {self.task_id}"
 
 
+class SchedulerHeartbeat(models.Model):
+    """One row per scheduler pass: who ran it, when, and what it did (the watchdog reads these)."""
+
+    host = models.CharField(_("host"), max_length=200)
+    pid = models.PositiveIntegerField(_("pid"))
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"))
+    claimed = models.PositiveIntegerField(_("claimed"), default=0)
+    executed = models.PositiveIntegerField(_("executed"), default=0)
+    recovered = models.PositiveIntegerField(_("recovered"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    lock_degraded = models.BooleanField(_("lock cache unreachable"), default=False)
+
+    class Meta:
+        verbose_name = _("scheduler heartbeat")
+        verbose_name_plural = _("scheduler heartbeats")
+        ordering = ["-finished_at"]
+        indexes = [models.Index(fields=["-finished_at"], name="sched_heartbeat_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid} at {self.finished_at:%Y-%m-%d %H:%M:%S}"
+
+
 class TaskExecutionLogQuerySet(models.QuerySet):
     def open(self) -> TaskExecutionLogQuerySet:
         return self.filter(status=RunStatus.RUNNING)
@@ -276,6 +299,9 @@ class TaskExecutionLog(models.Model):
     host = models.CharField(_("host"), max_length=200, blank=True)
     pid = models.PositiveIntegerField(_("pid"), null=True, blank=True)
     triggered_by = models.CharField(_("triggered by"), max_length=150, blank=True)
+    # Set by services.interrupt(); the scheduler running this run stops its worker.
+    interrupt_requested_at = models.DateTimeField(_("stop requested"), null=True, blank=True)
+    interrupt_requested_by = models.CharField(_("stop requested by"), max_length=150, blank=True)
 
     objects = TaskExecutionLogQuerySet.as_manager()
 
@@ -305,6 +331,7 @@ class AuditAction(models.TextChoices):
     RESUMED = "resumed", _("Resumed")
     CANCELLED = "cancelled", _("Cancelled")
     RUN_REQUESTED = "run_requested", _("Run requested")
+    INTERRUPTED = "interrupted", _("Run stopped")
     SHARED = "shared", _("Shared")
     UNSHARED = "unshared", _("Unshared")
     DELETED = "deleted", _("Deleted")

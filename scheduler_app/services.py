@@ -359,6 +359,30 @@ def run_now(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) -
     return _sync(task, fresh)
 
 
+def interrupt(log: Any, *, user: Any, now: dt.datetime | None = None) -> Any:
+    """Ask the scheduler running ``log`` (an open TaskExecutionLog) to stop it.
+
+    The worker gets SIGTERM, then SIGKILL after SCHEDULER["INTERRUPT_GRACE"]
+    seconds; the log ends ``cancelled`` naming who stopped it. The task's
+    schedule goes on. Needs the right to run the task.
+    """
+    from scheduler_app.models import RunStatus, TaskExecutionLog
+
+    now = _now(now)
+    with transaction.atomic():
+        fresh = TaskExecutionLog.objects.select_for_update().select_related("task").get(pk=log.pk)
+        if user is not None:
+            _check(policy.can_run(user, fresh.task), _("You may not stop runs of this task."))
+        if fresh.status not in (RunStatus.RUNNING, RunStatus.ENQUEUED):
+            raise ValidationError({"status": _("This run is not running any more.")}, code="not_running")
+        fresh.interrupt_requested_at = now
+        fresh.interrupt_requested_by = _username(user) or "system"
+        fresh.save(update_fields=["interrupt_requested_at", "interrupt_requested_by"])
+        audit.record(fresh.task, AuditAction.INTERRUPTED, user=user, at=now,
+                     changes={"run": fresh.run_id})
+    return fresh
+
+
 def delete(task: ScheduledTask, *, user: Any) -> None:
     """Delete the task and its logs; its audit history stays (by task id)."""
     with transaction.atomic():

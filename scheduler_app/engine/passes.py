@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.engine import claiming, events, identity, locks, misfire, recording
+from scheduler_app.engine import claiming, events, hooks, identity, locks, misfire, recording
 from scheduler_app.engine.bulk import insert_rows, update_rows
 from scheduler_app.engine.claiming import Filters, Lease
 from scheduler_app.engine.runspec import Outcome, RunSpec
@@ -33,7 +33,7 @@ from scheduler_app.engine.settle import (
 )
 from scheduler_app.engine.recording import LOG_FIELDS
 from scheduler_app.engine.signalling import send_executing
-from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.models import RunStatus, ScheduledTask, SchedulerHeartbeat, TaskExecutionLog
 
 logger = logging.getLogger("scheduler_app.engine")
 
@@ -116,6 +116,8 @@ class SchedulerPass:
         self._due_at = self.options.now or timezone.now()
         self._remaining = self.options.max_tasks
         try:
+            if not self.options.dry_run:
+                hooks.run_before(self)
             self.recover_expired()
             if self.options.dry_run:
                 self.report.due_preview = list(
@@ -130,7 +132,23 @@ class SchedulerPass:
                 self.execute(specs)
         finally:
             self.report.finished_at = timezone.now()
+        if not self.options.dry_run:
+            self.record_heartbeat()
+            hooks.run_after(self, self.report)
         return self.report
+
+    def record_heartbeat(self) -> None:
+        """One row per pass: the watchdog's proof that a scheduler is alive."""
+        report = self.report
+        try:
+            SchedulerHeartbeat.objects.create(
+                host=identity.host(), pid=identity.pid(), started_at=report.started_at,
+                finished_at=report.finished_at or timezone.now(), claimed=report.claimed,
+                executed=report.executed, recovered=report.recovered,
+                failed=sum(report.by_status.get(s, 0) for s in (RunStatus.FAILED, RunStatus.TIMEOUT)),
+                lock_degraded=report.lock_degraded)
+        except DatabaseError:
+            logger.warning("Could not record the scheduler heartbeat.", exc_info=True)
 
     def next_batch(self) -> list[RunSpec] | None:
         """Claim the next batch within --max-tasks; None when nothing more is due."""
@@ -207,8 +225,11 @@ class SchedulerPass:
         planned: list[tuple[dict, misfire.Plan]] = []
         host, pid = identity.host(), identity.pid()
         events.take_events(rows)
+        blocked = hooks.blocked(rows, now) if hooks.slot_filters else {}
         for row in rows:
             p = misfire.plan(row, now, s.MISFIRE_GRACE, s.MISFIRE_RUN_ALL_CAP)
+            if row["id"] in blocked and p.run_slot is not None:
+                p = misfire.Plan(None, skipped=1, reason=blocked[row["id"]])
             planned.append((row, p))
             slot = p.run_slot or row["occurrence_at"] or row["next_run"]
             log = {"task_id": row["id"], "run_id": uuid.uuid4().hex, "scheduled_for": slot,
@@ -325,11 +346,18 @@ class SchedulerPass:
         # one, so claiming overlaps execution.
         left = self.pool.run(specs, self._collect, on_tick=self._tick,
                              tick_every=min(FLUSH_SECONDS, self.lease.seconds / 3),
-                             should_stop=self.should_stop, refill=self._refill)
+                             should_stop=self.should_stop, refill=self._refill,
+                             interrupts=self._interrupts, grace=self.settings.INTERRUPT_GRACE)
         self.flush()
         if left:
             claiming.release(self.lease, [s.task_id for s in left], [s.log_id for s in left])
             locks.release_many(s.task_id for s in left)
+
+    @staticmethod
+    def _interrupts(log_ids: list[int]) -> dict[int, str]:
+        """Runs among ``log_ids`` someone asked to stop: {log id: who}."""
+        return dict(TaskExecutionLog.objects.filter(pk__in=log_ids, interrupt_requested_at__isnull=False)
+                    .values_list("pk", "interrupt_requested_by"))
 
     def _refill(self) -> list[RunSpec] | None:
         specs = self.next_batch()

@@ -13,6 +13,7 @@ TIMEOUT = "timeout"
 SKIPPED = "skipped"
 PENDING = "pending"
 CONDITION_UNMET = "condition_unmet"
+CANCELLED = "cancelled"  # stopped on request (services.interrupt)
 
 
 @dataclass

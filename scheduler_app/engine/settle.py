@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from scheduler_app.conf import SchedulerSettings
 from scheduler_app.engine import timing
 from scheduler_app.engine.runspec import (
+    CANCELLED,
     CONDITION_UNMET,
     FAILED,
     PENDING,
@@ -32,6 +33,7 @@ LOG_STATUS = {
     PENDING: RunStatus.SKIPPED,
     CONDITION_UNMET: RunStatus.SKIPPED,
     ABANDONED: RunStatus.ABANDONED,
+    CANCELLED: RunStatus.CANCELLED,
 }
 FAILURES = (FAILED, TIMEOUT, ABANDONED)
 
@@ -111,6 +113,9 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
         # "Not ready yet" is a new occurrence at the later time, not a failed attempt.
         values.update(status=TaskStatus.PENDING, next_run=later, occurrence_at=later)
         return values
+    if kind == CANCELLED:
+        # Stopped by a person: not a failure to retry; the schedule goes on.
+        values["error_message"] = ending.error[:ERROR_LIMIT]
     if kind == SUCCESS:
         values["failure_streak"] = 0
     if kind == CONDITION_UNMET:

@@ -20,7 +20,7 @@ from django.db import connections
 from django.utils import timezone
 
 from scheduler_app.engine import runner
-from scheduler_app.engine.runspec import FAILED, TIMEOUT, Outcome, RunSpec
+from scheduler_app.engine.runspec import CANCELLED, FAILED, TIMEOUT, Outcome, RunSpec
 
 _inherited: list[object] = []  # parent's DB connections, kept alive and unused in a child
 
@@ -34,9 +34,26 @@ def _detach_parent_connections() -> None:
             conn.connection = None
 
 
-def _worker_main(channel: Connection, output_limit: int) -> None:
+class Interrupted(BaseException):
+    """Raised in a task body when its run is stopped (SIGTERM): finally blocks still run."""
+
+
+_running = None  # shared value: the log id whose body this worker is running
+_stop = None  # shared value: the log id the parent asked to stop
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # Only the run that was asked to stop is interrupted; a signal that arrives
+    # just after it finished must not hit the next body.
+    if _running is not None and _stop is not None and _running.value == _stop.value != 0:
+        raise Interrupted
+
+
+def _worker_main(channel: Connection, output_limit: int, running, stop) -> None:  # noqa: ANN001
+    global _running, _stop
+    _running, _stop = running, stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     _detach_parent_connections()
     try:
         while True:
@@ -47,7 +64,10 @@ def _worker_main(channel: Connection, output_limit: int) -> None:
             if specs is None:
                 break
             for spec in specs:
-                channel.send(runner.execute(spec, output_limit))
+                running.value = spec.log_id
+                outcome = runner.execute(spec, output_limit)
+                running.value = 0
+                channel.send(outcome)
     finally:
         os._exit(0)
 
@@ -69,12 +89,16 @@ class _Worker:
 
     def __init__(self, ctx: multiprocessing.context.BaseContext, output_limit: int) -> None:
         self.channel, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_worker_main, args=(child, output_limit), daemon=True)
+        self.running = ctx.Value("q", 0, lock=False)
+        self.stop_target = ctx.Value("q", 0, lock=False)
+        self.process = ctx.Process(target=_worker_main, daemon=True,
+                                   args=(child, output_limit, self.running, self.stop_target))
         self.process.start()
         child.close()
         self.inflight: deque[RunSpec] = deque()
         self.started_at = timezone.now()
         self.deadline = 0.0
+        self.stopped_by = ""  # set when the running spec was asked to stop
 
     def assign(self, specs: list[RunSpec]) -> None:
         if not self.inflight:
@@ -92,6 +116,16 @@ class _Worker:
         if self.inflight:
             self._start_clock(self.inflight[0])
         return spec
+
+    def request_stop(self, by: str, grace: float) -> None:
+        """SIGTERM the running body now; SIGKILL when ``grace`` is over (the deadline path)."""
+        self.stopped_by = by
+        self.deadline = min(self.deadline, time.monotonic() + grace)
+        self.stop_target.value = self.inflight[0].log_id
+        try:
+            os.kill(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -140,8 +174,13 @@ class WorkerPool:
     def run(self, specs: Iterable[RunSpec], on_outcome: Callable[[Outcome], None],
             on_tick: Callable[[], None] | None = None, tick_every: float = 1.0,
             should_stop: Callable[[], bool] | None = None,
-            refill: Callable[[], list[RunSpec] | None] | None = None) -> list[RunSpec]:
+            refill: Callable[[], list[RunSpec] | None] | None = None,
+            interrupts: Callable[[list[int]], dict[int, str]] | None = None,
+            grace: float = 10.0) -> list[RunSpec]:
         """Execute ``specs`` (and what ``refill`` supplies when the queue runs dry).
+
+        On each tick ``interrupts`` maps the log ids in flight to who asked to
+        stop them; those runs end ``cancelled``.
 
         Returns the specs left undispatched because of a stop request.
         """
@@ -174,7 +213,24 @@ class WorkerPool:
                 next_tick = time.monotonic() + tick_every
                 if on_tick:
                     on_tick()
+                if interrupts:
+                    self._stop_requested(queue, interrupts, grace, on_outcome)
         return list(queue)
+
+    def _stop_requested(self, queue: deque[RunSpec], interrupts: Callable[[list[int]], dict[int, str]],
+                        grace: float, on_outcome: Callable[[Outcome], None]) -> None:
+        running = {w.inflight[0].log_id: w for w in self._workers if w.inflight and not w.stopped_by}
+        waiting = {spec.log_id: spec for spec in queue}
+        if not running and not waiting:
+            return
+        requested = interrupts([*running, *waiting])
+        for log_id, by in requested.items():
+            if log_id in running:
+                running[log_id].request_stop(by, grace)
+            elif log_id in waiting:
+                queue.remove(waiting[log_id])
+                now = timezone.now()
+                on_outcome(Outcome(waiting[log_id], CANCELLED, now, now, error=f"Stopped by {by} before it started."))
 
     def _hand_out(self, queue: deque[RunSpec]) -> None:
         for worker in self._workers:
@@ -193,6 +249,8 @@ class WorkerPool:
                 while worker.inflight and worker.channel.poll():
                     outcome = worker.channel.recv()
                     worker.finished_one()
+                    if worker.stopped_by:  # it finished before the signal took effect
+                        worker.stopped_by, worker.stop_target.value = "", 0
                     on_outcome(outcome)
                 return True
             except (EOFError, OSError):
@@ -202,16 +260,23 @@ class WorkerPool:
                 return True
             spec = worker.inflight[0]
             worker.kill()
-            self._fail_current(worker, queue, on_outcome, Outcome(
-                spec, TIMEOUT, worker.started_at, timezone.now(),
-                error=f"Timed out after {spec.timeout} s; the worker was killed."))
+            if worker.stopped_by:
+                outcome = Outcome(spec, CANCELLED, worker.started_at, timezone.now(),
+                                  error=f"Stopped by {worker.stopped_by} (killed after the grace period).")
+            else:
+                outcome = Outcome(spec, TIMEOUT, worker.started_at, timezone.now(),
+                                  error=f"Timed out after {spec.timeout} s; the worker was killed.")
+            self._fail_current(worker, queue, on_outcome, outcome)
             return False
         worker.process.join(5)
         message = describe_exit(worker.process.exitcode)
         worker.kill()
-        self._fail_current(worker, queue, on_outcome,
-                           Outcome(worker.inflight[0], FAILED, worker.started_at, timezone.now(),
-                                   error=message))
+        if worker.stopped_by:
+            outcome = Outcome(worker.inflight[0], CANCELLED, worker.started_at, timezone.now(),
+                              error=f"Stopped by {worker.stopped_by}.")
+        else:
+            outcome = Outcome(worker.inflight[0], FAILED, worker.started_at, timezone.now(), error=message)
+        self._fail_current(worker, queue, on_outcome, outcome)
         return False
 
     @staticmethod
@@ -238,7 +303,10 @@ class InlinePool:
     def run(self, specs: Iterable[RunSpec], on_outcome: Callable[[Outcome], None],
             on_tick: Callable[[], None] | None = None, tick_every: float = 1.0,
             should_stop: Callable[[], bool] | None = None,
-            refill: Callable[[], list[RunSpec] | None] | None = None) -> list[RunSpec]:
+            refill: Callable[[], list[RunSpec] | None] | None = None,
+            interrupts: Callable[[list[int]], dict[int, str]] | None = None,
+            grace: float = 10.0) -> list[RunSpec]:
+        # In-process bodies cannot be stopped from outside; interrupts need process workers.
         queue = deque(specs)
         while queue:
             if should_stop and should_stop():

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.models import RunStatus, TaskExecutionLog
+from scheduler_app.models import RunStatus, SchedulerHeartbeat, TaskExecutionLog
 
 CHUNK = 5000
 
@@ -39,3 +39,7 @@ class Command(BaseCommand):
                 break
             deleted += TaskExecutionLog.objects.filter(pk__in=ids).delete()[0]
         self.stdout.write(f"Deleted {deleted} log row(s) older than {days} day(s).")
+        beats = SchedulerHeartbeat.objects.filter(
+            finished_at__lt=timezone.now() - dt.timedelta(days=conf.get().HEARTBEAT_RETENTION_DAYS)).delete()[0]
+        if beats:
+            self.stdout.write(f"Deleted {beats} scheduler heartbeat(s).")

@@ -1,0 +1,72 @@
+"""Stopping a running run (services.interrupt) without stopping the scheduler."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from django.db import close_old_connections
+from django.utils import timezone
+
+from scheduler_app import services
+from scheduler_app.engine.passes import PassOptions, run_pass
+from scheduler_app.models import RunStatus, SchedulerHeartbeat, TaskExecutionLog
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_interrupted_run_is_cancelled_by_name_and_the_pass_goes_on(make_task, make_user, settings):
+    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "process", "WORKERS": 2,
+                          "INTERRUPT_GRACE": 2}
+    past = timezone.now() - dt.timedelta(minutes=1)
+    owner = make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
+    hang = make_task("hang", due=past, timeout=120, user=owner)
+    other = make_task("record", due=past, config={"sleep": 0.2})
+
+    def stop_it() -> None:
+        try:
+            for _ in range(100):
+                log = TaskExecutionLog.objects.filter(task=hang, status=RunStatus.RUNNING).first()
+                if log is not None:
+                    time.sleep(0.5)
+                    services.interrupt(log, user=owner)
+                    return
+                time.sleep(0.1)
+        finally:
+            close_old_connections()
+
+    stopper = threading.Thread(target=stop_it)
+    stopper.start()
+    started = time.monotonic()
+    report = run_pass(PassOptions())
+    stopper.join()
+
+    assert time.monotonic() - started < 30  # not the 120 s timeout
+    log = TaskExecutionLog.objects.get(task=hang)
+    assert log.status == RunStatus.CANCELLED
+    assert owner.username in log.error_message
+    assert TaskExecutionLog.objects.get(task=other).status == RunStatus.SUCCESS
+    hang.refresh_from_db()
+    assert hang.status == "pending" and hang.retry_count == 0 and hang.next_run > past
+    assert report.by_status[RunStatus.CANCELLED] == 1
+    assert SchedulerHeartbeat.objects.filter(claimed=2).exists()
+
+
+def test_only_open_runs_can_be_interrupted_and_only_by_who_may_run_them(make_task, make_user, settings):
+    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline"}
+    past = timezone.now() - dt.timedelta(minutes=1)
+    task = make_task("noop", due=past)
+    run_pass(PassOptions())
+    log = TaskExecutionLog.objects.get(task=task)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.interrupt(log, user=None)
+    TaskExecutionLog.objects.filter(pk=log.pk).update(status=RunStatus.RUNNING)
+    stranger = make_user("scheduler_app.SA_SCHEDULER")
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.interrupt(log, user=stranger)
