@@ -77,8 +77,15 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         return {}
     connection = connections[using]
     meta = model._meta
-    model_fields = [meta.get_field(name) for name in fields]
     key_index = list(fields).index(key)
+    # Columns not given get their model default, as Model.save() would (the
+    # database itself has no defaults for them).
+    given = {meta.get_field(name).column for name in fields}
+    missing = [f for f in meta.concrete_fields if not f.primary_key and f.column not in given]
+    fields = [*fields, *(f.attname for f in missing)]
+    defaults = [f.get_default() for f in missing]
+    rows = [[*row, *defaults] for row in rows]
+    model_fields = [meta.get_field(name) for name in fields]
     if connection.vendor == "postgresql":
         qn = connection.ops.quote_name
         source, payload = _recordset(model_fields, rows, connection)

@@ -297,8 +297,9 @@ class SchedulerPass:
                     with transaction.atomic():
                         pks.update(insert_rows(TaskExecutionLog, fields, [[log[f] for f in fields]],
                                                key="run_id"))
-                except IntegrityError:
-                    pass
+                except IntegrityError as exc:
+                    if not _is_unique_violation(exc):
+                        raise
             logger.warning("%d occurrence(s) were already recorded; not run twice.",
                            len(logs) - len(pks))
         for log in logs:
@@ -394,6 +395,11 @@ class SchedulerPass:
     def _line(self, row: dict, status: str, duration: float, error: str) -> None:
         if self.on_line is not None:
             self.on_line(RunLine(row["id"], row["name"], status, duration, error))
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    return type(cause).__name__ == "UniqueViolation" or "UNIQUE constraint failed" in str(exc)
 
 
 def run_pass(options: PassOptions | None = None, **kwargs) -> PassReport:  # noqa: ANN003
