@@ -50,24 +50,27 @@ def ensure_database() -> None:
 
 def reset(n_due: int, task_type: str, *, due: bool = True) -> None:
     """Empty the tables and insert ``n_due`` tasks (due a minute ago, or tomorrow)."""
+    import datetime as dt
+
     from django.db import connection
+    from django.utils import timezone
+
+    from scheduler_app.engine.bulk import insert_rows
+    from scheduler_app.models import ScheduledTask
 
     with connection.cursor() as cur:
         cur.execute("TRUNCATE scheduler_app_taskexecutionlog, benchapp_hit, "
                     "scheduler_app_scheduledtask RESTART IDENTITY CASCADE")
-        offset = "- interval '1 minute'" if due else "+ interval '1 day'"
-        cur.execute(f"""
-            INSERT INTO scheduler_app_scheduledtask
-              (module_id, task_type, name, config, status, enabled, schedule_type, cron_expression,
-               interval_unit, event_name, timezone, priority, max_retries, retry_count, timeout,
-               allow_overlap, misfire_policy, tags, is_system, next_run, occurrence_at, last_status,
-               error_message, run_count, failure_streak, lease_owner, lease_token, created_at, updated_at)
-            SELECT 'bench', %s, 'bench ' || g, '{{}}'::jsonb, 'pending', true, 'cron', '*/5 * * * *',
-               '', '', 'UTC', 1 + g %% 10, 3, 0, 300, false, 'run_once', '[]'::jsonb, false,
-               date_trunc('minute', now()) {offset}, date_trunc('minute', now()) {offset}, '', '', 0, 0,
-               '', '', now(), now()
-            FROM generate_series(1, %s) AS g""", [task_type, n_due])
-        cur.execute("VACUUM ANALYZE scheduler_app_scheduledtask") if not connection.in_atomic_block else None
+    minute = timezone.now().replace(second=0, microsecond=0)
+    when = minute - dt.timedelta(minutes=1) if due else minute + dt.timedelta(days=1)
+    fields = ("module_id", "task_type", "name", "schedule_type", "cron_expression", "priority",
+              "next_run", "occurrence_at")
+    for start in range(0, n_due, 10_000):
+        rows = [["bench", task_type, f"bench {i}", "cron", "*/5 * * * *", 1 + i % 10, when, when]
+                for i in range(start, min(n_due, start + 10_000))]
+        insert_rows(ScheduledTask, fields, rows, key="name")
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE scheduler_app_scheduledtask")
 
 
 def counts() -> tuple[int, int, int]:

@@ -20,42 +20,61 @@ from typing import Any
 from django.db import connections, models
 
 
-def _plain(value: Any) -> Any:
+def _json_default(value: Any) -> Any:
+    # Called by the C encoder only for what JSON lacks: dates and the like.
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, (decimal.Decimal, uuid.UUID)):
         return str(value)
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _recordset(fields: Sequence[models.Field], rows: Sequence[Sequence[Any]], connection) -> tuple[str, str]:  # noqa: ANN001
-    """(``jsonb_to_recordset(...) AS v(c0 type, ...)`` SQL, the JSON parameter)."""
-    columns = ", ".join(
-        f"c{i} {'jsonb' if isinstance(f, models.JSONField) else f.cast_db_type(connection)}"
-        for i, f in enumerate(fields)
-    )
-    payload = json.dumps([{f"c{i}": _plain(v) for i, v in enumerate(row)} for row in rows],
-                         separators=(",", ":"))
-    return f"jsonb_to_recordset(%s::jsonb) AS v({columns})", payload
+def _elements(fields: Sequence[models.Field], rows: Sequence[Sequence[Any]], connection) -> tuple[str, str, str]:  # noqa: ANN001
+    """(FROM source, select list ``v0, v1, ...``, the JSON parameter) for rows sent as one array."""
+    columns = []
+    for i, field in enumerate(fields):
+        if isinstance(field, models.JSONField):
+            columns.append(f"NULLIF(e->{i}, 'null'::jsonb) AS v{i}")
+        else:
+            columns.append(f"(e->>{i})::{field.cast_db_type(connection)} AS v{i}")
+    payload = json.dumps(rows, default=_json_default, separators=(",", ":"))
+    return ("jsonb_array_elements(%s::jsonb) AS e", ", ".join(columns), payload)
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
-                using: str = "default") -> int:
-    """Update ``rows`` of ``(pk, value_for_each_field...)``; return the number of rows changed."""
+                using: str = "default", guard: dict[str, Any] | None = None) -> set[Any]:
+    """Update ``rows`` of ``(pk, value_for_each_field...)``; return the pks changed.
+
+    ``guard`` adds column = value conditions: rows not matching them stay as they are
+    (e.g. only tasks still held under this lease).
+    """
     if not rows:
-        return 0
+        return set()
     connection = connections[using]
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
     with connection.cursor() as cursor:
+        guard_fields = [(meta.get_field(name), value) for name, value in (guard or {}).items()]
         if connection.vendor == "postgresql":
-            source, payload = _recordset([meta.pk, *model_fields], rows, connection)
-            assignments = ", ".join(f"{qn(f.column)} = v.c{i + 1}" for i, f in enumerate(model_fields))
-            cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {source} "
-                           f"WHERE t.{qn(meta.pk.column)} = v.c0", [payload])
-            return cursor.rowcount
+            source, select, payload = _elements([meta.pk, *model_fields], rows, connection)
+            assignments = ", ".join(f"{qn(f.column)} = v.v{i + 1}" for i, f in enumerate(model_fields))
+            conditions = "".join(f" AND t.{qn(f.column)} = %s" for f, _ in guard_fields)
+            cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} FROM (SELECT {select} FROM {source}) AS v "
+                f"WHERE t.{qn(meta.pk.column)} = v.v0{conditions} RETURNING t.{qn(meta.pk.column)}",
+                [payload, *(f.get_db_prep_value(value, connection) for f, value in guard_fields)])
+            return {row[0] for row in cursor.fetchall()}
+        if guard_fields:
+            conditions = " AND ".join(f"{qn(f.column)} = %s" for f, _ in guard_fields)
+            ids = [row[0] for row in rows]
+            placeholders = ", ".join(["%s"] * len(ids))
+            cursor.execute(f"SELECT {qn(meta.pk.column)} FROM {table} WHERE {conditions} "
+                           f"AND {qn(meta.pk.column)} IN ({placeholders})",
+                           [*(f.get_db_prep_value(v, connection) for f, v in guard_fields), *ids])
+            held = {row[0] for row in cursor.fetchall()}
+            rows = [row for row in rows if row[0] in held]
         prepared = [
             [f.get_db_prep_save(value, connection) for f, value in zip(model_fields, row[1:])]
             + [meta.pk.get_db_prep_save(row[0], connection)]
@@ -63,7 +82,15 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         ]
         assignments = ", ".join(f"{qn(f.column)} = %s" for f in model_fields)
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {qn(meta.pk.column)} = %s", prepared)
-        return cursor.rowcount
+        return {row[0] for row in rows}
+
+
+def _default(field: models.Field) -> Any:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        from django.utils import timezone
+
+        return timezone.now()
+    return field.get_default()
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
@@ -83,16 +110,15 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     given = {meta.get_field(name).column for name in fields}
     missing = [f for f in meta.concrete_fields if not f.primary_key and f.column not in given]
     fields = [*fields, *(f.attname for f in missing)]
-    defaults = [f.get_default() for f in missing]
+    defaults = [_default(f) for f in missing]
     rows = [[*row, *defaults] for row in rows]
     model_fields = [meta.get_field(name) for name in fields]
     if connection.vendor == "postgresql":
         qn = connection.ops.quote_name
-        source, payload = _recordset(model_fields, rows, connection)
+        source, select, payload = _elements(model_fields, rows, connection)
         columns = ", ".join(qn(f.column) for f in model_fields)
-        values = ", ".join(f"v.c{i}" for i in range(len(model_fields)))
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT {values} FROM {source} "
+            cursor.execute(f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT {select} FROM {source} "
                            f"RETURNING {qn(meta.pk.column)}, {qn(model_fields[key_index].column)}",
                            [payload])
             return {row_key: pk for pk, row_key in cursor.fetchall()}

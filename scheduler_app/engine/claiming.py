@@ -87,15 +87,6 @@ def renew(lease: Lease, now: dt.datetime) -> int:
         lease_expires_at=now + dt.timedelta(seconds=lease.seconds))
 
 
-def held_ids(lease: Lease, task_ids: list[int]) -> set[int]:
-    """The ones of ``task_ids`` this lease still holds (lock them on PostgreSQL)."""
-    qs = ScheduledTask.objects.filter(pk__in=task_ids, lease_token=lease.token,
-                                      status=TaskStatus.RUNNING)
-    if connection.features.has_select_for_update:
-        qs = qs.select_for_update()
-    return set(qs.values_list("pk", flat=True))
-
-
 def release(lease: Lease, task_ids: list[int], log_ids: list[int]) -> None:
     """Give back claimed tasks that were never started (shutdown, lock held elsewhere)."""
     with transaction.atomic():

@@ -56,3 +56,9 @@ def trigger_chains(succeeded: list[int], now: dt.datetime) -> int:
     return ScheduledTask.objects.filter(
         pk__in=targets, status=TaskStatus.PENDING, enabled=True,
     ).filter(Q(next_run__isnull=True) | Q(next_run__gt=now)).update(next_run=now, occurrence_at=now)
+
+
+
+def chains_exist() -> bool:
+    """Whether any task has an on_success chain (a pass asks once, not per run)."""
+    return ScheduledTask.on_success.through.objects.exists()

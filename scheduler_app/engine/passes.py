@@ -109,6 +109,7 @@ class SchedulerPass:
         self._buffer: list[Outcome] = []
         self._last_flush = time.monotonic()
         self._released: set[int] = set()
+        self._chains: bool | None = None  # any on_success chains? asked once per pass
 
     # -- the pass ----------------------------------------------------------
 
@@ -386,7 +387,10 @@ class SchedulerPass:
         self._last_flush = time.monotonic()
         if not outcomes:
             return
-        self.report.lost_leases += recording.record(outcomes, self._rows, self.lease, self.settings)
+        if self._chains is None:
+            self._chains = events.chains_exist()
+        self.report.lost_leases += recording.record(outcomes, self._rows, self.lease, self.settings,
+                                                    chains=self._chains)
         for o in outcomes:
             status = LOG_STATUS[o.kind]
             self.report.count(status)

@@ -17,13 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduler_app.conf import SchedulerSettings
-from scheduler_app.engine import claiming, events, locks, timing
+from scheduler_app.engine import events, locks, timing
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Lease
 from scheduler_app.engine.runspec import CONDITION_UNMET, SUCCESS, Outcome
 from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS, Ending, settle, task_row_values
 from scheduler_app.engine.signalling import send_run_signals
-from scheduler_app.models import ScheduledTask, TaskExecutionLog
+from scheduler_app.models import ScheduledTask, TaskExecutionLog, TaskStatus
 
 logger = logging.getLogger("scheduler_app.engine")
 
@@ -57,8 +57,11 @@ def log_row(outcome: Outcome, row: dict | None = None) -> list:
 
 
 def record(outcomes: list[Outcome], rows: dict[int, dict], lease: Lease,
-           settings: SchedulerSettings) -> int:
-    """Write ``outcomes``; return how many runs had lost their lease."""
+           settings: SchedulerSettings, chains: bool | None = None) -> int:
+    """Write ``outcomes``; return how many runs had lost their lease.
+
+    ``chains`` says whether any on_success chain exists (None: look it up).
+    """
     now = timezone.now()
     events.mark_waiting_events(rows, {o.spec.task_id for o in outcomes})
     task_values: dict[int, dict] = {}
@@ -75,12 +78,14 @@ def record(outcomes: list[Outcome], rows: dict[int, dict], lease: Lease,
                     [log_row(o, rows[o.spec.task_id]) for o in outcomes if o.kind != CONDITION_UNMET])
         if checks:
             TaskExecutionLog.objects.filter(pk__in=checks).delete()
-        held = claiming.held_ids(lease, task_ids) if task_ids else set()
-        update_rows(ScheduledTask, TASK_FIELDS,
-                    [task_row_values(tid, task_values[tid]) for tid in task_ids if tid in held])
+        # Only tasks still held under this lease are written (one statement).
+        held = update_rows(ScheduledTask, TASK_FIELDS,
+                           [task_row_values(tid, task_values[tid]) for tid in task_ids],
+                           guard={"lease_token": lease.token, "status": TaskStatus.RUNNING})
         update_rows(ScheduledTask, OVERLAP_FIELDS,
                     [[tid, *(task_values[tid][f] for f in OVERLAP_FIELDS)] for tid in overlapping])
-        events.trigger_chains([o.spec.task_id for o in outcomes if o.kind == SUCCESS], now)
+        if chains if chains is not None else events.chains_exist():
+            events.trigger_chains([o.spec.task_id for o in outcomes if o.kind == SUCCESS], now)
     lost = len(task_ids) - len(held)
     if lost:
         logger.warning("%d run(s) finished after their lease was taken over; their task state "

@@ -20,7 +20,7 @@ from django.db import connections
 from django.utils import timezone
 
 from scheduler_app.engine import runner
-from scheduler_app.engine.runspec import CANCELLED, FAILED, TIMEOUT, Outcome, RunSpec
+from scheduler_app.engine.runspec import CANCELLED, FAILED, TIMEOUT, Outcome, RunSpec, pack, unpack
 
 _inherited: list[object] = []  # parent's DB connections, kept alive and unused in a child
 
@@ -67,7 +67,7 @@ def _worker_main(channel: Connection, output_limit: int, running, stop) -> None:
                 running.value = spec.log_id
                 outcome = runner.execute(spec, output_limit)
                 running.value = 0
-                channel.send(outcome)
+                channel.send(pack(outcome))
     finally:
         os._exit(0)
 
@@ -247,8 +247,8 @@ class WorkerPool:
         if worker.channel in ready:
             try:
                 while worker.inflight and worker.channel.poll():
-                    outcome = worker.channel.recv()
-                    worker.finished_one()
+                    packed = worker.channel.recv()
+                    outcome = unpack(worker.finished_one(), packed)
                     if worker.stopped_by:  # it finished before the signal took effect
                         worker.stopped_by, worker.stop_target.value = "", 0
                     on_outcome(outcome)
