@@ -41,12 +41,14 @@ def execute(spec: RunSpec, output_limit: int) -> Outcome:
     started = timezone.now()
     buffer = BoundedBuffer(output_limit)
     outcome = Outcome(spec, FAILED, started, started)
+    # Inline, the caller may already be in a transaction: its connections are not the body's to drop.
+    callers = {conn.alias for conn in connections.all(initialized_only=True) if conn.in_atomic_block}
     with captured(buffer):
         _execute_into(spec, outcome)
     outcome.finished_at = timezone.now()
     outcome.output = buffer.getvalue()
     if outcome.kind == FAILED and outcome.traceback:
-        _drop_broken_connections()
+        _drop_broken_connections(keep=callers)
     return outcome
 
 
@@ -120,9 +122,11 @@ def _flatten(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _drop_broken_connections() -> None:
+def _drop_broken_connections(keep: set[str] | frozenset[str] = frozenset()) -> None:
     """After a body error, discard connections it left unusable (rollback state, closed)."""
     for conn in connections.all(initialized_only=True):
+        if conn.alias in keep:
+            continue
         if conn.connection is not None and (conn.needs_rollback or conn.in_atomic_block
                                             or not conn.is_usable()):
             conn.close()
