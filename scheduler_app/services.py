@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduler_app import audit, conf, configs, policy, schedules, sharing
+from scheduler_app import calendars as blackout_calendars
 from scheduler_app.exceptions import InvalidTransition
 from scheduler_app.models import (
     AuditAction,
@@ -47,6 +48,7 @@ from scheduler_app.validation import (
 
 __all__ = [
     "EDITABLE_FIELDS", "build_schedule", "cancel", "delete", "emit", "get_task", "next_runs",
+    "next_runs_with_notes",
     "pause", "resolve_task_type", "resume", "run_now", "schedule", "share", "shared_with",
     "task_history", "task_logs", "unshare", "update", "visible_config",
 ]
@@ -55,7 +57,7 @@ __all__ = [
 EDITABLE_FIELDS = {
     "name", "config", "schedule_type", "cron", "run_at", "interval", "event", "timezone",
     "priority", "max_retries", "timeout", "allow_overlap", "tags", "enabled",
-    "misfire_policy", "misfire_grace",
+    "misfire_policy", "misfire_grace", "calendars",
 }
 
 
@@ -89,6 +91,7 @@ def schedule(*, user: Any, module: str, task_type: str, config: dict[str, Any] |
              allow_overlap: bool = False, tags: Iterable[str] = (),
              misfire_policy: str = MisfirePolicy.RUN_ONCE, misfire_grace: int | None = None,
              owner: Any = None, is_system: bool = False, now: dt.datetime | None = None,
+             calendars: Iterable[Any] = (),
              ) -> ScheduledTask:
     """Create a scheduled task after validating everything; nothing is saved on error.
 
@@ -134,8 +137,11 @@ def schedule(*, user: Any, module: str, task_type: str, config: dict[str, Any] |
     if len(task.name) > 200:
         raise ValidationError({"name": _("Keep the name under 200 characters.")}, code="max_length")
     _apply_schedule(task, sched, now)
+    blackouts = blackout_calendars.resolve(calendars)
     with transaction.atomic():
         task.save()
+        if blackouts:
+            task.calendars.set(blackouts)
         sharing.grant_owner(task)
         audit.record(task, AuditAction.CREATED, user=user, at=now,
                      changes={"owner": _username(task.owner)} if task.owner_id != _pk(user) else None)
@@ -197,6 +203,8 @@ def update(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None, **
         fresh.updated_by = user
         fresh.save()
         changed = audit.diff(before, audit.snapshot(fresh), secrets=audit.secret_keys(fresh))
+        if "calendars" in changes:
+            changed.update(_set_calendars(fresh, changes["calendars"]))
         if changed:
             audit.record(fresh, AuditAction.EDITED, user=user, changes=changed, at=now)
     return _sync(task, fresh)
@@ -253,6 +261,15 @@ def _apply_changes(task: ScheduledTask, changes: dict[str, Any], *, user: Any,
     if task.status in (TaskStatus.FAILED, TaskStatus.SUCCESS) and task.next_run and task.next_run > now:
         # A finished task given a new future schedule is live again.
         _transition(task, TaskStatus.PENDING)
+
+
+def _set_calendars(task: ScheduledTask, values: Any) -> dict[str, list[Any]]:
+    """Attach exactly these blackout calendars; the audit change, if any."""
+    wanted = blackout_calendars.resolve(values)
+    old = sorted(task.calendars.values_list("name", flat=True))
+    task.calendars.set(wanted)
+    new = [c.name for c in wanted]
+    return {"calendars": [old, new]} if old != new else {}
 
 
 def _transition(task: ScheduledTask, target: str) -> None:
@@ -443,6 +460,21 @@ def next_runs(schedule_type: str | None = None, *, task: ScheduledTask | None = 
     sched = build_schedule(schedule_type or "", cron=cron, run_at=run_at, interval=interval,
                            event=event, timezone_name=timezone, now=after)
     return sched.runs_after(after, count, anchor=after)
+
+
+def next_runs_with_notes(schedule_type: str | None = None, *, task: ScheduledTask | None = None,
+                         cron: str | None = None, run_at: dt.datetime | None = None,
+                         interval: Any = None, event: str | None = None,
+                         timezone: str | None = None, count: int = 5,
+                         after: dt.datetime | None = None) -> list[schedules.PlannedRun]:
+    """As :func:`next_runs`, each run with what the DST rule does to it (``.dst``, ``.note``)."""
+    after = _now(after)
+    if task is not None:
+        return schedules.planned_runs(task.schedule, after, count,
+                                      anchor=task.run_at or task.created_at)
+    sched = build_schedule(schedule_type or "", cron=cron, run_at=run_at, interval=interval,
+                           event=event, timezone_name=timezone, now=after)
+    return schedules.planned_runs(sched, after, count, anchor=after)
 
 
 def emit(event_name: str, payload: dict[str, Any] | None = None) -> None:

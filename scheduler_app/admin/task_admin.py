@@ -175,14 +175,17 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("next 5 runs"))
     def next_runs_display(self, obj: ScheduledTask) -> str:
         try:
-            runs = services.next_runs(task=obj, count=5)
+            runs = services.next_runs_with_notes(task=obj, count=5)
         except (ValidationError, ValueError):
             return _("The schedule of this task is not valid.")
         if not runs:
             return _("No upcoming runs.")
         zone = obj.schedule.zone
         return format_html("<ol>{}</ol>", format_html_join(
-            "", "<li>{}</li>", ((r.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"),) for r in runs)))
+            "", '<li data-dst="{}">{}{}</li>',
+            ((r.dst, r.at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"),
+              format_html(' <span class="help sched-dst">{}</span>', r.note) if r.note else "")
+             for r in runs)))
 
     # -- the task page: metrics and history below the form ------------------
 

@@ -15,21 +15,18 @@ PREVIEW_COUNT = 5
 
 
 def describe_runs(schedule: schedules.Schedule, now=None) -> list[dict[str, str]]:
-    """The next runs of ``schedule`` as JSON-ready rows, in the schedule's zone."""
+    """The next runs of ``schedule`` as JSON-ready rows, in the schedule's zone, with DST notes."""
     zone = schedule.zone
-    runs = services.next_runs(schedule.type, cron=schedule.cron, run_at=schedule.run_at,
-                              interval=(schedule.interval_every, schedule.interval_unit)
-                              if schedule.interval_every else None,
-                              event=schedule.event, timezone=schedule.timezone,
-                              count=PREVIEW_COUNT, after=now)
-    return [
-        {
-            "at": run.isoformat(),
-            "text": date_format(run.astimezone(zone), "D, Y-m-d H:i") + " " + run.astimezone(zone).tzname(),
-            "note": schedules.dst_note(run, zone),
-        }
-        for run in runs
-    ]
+    runs = services.next_runs_with_notes(
+        schedule.type, cron=schedule.cron, run_at=schedule.run_at,
+        interval=(schedule.interval_every, schedule.interval_unit) if schedule.interval_every else None,
+        event=schedule.event, timezone=schedule.timezone, count=PREVIEW_COUNT, after=now)
+    rows = []
+    for run in runs:
+        local = run.at.astimezone(zone)
+        rows.append({"at": run.at.isoformat(), "text": date_format(local, "D, Y-m-d H:i") + " " + local.tzname(),
+                     "dst": run.dst, "note": run.note})
+    return rows
 
 
 @require_GET
