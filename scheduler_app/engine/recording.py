@@ -29,7 +29,8 @@ logger = logging.getLogger("scheduler_app.engine")
 
 LOG_FIELDS = ("status", "started_at", "finished_at", "duration", "result", "error_message",
               "traceback", "output")
-OVERLAP_FIELDS = ("last_run", "last_status", "error_message", "failure_streak", "updated_at")
+OVERLAP_FIELDS = ("last_run", "last_status", "error_message", "run_count", "failure_streak",
+                  "updated_at")
 ERROR_LIMIT, TRACEBACK_LIMIT = 10_000, 50_000
 
 
