@@ -232,6 +232,7 @@ class SchedulerPass:
             if row["id"] in blocked and p.run_slot is not None:
                 p = misfire.Plan(None, skipped=1, reason=blocked[row["id"]])
             planned.append((row, p))
+            row["coalesced_slots"] = p.coalesced
             slot = p.run_slot or row["occurrence_at"] or row["next_run"]
             log = {"task_id": row["id"], "run_id": uuid.uuid4().hex, "scheduled_for": slot,
                    "attempt": row["retry_count"] + 1, "status": RunStatus.RUNNING, "started_at": now,

@@ -44,6 +44,10 @@ def result_of(outcome: Outcome, row: dict | None = None) -> Any:
     if outcome.message:
         result = {"message": outcome.message, "data": outcome.data} if outcome.data is not None \
             else {"message": outcome.message}
+    if row and row.get("coalesced_slots"):
+        # Missed slots this run stood in for (run_once misfire policy), kept beside its result.
+        result = {"coalesced_slots": row["coalesced_slots"],
+                  **(result if isinstance(result, dict) else {} if result is None else {"data": result})}
     if row and row.get("skipped_checks"):
         # The checks that found the condition false since the last run, in one number.
         result = {"checks_skipped": row["skipped_checks"],
