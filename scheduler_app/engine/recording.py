@@ -72,7 +72,8 @@ def record(outcomes: list[Outcome], rows: dict[int, dict], lease: Lease,
     task_values: dict[int, dict] = {}
     for o in outcomes:
         ending = Ending(o.kind, o.spec.scheduled_for, o.started_at, error=o.error,
-                        retry=o.retry, retry_delay=o.retry_delay, next_run=o.next_run)
+                        retry=o.retry, retry_delay=o.retry_delay, next_run=o.next_run,
+                        unrunnable=o.unrunnable)
         task_values[o.spec.task_id] = settle(rows[o.spec.task_id], ending, now, settings)
     overlapping = [tid for tid in task_values if overlaps(rows[tid])]
     task_ids = [tid for tid in task_values if tid not in set(overlapping)]

@@ -58,12 +58,13 @@ def _execute_into(spec: RunSpec, outcome: Outcome) -> None:
         task_cls = provider.get_task_type(spec.task_type)
     except NotRegistered as exc:
         outcome.error, outcome.retry = f"{exc} Is the module still installed?", False
+        outcome.unrunnable = True
         return
     try:
         config = clean_config(task_cls, spec.config)
     except ValidationError as exc:
         outcome.error = f"The stored configuration is no longer valid: {_flatten(exc)}"
-        outcome.retry = False
+        outcome.retry, outcome.unrunnable = False, True
         return
     context = TaskContext(
         task_id=spec.task_id, module_id=spec.module_id, task_type=spec.task_type, name=spec.name,
@@ -81,6 +82,7 @@ def _execute_into(spec: RunSpec, outcome: Outcome) -> None:
     except Exception as exc:  # noqa: BLE001 - a provider bug fails this task only
         outcome.error, outcome.traceback, outcome.retry = (
             f"The task type's checks raised {error_text(exc)}", tb.format_exc(), False)
+        outcome.unrunnable = True
         return
     try:
         result = task.execute(context)

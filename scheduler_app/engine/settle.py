@@ -56,6 +56,7 @@ class Ending:
     retry: bool = True
     retry_delay: float | None = None
     next_run: dt.datetime | None = None
+    unrunnable: bool = False
 
 
 def _following(row: dict, slot: dt.datetime, now: dt.datetime) -> dt.datetime | None:
@@ -92,6 +93,10 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
     if kind in FAILURES:
         values["failure_streak"] += 1
         values["error_message"] = (ending.error or "The run failed.")[:ERROR_LIMIT]
+        if ending.unrunnable:
+            # A row that cannot run fails for good, whatever its schedule: no failure every slot.
+            values.update(status=TaskStatus.FAILED, next_run=None, occurrence_at=None)
+            return values
         can_retry = ending.retry and row["retry_count"] < row["max_retries"] and not row["allow_overlap"]
         if can_retry:
             delay = ending.retry_delay
