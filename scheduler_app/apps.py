@@ -16,3 +16,12 @@ class SchedulerConfig(AppConfig):
         self.registry = registry
         # As the admin does with admin.py: import every app's scheduler_tasks.
         registry.autodiscover()
+        self._register_pass_hooks()
+
+    def _register_pass_hooks(self) -> None:
+        from scheduler_app import calendars, pause_windows
+        from scheduler_app.engine import hooks
+
+        hooks.register_before_pass(pause_windows.before_pass)
+        hooks.register_slot_filter(pause_windows.blocked_slots)
+        hooks.register_slot_filter(calendars.blocked_slots)

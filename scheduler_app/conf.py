@@ -33,6 +33,14 @@ DEFAULTS: dict[str, Any] = {
     "EXPECT_SINGLE_SCHEDULER": False,
     "INTERRUPT_GRACE": 10,
     "HEARTBEAT_RETENTION_DAYS": 7,
+    # Watchdog: seconds without any scheduler pass before the scheduler counts as silent.
+    "WATCHDOG_SILENCE": 300,
+    # Seconds a pending task may be late before it counts as overdue (its misfire grace wins).
+    "OVERDUE_GRACE": 600,
+    # Token for the JSON health endpoint; empty: only users with SA_SCHEDULER_VIEW may read it.
+    "HEALTH_TOKEN": "",
+    # Alert channels and triggers (scheduler_app.alerts.ALERT_DEFAULTS); empty: no alerts.
+    "ALERTS": {},
 }
 
 
@@ -59,6 +67,10 @@ class SchedulerSettings:
     EXPECT_SINGLE_SCHEDULER: bool
     INTERRUPT_GRACE: float
     HEARTBEAT_RETENTION_DAYS: int
+    WATCHDOG_SILENCE: float
+    OVERDUE_GRACE: float
+    HEALTH_TOKEN: str
+    ALERTS: dict
 
 
 _cached: SchedulerSettings | None = None

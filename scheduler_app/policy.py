@@ -30,6 +30,7 @@ Public names (stable; the admin, views and commands use them):
     ACTIONS, TASK_ACTIONS, READ_ACTIONS, SHARE_LEVELS
     is_scheduler_admin(user), can_view_all(user)
     is_module_user(user, module_id), is_module_admin(user, module_id)
+    can_manage_calendars(user), can_pause_module(user, module_id or None)
     base_permission(module_id), admin_permission(module_id)
     required_permissions(task_cls, config) -> [(perm, obj | None), ...]
     has_required_permissions(user, task_cls, config) -> bool
@@ -150,6 +151,19 @@ def is_module_user(user: Any, module_id: str) -> bool:
 def administered_modules(user: Any) -> list[str]:
     """Modules whose every task ``user`` manages."""
     return [p.module_id for p in registry.providers() if is_module_admin(user, p.module_id)]
+
+
+def can_manage_calendars(user: Any) -> bool:
+    """Blackout calendars are shared by every module: scheduler admins (or the model permission)."""
+    return is_scheduler_admin(user) or (
+        _active(user) and user.has_perm("scheduler_app.change_blackoutcalendar"))
+
+
+def can_pause_module(user: Any, module_id: str | None) -> bool:
+    """Pause windows: module admins for their module, scheduler admins for every module."""
+    if not module_id:
+        return is_scheduler_admin(user)
+    return is_module_admin(user, module_id)
 
 
 # --- scheduling ------------------------------------------------------------

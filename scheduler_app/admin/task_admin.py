@@ -22,6 +22,7 @@ from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
+from scheduler_app.calendars import blackout_notes
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
 
@@ -181,11 +182,14 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         if not runs:
             return _("No upcoming runs.")
         zone = obj.schedule.zone
+        blackouts = blackout_notes(obj, [r.at for r in runs])
         return format_html("<ol>{}</ol>", format_html_join(
-            "", '<li data-dst="{}">{}{}</li>',
+            "", '<li data-dst="{}">{}{}{}</li>',
             ((r.dst, r.at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"),
-              format_html(' <span class="help sched-dst">{}</span>', r.note) if r.note else "")
-             for r in runs)))
+              format_html(' <span class="help sched-dst">{}</span>', r.note) if r.note else "",
+              format_html(' <span class="help sched-blackout">{}</span>',
+                          _("skipped: %(why)s") % {"why": b}) if b else "")
+             for r, b in zip(runs, blackouts))))
 
     # -- the task page: metrics and history below the form ------------------
 

@@ -1,0 +1,360 @@
+"""Blackout calendars: periods in which a task's runs are skipped.
+
+A period is whole days (``start_date`` to ``end_date``, inclusive), optionally
+cut by a start and an end time, read as wall-clock time in the calendar's zone
+or, when the calendar has none, in the zone of each task it blocks (a public
+holiday is a local date wherever the task runs).
+
+The scheduler asks :func:`blocked_slots` for every claimed batch (a slot filter
+of ``engine.hooks``): a blacked-out occurrence is logged as ``skipped`` with
+the calendar's name and the task moves to its next slot. Previews ask
+:func:`blackout_notes`.
+
+Example::
+
+    calendar = calendars.create_calendar(user=admin, name="Holidays DE", timezone="Europe/Berlin")
+    calendars.import_ics(calendar, uploaded.read(), user=admin)
+    services.update(task, user=admin, calendars=[calendar])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from scheduler_app import policy
+from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, ScheduledTask
+
+#: Periods longer than this are refused (a typo in a year, not a freeze).
+MAX_PERIOD_DAYS = 366
+#: Periods one .ics import may add.
+MAX_IMPORTED_PERIODS = 5000
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period before it is saved (from a form or an .ics file)."""
+
+    start_date: dt.date
+    end_date: dt.date
+    start_time: dt.time | None = None
+    end_time: dt.time | None = None
+    label: str = ""
+
+    @property
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        return BlackoutPeriod(start_date=self.start_date, end_date=self.end_date,
+                              start_time=self.start_time, end_time=self.end_time).bounds
+
+    def describe(self) -> str:
+        start, end = self.bounds
+        text = f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+        return f"“{self.label}” ({text})" if self.label else text
+
+
+def _period_of(row: BlackoutPeriod) -> Period:
+    return Period(row.start_date, row.end_date, row.start_time, row.end_time, row.label)
+
+
+# --- validation --------------------------------------------------------------
+
+
+def check_zone(name: str) -> str:
+    """An IANA zone name, or blank; raises ValidationError on ``timezone``."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError({"timezone": _("Unknown time zone “%(zone)s”.") % {"zone": name}},
+                              code="invalid_timezone") from None
+    return name
+
+
+def check_period(period: Period) -> None:
+    """Refuse a reversed, empty or implausibly long period."""
+    start, end = period.bounds
+    if end <= start:
+        raise ValidationError(
+            _("The period %(period)s ends before it starts.") % {"period": period.describe()},
+            code="reversed")
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise ValidationError(
+            _("The period %(period)s is longer than %(days)d days.")
+            % {"period": period.describe(), "days": MAX_PERIOD_DAYS}, code="too_long")
+
+
+def check_periods(periods: Iterable[Period]) -> None:
+    """Refuse reversed periods and periods that overlap each other, naming each one."""
+    errors: list[ValidationError] = []
+    ordered: list[Period] = []
+    for period in periods:
+        try:
+            check_period(period)
+        except ValidationError as exc:
+            errors.append(exc)
+        else:
+            ordered.append(period)
+    ordered.sort(key=lambda p: p.bounds)
+    for earlier, later in zip(ordered, ordered[1:]):
+        if later.bounds[0] < earlier.bounds[1]:
+            errors.append(ValidationError(
+                _("The periods %(first)s and %(second)s overlap; merge them into one.")
+                % {"first": earlier.describe(), "second": later.describe()}, code="overlap"))
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- use cases ---------------------------------------------------------------
+
+
+def _check_may_manage(user: Any) -> None:
+    if user is not None and not policy.can_manage_calendars(user):
+        raise PermissionDenied(_("You may not change blackout calendars."))
+
+
+def create_calendar(*, user: Any, name: str, description: str = "", timezone: str = "",
+                    periods: Iterable[Period] = ()) -> BlackoutCalendar:
+    """Create a calendar with its periods; nothing is saved on error."""
+    _check_may_manage(user)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Name the calendar.")}, code="required")
+    if BlackoutCalendar.objects.filter(name=name).exists():
+        raise ValidationError({"name": _("A calendar named “%(name)s” exists already.") % {"name": name}},
+                              code="unique")
+    zone = check_zone(timezone)
+    periods = list(periods)
+    check_periods(periods)
+    with transaction.atomic():
+        calendar = BlackoutCalendar.objects.create(name=name, description=description, timezone=zone)
+        _add(calendar, periods)
+    return calendar
+
+
+def _add(calendar: BlackoutCalendar, periods: list[Period]) -> None:
+    BlackoutPeriod.objects.bulk_create([
+        BlackoutPeriod(calendar=calendar, label=p.label[:200], start_date=p.start_date,
+                       end_date=p.end_date, start_time=p.start_time, end_time=p.end_time)
+        for p in periods])
+
+
+def add_periods(calendar: BlackoutCalendar, periods: Iterable[Period], *, user: Any,
+                replace: bool = False) -> int:
+    """Add periods to ``calendar`` (or replace all of its periods); returns how many were added.
+
+    Raises ValidationError if a period is reversed or overlaps another one.
+    """
+    _check_may_manage(user)
+    periods = list(periods)
+    existing = [] if replace else [_period_of(p) for p in calendar.periods.all()]
+    check_periods([*existing, *periods])
+    with transaction.atomic():
+        if replace:
+            calendar.periods.all().delete()
+        _add(calendar, periods)
+        calendar.save(update_fields=["updated_at"])
+    return len(periods)
+
+
+def import_ics(calendar: BlackoutCalendar, data: bytes | str, *, user: Any,
+               replace: bool = False) -> int:
+    """Add the events of an iCalendar file as periods; returns how many were added."""
+    return add_periods(calendar, parse_ics(data), user=user, replace=replace)
+
+
+# --- .ics --------------------------------------------------------------------
+
+
+def parse_ics(data: bytes | str) -> list[Period]:
+    """The VEVENTs of an iCalendar file as periods.
+
+    All-day events (``DTSTART;VALUE=DATE``) become whole days, with DTEND
+    exclusive as RFC 5545 says; timed events keep their times, read in the
+    event's own zone and turned into wall-clock times of that zone. Recurring
+    events are refused (expand them in the calendar application first).
+    Raises ValidationError with a message a person can act on.
+    """
+    import icalendar
+
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not data or not data.strip():
+        raise ValidationError(_("The file is empty."), code="empty")
+    try:
+        cal = icalendar.Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise ValidationError(_("This is not a valid iCalendar (.ics) file: %(error)s")
+                              % {"error": exc}, code="invalid_ics") from None
+    if getattr(cal, "name", "") != "VCALENDAR":
+        raise ValidationError(_("This is not an iCalendar file: it has no VCALENDAR."),
+                              code="invalid_ics")
+    periods: list[Period] = []
+    errors: list[ValidationError] = []
+    for number, event in enumerate(cal.walk("VEVENT"), start=1):
+        try:
+            periods.append(_event_period(event, number))
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationError(errors)
+    if not periods:
+        raise ValidationError(_("The file has no events."), code="no_events")
+    if len(periods) > MAX_IMPORTED_PERIODS:
+        raise ValidationError(_("The file has more than %(max)d events.") % {"max": MAX_IMPORTED_PERIODS},
+                              code="too_many")
+    return periods
+
+
+def _event_period(event: Any, number: int) -> Period:
+    label = str(event.get("SUMMARY") or "").strip()[:200]
+    name = f"“{label}”" if label else _("event %(number)d") % {"number": number}
+    if event.get("RRULE") is not None:
+        raise ValidationError(_("The event %(event)s repeats (RRULE); only single events can be "
+                                "imported.") % {"event": name}, code="recurring")
+    start_prop = event.get("DTSTART")
+    if start_prop is None:
+        raise ValidationError(_("The event %(event)s has no start (DTSTART).") % {"event": name},
+                              code="no_start")
+    try:
+        start = start_prop.dt
+        end_prop = event.get("DTEND")
+        end = end_prop.dt if end_prop is not None else None
+        if end is None and event.get("DURATION") is not None:
+            end = start + event.get("DURATION").dt
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise ValidationError(_("The event %(event)s has a date that cannot be read: %(error)s")
+                              % {"event": name, "error": exc}, code="bad_date") from None
+    if isinstance(start, dt.datetime) != isinstance(end, dt.datetime) and end is not None:
+        raise ValidationError(_("The event %(event)s mixes a date and a date-time.") % {"event": name},
+                              code="bad_date")
+    if not isinstance(start, dt.datetime):
+        # All-day: DTEND is the day after the last day; no DTEND means one day.
+        last = (end - dt.timedelta(days=1)) if end is not None else start
+        period = Period(start, last, label=label)
+        if end is not None and end <= start:
+            period = Period(start, end, dt.time(), dt.time(), label)  # reported as reversed
+    else:
+        if end is None:
+            end = start
+        if start.tzinfo is not None and end.tzinfo is not None:
+            end = end.astimezone(start.tzinfo)
+        period = Period(start.date(), end.date(), start.time().replace(tzinfo=None),
+                        end.time().replace(tzinfo=None), label)
+    try:
+        check_period(period)
+    except ValidationError as exc:
+        raise ValidationError(_("In %(event)s: %(error)s") % {"event": name, "error": " ".join(exc.messages)},
+                              code=exc.code) from None
+    return period
+
+
+# --- asking whether a time is blacked out -----------------------------------
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _covering(periods: list[tuple[BlackoutCalendar, BlackoutPeriod]], when: dt.datetime,
+              task_zone: str) -> str | None:
+    for calendar, period in periods:
+        local = when.astimezone(_zone(calendar.timezone or task_zone)).replace(tzinfo=None)
+        start, end = period.bounds
+        if start <= local < end:
+            label = f" ({period.label})" if period.label else ""
+            return _("Blacked out by calendar “%(calendar)s”%(label)s") % {
+                "calendar": calendar.name, "label": label}
+    return None
+
+
+def _periods_of(task_ids: list[int], around: list[dt.datetime],
+                ) -> dict[int, list[tuple[BlackoutCalendar, BlackoutPeriod]]]:
+    """{task id: [(calendar, period), ...]} for periods near ``around`` (two queries)."""
+    links = list(ScheduledTask.calendars.through.objects.filter(scheduledtask_id__in=task_ids)
+                 .values_list("scheduledtask_id", "blackoutcalendar_id"))
+    if not links:
+        return {}
+    # A day either side covers every zone's offset from UTC.
+    low = min(around).date() - dt.timedelta(days=1)
+    high = max(around).date() + dt.timedelta(days=1)
+    by_calendar: dict[int, list[tuple[BlackoutCalendar, BlackoutPeriod]]] = defaultdict(list)
+    for period in (BlackoutPeriod.objects.filter(calendar_id__in={c for _t, c in links},
+                                                 start_date__lte=high, end_date__gte=low)
+                   .select_related("calendar")):
+        by_calendar[period.calendar_id].append((period.calendar, period))
+    found: dict[int, list[tuple[BlackoutCalendar, BlackoutPeriod]]] = defaultdict(list)
+    for task_id, calendar_id in links:
+        found[task_id].extend(by_calendar.get(calendar_id, ()))
+    return found
+
+
+def blocked_slots(rows: list[dict], now: dt.datetime) -> dict[int, str]:
+    """Slot filter: {task id: reason} for claimed occurrences inside a blackout period."""
+    slots = {row["id"]: row["occurrence_at"] or row["next_run"] for row in rows
+             if row.get("retry_count", 0) == 0}
+    slots = {k: v for k, v in slots.items() if v is not None}
+    if not slots:
+        return {}
+    periods = _periods_of(list(slots), list(slots.values()))
+    zones = {row["id"]: row["timezone"] for row in rows}
+    found: dict[int, str] = {}
+    for task_id, task_periods in periods.items():
+        reason = _covering(task_periods, slots[task_id], zones.get(task_id, "UTC"))
+        if reason:
+            found[task_id] = reason
+    return found
+
+
+def blackout_notes(task: ScheduledTask, runs: list[dt.datetime]) -> list[str | None]:
+    """For each of ``runs`` of ``task``, why it will be skipped, or None (for previews)."""
+    if not runs or task.pk is None:
+        return [None] * len(runs)
+    periods = _periods_of([task.pk], runs).get(task.pk, [])
+    return [_covering(periods, run, task.timezone) if periods else None for run in runs]
+
+
+def calendar_notes(calendar_ids: Iterable[int], runs: list[dt.datetime],
+                   task_zone: str) -> list[str | None]:
+    """Like :func:`blackout_notes` for a schedule not saved yet (the scheduling form's preview)."""
+    ids = [int(pk) for pk in calendar_ids]
+    if not runs or not ids:
+        return [None] * len(runs)
+    periods = [(p.calendar, p) for p in BlackoutPeriod.objects.filter(calendar_id__in=ids)
+               .select_related("calendar")
+               .filter(start_date__lte=max(runs).date() + dt.timedelta(days=1),
+                       end_date__gte=min(runs).date() - dt.timedelta(days=1))]
+    return [_covering(periods, run, task_zone) if periods else None for run in runs]
+
+
+def resolve(values: Iterable[Any] | None) -> list[BlackoutCalendar]:
+    """Calendars given as instances, ids or names; ValidationError on ``calendars`` for unknown ones."""
+    wanted = list(values or ())
+    objects = [v for v in wanted if isinstance(v, BlackoutCalendar)]
+    ids = [v for v in wanted if isinstance(v, int) and not isinstance(v, bool)]
+    names = [v for v in wanted if isinstance(v, str)]
+    found = {c.pk: c for c in objects}
+    if ids or names:
+        from django.db.models import Q
+
+        for calendar in BlackoutCalendar.objects.filter(Q(pk__in=ids) | Q(name__in=names)):
+            found[calendar.pk] = calendar
+    known_names = {c.name for c in found.values()}
+    missing = [str(v) for v in ids if v not in found] + [v for v in names if v not in known_names]
+    if missing:
+        raise ValidationError({"calendars": _("No blackout calendar named %(names)s.")
+                               % {"names": ", ".join(f"“{m}”" for m in missing)}},
+                              code="unknown_calendar")
+    return sorted(found.values(), key=lambda c: c.name)
