@@ -62,7 +62,8 @@ def release_many(task_ids: Iterable[int]) -> None:
 
 def is_locked(task_id: int) -> bool:
     try:
-        return _cache().get(lock_key(task_id)) is not None
+        # has_key, not get: on Redis the lock is a raw SET NX value the cache cannot unpickle.
+        return _cache().has_key(lock_key(task_id))
     except Exception:  # noqa: BLE001
         return False
 
