@@ -379,8 +379,7 @@ def _config_is_a_list(task):
 
 BAD_ROWS = {
     "uninstalled module": (_uninstalled_module,
-                           "Unknown module 'uninstalled' (known: engtest, reports, testmod). "
-                           "Is the module still installed?"),
+                           "Unknown module 'uninstalled' (known: {known}). Is the module still installed?"),
     "unknown task type": (_unknown_task_type,
                           "Module 'engtest' has no task type 'gone' (known: asks_for_delay, broken_check, "
                           "chatty, counts, hopeless, pending_until). Is the module still installed?"),
@@ -398,6 +397,8 @@ BAD_ROWS = {
 @pytest.mark.parametrize("case", list(BAD_ROWS))
 def test_a_bad_stored_row_fails_its_task_and_the_pass_goes_on(inline, engtest, make_task, case):
     spoil, message = BAD_ROWS[case]
+    message = message.replace("{known}", registry.known_modules_text())
+    assert "engtest" in message or case != "uninstalled module"
     task_type = "broken_check" if case == "can_execute raises" else "counts"
     config = {} if task_type == "broken_check" else {"count": 3}
     bad = make_task(task_type, module="engtest", config=config, due=ago(seconds=2), priority=1)
