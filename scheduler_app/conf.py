@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "HEALTH_TOKEN": "",
     # Alert channels and triggers (scheduler_app.alerts.ALERT_DEFAULTS); empty: no alerts.
     "ALERTS": {},
+    # Create and update the modules' system tasks after every migrate.
+    "SYSTEM_TASKS_ON_MIGRATE": True,
 }
 
 
@@ -71,6 +73,7 @@ class SchedulerSettings:
     OVERDUE_GRACE: float
     HEALTH_TOKEN: str
     ALERTS: dict
+    SYSTEM_TASKS_ON_MIGRATE: bool
 
 
 _cached: SchedulerSettings | None = None

@@ -74,11 +74,37 @@ class SchedulableTask(abc.ABC):
         """Called in the worker after a failed run."""
 
 
+@dataclass(frozen=True)
+class SystemTask:
+    """A task every installation has, declared by a module in ``TaskProvider.system_tasks``.
+
+    ``migrate`` (or ``manage.py scheduler_sync_system_tasks``) creates it as a
+    system task (``is_system``: users may pause or run it, never edit or delete
+    it) and applies later changes of the declaration; a declaration that is
+    removed disables its task. The arguments are those of ``services.schedule``.
+    """
+
+    task_type: str
+    name: str
+    schedule_type: str = "cron"
+    cron: str = ""
+    interval: Any = None
+    event: str = ""
+    timezone: str = "UTC"
+    config: dict[str, Any] = field(default_factory=dict)
+    priority: int = 5
+    max_retries: int | None = None
+    timeout: int | None = None
+    misfire_policy: str = "run_once"
+    tags: tuple[str, ...] = ()
+
+
 class TaskProvider:
     """A module's catalogue of schedulable task types.
 
     ``module_id`` is the stable key stored in the database; task types are
-    addressed as ``<module_id>.<task_type>``.
+    addressed as ``<module_id>.<task_type>``. ``system_tasks`` maps stable
+    names to :class:`SystemTask` declarations (keys ``<module_id>.<name>``).
     """
 
     module_id: ClassVar[str] = ""
@@ -86,6 +112,7 @@ class TaskProvider:
     base_permission: ClassVar[str] = ""
     admin_permission: ClassVar[str | None] = None
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {}
+    system_tasks: ClassVar[dict[str, SystemTask]] = {}
 
     @classmethod
     def verbose_name(cls) -> str:

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, conf, configs, policy, schedules, sharing
+from scheduler_app import audit, chains, conf, configs, policy, schedules, sharing
 from scheduler_app import calendars as blackout_calendars
 from scheduler_app.exceptions import InvalidTransition
 from scheduler_app.models import (
@@ -57,7 +57,7 @@ __all__ = [
 EDITABLE_FIELDS = {
     "name", "config", "schedule_type", "cron", "run_at", "interval", "event", "timezone",
     "priority", "max_retries", "timeout", "allow_overlap", "tags", "enabled",
-    "misfire_policy", "misfire_grace", "calendars",
+    "misfire_policy", "misfire_grace", "calendars", "on_success",
 }
 
 
@@ -91,12 +91,14 @@ def schedule(*, user: Any, module: str, task_type: str, config: dict[str, Any] |
              allow_overlap: bool = False, tags: Iterable[str] = (),
              misfire_policy: str = MisfirePolicy.RUN_ONCE, misfire_grace: int | None = None,
              owner: Any = None, is_system: bool = False, now: dt.datetime | None = None,
-             calendars: Iterable[Any] = (),
+             calendars: Iterable[Any] = (), on_success: Iterable[Any] = (),
              ) -> ScheduledTask:
     """Create a scheduled task after validating everything; nothing is saved on error.
 
     ``condition`` is accepted for conditional schedules as a note of which
     condition is meant; the task type's ``condition(context)`` decides.
+    ``on_success`` names tasks (or ids) to run after each success; the user
+    must be allowed to run them (see :func:`scheduler_app.chains.resolve`).
     """
     now = _now(now)
     task_cls = resolve_task_type(module, task_type)
@@ -138,10 +140,13 @@ def schedule(*, user: Any, module: str, task_type: str, config: dict[str, Any] |
         raise ValidationError({"name": _("Keep the name under 200 characters.")}, code="max_length")
     _apply_schedule(task, sched, now)
     blackouts = blackout_calendars.resolve(calendars)
+    chained = chains.resolve(user, on_success or ())
     with transaction.atomic():
         task.save()
         if blackouts:
             task.calendars.set(blackouts)
+        if chained:
+            task.on_success.set(chained)
         sharing.grant_owner(task)
         audit.record(task, AuditAction.CREATED, user=user, at=now,
                      changes={"owner": _username(task.owner)} if task.owner_id != _pk(user) else None)
@@ -198,6 +203,8 @@ def update(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None, **
         if forbidden:
             raise ValidationError({f: _("This field cannot be changed.") for f in sorted(forbidden)},
                                   code="not_editable")
+        chained = (chains.resolve(user, changes.pop("on_success") or (), task=fresh)
+                   if "on_success" in changes else None)
         before = audit.snapshot(fresh)
         _apply_changes(fresh, changes, user=user, now=now)
         fresh.updated_by = user
@@ -205,9 +212,19 @@ def update(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None, **
         changed = audit.diff(before, audit.snapshot(fresh), secrets=audit.secret_keys(fresh))
         if "calendars" in changes:
             changed.update(_set_calendars(fresh, changes["calendars"]))
+        if chained is not None:
+            changed.update(_set_chain(fresh, chained))
         if changed:
             audit.record(fresh, AuditAction.EDITED, user=user, changes=changed, at=now)
     return _sync(task, fresh)
+
+
+def _set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> dict[str, list[Any]]:
+    old, new = chains.chained_ids(task), sorted(t.pk for t in chained)
+    if old == new:
+        return {}
+    task.on_success.set(chained)
+    return {"on_success": [old, new]}
 
 
 def _apply_changes(task: ScheduledTask, changes: dict[str, Any], *, user: Any,

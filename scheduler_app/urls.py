@@ -3,11 +3,14 @@
 from django.urls import path
 
 from scheduler_app import views
+from scheduler_app.views import health, interrupt
 
 app_name = "scheduler_app"
 
 urlpatterns = [
     path("preview/", views.schedule_preview, name="preview"),
+    path("health/", health.health, name="health"),
+    path("runs/<int:log_id>/stop/", interrupt.stop_run, name="stop_run"),
     path("task/<int:pk>/edit/", views.EditTaskView.as_view(), name="edit"),
     path("<slug:module>/<slug:task_type>/new/", views.ScheduleTaskView.as_view(), name="new"),
 ]

@@ -5,7 +5,8 @@ from project.settings import *  # noqa: F403
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-SCHEDULER = {**SCHEDULER, "WORKERS": 2}  # noqa: F405
+# System tasks are synced by the tests that want them, not into every test database.
+SCHEDULER = {**SCHEDULER, "WORKERS": 2, "SYSTEM_TASKS_ON_MIGRATE": False}  # noqa: F405
 
 # The Tasks-framework hand-off is tested with a real worker backend: django-tasks-db.
 INSTALLED_APPS += ["django_tasks_db"]

@@ -1,0 +1,124 @@
+"""on_success chains: the tasks that run after a task succeeds, checked before saving.
+
+``services.schedule(..., on_success=[...])`` and ``services.update(task,
+on_success=[...])`` call :func:`resolve`: every chained task must exist, be
+visible to the user and runnable by them, not be cancelled, and the chain
+must not lead back to the task (a cycle would run for ever). The engine runs
+the chain (``engine.events.trigger_chains``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from scheduler_app import policy
+from scheduler_app.models import ScheduledTask, TaskStatus
+
+# Serialises chain edits on PostgreSQL so two concurrent edits cannot close a loop together.
+_ADVISORY_LOCK = 0x5C4E_D0C4
+
+
+def _ids(refs: Iterable[Any]) -> list[int]:
+    ids: list[int] = []
+    for ref in refs:
+        value = ref.pk if isinstance(ref, ScheduledTask) else ref
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError({"on_success": _("“%(value)s” is not a task id.") % {"value": value}},
+                                  code="invalid") from None
+        if pk not in ids:
+            ids.append(pk)
+    return ids
+
+
+def chained_ids(task: ScheduledTask) -> list[int]:
+    """The ids of the tasks ``task`` runs after it succeeds, in id order."""
+    through = ScheduledTask.on_success.through
+    return sorted(through.objects.filter(from_scheduledtask_id=task.pk)
+                  .values_list("to_scheduledtask_id", flat=True))
+
+
+def resolve(user: Any, refs: Iterable[Any], *, task: ScheduledTask | None = None,
+            ) -> list[ScheduledTask]:
+    """The tasks named by ``refs`` (tasks or ids) as a valid on_success chain of ``task``.
+
+    ``task`` is None for a task not saved yet (it cannot be part of a loop).
+    ``user=None`` is the system: no permission checks.
+
+    Raises:
+        ValidationError: on ``on_success``: unknown or hidden ids, cancelled
+            tasks, or a loop (naming the tasks along it).
+        PermissionDenied: a chained task the user may see but not run.
+    """
+    ids = _ids(refs)
+    if not ids:
+        return []
+    found = ScheduledTask.objects.filter(pk__in=ids)
+    if user is not None:
+        found = policy.viewable_queryset(user, found)
+    targets = {t.pk: t for t in found}
+    missing = [pk for pk in ids if pk not in targets]
+    if missing:
+        raise ValidationError(
+            {"on_success": _("No such task: %(ids)s.") % {"ids": ", ".join(map(str, missing))}},
+            code="unknown_task")
+    for target in targets.values():
+        if target.status == TaskStatus.CANCELLED:
+            raise ValidationError(
+                {"on_success": _("“%(name)s” is cancelled; it cannot run after another task.")
+                 % {"name": target.name}}, code="cancelled")
+        if user is not None and not policy.can_run(user, target):
+            raise PermissionDenied(_("You may not run “%(name)s”, so it cannot run after this task.")
+                                   % {"name": target.name})
+    if task is not None and task.pk is not None:
+        _lock()
+        loop = find_cycle(task.pk, list(targets))
+        if loop:
+            names = dict(ScheduledTask.objects.filter(pk__in=loop).values_list("pk", "name"))
+            path = " → ".join(f"“{names.get(pk, pk)}”" for pk in loop)
+            raise ValidationError(
+                {"on_success": _("This chain would loop: %(path)s. A task cannot run again after "
+                                 "itself; remove one of these links.") % {"path": path}},
+                code="chain_cycle")
+    return [targets[pk] for pk in ids]
+
+
+def find_cycle(task_pk: int, target_pks: list[int]) -> list[int] | None:
+    """The loop ``task → target → … → task`` that chaining ``target_pks`` would make, or None.
+
+    Walks the stored chains breadth-first from the targets: one query per level.
+    """
+    if task_pk in target_pks:
+        return [task_pk, task_pk]
+    through = ScheduledTask.on_success.through
+    came_from: dict[int, int | None] = dict.fromkeys(target_pks)
+    frontier = list(target_pks)
+    while frontier:
+        step = []
+        for source, target in through.objects.filter(from_scheduledtask_id__in=frontier).values_list(
+                "from_scheduledtask_id", "to_scheduledtask_id"):
+            if target in came_from:
+                continue
+            came_from[target] = source
+            if target == task_pk:
+                path = [target]
+                node: int | None = source
+                while node is not None:
+                    path.append(node)
+                    node = came_from[node]
+                return [task_pk, *reversed(path)]
+            step.append(target)
+        frontier = step
+    return None
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
