@@ -326,6 +326,22 @@ def blackout_notes(task: ScheduledTask, runs: list[dt.datetime]) -> list[str | N
     return [_covering(periods, run, task.timezone) if periods else None for run in runs]
 
 
+def blackout_notes_for(planned: list[tuple[ScheduledTask, list[dt.datetime]]],
+                       ) -> dict[tuple[int, dt.datetime], str]:
+    """{(task id, run): why it is skipped} for many tasks' runs at once (two queries)."""
+    every_run = [run for _task, runs in planned for run in runs]
+    if not every_run:
+        return {}
+    periods = _periods_of([task.pk for task, _runs in planned], every_run)
+    found: dict[tuple[int, dt.datetime], str] = {}
+    for task, runs in planned:
+        for run in runs if periods.get(task.pk) else ():
+            note = _covering(periods[task.pk], run, task.timezone)
+            if note:
+                found[(task.pk, run)] = note
+    return found
+
+
 def calendar_notes(calendar_ids: Iterable[int], runs: list[dt.datetime],
                    task_zone: str) -> list[str | None]:
     """Like :func:`blackout_notes` for a schedule not saved yet (the scheduling form's preview)."""

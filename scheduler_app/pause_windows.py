@@ -47,14 +47,9 @@ def _scope(window: PauseWindow) -> Q:
     return Q(module_id=window.module_id) if window.module_id else Q()
 
 
-def open_window(*, user: Any, module_id: str | None, until: dt.datetime, reason: str,
-                starts_at: dt.datetime | None = None, now: dt.datetime | None = None,
-                ) -> PauseWindow:
-    """Pause every pending task of ``module_id`` (None or "": every module) until ``until``.
-
-    Raises PermissionDenied (not a module admin / scheduler admin) or
-    ValidationError (unknown module, end in the past, no reason).
-    """
+def check_window(*, user: Any, module_id: str | None, until: dt.datetime | None, reason: str,
+                 starts_at: dt.datetime | None = None, now: dt.datetime | None = None) -> None:
+    """Raise PermissionDenied or ValidationError (by field) for a window that cannot be opened."""
     now = now or timezone.now()
     module_id = (module_id or "").strip()
     if module_id and not registry.is_registered(module_id):
@@ -66,9 +61,8 @@ def open_window(*, user: Any, module_id: str | None, until: dt.datetime, reason:
         raise PermissionDenied(
             _("Only administrators of “%(module)s” may pause it.") % {"module": module_id} if module_id
             else _("Only scheduler administrators may pause every module."))
-    reason = (reason or "").strip()
     errors: dict[str, str] = {}
-    if not reason:
+    if not (reason or "").strip():
         errors["reason"] = _("Say why the tasks are paused.")
     start = starts_at or now
     if until is None or timezone.is_naive(until):
@@ -79,8 +73,25 @@ def open_window(*, user: Any, module_id: str | None, until: dt.datetime, reason:
         errors["ends_at"] = _("A pause window lasts at most %(days)d days.") % {"days": MAX_WINDOW.days}
     if errors:
         raise ValidationError(errors, code="invalid")
+
+
+def open_window(*, user: Any, module_id: str | None, until: dt.datetime, reason: str,
+                starts_at: dt.datetime | None = None, now: dt.datetime | None = None,
+                ) -> PauseWindow:
+    """Pause every pending task of ``module_id`` (None or "": every module) until ``until``.
+
+    With ``starts_at`` in the future the tasks are paused by the first
+    scheduler pass after it. Raises PermissionDenied (not a module admin /
+    scheduler admin) or ValidationError (unknown module, end in the past, no
+    reason).
+    """
+    now = now or timezone.now()
+    check_window(user=user, module_id=module_id, until=until, reason=reason, starts_at=starts_at,
+                 now=now)
+    start = starts_at or now
     with transaction.atomic():
-        window = PauseWindow.objects.create(module_id=module_id, reason=reason[:300], starts_at=start,
+        window = PauseWindow.objects.create(module_id=(module_id or "").strip(),
+                                            reason=reason.strip()[:300], starts_at=start,
                                             ends_at=until, created_by=user, created_at=now)
         if start <= now:
             _pause_tasks(window, user, now)

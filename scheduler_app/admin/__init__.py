@@ -7,4 +7,6 @@ from scheduler_app.models import ScheduledTask
 
 admin.site.register(ScheduledTask, ScheduledTaskAdmin)
 
+from scheduler_app.admin import blackouts  # noqa: E402, F401 - calendars, pause windows, feed tokens
+
 __all__ = ["ScheduledTaskAdmin"]
