@@ -1,0 +1,196 @@
+"""Several ``runscheduler`` processes at once, a killed scheduler, a lock cache that dies.
+
+The scheduler processes use the test database (its URL is handed down in
+DATABASE_URL) and count their work by side-effect rows (tests.testapp
+Execution), not by the scheduler's own log.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from scheduler_app.models import ScheduledTask, TaskExecutionLog
+from tests.testapp.models import Execution
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (the test database, not the project's)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    assert connection.vendor == "postgresql"
+    user = quote(db.get("USER") or "")
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
+
+
+def scheduler_env(**scheduler_keys) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
+    env.update(DJANGO_SETTINGS_MODULE="tests.engine_settings", DATABASE_URL=database_url(),
+               PYTHONUNBUFFERED="1", SCHEDULER_LOCK_PREFIX=f"scheduler:test:{uuid.uuid4().hex}:")
+    env.update({f"SCHEDULER_{key}": str(value) for key, value in scheduler_keys.items()})
+    return env
+
+
+def start_scheduler(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "manage.py", "runscheduler", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(f"the scheduler did not finish in {timeout} s:\n{out}\n{err}")
+    return process.returncode, out, err
+
+
+def due_tasks(make_task, count: int, **kwargs) -> list[int]:
+    """``count`` due one-time tasks: one scheduled through the services, the rest copied in bulk."""
+    kwargs.setdefault("config", {})
+    first = make_task(kwargs.pop("task_type", "record"), schedule_type="one_time", cron=None,
+                      run_at=timezone.now() + dt.timedelta(days=1),
+                      due=timezone.now() - dt.timedelta(seconds=30), **kwargs)
+    fields = {f.attname: getattr(first, f.attname) for f in ScheduledTask._meta.concrete_fields
+              if not f.primary_key}
+    ScheduledTask.objects.bulk_create(
+        [ScheduledTask(**{**fields, "name": f"{first.name} {n}"}) for n in range(1, count)],
+        batch_size=500)
+    return list(ScheduledTask.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+def test_concurrent_schedulers_run_each_due_task_exactly_once(make_task, processes):
+    ids = due_tasks(make_task, 1000)
+    env = scheduler_env(BATCH_SIZE=50)
+    started = time.monotonic()
+    schedulers = [start_scheduler("--verbosity", "0", env=env) for _ in range(processes)]
+    results = [finish(p) for p in schedulers]
+    elapsed = time.monotonic() - started
+
+    for code, out, err in results:
+        assert code == 0, err
+    runs = collections.Counter(Execution.objects.values_list("task_id", flat=True))
+    assert set(runs) == set(ids), f"{len(set(ids) - set(runs))} task(s) never ran"
+    assert set(runs.values()) == {1}, {tid: n for tid, n in runs.items() if n > 1}
+    logs = TaskExecutionLog.objects.all()
+    assert logs.count() == 1000 and set(logs.values_list("status", flat=True)) == {"success"}
+    assert ScheduledTask.objects.filter(status="success").count() == 1000
+    # The processes shared the work: more than one of them claimed tasks.
+    assert logs.values("pid").distinct().count() >= 2
+    print(f"{processes} schedulers ran 1000 tasks in {elapsed:.1f} s")
+
+
+def test_a_killed_scheduler_is_recovered_by_the_next_pass(make_task):
+    (task_id,) = due_tasks(make_task, 1, config={"sleep": 3}, max_retries=2)
+    env = scheduler_env(LEASE_SECONDS=2, RETRY_BACKOFF_BASE=0, WORKERS=1)
+    victim = start_scheduler("--verbosity", "0", env=env)
+    wait_for(lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
+             30, "the first run to start")
+    time.sleep(0.5)
+    # kill -9 of the scheduler and its worker: the host died mid-run.
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    assert victim.returncode == -signal.SIGKILL
+    assert not Execution.objects.filter(task_id=task_id).exists()
+    task = ScheduledTask.objects.get(pk=task_id)
+    assert task.status == "running" and task.lease_token
+    wait_for(lambda: ScheduledTask.objects.get(pk=task_id).lease_expires_at < timezone.now(),
+             10, "the lease to expire")
+
+    # The next scheduler: its first pass closes the run, its second retries it.
+    code, out, err = finish(start_scheduler("--loop", "--sleep", "0", "--max-passes", "2",
+                                            "--verbosity", "0", env=env), timeout=60)
+    assert code == 0, err
+    logs = list(TaskExecutionLog.objects.filter(task_id=task_id).order_by("attempt"))
+    assert [(log.attempt, log.status) for log in logs] == [(1, "abandoned"), (2, "success")]
+    assert "stopped renewing its lease" in logs[0].error_message
+    assert logs[0].scheduled_for == logs[1].scheduled_for
+    (execution,) = Execution.objects.filter(task_id=task_id)
+    assert execution.attempt == 2
+    task.refresh_from_db()
+    assert (task.status, task.last_status, task.lease_token) == ("success", "success", "")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test alone, on a free port (the shared one is never touched)."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed"
+    port = free_port()
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ping() -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(ping, 10, "redis-server to start")
+    yield server, f"redis://127.0.0.1:{port}/0"
+    if server.poll() is None:
+        server.kill()
+    server.wait(10)
+
+
+def test_lock_cache_dying_mid_run_gives_no_duplicate_and_no_crash(make_task, own_redis):
+    server, redis_url = own_redis
+    ids = due_tasks(make_task, 60, config={"sleep": 0.05})
+    env = scheduler_env(BATCH_SIZE=5)
+    env["REDIS_URL"] = redis_url
+    scheduler = start_scheduler("--verbosity", "1", env=env)
+    wait_for(lambda: Execution.objects.count() >= 10, 60, "the first runs")
+    server.kill()
+    server.wait(10)
+    ran_before = Execution.objects.count()
+    code, out, err = finish(scheduler)
+
+    assert code == 0, err
+    assert ran_before < len(ids), "the pass was over before the lock cache died"
+    runs = collections.Counter(Execution.objects.values_list("task_id", flat=True))
+    assert set(runs) == set(ids) and set(runs.values()) == {1}
+    assert "Lock cache unreachable" in err and "relying on the database lease" in err
+    assert "Traceback" not in err
+    assert set(TaskExecutionLog.objects.values_list("status", flat=True)) == {"success"}
+    assert out.strip().splitlines()[-1].startswith("Pass finished in")
+    assert "60 success" in out.strip().splitlines()[-1]
+
