@@ -7,6 +7,8 @@ E010 SCHEDULER not a dict     E011 unknown SCHEDULER key  E012 bad EXECUTION
 E013 bad number setting       E014 LOCK_CACHE not a cache E015 TASKS_BACKEND not in TASKS
 E016 bad text/flag setting
 W001 process-local lock cache W002 provider without task types
+E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
+W020 scheduler silent         W021 tasks overdue  (``check --database default`` only)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ NUMBERS: dict[str, tuple[float, bool]] = {
     "RETRY_BACKOFF_BASE": (0, False), "RETRY_BACKOFF_MAX": (0, False), "RETRY_JITTER": (0, False),
     "LOG_RETENTION_DAYS": (0, False), "OUTPUT_LIMIT": (0, False), "MISFIRE_GRACE": (0, True),
     "MISFIRE_RUN_ALL_CAP": (1, False), "LOOP_SLEEP": (0.01, False),
+    "WATCHDOG_SILENCE": (1, False), "OVERDUE_GRACE": (0, False),
 }
 INTEGERS = {"WORKERS", "LEASE_SECONDS", "BATCH_SIZE", "DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES",
             "LOG_RETENTION_DAYS", "OUTPUT_LIMIT", "MISFIRE_GRACE", "MISFIRE_RUN_ALL_CAP"}
@@ -178,6 +181,52 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                                   hint="Use True or False."))
     found.extend(_check_lock_cache(s))
     found.extend(_check_tasks_backend(s))
+    found.extend(_check_alerts_and_health(s))
+    return found
+
+
+def _check_alerts_and_health(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
+    from scheduler_app.alerts import config as alert_config
+
+    found: list[checks.CheckMessage] = [
+        checks.Error(message, id="scheduler_app.E020", hint=hint)
+        for message, hint in alert_config.problems()]
+    if not isinstance(s.HEALTH_TOKEN, str):
+        found.append(checks.Error("SCHEDULER['HEALTH_TOKEN'] must be a string.",
+                                  id="scheduler_app.E021",
+                                  hint="Use a long random string, or '' to allow logged-in users only."))
+    return found
+
+
+@checks.register(checks.Tags.database, "scheduler_watchdog")
+def check_watchdog(app_configs: Any = None, databases: Any = None, **kwargs: Any,
+                   ) -> list[checks.CheckMessage]:
+    """A silent scheduler (W020) and overdue tasks (W021).
+
+    Reads the database, so only when asked to (``check --database default``,
+    ``migrate``), never on the start-up of every command.
+    """
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from scheduler_app import watchdog
+
+    try:
+        status = watchdog.status()
+    except DatabaseError:
+        return []  # not migrated yet: nothing to watch
+    found: list[checks.CheckMessage] = []
+    if status.silent:
+        found.append(checks.Warning(
+            status.silence_line(), id="scheduler_app.W020",
+            hint="Start the scheduler (runscheduler --loop, or runscheduler from cron every "
+                 "minute) or raise SCHEDULER['WATCHDOG_SILENCE'] if passes are rarer on purpose."))
+    if status.overdue:
+        found.append(checks.Warning(
+            status.overdue_line(), id="scheduler_app.W021",
+            hint="See the scheduler dashboard in the admin; a task is overdue when it is pending "
+                 "longer than its misfire grace or SCHEDULER['OVERDUE_GRACE'] after its run time."))
     return found
 
 

@@ -276,6 +276,22 @@ class SchedulerHeartbeat(models.Model):
         return f"{self.host}:{self.pid} at {self.finished_at:%Y-%m-%d %H:%M:%S}"
 
 
+class AlertState(models.Model):
+    """When the alert of one key (kind and task) was last sent: the alerts' rate limit."""
+
+    key = models.CharField(_("key"), max_length=80, unique=True)
+    last_sent_at = models.DateTimeField(_("last sent"))
+    # Alerts of this key held back since the last one; the next alert says how many.
+    suppressed = models.PositiveIntegerField(_("held back"), default=0)
+
+    class Meta:
+        verbose_name = _("alert state")
+        verbose_name_plural = _("alert states")
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.last_sent_at:%Y-%m-%d %H:%M:%S}"
+
+
 class TaskExecutionLogQuerySet(models.QuerySet):
     def open(self) -> TaskExecutionLogQuerySet:
         return self.filter(status=RunStatus.RUNNING)

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import charts, metrics, policy
+from scheduler_app import charts, metrics, policy, watchdog
 from scheduler_app.models import TaskExecutionLog, TaskStatus
 from scheduler_app.registry import registry
 
@@ -68,6 +68,7 @@ def dashboard_view(request: HttpRequest, tasks: QuerySet, now: dt.datetime) -> d
         "total": sum(counts.values()),
         "failing": list(metrics.failing_tasks(tasks)),
         "stale": list(metrics.stale_tasks(tasks, now)),
+        "watchdog": watchdog.status(now, tasks=tasks),
         "upcoming": list(metrics.upcoming_tasks(tasks, now)),
         "outcome_charts": outcome_charts,
         "duration_chart": duration_chart,

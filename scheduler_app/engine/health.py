@@ -1,6 +1,8 @@
-"""``runscheduler --check``: is this installation able to run tasks?"""
+"""``runscheduler --check``: can this installation run tasks, and is a scheduler running them?"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.core import checks
 from django.core.cache import caches
@@ -10,7 +12,7 @@ from scheduler_app import conf
 from scheduler_app.registry import registry
 
 
-def problems() -> list[str]:
+def problems(now: dt.datetime | None = None) -> list[str]:
     """One readable line per problem; empty when all is well."""
     found: list[str] = []
     for message in checks.run_checks(tags=["scheduler"]):
@@ -32,4 +34,16 @@ def problems() -> list[str]:
         found.append(f"Lock cache '{conf.get().LOCK_CACHE}' unreachable: {exc}")
     if not registry.providers():
         found.append("No task providers are registered (no scheduler_tasks.py found in INSTALLED_APPS).")
+    if not any(line.startswith("Database:") for line in found):
+        found.extend(watchdog_problems(now))
     return found
+
+
+def watchdog_problems(now: dt.datetime | None = None) -> list[str]:
+    """The watchdog's findings (a silent scheduler, overdue tasks), one line each."""
+    from scheduler_app import watchdog
+
+    try:
+        return watchdog.status(now).lines()
+    except Exception as exc:  # noqa: BLE001 - reported as a line
+        return [f"Watchdog: {exc.__class__.__name__}: {exc}"]

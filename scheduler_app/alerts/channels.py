@@ -1,0 +1,101 @@
+"""Delivery channels: e-mail (django.core.mail) and a JSON webhook (urllib, retried).
+
+A channel never raises: a failed delivery is logged (and a webhook retried).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from django.conf import settings as django_settings
+from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+
+from scheduler_app.alerts.config import AlertSettings, url_problem
+
+if TYPE_CHECKING:
+    from scheduler_app.alerts.alert import Alert
+
+logger = logging.getLogger("scheduler_app.alerts")
+
+USER_AGENT = "scheduler_app-alerts/1"
+
+
+def send_email(alert: Alert, recipients: Iterable[str], settings: AlertSettings) -> bool:
+    """Mail ``alert`` to ``recipients`` (one message, every address in To)."""
+    to = sorted({address for address in recipients if address})
+    if not to:
+        return False
+    try:
+        send_mail(alert.subject, alert.body(), settings.from_email or django_settings.DEFAULT_FROM_EMAIL,
+                  to, fail_silently=False)
+    except Exception:  # noqa: BLE001 - a mail server problem must not stop the scheduler
+        logger.exception("Could not e-mail the %s alert for %s to %s.", alert.kind, alert.key, to)
+        return False
+    return True
+
+
+def post_webhook(alert: Alert, settings: AlertSettings, *,
+                 sleep: Callable[[float], None] = time.sleep) -> bool:
+    """POST ``alert`` as JSON to the webhook; retried on errors, 5xx and 429 answers."""
+    url = settings.webhook_url
+    reason = url_problem(url)
+    if reason:
+        logger.error("Alert webhook not called: %s", reason)
+        return False
+    body = json.dumps(alert.payload(), cls=DjangoJSONEncoder).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+               **settings.webhook_headers}
+    delay = settings.webhook_retry_delay
+    attempts = 1 + max(0, settings.webhook_retries)
+    for attempt in range(1, attempts + 1):
+        problem = _post_once(url, body, headers, settings.webhook_timeout)
+        if not problem:
+            return True
+        retry = attempt < attempts and problem[1]
+        logger.warning("Alert webhook %s, attempt %d of %d: %s%s", _safe(url), attempt, attempts,
+                       problem[0], "; retrying" if retry else "")
+        if not retry:
+            break
+        sleep(delay)
+        delay *= 2
+    logger.error("Could not deliver the %s alert for %s to the webhook %s.", alert.kind, alert.key,
+                 _safe(url))
+    return False
+
+
+def _post_once(url: str, body: bytes, headers: dict[str, str], timeout: float,
+               ) -> tuple[str, bool] | None:
+    """None on a 2xx answer, else (what went wrong, whether to retry)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            response.read(1024)
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}", exc.code >= 500 or exc.code == 429
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return f"{type(reason).__name__}: {reason}", True
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead off http(s) or to another host: treat it as an answer, not follow it."""
+
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return None
+
+
+def _safe(url: str) -> str:
+    """The URL without credentials or query (it may hold a token), for logs."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}"
