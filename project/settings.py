@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "scheduler_app",
+    "scheduler_app.contrib.http",
     "project.reports",
 ]
 
