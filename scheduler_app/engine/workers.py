@@ -49,8 +49,27 @@ def _on_sigterm(signum: int, frame: object) -> None:
         raise Interrupted
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this worker when its scheduler dies (kill -9, OOM killer).
+
+    An orphaned worker would finish its body after the run was recovered and
+    retried elsewhere: the work done twice. Linux only (prctl); elsewhere an
+    orphan notices when it next talks to the gone parent.
+    """
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the scheduler died before the request took effect
+        os._exit(0)
+
+
 def _worker_main(channel: Connection, output_limit: int, running, stop) -> None:  # noqa: ANN001
     global _running, _stop
+    _die_with_parent()
     _running, _stop = running, stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, _on_sigterm)
