@@ -53,10 +53,28 @@ def scheduler_env(**scheduler_keys) -> dict[str, str]:
     return env
 
 
+_started: list[subprocess.Popen] = []
+
+
 def start_scheduler(*args: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "manage.py", "runscheduler", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    process = subprocess.Popen([sys.executable, "manage.py", "runscheduler", *args], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    _started.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_schedulers():
+    """Whatever a test leaves running (its scheduler's process group) is killed after it."""
+    yield
+    while _started:
+        process = _started.pop()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.communicate()
 
 
 def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
@@ -194,3 +212,18 @@ def test_lock_cache_dying_mid_run_gives_no_duplicate_and_no_crash(make_task, own
     assert out.strip().splitlines()[-1].startswith("Pass finished in")
     assert "60 success" in out.strip().splitlines()[-1]
 
+
+
+def test_workers_do_not_outlive_a_killed_scheduler(make_task):
+    (task_id,) = due_tasks(make_task, 1, config={"sleep": 2})
+    victim = start_scheduler("--verbosity", "0", env=scheduler_env(WORKERS=1))
+    wait_for(lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
+             30, "the run to start")
+    # kill -9 of the scheduler process alone (say, by the OOM killer).
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    time.sleep(3)
+    # Its worker went with it: the body did not finish behind the scheduler's back.
+    assert not Execution.objects.filter(task_id=task_id).exists()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(victim.pid, 0)  # nothing of that scheduler is left
