@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
@@ -44,16 +44,14 @@ class EmailChannel(Channel):
                                                 {"message": message, "origin": origin})
         text = render_to_string("scheduler_app/notifications/email.txt",
                                 {"message": message, "origin": origin})
-        mails = []
+        sent = 0
         for address in addresses:
             # One message each: recipients do not see each other's addresses.
             mail = EmailMultiAlternatives(subject=message.subject, body=text,
                                           from_email=settings.DEFAULT_FROM_EMAIL, to=[address])
             mail.attach_alternative(html, "text/html")
-            mails.append(mail)
-        with get_connection(fail_silently=False) as connection:
-            sent = connection.send_messages(mails)
-        return int(sent or 0)
+            sent += mail.send()
+        return sent
 
 
 class InAppChannel(Channel):

@@ -19,8 +19,13 @@ class ChannelsField(forms.MultipleChoiceField):
         kwargs.setdefault("choices", channel_choices)
         kwargs.setdefault("label", _("Notify by"))
         kwargs.setdefault("initial", [IN_APP])
-        kwargs.setdefault("help_text", _("A channel that fails fails the run, which is retried."))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("None chosen: in the app. A channel that fails fails the "
+                                         "run, which is retried."))
         super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> list[str]:
+        return super().clean(value) or [IN_APP]
 
     def to_python(self, value: Any) -> list[str]:
         if isinstance(value, str):  # "email" or "email,in_app", as a command line gives it

@@ -1,0 +1,1 @@
+"""CRM: a demo module with contacts, opportunities and meetings, and tasks that nudge people."""
