@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "scheduler_app",
     "scheduler_app.contrib.http",
     "project.reports",
+    "project.crm",
+    "project.todo",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +58,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "scheduler_app.notifications.context_processors.notifications",
             ],
         },
     },

@@ -8,4 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("scheduler/", include("scheduler_app.urls")),
     path("reports/", include("project.reports.urls")),
+    path("crm/", include("project.crm.urls")),
+    path("notifications/", include("scheduler_app.notifications.urls")),
 ]
