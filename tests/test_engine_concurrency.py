@@ -8,118 +8,40 @@ Execution), not by the scheduler's own log.
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
+from tests.engine_processes import Processes, due_tasks, finish, scheduler_env, wait_for
 from tests.testapp.models import Execution
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def database_url() -> str:
-    """The URL of the database this test runs on (the test database, not the project's)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    assert connection.vendor == "postgresql"
-    user = quote(db.get("USER") or "")
-    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
-
-
-def scheduler_env(**scheduler_keys) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
-    env.update(DJANGO_SETTINGS_MODULE="tests.engine_settings", DATABASE_URL=database_url(),
-               PYTHONUNBUFFERED="1", SCHEDULER_LOCK_PREFIX=f"scheduler:test:{uuid.uuid4().hex}:")
-    env.update({f"SCHEDULER_{key}": str(value) for key, value in scheduler_keys.items()})
-    return env
-
-
-_started: list[subprocess.Popen] = []
-
-
-def start_scheduler(*args: str, env: dict[str, str]) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "manage.py", "runscheduler", *args], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    _started.append(process)
-    return process
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_schedulers():
-    """Whatever a test leaves running (its scheduler's process group) is killed after it."""
-    yield
-    while _started:
-        process = _started.pop()
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.communicate()
-
-
-def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the scheduler did not finish in {timeout} s:\n{out}\n{err}")
-    return process.returncode, out, err
-
-
-def due_tasks(make_task, count: int, **kwargs) -> list[int]:
-    """``count`` due one-time tasks: one scheduled through the services, the rest copied in bulk."""
-    kwargs.setdefault("config", {})
-    first = make_task(kwargs.pop("task_type", "record"), schedule_type="one_time", cron=None,
-                      run_at=timezone.now() + dt.timedelta(days=1),
-                      due=timezone.now() - dt.timedelta(seconds=30), **kwargs)
-    fields = {f.attname: getattr(first, f.attname) for f in ScheduledTask._meta.concrete_fields
-              if not f.primary_key}
-    ScheduledTask.objects.bulk_create(
-        [ScheduledTask(**{**fields, "name": f"{first.name} {n}"}) for n in range(1, count)],
-        batch_size=500)
-    return list(ScheduledTask.objects.order_by("pk").values_list("pk", flat=True))
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
+@pytest.fixture
+def procs():
+    started = Processes()
+    yield started
+    started.kill_all()
 
 
 @pytest.mark.parametrize("processes", [2, 4])
-def test_concurrent_schedulers_run_each_due_task_exactly_once(make_task, processes):
+def test_concurrent_schedulers_run_each_due_task_exactly_once(procs, make_task, processes):
     ids = due_tasks(make_task, 1000)
     env = scheduler_env(BATCH_SIZE=50)
     started = time.monotonic()
-    schedulers = [start_scheduler("--verbosity", "0", env=env) for _ in range(processes)]
+    schedulers = [procs.scheduler("--verbosity", "0", env=env) for _ in range(processes)]
     results = [finish(p) for p in schedulers]
     elapsed = time.monotonic() - started
 
-    for code, out, err in results:
+    for code, _out, err in results:
         assert code == 0, err
     runs = collections.Counter(Execution.objects.values_list("task_id", flat=True))
     assert set(runs) == set(ids), f"{len(set(ids) - set(runs))} task(s) never ran"
@@ -132,10 +54,10 @@ def test_concurrent_schedulers_run_each_due_task_exactly_once(make_task, process
     print(f"{processes} schedulers ran 1000 tasks in {elapsed:.1f} s")
 
 
-def test_a_killed_scheduler_is_recovered_by_the_next_pass(make_task):
+def test_a_killed_scheduler_is_recovered_by_the_next_pass(procs, make_task):
     (task_id,) = due_tasks(make_task, 1, config={"sleep": 3}, max_retries=2)
     env = scheduler_env(LEASE_SECONDS=2, RETRY_BACKOFF_BASE=0, WORKERS=1)
-    victim = start_scheduler("--verbosity", "0", env=env)
+    victim = procs.scheduler("--verbosity", "0", env=env)
     wait_for(lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
              30, "the first run to start")
     time.sleep(0.5)
@@ -150,7 +72,7 @@ def test_a_killed_scheduler_is_recovered_by_the_next_pass(make_task):
              10, "the lease to expire")
 
     # The next scheduler: its first pass closes the run, its second retries it.
-    code, out, err = finish(start_scheduler("--loop", "--sleep", "0", "--max-passes", "2",
+    code, out, err = finish(procs.scheduler("--loop", "--sleep", "0", "--max-passes", "2",
                                             "--verbosity", "0", env=env), timeout=60)
     assert code == 0, err
     logs = list(TaskExecutionLog.objects.filter(task_id=task_id).order_by("attempt"))
@@ -190,12 +112,12 @@ def own_redis(tmp_path):
     server.wait(10)
 
 
-def test_lock_cache_dying_mid_run_gives_no_duplicate_and_no_crash(make_task, own_redis):
+def test_lock_cache_dying_mid_run_gives_no_duplicate_and_no_crash(procs, make_task, own_redis):
     server, redis_url = own_redis
     ids = due_tasks(make_task, 60, config={"sleep": 0.05})
     env = scheduler_env(BATCH_SIZE=5)
     env["REDIS_URL"] = redis_url
-    scheduler = start_scheduler("--verbosity", "1", env=env)
+    scheduler = procs.scheduler("--verbosity", "1", env=env)
     wait_for(lambda: Execution.objects.count() >= 10, 60, "the first runs")
     server.kill()
     server.wait(10)
@@ -214,9 +136,9 @@ def test_lock_cache_dying_mid_run_gives_no_duplicate_and_no_crash(make_task, own
 
 
 
-def test_workers_do_not_outlive_a_killed_scheduler(make_task):
+def test_workers_do_not_outlive_a_killed_scheduler(procs, make_task):
     (task_id,) = due_tasks(make_task, 1, config={"sleep": 2})
-    victim = start_scheduler("--verbosity", "0", env=scheduler_env(WORKERS=1))
+    victim = procs.scheduler("--verbosity", "0", env=scheduler_env(WORKERS=1))
     wait_for(lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
              30, "the run to start")
     # kill -9 of the scheduler process alone (say, by the OOM killer).

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from scheduler_app import SchedulableTask, TaskProvider, TaskResult, signals
 from scheduler_app.engine import locks
-from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.capture import TRUNCATED
+from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
 from scheduler_app.registry import registry
