@@ -214,3 +214,60 @@ def test_the_admin_preview_flags_blacked_out_runs(make_task, admin_client):
     page = admin_client.get(f"/admin/scheduler_app/scheduledtask/{task.pk}/change/")
     assert page.status_code == 200
     assert "Preview freeze" in page.content.decode()
+
+
+# -- the admin --------------------------------------------------------------------
+
+
+def _inline(prefix="periods", rows=()):
+    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
+    return data
+
+
+@pytest.mark.django_db
+def test_the_admin_creates_a_calendar_from_an_uploaded_ics(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("holidays.ics", ics(all_day(dt.date(2026, 12, 25), "Christmas", 2)).encode(),
+                                content_type="text/calendar")
+    response = admin_client.post("/admin/scheduler_app/blackoutcalendar/add/", {
+        "name": "Holidays", "description": "", "timezone": "Europe/Berlin", "ics_file": upload,
+        **_inline()})
+    assert response.status_code == 302
+    calendar = BlackoutCalendar.objects.get(name="Holidays")
+    assert [(p.label, p.start_date, p.end_date) for p in calendar.periods.all()] == [
+        ("Christmas", dt.date(2026, 12, 25), dt.date(2026, 12, 26))]
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_bad_ics_and_overlapping_periods_as_errors(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = admin_client.post("/admin/scheduler_app/blackoutcalendar/add/", {
+        "name": "Bad", "timezone": "", "ics_file": SimpleUploadedFile("x.ics", b"garbage"), **_inline()})
+    assert response.status_code == 200 and "not a valid iCalendar" in response.content.decode()
+    response = admin_client.post("/admin/scheduler_app/blackoutcalendar/add/", {
+        "name": "Overlap", "timezone": "", **_inline(rows=[
+            {"label": "A", "start_date": "2026-05-01", "end_date": "2026-05-03"},
+            {"label": "B", "start_date": "2026-05-03", "end_date": "2026-05-04"},
+            {"label": "C", "start_date": "2026-06-03", "end_date": "2026-06-01"}])})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "overlap" in page and "ends before it starts" in page
+    assert not BlackoutCalendar.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_task_admin_attaches_calendars_through_the_services(admin_client, make_task):
+    from tests.test_admin import _change_data
+
+    calendar = today_calendar("Attach me")
+    task = make_task(name="t", cron="0 6 * * *")
+    response = admin_client.post(f"/admin/scheduler_app/scheduledtask/{task.pk}/change/",
+                                 _change_data(task, calendars=[str(calendar.pk)]))
+    assert response.status_code == 302
+    assert list(task.calendars.all()) == [calendar]
+    assert task.audit_events.get(action="edited").changes["calendars"] == [[], ["Attach me"]]

@@ -145,3 +145,24 @@ def test_the_command_opens_lists_and_ends_windows(make_task, make_user):
     with pytest.raises(CommandError, match="Only scheduler administrators"):
         call_command("scheduler_pause_window", "--until", "2099-01-01T00:00Z", "--reason", "x",
                      "--as-user", "plain", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_the_admin_opens_a_window_through_the_service_and_ends_it(client, make_user, make_task):
+    task = make_task()
+    module_admin = make_user(TESTMOD_ADMIN, is_staff=True)
+    client.force_login(module_admin)
+    until = (timezone.now() + HOUR).astimezone(dt.UTC)
+    form = {"module_id": "testmod", "reason": "upgrade",
+            "starts_at_0": timezone.now().strftime("%Y-%m-%d"),
+            "starts_at_1": timezone.now().strftime("%H:%M:%S"),
+            "ends_at_0": until.strftime("%Y-%m-%d"), "ends_at_1": until.strftime("%H:%M:%S")}
+    # Only the modules one administers are offered; "every module" is for scheduler admins.
+    refused = client.post("/admin/scheduler_app/pausewindow/add/", {**form, "module_id": ""})
+    assert refused.status_code == 200 and not PauseWindow.objects.exists()
+    response = client.post("/admin/scheduler_app/pausewindow/add/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    window = PauseWindow.objects.get()
+    assert window.created_by == module_admin and status(task) == "paused"
+    client.post("/admin/scheduler_app/pausewindow/", {"action": "end_now", "_selected_action": [window.pk]})
+    assert status(task) == "pending"

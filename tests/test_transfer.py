@@ -88,7 +88,7 @@ def test_a_new_task_with_a_masked_secret_is_refused_with_a_clear_message(source)
 
 
 @pytest.mark.django_db
-def test_dry_run_shows_the_diff_and_saves_nothing_and_the_import_keeps_secrets(source):
+def test_dry_run_shows_the_diff_and_saves_nothing_and_the_import_keeps_secrets(source, tmp_path):
     data = transfer.export_schedules(user=None)
     nightly, _every, _event, ping = source
     services.update(nightly, user=None, cron="30 3 * * *", priority=7)
@@ -96,7 +96,7 @@ def test_dry_run_shows_the_diff_and_saves_nothing_and_the_import_keeps_secrets(s
     data["tasks"].append({**entry, "name": "Brand new"})
 
     out = StringIO()
-    path = "var/test_h8b_export.json"
+    path = str(tmp_path / "export.json")
     with open(path, "w") as handle:
         json.dump(data, handle)
     call_command("scheduler_import", path, "--dry-run", stdout=out)

@@ -16,7 +16,7 @@ from scheduler_app.models import ScheduledTask
 ADMIN_EDITABLE = (
     "name", "enabled", "schedule_type", "cron_expression", "run_at", "interval_every",
     "interval_unit", "event_name", "timezone", "priority", "max_retries", "timeout",
-    "allow_overlap", "misfire_policy", "misfire_grace", "tags",
+    "allow_overlap", "misfire_policy", "misfire_grace", "tags", "calendars",
 )
 SCHEDULE_MODEL_FIELDS = ("schedule_type", "cron_expression", "run_at", "interval_every",
                          "interval_unit", "event_name", "timezone")
@@ -31,6 +31,7 @@ class ScheduledTaskAdminForm(forms.ModelForm):
     class Meta:
         model = ScheduledTask
         fields = ADMIN_EDITABLE
+        widgets = {"calendars": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -60,7 +60,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
                            "enabled", "status_display")}),
         (gettext_lazy("Schedule"), {"fields": ("schedule_type", "cron_expression", "run_at",
                                                "interval_every", "interval_unit", "event_name",
-                                               "timezone", "next_runs_display")}),
+                                               "timezone", "calendars", "next_runs_display")}),
         (gettext_lazy("Options"), {"fields": ("priority", "max_retries", "timeout", "allow_overlap",
                                               "misfire_policy", "misfire_grace", "tags")}),
         (gettext_lazy("Configuration"), {"fields": ("config_display",)}),
