@@ -271,3 +271,17 @@ def test_the_task_admin_attaches_calendars_through_the_services(admin_client, ma
     assert response.status_code == 302
     assert list(task.calendars.all()) == [calendar]
     assert task.audit_events.get(action="edited").changes["calendars"] == [[], ["Attach me"]]
+
+
+@pytest.mark.django_db
+def test_the_scheduling_preview_flags_runs_of_the_chosen_calendars(admin_client):
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).date()
+    calendar = calendars.create_calendar(user=None, name="Tomorrow off",
+                                         periods=[Period(tomorrow, tomorrow)])
+    answer = admin_client.get("/scheduler/preview/", {
+        "schedule_type": "cron", "cron": "0 12 * * *", "timezone": "UTC",
+        "calendars": [str(calendar.pk)]}).json()
+    assert answer["valid"], answer
+    flagged = [r for r in answer["runs"] if r["blackout"]]
+    assert len(flagged) == 1 and "Tomorrow off" in flagged[0]["blackout"]
+    assert flagged[0]["at"].startswith(tomorrow.isoformat())

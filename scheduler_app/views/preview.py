@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -9,6 +11,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from scheduler_app import schedules, services
+from scheduler_app.calendars import calendar_notes
 from scheduler_app.forms import ScheduleSpecForm
 
 PREVIEW_COUNT = 5
@@ -39,10 +42,17 @@ def schedule_preview(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"valid": False, "description": "", "runs": [],
                              "errors": {k: [str(m) for m in v] for k, v in form.errors.items()}})
     schedule = form.schedule
+    runs = describe_runs(schedule, now)
+    # ?calendars=1&calendars=2: flag the runs those blackout calendars would skip.
+    calendar_ids = [int(v) for v in request.GET.getlist("calendars") if v.isdigit()]
+    blackouts = calendar_notes(calendar_ids, [dt.datetime.fromisoformat(r["at"]) for r in runs],
+                               schedule.timezone)
+    for row, blackout in zip(runs, blackouts):
+        row["blackout"] = blackout or ""
     return JsonResponse({
         "valid": True,
         "description": schedule.describe(),
         "timezone": schedule.timezone,
-        "runs": describe_runs(schedule, now),
+        "runs": runs,
         "errors": {},
     })
