@@ -23,6 +23,10 @@ from scheduler_app.models import ScheduledTask, TaskStatus
 _ADVISORY_LOCK = 0x5C4E_D0C4
 
 
+def _error(message: str, code: str) -> ValidationError:
+    return ValidationError({"on_success": ValidationError(message, code=code)})
+
+
 def _ids(refs: Iterable[Any]) -> list[int]:
     ids: list[int] = []
     for ref in refs:
@@ -30,8 +34,7 @@ def _ids(refs: Iterable[Any]) -> list[int]:
         try:
             pk = int(value)
         except (TypeError, ValueError):
-            raise ValidationError({"on_success": _("“%(value)s” is not a task id.") % {"value": value}},
-                                  code="invalid") from None
+            raise _error(_("“%(value)s” is not a task id.") % {"value": value}, "invalid") from None
         if pk not in ids:
             ids.append(pk)
     return ids
@@ -65,14 +68,12 @@ def resolve(user: Any, refs: Iterable[Any], *, task: ScheduledTask | None = None
     targets = {t.pk: t for t in found}
     missing = [pk for pk in ids if pk not in targets]
     if missing:
-        raise ValidationError(
-            {"on_success": _("No such task: %(ids)s.") % {"ids": ", ".join(map(str, missing))}},
-            code="unknown_task")
+        raise _error(_("No such task: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
+                     "unknown_task")
     for target in targets.values():
         if target.status == TaskStatus.CANCELLED:
-            raise ValidationError(
-                {"on_success": _("“%(name)s” is cancelled; it cannot run after another task.")
-                 % {"name": target.name}}, code="cancelled")
+            raise _error(_("“%(name)s” is cancelled; it cannot run after another task.")
+                         % {"name": target.name}, "cancelled")
         if user is not None and not policy.can_run(user, target):
             raise PermissionDenied(_("You may not run “%(name)s”, so it cannot run after this task.")
                                    % {"name": target.name})
@@ -82,10 +83,8 @@ def resolve(user: Any, refs: Iterable[Any], *, task: ScheduledTask | None = None
         if loop:
             names = dict(ScheduledTask.objects.filter(pk__in=loop).values_list("pk", "name"))
             path = " → ".join(f"“{names.get(pk, pk)}”" for pk in loop)
-            raise ValidationError(
-                {"on_success": _("This chain would loop: %(path)s. A task cannot run again after "
-                                 "itself; remove one of these links.") % {"path": path}},
-                code="chain_cycle")
+            raise _error(_("This chain would loop: %(path)s. A task cannot run again after "
+                           "itself; remove one of these links.") % {"path": path}, "chain_cycle")
     return [targets[pk] for pk in ids]
 
 
