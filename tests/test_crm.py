@@ -238,3 +238,32 @@ def test_announce_win_page_starts_on_the_won_event(client, seller):
     client.force_login(seller)
     html = client.get(reverse("crm:schedule", args=["announce_win"])).content.decode()
     assert 'value="crm.opportunity.won"' in html
+
+
+# -- demo seed ---------------------------------------------------------------------------
+
+def test_seed_demo_includes_crm_and_todo_schedules_and_is_idempotent(db, capsys):
+    from django.core.management import call_command
+
+    from project.crm import demo as crm_demo
+    from project.todo import demo as todo_demo
+
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    counts = {m: ScheduledTask.objects.filter(module_id=m).count() for m in ("reports", "crm", "todo")}
+    data = (Contact.objects.count(), Opportunity.objects.count(), Meeting.objects.count())
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+
+    assert counts["crm"] == len(crm_demo.TASKS) and counts["todo"] == 4 and counts["reports"] == 4
+    assert "CRM: new scheduled tasks: 4" in first and "Todo: new scheduled tasks: 4" in first
+    assert "CRM: new scheduled tasks: 0" in second and "Todo: new scheduled tasks: 0" in second
+    assert {m: ScheduledTask.objects.filter(module_id=m).count() for m in counts} == counts
+    assert (Contact.objects.count(), Opportunity.objects.count(), Meeting.objects.count()) == data
+    for spec in (*crm_demo.USERS, *todo_demo.USERS):
+        assert f"{spec.username}" in second
+    kinds = set(ScheduledTask.objects.filter(module_id__in=["crm", "todo"])
+                .values_list("schedule_type", flat=True))
+    assert kinds == {"cron", "recurring", "event", "conditional"}
+    escalate = ScheduledTask.objects.get(module_id="todo", name="Escalate overdue todos")
+    assert list(escalate.on_success.values_list("name", flat=True)) == ["Platform team digest"]

@@ -84,11 +84,11 @@ def _permission(full_name: str) -> Permission:
             f"Permission {full_name} does not exist yet: run “manage.py migrate” first.") from None
 
 
-def seed_users() -> dict[str, object]:
-    """Create or reset the demo users; return them by username."""
+def seed_users(specs: list[DemoUser] | None = None) -> dict[str, object]:
+    """Create or reset the demo users (``specs``, default USERS); return them by username."""
     User = get_user_model()
     users = {}
-    for spec in USERS:
+    for spec in USERS if specs is None else specs:
         user = User.objects.filter(username=spec.username).first() or User(username=spec.username)
         user.email = f"{spec.username}@example.com"
         user.is_staff = True

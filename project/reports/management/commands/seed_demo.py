@@ -1,13 +1,19 @@
-"""Create the demo users, reports and scheduled report tasks (safe to run again)."""
+"""Create the demo users, reports, CRM and Todo data and their scheduled tasks (safe to run again)."""
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from project.crm import demo as crm_demo
 from project.reports import demo
+from project.todo import demo as todo_demo
+
+#: Seeding steps of the other demo modules: (label, module with USERS and seed()).
+MODULE_DEMOS = (("CRM", crm_demo), ("Todo", todo_demo))
 
 
 class Command(BaseCommand):
-    help = "Create demo users with roles, reports and scheduled report tasks; print the logins."
+    help = ("Create demo users with roles, reports, CRM and Todo data and their scheduled tasks; "
+            "print the logins.")
 
     def add_arguments(self, parser):
         parser.add_argument("--logins-only", action="store_true",
@@ -17,8 +23,9 @@ class Command(BaseCommand):
         if not options["logins_only"]:
             self.seed()
         self.stdout.write(self.style.MIGRATE_HEADING("Demo logins (all staff):"))
-        width = max(len(u.username) for u in demo.USERS)
-        for spec in demo.USERS:
+        users = [*demo.USERS, *(u for _label, module in MODULE_DEMOS for u in module.USERS)]
+        width = max(len(u.username) for u in users)
+        for spec in users:
             self.stdout.write(f"  {spec.username:<{width}}  password: {spec.password:<6}  {spec.role}")
 
     def seed(self) -> None:
@@ -28,3 +35,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         names = f" ({', '.join(t.name for t in tasks)})" if tasks else ""
         self.stdout.write(f"Reports: {len(reports)}; new scheduled tasks: {len(tasks)}{names}.")
+        for label, module in MODULE_DEMOS:
+            try:
+                _users, tasks = module.seed()
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from exc
+            names = f" ({', '.join(t.name for t in tasks)})" if tasks else ""
+            self.stdout.write(f"{label}: new scheduled tasks: {len(tasks)}{names}.")
