@@ -65,7 +65,7 @@ def task_entry(task: ScheduledTask) -> dict[str, Any]:
         "misfire_grace": task.misfire_grace, "tags": list(task.tags or []),
         "enabled": task.enabled, "paused": task.status == TaskStatus.PAUSED,
         "calendars": sorted(c.name for c in task.calendars.all()),
-        "owner": task.owner.get_username() if task.owner_id else None,
+        "owner": task.owner.get_username() if task.owner is not None else None,
     }
 
 
@@ -81,7 +81,7 @@ def _calendar_entry(calendar: BlackoutCalendar) -> dict[str, Any]:
 def export_schedules(*, user: Any, module: str | None = None, tags: tuple[str, ...] = (),
                      task_ids: tuple[int, ...] = ()) -> dict[str, Any]:
     """The tasks ``user`` may see (all for the system), filtered, as a JSON-ready dict."""
-    qs = ScheduledTask.objects.filter(status__in=EXPORTED_STATUSES, is_system=False)
+    qs: Any = ScheduledTask.objects.filter(status__in=EXPORTED_STATUSES, is_system=False)
     if user is not None:
         qs = policy.viewable_queryset(user, qs)
     if module:
@@ -307,7 +307,7 @@ def _owner(entry: dict[str, Any], user: Any) -> Any:
     if not username:
         return None
     owner = get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: username}).first()
-    if owner is None or (user is not None and not policy.is_module_admin(user, entry.get("module"))):
+    if owner is None or (user is not None and not policy.is_module_admin(user, entry.get("module") or "")):
         return None  # the importing user owns it
     return owner
 

@@ -18,7 +18,7 @@ SECRET = "Authorization: Bearer top-secret"
 
 
 def comparable(data: dict) -> list[dict]:
-    return [{k: v for k, v in t.items()} for t in data["tasks"]]
+    return [dict(t.items()) for t in data["tasks"]]
 
 
 @pytest.fixture

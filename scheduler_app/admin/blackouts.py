@@ -100,11 +100,11 @@ class BlackoutCalendarAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("periods"), ordering="n_periods")
     def period_count(self, obj: BlackoutCalendar) -> int:
-        return obj.n_periods
+        return getattr(obj, "n_periods", 0)
 
     @admin.display(description=gettext_lazy("tasks"), ordering="n_tasks")
     def task_count(self, obj: BlackoutCalendar) -> int:
-        return obj.n_tasks
+        return getattr(obj, "n_tasks", 0)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _staff(request)
@@ -153,10 +153,12 @@ class PauseWindowForm(forms.ModelForm):
         choices = [(m, str(registry.get(m).verbose_name())) for m in policy.administered_modules(user)]
         if policy.is_scheduler_admin(user):
             choices.insert(0, ("", _("Every module")))
-        self.fields["module_id"].choices = choices
+        field = self.fields["module_id"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         try:
@@ -209,7 +211,7 @@ class PauseWindowAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("paused tasks"), ordering="n_tasks")
     def task_count(self, obj: PauseWindow) -> int:
-        return obj.n_tasks
+        return getattr(obj, "n_tasks", 0)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _staff(request)

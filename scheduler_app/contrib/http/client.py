@@ -64,8 +64,7 @@ def send(config: dict[str, Any]) -> TaskResult:
     except urllib.error.HTTPError as exc:
         status, reason = exc.code, exc.reason
         raw, charset = _read(exc), exc.headers.get_content_charset() if exc.headers else None
-    except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError,
-            http.client.HTTPException, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
         why = getattr(exc, "reason", None) or exc
         if isinstance(why, (TimeoutError, socket.timeout)) or "timed out" in str(why):
             message = f"No answer from {method} {url} within {timeout:g} s."

@@ -92,7 +92,7 @@ class HttpRequestForm(forms.Form):
         return 30.0 if value is None else value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("method") in ("GET", "HEAD") and data.get("body"):
             self.add_error("body", _("A %(method)s request has no body.") % {"method": data["method"]})
         return data

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext_lazy as _
-
 from scheduler_app import SchedulableTask, TaskProvider, TaskResult, register
 from scheduler_app.contrib.http import client
 from scheduler_app.contrib.http.forms import HttpRequestForm
@@ -15,9 +13,9 @@ if TYPE_CHECKING:
 
 
 class HttpRequest(SchedulableTask):
-    name = _("HTTP request")
-    description = _("Send an HTTP request and check the answer's status; 5xx answers and "
-                    "connection failures are retried, 4xx answers are not.")
+    name = "HTTP request"
+    description = ("Send an HTTP request and check the answer's status; 5xx answers and "
+                   "connection failures are retried, 4xx answers are not.")
     config_form = HttpRequestForm
     secret_fields = ("secret_headers",)
     default_timeout = 660  # above the longest request timeout the form accepts
@@ -29,6 +27,6 @@ class HttpRequest(SchedulableTask):
 @register
 class HttpProvider(TaskProvider):
     module_id = "http"
-    name = _("HTTP requests")
+    name = "HTTP requests"
     base_permission = "SA_HTTP"
     task_types = {"request": HttpRequest}
