@@ -105,7 +105,7 @@ def check_periods(periods: Iterable[Period]) -> None:
         else:
             ordered.append(period)
     ordered.sort(key=lambda p: p.bounds)
-    for earlier, later in zip(ordered, ordered[1:]):
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
         if later.bounds[0] < earlier.bounds[1]:
             errors.append(ValidationError(
                 _("The periods %(first)s and %(second)s overlap; merge them into one.")
