@@ -105,7 +105,19 @@ def _number(value: object, minimum: float, whole: bool = False) -> bool:
 
 def problems() -> list[tuple[str, str]]:
     """(message, hint) for each mistake in ``SCHEDULER["ALERTS"]``."""
-    value = conf.get().ALERTS
+    return problems_of(conf.get().ALERTS)
+
+
+def enabled_in(value: object) -> bool:
+    """Whether the ALERTS dict ``value`` turns any alert on (without reading the cached settings)."""
+    if not isinstance(value, dict) or not value or problems_of(value):
+        return False
+    merged = {**ALERT_DEFAULTS, **value}
+    return bool(merged["ON"]) and (merged["EMAIL"] is True or bool(merged["WEBHOOK_URL"]))
+
+
+def problems_of(value: object) -> list[tuple[str, str]]:
+    """(message, hint) for each mistake in the ALERTS dict ``value``."""
     if value is None or value == {}:
         return []
     if not isinstance(value, dict):

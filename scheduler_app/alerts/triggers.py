@@ -137,8 +137,14 @@ def after_pass(scheduler_pass: Any, report: Any) -> None:
 
 
 def connect() -> None:
-    """Listen to failures only while alerts are on (a listener makes the engine build signal data)."""
-    if config.get().enabled:
+    """Listen to failures only while alerts are on (a listener makes the engine build signal data).
+
+    Reads the raw setting: filling the cached settings from inside a
+    ``setting_changed`` receiver would keep them past a later change.
+    """
+    from scheduler_app import conf
+
+    if config.enabled_in(conf.user_settings().get("ALERTS")):
         signals.task_failed.connect(on_task_failed, dispatch_uid=_UID)
     else:
         signals.task_failed.disconnect(dispatch_uid=_UID)
