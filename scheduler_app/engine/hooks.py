@@ -11,10 +11,13 @@ Register in ``AppConfig.ready()``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from django.db import connection, transaction
 
 logger = logging.getLogger("scheduler_app.engine")
 
@@ -63,7 +66,10 @@ def blocked(rows: list[dict], now: dt.datetime) -> dict[int, str]:
 
 def _safely(hook: Callable, *args: Any) -> Any:
     try:
-        return hook(*args)
+        # Slot filters run inside the claim's transaction, where a failed query would
+        # abort it (PostgreSQL): a savepoint keeps the hook's failure its own.
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            return hook(*args)
     except Exception:  # noqa: BLE001 - a feature's bug must not stop the scheduler
         logger.exception("Scheduler hook %s failed; the pass goes on.", getattr(hook, "__qualname__", hook))
         return None
