@@ -690,3 +690,21 @@ def test_max_tasks_limits_the_claim(inline, make_task):
 
 
 pytestmark = pytest.mark.django_db
+
+
+def test_a_slot_filter_that_fails_in_the_database_does_not_break_the_claim(inline, make_task):
+    from scheduler_app.engine import hooks
+
+    def broken_filter(rows, now):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_of_a_feature")
+        return {}
+
+    hooks.register_slot_filter(broken_filter)
+    try:
+        task = make_task(due=ago(seconds=1))
+        report = run_pass()
+    finally:
+        hooks.slot_filters.remove(broken_filter)
+    assert report.by_status == {"success": 1}
+    assert Execution.objects.filter(task_id=task.pk).count() == 1
