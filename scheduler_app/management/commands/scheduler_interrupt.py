@@ -6,6 +6,7 @@ import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import QuerySet
 
 from scheduler_app import policy, services
 from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             self._wait(log, options["wait"])
 
     def _find(self, key: str, user) -> TaskExecutionLog:  # noqa: ANN001
-        logs = TaskExecutionLog.objects.select_related("task")
+        logs: QuerySet[TaskExecutionLog] = TaskExecutionLog.objects.select_related("task")
         if user is not None:
             logs = policy.viewable_logs(user, logs)
         log = logs.filter(run_id=key).first()
