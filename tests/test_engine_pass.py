@@ -435,7 +435,8 @@ def test_run_once_coalesces_missed_slots_into_one_run(inline, make_task):
     assert log.status == "success"
     assert log.result["coalesced_slots"] == missed
     task.refresh_from_db()
-    assert task.next_run == log.scheduled_for + MINUTE
+    # The next slot after the run (two minutes on if a minute turned during the pass).
+    assert task.next_run - log.scheduled_for in (MINUTE, 2 * MINUTE)
 
 
 def test_skip_policy_skips_missed_slots_and_waits_for_the_next_one(inline, make_task):
@@ -451,7 +452,8 @@ def test_skip_policy_skips_missed_slots_and_waits_for_the_next_one(inline, make_
     assert "skipped by the skip policy" in log.error_message
     assert report.by_status == {"skipped": 1}
     task.refresh_from_db()
-    assert task.status == "pending" and task.next_run == minute_floor(before) + MINUTE
+    assert task.status == "pending"
+    assert task.next_run - minute_floor(before) in (MINUTE, 2 * MINUTE)
 
 
 def test_run_all_replays_missed_slots_up_to_the_cap(inline, make_task):
