@@ -146,6 +146,9 @@ class ScheduledTask(models.Model):
                                    blank=True)
     error_message = models.TextField(_("last error"), blank=True)
     run_count = models.PositiveIntegerField(_("runs"), default=0)
+    # Set by run_now(): the next occurrence was asked for by a person, so it is
+    # not held back by blackout calendars or pause windows; cleared by the run.
+    run_requested = models.BooleanField(_("run requested"), default=False)
     # Conditional tasks: checks whose condition did not hold since the last run
     # (kept here, not as one log row per check).
     skipped_checks = models.PositiveIntegerField(_("checks skipped"), default=0)

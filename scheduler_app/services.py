@@ -386,9 +386,10 @@ def run_now(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) -
         fresh.next_run = fresh.occurrence_at = now
         fresh.retry_count = 0
         fresh.enabled = True
+        fresh.run_requested = True
         fresh.updated_by = user
         fresh.save(update_fields=["status", "next_run", "occurrence_at", "retry_count", "enabled",
-                                  "updated_by", "updated_at"])
+                                  "run_requested", "updated_by", "updated_at"])
         audit.record(fresh, AuditAction.RUN_REQUESTED, user=user, at=now)
     return _sync(task, fresh)
 

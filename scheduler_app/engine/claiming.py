@@ -27,6 +27,7 @@ CLAIM_FIELDS = (
     "run_at", "interval_every", "interval_unit", "event_name", "misfire_policy", "misfire_grace",
     "allow_overlap", "event_payload", "created_at", "run_count", "failure_streak",
     "last_run", "last_status", "error_message", "skipped_checks", "last_checked_at",
+    "run_requested",
 )
 
 

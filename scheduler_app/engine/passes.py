@@ -226,7 +226,9 @@ class SchedulerPass:
         planned: list[tuple[dict, misfire.Plan]] = []
         host, pid = identity.host(), identity.pid()
         events.take_events(rows)
-        blocked = hooks.blocked(rows, now) if hooks.slot_filters else {}
+        # A run someone asked for is not held back by calendars or pause windows.
+        scheduled = [row for row in rows if not row["run_requested"]]
+        blocked = hooks.blocked(scheduled, now) if hooks.slot_filters and scheduled else {}
         for row in rows:
             p = misfire.plan(row, now, s.MISFIRE_GRACE, s.MISFIRE_RUN_ALL_CAP)
             if row["id"] in blocked and p.run_slot is not None:
@@ -239,7 +241,7 @@ class SchedulerPass:
                    "finished_at": None, "duration": None,
                    "result": {"coalesced_slots": p.coalesced} if p.coalesced else None,
                    "error_message": "", "traceback": "", "output": "", "host": host, "pid": pid,
-                   "triggered_by": "scheduler"}
+                   "triggered_by": "request" if row["run_requested"] else "scheduler"}
             if p.run_slot is None:
                 log.update(attempt=1, status=RunStatus.SKIPPED, finished_at=now, duration=0.0,
                            result={"skipped_slots": p.skipped}, error_message=p.reason)

@@ -42,6 +42,7 @@ TASK_FIELDS = (
     "status", "next_run", "occurrence_at", "retry_count", "last_run", "last_status",
     "error_message", "run_count", "failure_streak", "lease_owner", "lease_token",
     "lease_expires_at", "event_payload", "updated_at", "skipped_checks", "last_checked_at",
+    "run_requested",
 )
 
 
@@ -87,7 +88,7 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
         "last_run": ending.started_at, "last_status": LOG_STATUS[kind], "updated_at": now,
         "run_count": row["run_count"] + (0 if kind == CONDITION_UNMET else 1),
         "retry_count": 0, "failure_streak": row["failure_streak"],
-        "error_message": "", "skipped_checks": 0,
+        "error_message": "", "skipped_checks": 0, "run_requested": False,
         "last_checked_at": now if row["schedule_type"] == ScheduleType.CONDITIONAL else row["last_checked_at"],
     }
     if kind in FAILURES:
@@ -105,7 +106,8 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
                                        settings.RETRY_BACKOFF_MAX, settings.RETRY_JITTER, rng)
             values.update(status=TaskStatus.PENDING, next_run=now + dt.timedelta(seconds=delay),
                           occurrence_at=ending.slot, retry_count=row["retry_count"] + 1,
-                          event_payload=row["event_payload"])  # a retried event keeps its payload
+                          event_payload=row["event_payload"],  # a retried event keeps its payload
+                          run_requested=row["run_requested"])
             return values
         values.update(_after_occurrence(row, ending.slot, now, TaskStatus.FAILED))
         return values
