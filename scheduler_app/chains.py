@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from scheduler_app import policy
@@ -62,7 +63,7 @@ def resolve(user: Any, refs: Iterable[Any], *, task: ScheduledTask | None = None
     ids = _ids(refs)
     if not ids:
         return []
-    found = ScheduledTask.objects.filter(pk__in=ids)
+    found: QuerySet[ScheduledTask] = ScheduledTask.objects.filter(pk__in=ids)
     if user is not None:
         found = policy.viewable_queryset(user, found)
     targets = {t.pk: t for t in found}

@@ -104,7 +104,12 @@ def track(model: type[models.Model], *fields: str) -> None:
         pre_save.connect(_shift, sender=model, weak=False,
                          dispatch_uid=f"scheduler_app.track.save:{model._meta.label_lower}")
     for name in fields:
-        known.add(model._meta.get_field(name).attname)
+        known.add(_attname(model, name))
+
+
+def _attname(model: type[models.Model], field_name: str) -> str:
+    """The attribute a field stores its value in (``owner_id`` for ``owner``)."""
+    return getattr(model._meta.get_field(field_name), "attname", field_name)
 
 
 def _values(instance: models.Model) -> dict[str, Any]:
@@ -136,7 +141,7 @@ class _FieldTest:
                  **kwargs: Any) -> bool:
         if instance is None:
             return False
-        attname = instance._meta.get_field(self.field_name).attname
+        attname = _attname(type(instance), self.field_name)
         return self.test(_previous(instance, attname), getattr(instance, attname), created)
 
 

@@ -15,7 +15,13 @@ from django.utils import timezone
 from project.crm.models import Contact, Meeting, Opportunity, OpportunityStage
 from scheduler_app import services
 from scheduler_app.engine.passes import PassOptions, run_pass
-from scheduler_app.models import Notification, PendingEvent, RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.models import (
+    Notification,
+    PendingEvent,
+    RunStatus,
+    ScheduledTask,
+    TaskExecutionLog,
+)
 from scheduler_app.registry import registry
 
 CRM_USER = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_CRM")

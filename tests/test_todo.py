@@ -13,7 +13,13 @@ from django.utils import timezone
 from project.todo.models import Goal, TeamMember, Todo, TodoStatus
 from scheduler_app import services
 from scheduler_app.engine.passes import PassOptions, run_pass
-from scheduler_app.models import Notification, PendingEvent, RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.models import (
+    Notification,
+    PendingEvent,
+    RunStatus,
+    ScheduledTask,
+    TaskExecutionLog,
+)
 from scheduler_app.registry import registry
 
 TODO_USER = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TODO")

@@ -12,7 +12,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from project.crm.forms import AnnounceWinForm, FollowUpForm, MeetingReminderForm, ReengageInactiveForm
+from project.crm.forms import (
+    AnnounceWinForm,
+    FollowUpForm,
+    MeetingReminderForm,
+    ReengageInactiveForm,
+)
 from project.crm.models import Contact, Meeting, Opportunity, OpportunityStage
 from scheduler_app import SchedulableTask, TaskProvider, TaskResult, register
 from scheduler_app.context import TaskContext

@@ -44,11 +44,12 @@ class Message:
     def render(cls, template: str, values: dict[str, Any], *, subject: str, url: str = "",
                level: str = "info", key: str = "") -> Message:
         """Build the text from ``<template>.txt`` and the HTML from ``<template>.html`` if it exists."""
-        text = render_to_string(f"{template}.txt", values).strip()
+        text = str(render_to_string(f"{template}.txt", values)).strip()
+        html = ""
         try:
-            html = render_to_string(f"{template}.html", values)
+            html = str(render_to_string(f"{template}.html", values))
         except TemplateDoesNotExist:
-            html = ""
+            pass
         return cls(subject=subject, text=text, html=html, url=url, level=level, key=key)
 
     @property
