@@ -1,5 +1,7 @@
 """Test settings: the demo project plus a test-only module (tests/testapp)."""
 
+import os
+
 from project.settings import *  # noqa: F403
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
@@ -21,3 +23,14 @@ TASKS = {
     "default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"},
     "db": {"BACKEND": "django_tasks_db.DatabaseBackend"},
 }
+
+# pytest-xdist: each worker gets its own Redis database (REDIS_URL's number + the
+# worker's), because the tests empty the cache (FLUSHDB) before each test. The
+# scheduler processes a test starts inherit PYTEST_XDIST_WORKER, so they agree.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and REDIS_URL:  # noqa: F405
+    from urllib.parse import urlsplit as _urlsplit
+
+    _redis = _urlsplit(REDIS_URL)  # noqa: F405
+    _db = int(_redis.path.strip("/") or 0) + int(_xdist_worker[2:])
+    CACHES["default"]["LOCATION"] = _redis._replace(path=f"/{_db}").geturl()  # noqa: F405
