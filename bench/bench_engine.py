@@ -123,7 +123,7 @@ def raw_floor(n: int, with_bodies: bool, batch: int = 250) -> float:
     import psycopg
 
     cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    params = dict(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], dbname=cfg["NAME"])
+    params = {"host": cfg["HOST"], "port": cfg["PORT"] or 5432, "user": cfg["USER"], "dbname": cfg["NAME"]}
     main = psycopg.connect(**params)
     bodies = [psycopg.connect(**params, autocommit=True) for _ in range(2)]
 

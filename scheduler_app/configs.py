@@ -95,5 +95,5 @@ def masked_config(task: Any) -> dict[str, Any]:
     try:
         task_cls = registry.get_task_type(task.module_id, task.task_type)
     except NotRegistered:
-        return {key: SECRET_MASK for key in config}
+        return dict.fromkeys(config, SECRET_MASK)
     return mask_secrets(task_cls, config)

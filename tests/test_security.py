@@ -8,8 +8,15 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from guardian.shortcuts import assign_perm
 
-from scheduler_app import SchedulableTask, TaskProvider, TaskResult, configs, permissions, policy
-from scheduler_app import services
+from scheduler_app import (
+    SchedulableTask,
+    TaskProvider,
+    TaskResult,
+    configs,
+    permissions,
+    policy,
+    services,
+)
 from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent
 from scheduler_app.registry import registry
 from scheduler_app.signals import task_scheduled
@@ -326,7 +333,7 @@ def test_editing_the_config_needs_the_required_permission_for_the_editor(make_us
 
 def test_a_plain_required_permission(make_user, modules):
     user = make_user(permissions.SCHEDULER, SECURE_BASE)
-    kwargs = dict(module="securemod", task_type="audit", schedule_type="cron", cron="0 * * * *")
+    kwargs = {"module": "securemod", "task_type": "audit", "schedule_type": "cron", "cron": "0 * * * *"}
     with pytest.raises(PermissionDenied):
         services.schedule(user=user, **kwargs)
     user = make_user(permissions.SCHEDULER, SECURE_BASE, "scheduler_app.SA_SECUREMOD_AUDIT")

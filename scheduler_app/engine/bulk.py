@@ -76,7 +76,7 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
             held = {row[0] for row in cursor.fetchall()}
             rows = [row for row in rows if row[0] in held]
         prepared = [
-            [f.get_db_prep_save(value, connection) for f, value in zip(model_fields, row[1:])]
+            [f.get_db_prep_save(value, connection) for f, value in zip(model_fields, row[1:], strict=True)]
             + [meta.pk.get_db_prep_save(row[0], connection)]
             for row in rows
         ]
@@ -122,6 +122,6 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
                            f"RETURNING {qn(meta.pk.column)}, {qn(model_fields[key_index].column)}",
                            [payload])
             return {row_key: pk for pk, row_key in cursor.fetchall()}
-    objects = [model(**dict(zip(fields, row))) for row in rows]
+    objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
     model.objects.using(using).bulk_create(objects)
-    return {row[key_index]: obj.pk for row, obj in zip(rows, objects)}
+    return {row[key_index]: obj.pk for row, obj in zip(rows, objects, strict=True)}

@@ -62,4 +62,4 @@ class Command(BaseCommand):
         ]
         widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
         for row in table:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
