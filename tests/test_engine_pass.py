@@ -494,6 +494,8 @@ def test_a_run_later_than_the_grace_period_is_skipped_and_logged(inline, make_ta
         "beyond the grace of 60 s")
     late.refresh_from_db()
     assert late.last_status == "skipped" and late.next_run is None
+    # It never ran: a one-time task whose only run was skipped ends failed, saying why.
+    assert late.status == "failed" and "beyond the grace of 60 s" in late.error_message
 
 
 def test_the_site_grace_applies_when_the_task_has_none(inline, make_task):

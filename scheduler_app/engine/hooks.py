@@ -70,6 +70,11 @@ def _safely(hook: Callable, *args: Any) -> Any:
         # abort it (PostgreSQL): a savepoint keeps the hook's failure its own.
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
             return hook(*args)
-    except Exception:  # noqa: BLE001 - a feature's bug must not stop the scheduler
-        logger.exception("Scheduler hook %s failed; the pass goes on.", getattr(hook, "__qualname__", hook))
+    except Exception as exc:  # noqa: BLE001 - a feature's bug must not stop the scheduler
+        # One line at WARNING (the pass may fail on the same cause, with its own
+        # one-line error); the traceback at DEBUG for whoever digs.
+        name = getattr(hook, "__qualname__", hook)
+        logger.warning("Scheduler hook %s failed (%s: %s); the pass goes on.", name,
+                       type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        logger.debug("Traceback of the failed hook %s", name, exc_info=True)
         return None

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,7 +34,14 @@ from scheduler_app.engine.settle import (
 )
 from scheduler_app.engine.recording import LOG_FIELDS
 from scheduler_app.engine.signalling import send_executing
-from scheduler_app.models import RunStatus, ScheduledTask, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.models import (
+    RunStatus,
+    ScheduledTask,
+    SchedulerHeartbeat,
+    ScheduleType,
+    TaskExecutionLog,
+    TaskStatus,
+)
 
 logger = logging.getLogger("scheduler_app.engine")
 
@@ -110,6 +118,7 @@ class SchedulerPass:
         self._last_flush = time.monotonic()
         self._released: set[int] = set()
         self._chains: bool | None = None  # any on_success chains? asked once per pass
+        self._claims: Counter[int] = Counter()
 
     # -- the pass ----------------------------------------------------------
 
@@ -209,6 +218,7 @@ class SchedulerPass:
         with transaction.atomic():
             rows = claiming.select_due(due_at, limit + len(self._released), filters)
             rows = [r for r in rows if r["id"] not in self._released][:limit]
+            self._count_claims(rows)
             if not rows:
                 return None
             rows = claiming.take(rows, self.lease, now)
@@ -219,6 +229,15 @@ class SchedulerPass:
                 update_rows(ScheduledTask, TASK_FIELDS, skips)
         self.report.claimed += len(rows)
         return self._lock(specs)
+
+    def _count_claims(self, rows: list[dict]) -> None:
+        # A task due again within the pass (run_all catch-up) may be claimed again,
+        # but never without bound: an injected clock far ahead must not loop forever.
+        most = self.settings.MISFIRE_RUN_ALL_CAP + 2  # the replays, a skip row, and one spare
+        for row in rows:
+            self._claims[row["id"]] += 1
+            if self._claims[row["id"]] >= most:
+                self._released.add(row["id"])
 
     def _plan(self, rows: list[dict], now: dt.datetime) -> tuple[list[RunSpec], list[list]]:
         s = self.settings
@@ -282,6 +301,9 @@ class SchedulerPass:
         values = settle(row, Ending("skipped", slot, now), now, self.settings)
         if timing.is_repeating(row):
             values.update(next_run=upcoming, occurrence_at=upcoming)
+        elif row["schedule_type"] == ScheduleType.ONE_TIME and not duplicate:
+            # A one-time task whose only run was skipped (too late, blacked out) never ran.
+            values.update(status=TaskStatus.FAILED, error_message=p.reason[:4000])
         if duplicate:
             values["error_message"] = "This occurrence was already recorded; not run again."
         return task_row_values(row["id"], values)
