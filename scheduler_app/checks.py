@@ -124,7 +124,7 @@ def _check_task_type(provider: Any, key: Any, task_cls: Any) -> list[checks.Chec
         return [checks.Error(f"Task type '{label}' is {task_cls!r}, not a SchedulableTask subclass.",
                              obj=provider, id="scheduler_app.E006",
                              hint="Subclass scheduler_app.SchedulableTask and implement execute().")]
-    found = []
+    found: list[checks.CheckMessage] = []
     if getattr(task_cls, "__abstractmethods__", None) or not callable(
             getattr(task_cls, "execute", None)):
         found.append(checks.Error(f"Task type '{label}' does not implement execute(context).",

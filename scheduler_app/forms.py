@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import configs, services
+from scheduler_app import configs, schedules, services
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
 from scheduler_app.providers import SchedulableTask
 
@@ -106,7 +106,7 @@ class ScheduleSpecForm(forms.Form):
     def __init__(self, *args: Any, now: dt.datetime | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.now = now
-        self.schedule = None
+        self.schedule: schedules.Schedule | None = None
         if not self.initial.get("timezone") and not self.fields["timezone"].initial:
             self.fields["timezone"].initial = timezone.get_current_timezone_name()
 
@@ -115,7 +115,7 @@ class ScheduleSpecForm(forms.Form):
         return (every, self.cleaned_data.get("interval_unit") or IntervalUnit.MINUTES) if every else None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if self.errors:
             return data
         try:

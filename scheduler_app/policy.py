@@ -249,7 +249,8 @@ def _object_permission_models() -> tuple[Any, Any, Any]:
     from scheduler_app.models import ScheduledTask
 
     return (ContentType.objects.get_for_model(ScheduledTask),
-            get_user_obj_perms_model(ScheduledTask), get_group_obj_perms_model(ScheduledTask))
+            get_user_obj_perms_model(ScheduledTask),  # type: ignore[arg-type]  # a class works too
+            get_group_obj_perms_model(ScheduledTask))  # type: ignore[arg-type]
 
 
 def _object_perms(user: Any, pks: Iterable[int]) -> dict[int, set[str]]:

@@ -40,7 +40,7 @@ class SchedulableTask(abc.ABC):
     default_timeout: ClassVar[int | None] = None
     default_max_retries: ClassVar[int | None] = None
 
-    def __init__(self, provider: TaskProvider | None = None, key: str = "") -> None:
+    def __init__(self, provider: type[TaskProvider] | None = None, key: str = "") -> None:
         self.provider = provider
         self.key = key
 

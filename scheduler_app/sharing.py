@@ -36,7 +36,7 @@ def clear_object_permissions(task: ScheduledTask) -> None:
 
     ctype = ContentType.objects.get_for_model(ScheduledTask)
     for model in (get_user_obj_perms_model(task), get_group_obj_perms_model(task)):
-        model.objects.filter(content_type=ctype, object_pk=str(task.pk)).delete()
+        model._default_manager.filter(content_type=ctype, object_pk=str(task.pk)).delete()
 
 
 def _share_codenames(levels: Iterable[str]) -> list[str]:

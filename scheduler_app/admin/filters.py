@@ -42,9 +42,10 @@ class TaskTypeFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: Any, queryset: Any) -> Any:
-        if not self.value():
+        value = self.value()
+        if not value:
             return queryset
-        module_id, _sep, task_type = self.value().partition(".")
+        module_id, _sep, task_type = value.partition(".")
         return queryset.filter(module_id=module_id, task_type=task_type)
 
 
@@ -84,8 +85,8 @@ class TagFilter(admin.SimpleListFilter):
         lists = (model_admin.get_queryset(request).order_by("-pk")
                  .values_list("tags", flat=True)[:TAG_SAMPLE])
         tags = {str(tag) for tag_list in lists if isinstance(tag_list, list) for tag in tag_list}
-        if self.value():
-            tags.add(self.value())
+        if value := self.value():
+            tags.add(value)
         return [(tag, tag) for tag in sorted(tags)]
 
     def queryset(self, request: Any, queryset: Any) -> Any:

@@ -45,7 +45,7 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         return bool(set(SCHEDULE_MODEL_FIELDS) & set(self.changed_data))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if self.schedule_changed() and not self.errors:
             every = data.get("interval_every")
             try:

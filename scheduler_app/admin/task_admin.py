@@ -122,7 +122,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 passes where the actions are shown; older versions do not.
         found = (super().get_actions(request) if action_location is None
-                 else super().get_actions(request, action_location=action_location))
+                 else super().get_actions(request, action_location=action_location))  # type: ignore[call-arg]
         if actions.clear_lock_function() is None:
             found.pop("clear_locks", None)
         return found
@@ -189,7 +189,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
               format_html(' <span class="help sched-dst">{}</span>', r.note) if r.note else "",
               format_html(' <span class="help sched-blackout">{}</span>',
                           _("skipped: %(why)s") % {"why": b}) if b else "")
-             for r, b in zip(runs, blackouts))))
+             for r, b in zip(runs, blackouts, strict=True))))
 
     # -- the task page: metrics and history below the form ------------------
 

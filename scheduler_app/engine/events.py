@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Q
 
@@ -21,15 +22,15 @@ def take_events(rows: list[dict]) -> None:
     fresh = [r for r in rows if r["schedule_type"] == ScheduleType.EVENT and r["retry_count"] == 0]
     if not fresh:
         return
-    first: dict[int, dict] = {}
+    first: dict[int, Any] = {}
     for event in (PendingEvent.objects.filter(task_id__in=[r["id"] for r in fresh])
                   .order_by("task_id", "fired_at", "pk").values("id", "task_id", "payload", "fired_at")):
         first.setdefault(event["task_id"], event)
     for row in fresh:
-        event = first.get(row["id"])
-        if event is not None:
-            row["occurrence_at"] = event["fired_at"]
-            row["event_payload"] = event["payload"]
+        waiting = first.get(row["id"])
+        if waiting is not None:
+            row["occurrence_at"] = waiting["fired_at"]
+            row["event_payload"] = waiting["payload"]
     if first:
         PendingEvent.objects.filter(pk__in=[e["id"] for e in first.values()]).delete()
         # Kept on the task so a retry of this occurrence gets the same payload.

@@ -28,7 +28,7 @@ from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, Tas
 try:  # Django 6.x ships the framework; on 5.2 the django-tasks backport provides it.
     from django.tasks import task as tasks_task
 except ImportError:  # pragma: no cover - exercised on Django 5.2
-    from django_tasks import task as tasks_task
+    from django_tasks import task as tasks_task  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from scheduler_app.engine.passes import SchedulerPass

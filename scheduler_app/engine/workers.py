@@ -106,7 +106,7 @@ def describe_exit(exitcode: int | None) -> str:
 class _Worker:
     """One worker process and the runs handed to it, oldest (the one running) first."""
 
-    def __init__(self, ctx: multiprocessing.context.BaseContext, output_limit: int) -> None:
+    def __init__(self, ctx: multiprocessing.context.ForkContext, output_limit: int) -> None:
         self.channel, child = ctx.Pipe(duplex=True)
         self.running = ctx.Value("q", 0, lock=False)
         self.stop_target = ctx.Value("q", 0, lock=False)
@@ -141,6 +141,8 @@ class _Worker:
         self.stopped_by = by
         self.deadline = min(self.deadline, time.monotonic() + grace)
         self.stop_target.value = self.inflight[0].log_id
+        if self.process.pid is None:  # never started
+            return
         try:
             os.kill(self.process.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -213,7 +215,7 @@ class WorkerPool:
             stopping = should_stop() if should_stop else False
             if not stopping:
                 self._hand_out(queue)
-                if not queue and not exhausted:
+                if not queue and not exhausted and refill is not None:
                     more = refill()
                     if more is None:
                         exhausted = True

@@ -27,7 +27,7 @@ def describe_runs(schedule: schedules.Schedule, now=None) -> list[dict[str, str]
     rows = []
     for run in runs:
         local = run.at.astimezone(zone)
-        rows.append({"at": run.at.isoformat(), "text": date_format(local, "D, Y-m-d H:i") + " " + local.tzname(),
+        rows.append({"at": run.at.isoformat(), "text": date_format(local, "D, Y-m-d H:i") + " " + (local.tzname() or ""),
                      "dst": run.dst, "note": run.note})
     return rows
 
@@ -47,7 +47,7 @@ def schedule_preview(request: HttpRequest) -> JsonResponse:
     calendar_ids = [int(v) for v in request.GET.getlist("calendars") if v.isdigit()]
     blackouts = calendar_notes(calendar_ids, [dt.datetime.fromisoformat(r["at"]) for r in runs],
                                schedule.timezone)
-    for row, blackout in zip(runs, blackouts):
+    for row, blackout in zip(runs, blackouts, strict=True):
         row["blackout"] = blackout or ""
     return JsonResponse({
         "valid": True,

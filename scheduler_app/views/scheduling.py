@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -40,7 +40,7 @@ def task_page_url(task: ScheduledTask, user: Any) -> str:
 class TaskFormViewMixin(LoginRequiredMixin):
     """Shared handling of the scheduling form: GET shows it, POST saves via the services."""
 
-    template_name = "scheduler_app/schedule_form.html"
+    template_name: str | None = "scheduler_app/schedule_form.html"
     success_url: str | None = None
     form_class = TaskScheduleForm
 
@@ -61,6 +61,9 @@ class TaskFormViewMixin(LoginRequiredMixin):
         raise NotImplementedError
 
     def get_task_type(self) -> str:
+        raise NotImplementedError
+
+    def get_title(self, task_cls: Any) -> str:
         raise NotImplementedError
 
     def get_success_url(self, task: ScheduledTask) -> str:
@@ -96,7 +99,7 @@ class TaskFormViewMixin(LoginRequiredMixin):
             if task is not None:
                 messages.success(self.request, self.form_saved_message(task))
                 return HttpResponseRedirect(self.get_success_url(task))
-        context = self.get_context_data(form=form, task=instance)  # type: ignore[attr-defined]
+        context = self.get_context_data(form=form, task=instance)
         status = 400 if self.request.method == "POST" else 200
         return self.render_to_response(context, status=status)  # type: ignore[attr-defined]
 
@@ -119,7 +122,7 @@ class ScheduleTaskView(TaskFormViewMixin, TemplateView):
     def get_title(self, task_cls: Any) -> str:
         return _("Schedule: %(name)s") % {"name": task_cls.name or self.get_task_type()}
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         try:
@@ -155,7 +158,7 @@ class EditTaskView(TaskFormViewMixin, TemplateView):
         visible = policy.viewable_queryset(self.request.user)
         return get_object_or_404(visible.select_related("owner"), pk=self.kwargs["pk"])
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.task = self.get_task()
