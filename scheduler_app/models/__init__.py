@@ -1,0 +1,41 @@
+"""The scheduler's models, one module per concern; import them from here."""
+
+from scheduler_app.models.choices import (
+    TRANSITIONS,
+    IntervalUnit,
+    MisfirePolicy,
+    RunStatus,
+    ScheduleType,
+    TaskStatus,
+    check_transition,
+)
+from scheduler_app.models.tasks import PendingEvent, ScheduledTask, ScheduledTaskQuerySet
+from scheduler_app.models.runs import (
+    AlertState,
+    SchedulerHeartbeat,
+    TaskExecutionLog,
+    TaskExecutionLogQuerySet,
+)
+from scheduler_app.models.audit import AuditAction, TaskAuditEvent, TaskAuditEventQuerySet
+from scheduler_app.models.calendars import (
+    BlackoutCalendar,
+    BlackoutPeriod,
+    FeedToken,
+    PauseWindow,
+    PauseWindowQuerySet,
+)
+from scheduler_app.models.notifications import (
+    Notification,
+    NotificationLevel,
+    NotificationQuerySet,
+    SystemTaskRecord,
+)
+
+__all__ = [
+    "TRANSITIONS", "AlertState", "AuditAction", "BlackoutCalendar", "BlackoutPeriod", "FeedToken",
+    "IntervalUnit", "MisfirePolicy", "Notification", "NotificationLevel", "NotificationQuerySet",
+    "PauseWindow", "PauseWindowQuerySet", "PendingEvent", "RunStatus", "ScheduleType",
+    "ScheduledTask", "ScheduledTaskQuerySet", "SchedulerHeartbeat", "SystemTaskRecord",
+    "TaskAuditEvent", "TaskAuditEventQuerySet", "TaskExecutionLog", "TaskExecutionLogQuerySet",
+    "TaskStatus", "check_transition",
+]

@@ -1,0 +1,101 @@
+"""What happened: execution logs, scheduler heartbeats, alert state."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
+
+from scheduler_app.models.choices import RunStatus
+from scheduler_app.models.tasks import ScheduledTask
+
+
+class SchedulerHeartbeat(models.Model):
+    """One row per scheduler pass: who ran it, when, and what it did (the watchdog reads these)."""
+
+    host = models.CharField(_("host"), max_length=200)
+    pid = models.PositiveIntegerField(_("pid"))
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"))
+    claimed = models.PositiveIntegerField(_("claimed"), default=0)
+    executed = models.PositiveIntegerField(_("executed"), default=0)
+    recovered = models.PositiveIntegerField(_("recovered"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    lock_degraded = models.BooleanField(_("lock cache unreachable"), default=False)
+
+    class Meta:
+        verbose_name = _("scheduler heartbeat")
+        verbose_name_plural = _("scheduler heartbeats")
+        ordering = ["-finished_at"]
+        indexes = [models.Index(fields=["-finished_at"], name="sched_heartbeat_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid} at {self.finished_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AlertState(models.Model):
+    """When the alert of one key (kind and task) was last sent: the alerts' rate limit."""
+
+    key = models.CharField(_("key"), max_length=80, unique=True)
+    last_sent_at = models.DateTimeField(_("last sent"))
+    # Alerts of this key held back since the last one; the next alert says how many.
+    suppressed = models.PositiveIntegerField(_("held back"), default=0)
+
+    class Meta:
+        verbose_name = _("alert state")
+        verbose_name_plural = _("alert states")
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.last_sent_at:%Y-%m-%d %H:%M:%S}"
+
+
+class TaskExecutionLogQuerySet(models.QuerySet):
+    def open(self) -> TaskExecutionLogQuerySet:
+        return self.filter(status=RunStatus.RUNNING)
+
+    def newest_first(self) -> TaskExecutionLogQuerySet:
+        return self.order_by("-started_at", "-pk")
+
+
+class TaskExecutionLog(models.Model):
+    task = models.ForeignKey(ScheduledTask, on_delete=models.CASCADE, related_name="logs",
+                             verbose_name=_("task"))
+    run_id = models.CharField(_("run id"), max_length=40, db_index=True)
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices,
+                              default=RunStatus.RUNNING)
+    started_at = models.DateTimeField(_("started"), default=dj_timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
+    output = models.TextField(_("captured output"), blank=True)
+    host = models.CharField(_("host"), max_length=200, blank=True)
+    pid = models.PositiveIntegerField(_("pid"), null=True, blank=True)
+    triggered_by = models.CharField(_("triggered by"), max_length=150, blank=True)
+    # Set by services.interrupt(); the scheduler running this run stops its worker.
+    interrupt_requested_at = models.DateTimeField(_("stop requested"), null=True, blank=True)
+    interrupt_requested_by = models.CharField(_("stop requested by"), max_length=150, blank=True)
+
+    objects = TaskExecutionLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("execution log")
+        verbose_name_plural = _("execution logs")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            # Exactly once, as a database guarantee: one row per occurrence and attempt.
+            models.UniqueConstraint(fields=["task", "scheduled_for", "attempt"],
+                                    name="sched_log_one_run_per_occurrence"),
+        ]
+        indexes = [
+            models.Index(fields=["task", "-started_at"], name="sched_log_task_recent_idx"),
+            models.Index(fields=["started_at"], name="sched_log_started_idx"),
+            models.Index(fields=["status"], name="sched_log_open_idx", condition=Q(status="running")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} @ {self.scheduled_for:%Y-%m-%d %H:%M} #{self.attempt}: {self.status}"
