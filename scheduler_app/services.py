@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -439,7 +439,7 @@ def get_task(pk: Any, *, user: Any) -> ScheduledTask:
     Raises ScheduledTask.DoesNotExist otherwise, as for a missing task, so a
     view answers 404 and does not tell which tasks exist.
     """
-    queryset = ScheduledTask.objects.all()
+    queryset: QuerySet[ScheduledTask] = ScheduledTask.objects.all()
     if user is not None:
         queryset = policy.viewable_queryset(user, queryset)
     try:

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -137,11 +137,13 @@ def shared_with(task: ScheduledTask) -> dict[str, dict[Any, list[str]]]:
 
     level_of = {codename: level for level, codename in policy.SHARE_LEVELS.items()}
     found: dict[str, dict[Any, list[str]]] = {"users": {}, "groups": {}}
-    users = get_users_with_perms(task, attach_perms=True, with_superusers=False,
-                                 with_group_users=False)
+    # With attach_perms=True guardian answers {user or group: [codename, ...]}.
+    users = cast(dict[Any, list[str]], get_users_with_perms(
+        task, attach_perms=True, with_superusers=False, with_group_users=False))
+    groups = cast(dict[Any, list[str]], get_groups_with_perms(task, attach_perms=True))
     for who, codenames in users.items():
         if who.pk != task.owner_id:
             found["users"][who] = sorted(level_of[c] for c in codenames if c in level_of)
-    for who, codenames in get_groups_with_perms(task, attach_perms=True).items():
+    for who, codenames in groups.items():
         found["groups"][who] = sorted(level_of[c] for c in codenames if c in level_of)
     return found

@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, TaskStatus
+from scheduler_app.models import (
+    RunStatus,
+    ScheduledTask,
+    ScheduledTaskQuerySet,
+    TaskExecutionLog,
+    TaskStatus,
+)
 
 # Log rows of runs not yet over: executing, or waiting in a Tasks-framework queue.
 OPEN_STATUSES = (RunStatus.RUNNING, RunStatus.ENQUEUED)
@@ -37,7 +44,7 @@ class Filters:
     tags: tuple[str, ...] = ()
     task_ids: tuple[int, ...] = ()
 
-    def apply(self, qs: QuerySet) -> QuerySet:
+    def apply(self, qs: ScheduledTaskQuerySet) -> ScheduledTaskQuerySet:
         if self.module:
             qs = qs.filter(module_id=self.module)
         for tag in self.tags:
@@ -106,7 +113,7 @@ def expired_rows(now: dt.datetime, limit: int) -> list[dict]:
     return list(qs.values(*CLAIM_FIELDS, "lease_token")[:limit])
 
 
-def open_logs_of(task_ids: list[int]) -> dict[int, dict]:
+def open_logs_of(task_ids: list[int]) -> dict[int, Any]:
     rows = TaskExecutionLog.objects.filter(task_id__in=task_ids, status__in=OPEN_STATUSES).values(
         "id", "task_id", "started_at", "attempt", "scheduled_for")
     return {row["task_id"]: row for row in rows}

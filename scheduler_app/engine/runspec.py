@@ -26,7 +26,7 @@ class RunSpec:
     task_type: str
     name: str
     config: dict[str, Any]
-    scheduled_for: dt.datetime | None
+    scheduled_for: dt.datetime  # the slot of its log row (never empty)
     attempt: int
     run_id: str
     owner_id: int | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -11,6 +12,9 @@ from scheduler_app import policy, services
 from scheduler_app.humanize import relative
 from scheduler_app.management.acting import acting_user, add_as_user_argument
 from scheduler_app.models import ScheduledTask, TaskStatus
+
+if TYPE_CHECKING:
+    from scheduler_app.models import ScheduledTaskQuerySet
 
 
 class Command(BaseCommand):
@@ -27,7 +31,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         user = acting_user(options["as_user"])
-        qs = ScheduledTask.objects.all() if user is None else policy.viewable_queryset(user)
+        qs = (ScheduledTask.objects.all() if user is None
+              else cast("ScheduledTaskQuerySet", policy.viewable_queryset(user)))
         if options["module"]:
             qs = qs.for_module(options["module"])
         if options["status"]:
