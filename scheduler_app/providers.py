@@ -116,6 +116,7 @@ class TaskProvider:
 
     @classmethod
     def verbose_name(cls) -> str:
+        """The module's display name: ``name``, or the module id in title case."""
         return cls.name or cls.module_id.replace("_", " ").title()
 
     @classmethod
@@ -130,6 +131,7 @@ class TaskProvider:
 
     @classmethod
     def get_task_type(cls, key: str) -> type[SchedulableTask]:
+        """The task type registered under ``key``; raises ``NotRegistered`` naming the known keys."""
         from scheduler_app.exceptions import NotRegistered
 
         try:
@@ -159,6 +161,7 @@ class TaskResult:
 
     @classmethod
     def success(cls, message: str | None = None, data: Any = None) -> TaskResult:
+        """The run did its work; ``data`` (JSON-serialisable) is kept in the run's log."""
         return cls(cls.SUCCESS, message=message, data=data)
 
     @classmethod
@@ -169,6 +172,7 @@ class TaskResult:
         retry: bool = True,
         retry_delay: float | None = None,
     ) -> TaskResult:
+        """The run failed; retried with backoff (or after ``retry_delay`` seconds) unless ``retry=False``."""
         return cls(cls.FAILURE, message=message, data=data, retry=retry, retry_delay=retry_delay)
 
     @classmethod
@@ -178,4 +182,5 @@ class TaskResult:
 
     @property
     def ok(self) -> bool:
+        """True for a success."""
         return self.status == self.SUCCESS
