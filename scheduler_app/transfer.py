@@ -31,6 +31,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
+from django.utils.translation import gettext as _
 
 from scheduler_app import calendars, configs, policy, services
 from scheduler_app.exceptions import NotRegistered
@@ -159,13 +160,14 @@ def _fail(entry: dict[str, Any], message: str) -> ValidationError:
 
 def _check_document(data: Any) -> None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValidationError(f"This is not a schedules export (expected format “{FORMAT}”).",
-                              code="format")
+        raise ValidationError(_("This is not a schedules export (expected format “%(format)s”).")
+                              % {"format": FORMAT}, code="format")
     if data.get("version") != VERSION:
-        raise ValidationError(f"Schedules export version {data.get('version')!r} is not supported "
-                              f"(this version reads {VERSION}).", code="version")
+        raise ValidationError(_("Schedules export version %(version)r is not supported "
+                                "(this version reads %(supported)s).")
+                              % {"version": data.get("version"), "supported": VERSION}, code="version")
     if not isinstance(data.get("tasks"), list) or not isinstance(data.get("calendars", []), list):
-        raise ValidationError("The export has no list of tasks.", code="format")
+        raise ValidationError(_("The export has no list of tasks."), code="format")
 
 
 def _match(entry: dict[str, Any]) -> ScheduledTask | None:
@@ -217,13 +219,13 @@ def plan(data: Any) -> list[Change]:
     for cal in data.get("calendars", []):
         name = cal.get("name") if isinstance(cal, dict) else None
         if not name:
-            raise ValidationError("A calendar in the export has no name.", code="format")
+            raise ValidationError(_("A calendar in the export has no name."), code="format")
         changes.append(Change("kept" if name in existing else "create", "calendar", f"“{name}”",
                               entry=cal))
     errors: list[ValidationError] = []
     for entry in data["tasks"]:
         if not isinstance(entry, dict):
-            errors.append(ValidationError("A task in the export is not an object.", code="format"))
+            errors.append(ValidationError(_("A task in the export is not an object."), code="format"))
             continue
         try:
             target = _match(entry)
@@ -262,7 +264,8 @@ def import_schedules(data: Any, *, user: Any, dry_run: bool = False) -> ImportRe
                     _update_task(change, user)
             except (ValidationError, PermissionDenied) as exc:
                 errors.append(_fail(change.entry, _message(exc)) if change.kind == "task"
-                              else ValidationError(f"Calendar {change.label}: {_message(exc)}"))
+                              else ValidationError(_("Calendar %(name)s: %(error)s")
+                                                   % {"name": change.label, "error": _message(exc)}))
         if errors:
             raise ValidationError(errors)
         if dry_run:
@@ -275,7 +278,7 @@ def _message(exc: Exception) -> str:
         return "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in exc.message_dict.items())
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
-    return str(exc) or "permission denied"
+    return str(exc) or _("Permission denied.")
 
 
 def _create_calendar(entry: dict[str, Any], user: Any) -> None:
@@ -283,7 +286,7 @@ def _create_calendar(entry: dict[str, Any], user: Any) -> None:
     for p in entry.get("periods") or []:
         start, end = parse_date(p.get("start_date") or ""), parse_date(p.get("end_date") or "")
         if start is None or end is None:
-            raise ValidationError("a period has no valid start_date/end_date.", code="format")
+            raise ValidationError(_("A period has no valid start_date/end_date."), code="format")
         periods.append(calendars.Period(
             start, end, parse_time(p["start_time"]) if p.get("start_time") else None,
             parse_time(p["end_time"]) if p.get("end_time") else None, p.get("label") or ""))
