@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
+import types
 from typing import Any
 
 from django.core.signals import setting_changed
@@ -19,8 +19,9 @@ from scheduler_app.alerts.config import FAILED, OVERDUE, SILENT, STREAK
 logger = logging.getLogger("scheduler_app.alerts")
 
 _UID = "scheduler_app.alerts"
-# Alerts raised during a pass wait here and go out after it (per thread: one pass per thread).
-_local = threading.local()
+# Alerts raised during a pass wait here and go out after it. Not per thread: the
+# pass records runs (and so sends task_failed) from its database thread.
+_local = types.SimpleNamespace(queue=None)
 ERROR_CHARS = 500
 
 

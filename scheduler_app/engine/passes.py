@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.engine import claiming, events, hooks, identity, locks, misfire, recording
+from scheduler_app.engine.background import DatabaseThread
 from scheduler_app.engine.bulk import insert_rows, update_rows
 from scheduler_app.engine.claiming import Filters, Lease
 from scheduler_app.engine.runspec import Outcome, RunSpec
@@ -34,6 +35,7 @@ from scheduler_app.engine.settle import (
 )
 from scheduler_app.engine.recording import LOG_FIELDS
 from scheduler_app.engine.signalling import send_executing
+from scheduler_app.engine.workers import WorkerPool
 from scheduler_app.models import (
     RunStatus,
     ScheduledTask,
@@ -119,6 +121,9 @@ class SchedulerPass:
         self._released: set[int] = set()
         self._chains: bool | None = None  # any on_success chains? asked once per pass
         self._claims: Counter[int] = Counter()
+        self._db: DatabaseThread | None = None  # while workers run: the database work's thread
+        self._claim_job = None
+        self._last_renew = time.monotonic()
 
     # -- the pass ----------------------------------------------------------
 
@@ -349,7 +354,7 @@ class SchedulerPass:
     # -- execution -----------------------------------------------------------
 
     def _make_pool(self):  # noqa: ANN202
-        from scheduler_app.engine.workers import InlinePool, WorkerPool
+        from scheduler_app.engine.workers import InlinePool
 
         mode = self.options.execution or self.settings.EXECUTION
         workers = self.options.workers if self.options.workers is not None else self.settings.WORKERS
@@ -369,16 +374,32 @@ class SchedulerPass:
         send_executing(self._rows, specs)
         if self.pool is None:
             self.pool = self._make_pool()
-        # The pool asks for the next batch while the workers still run this
-        # one, so claiming overlaps execution.
-        left = self.pool.run(specs, self._collect, on_tick=self._tick,
-                             tick_every=min(FLUSH_SECONDS, self.lease.seconds / 3),
-                             should_stop=self.should_stop, refill=self._refill,
-                             interrupts=self._interrupts, grace=self.settings.INTERRUPT_GRACE)
-        self.flush()
+        if isinstance(self.pool, WorkerPool):
+            left = self._execute_in_workers(specs)
+        else:
+            left = self.pool.run(specs, self._collect, on_tick=self._tick, tick_every=FLUSH_SECONDS,
+                                 should_stop=self.should_stop)
+            self.flush()
         if left:
             claiming.release(self.lease, [s.task_id for s in left], [s.log_id for s in left])
             locks.release_many(s.task_id for s in left)
+
+    def _execute_in_workers(self, specs: list[RunSpec]) -> list[RunSpec]:
+        """Run ``specs`` and every later batch; the database work happens beside the workers."""
+        self._db = DatabaseThread()
+        self._claim_job = None
+        try:
+            left = self.pool.run(
+                specs, self._collect, on_tick=self._tick,
+                tick_every=min(FLUSH_SECONDS, self.lease.seconds / 3),
+                should_stop=lambda: self.should_stop() or self._db.error is not None,
+                refill=self._refill, interrupts=self._interrupts,
+                grace=self.settings.INTERRUPT_GRACE, fork_guard=self._db.guard)
+            self._submit_flush()
+        finally:
+            db, self._db = self._db, None
+            db.close()
+        return left
 
     @staticmethod
     def _interrupts(log_ids: list[int]) -> dict[int, str]:
@@ -387,6 +408,17 @@ class SchedulerPass:
                     .values_list("pk", "interrupt_requested_by"))
 
     def _refill(self) -> list[RunSpec] | None:
+        """The next batch if its claim is done; [] while it is on its way; None when all is claimed."""
+        job = self._claim_job
+        if job is None:
+            self._claim_job = self._db.submit(self._claim_next)
+            return []
+        if not job.done.is_set():
+            return []
+        self._claim_job = None
+        return job.result if self._db.error is None else None
+
+    def _claim_next(self) -> list[RunSpec] | None:
         specs = self.next_batch()
         if specs:
             send_executing(self._rows, specs)
@@ -395,23 +427,37 @@ class SchedulerPass:
     def _collect(self, outcome: Outcome) -> None:
         self._buffer.append(outcome)
         if len(self._buffer) >= FLUSH_EVERY:
-            self.flush()
+            self._submit_flush()
 
     def _tick(self) -> None:
         if self._buffer and time.monotonic() - self._last_flush >= FLUSH_SECONDS:
-            self.flush()
-        if time.monotonic() - getattr(self, "_last_renew", 0.0) >= self.lease.seconds / 3:
+            self._submit_flush()
+        if time.monotonic() - self._last_renew >= self.lease.seconds / 3:
             self._last_renew = time.monotonic()
-            claiming.renew(self.lease, timezone.now())
+            if self._db is not None:
+                self._db.submit(claiming.renew, self.lease, timezone.now())
+            else:
+                claiming.renew(self.lease, timezone.now())
+
+    def _submit_flush(self) -> None:
+        if self._db is None:
+            self.flush()
+            return
+        outcomes, self._buffer = self._buffer, []
+        self._last_flush = time.monotonic()
+        if outcomes:
+            self._db.submit(self._record, outcomes)
 
     # -- recording -----------------------------------------------------------
 
     def flush(self) -> None:
-        """Record buffered outcomes: logs and tasks in one transaction."""
+        """Record buffered outcomes now: logs and tasks in one transaction."""
         outcomes, self._buffer = self._buffer, []
         self._last_flush = time.monotonic()
-        if not outcomes:
-            return
+        if outcomes:
+            self._record(outcomes)
+
+    def _record(self, outcomes: list[Outcome]) -> None:
         if self._chains is None:
             self._chains = events.chains_exist()
         self.report.lost_leases += recording.record(outcomes, self._rows, self.lease, self.settings,

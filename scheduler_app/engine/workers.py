@@ -8,6 +8,7 @@ replaced), never the scheduler.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -15,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
+from typing import Any
 
 from django.db import connections
 from django.utils import timezone
@@ -181,11 +183,14 @@ class WorkerPool:
         self.output_limit = output_limit
         self._ctx = multiprocessing.get_context("fork")
         self._workers: list[_Worker] = []
+        self._fork_guard: Any = None
 
     def _spawn(self) -> _Worker:
-        # Close the parent's connections first: the child must not inherit live sessions.
-        connections.close_all()
-        return _Worker(self._ctx, self.output_limit)
+        # Close the parent's connections first: the child must not inherit live sessions;
+        # and never fork while another thread is inside a database call.
+        with self._fork_guard or contextlib.nullcontext():
+            connections.close_all()
+            return _Worker(self._ctx, self.output_limit)
 
     def _ensure_started(self) -> None:
         if not self._workers:
@@ -197,8 +202,12 @@ class WorkerPool:
             should_stop: Callable[[], bool] | None = None,
             refill: Callable[[], list[RunSpec] | None] | None = None,
             interrupts: Callable[[list[int]], dict[int, str]] | None = None,
-            grace: float = 10.0) -> list[RunSpec]:
-        """Execute ``specs`` (and what ``refill`` supplies when the queue runs dry).
+            grace: float = 10.0, fork_guard: Any = None) -> list[RunSpec]:
+        """Execute ``specs`` (and what ``refill`` supplies as the queue runs low).
+
+        ``refill`` returns more specs, [] while more are on their way, or None
+        when there are no more. ``fork_guard`` (a lock) is held while forking a
+        replacement worker.
 
         On each tick ``interrupts`` maps the log ids in flight to who asked to
         stop them; those runs end ``cancelled``.
@@ -209,22 +218,27 @@ class WorkerPool:
         if not queue:
             return []
         self._ensure_started()
+        self._fork_guard = fork_guard
         next_tick = time.monotonic() + tick_every
         exhausted = refill is None
+        low_water = 2 * self.size * self.MAX_PREFETCH
         while True:
             stopping = should_stop() if should_stop else False
             if not stopping:
                 self._hand_out(queue)
-                if not queue and not exhausted and refill is not None:
+                if len(queue) < low_water and not exhausted and refill is not None:
                     more = refill()
                     if more is None:
                         exhausted = True
-                    else:
+                    elif more:
                         queue.extend(more)
                         self._hand_out(queue)
             busy = [w for w in self._workers if w.inflight]
             if not busy:
-                break
+                if stopping or exhausted:
+                    break
+                time.sleep(0.002)  # the next batch is being claimed
+                continue
             timeout = max(0.0, min(min(w.deadline for w in busy), next_tick) - time.monotonic())
             ready = set(wait([w.channel for w in busy] + [w.process.sentinel for w in busy], timeout))
             for index, worker in enumerate(self._workers):

@@ -1,0 +1,61 @@
+"""One thread for a pass's database work, so the workers keep running while it waits.
+
+Claims, recording and lease renewals are submitted as jobs and run one after
+another, in order, on the thread's own database connection. The thread holds
+``guard`` while a job runs; the worker pool takes it before forking, so a
+child is never forked while this thread is inside a database call.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections
+
+
+class Job:
+    def __init__(self, fn: Callable[..., Any], args: tuple) -> None:
+        self.fn = fn
+        self.args = args
+        self.result: Any = None
+        self.done = threading.Event()
+
+
+class DatabaseThread:
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.error: BaseException | None = None
+        self._jobs: queue.Queue[Job | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, name="scheduler-db", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Job:
+        job = Job(fn, args)
+        self._jobs.put(job)
+        return job
+
+    def _serve(self) -> None:
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                with self.guard:
+                    if self.error is None:  # after a failure, later jobs are dropped
+                        try:
+                            job.result = job.fn(*job.args)
+                        except BaseException as exc:  # noqa: BLE001 - re-raised by close()
+                            self.error = exc
+                job.done.set()
+        finally:
+            connections.close_all()
+
+    def close(self) -> None:
+        """Finish the submitted jobs, stop the thread; re-raise a job's error."""
+        self._jobs.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
