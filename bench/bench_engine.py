@@ -144,8 +144,8 @@ def raw_floor(n: int, with_bodies: bool, batch: int = 250) -> float:
                          "lease_expires_at = now() + interval '2 minutes' WHERE id = ANY(%s)", [ids])
             log_ids = [r[0] for r in main.execute(
                 "INSERT INTO scheduler_app_taskexecutionlog (task_id, run_id, scheduled_for, attempt, status, "
-                "started_at, error_message, traceback, output, host, triggered_by) "
-                "SELECT t, md5(t::text), now(), 1, 'running', now(), '', '', '', 'raw', 'raw' "
+                "started_at, error_message, traceback, output, host, triggered_by, interrupt_requested_by) "
+                "SELECT t, md5(t::text), now(), 1, 'running', now(), '', '', '', 'raw', 'raw', '' "
                 "FROM unnest(%s::bigint[]) AS t RETURNING id", [ids]).fetchall()]
         if with_bodies:
             threads = [threading.Thread(target=body_worker, args=(bodies[i], ids[i::2])) for i in range(2)]
@@ -166,14 +166,25 @@ def raw_floor(n: int, with_bodies: bool, batch: int = 250) -> float:
 
 
 def peak_run(cmd: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS in KiB) of one command."""
+    """(wall seconds, peak RSS in KiB) of one command, measured by GNU time when present."""
+    import shutil
+    import tempfile
+
+    gnu_time = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if status != 0:
+    if gnu_time:
+        with tempfile.NamedTemporaryFile("r") as out:
+            code = subprocess.call([gnu_time, "-f", "%M", "-o", out.name, *cmd],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            elapsed = time.perf_counter() - start
+            peak = int(out.read().strip().splitlines()[-1])
+    else:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _pid, code, usage = os.wait4(proc.pid, 0)
+        elapsed, peak = time.perf_counter() - start, usage.ru_maxrss
+    if code != 0:
         sys.exit(f"bench_engine: {' '.join(cmd)} failed")
-    return elapsed, usage.ru_maxrss
+    return elapsed, peak
 
 
 def idle_pass(n: int, repeat: int) -> dict:
