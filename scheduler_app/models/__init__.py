@@ -1,5 +1,13 @@
 """The scheduler's models, one module per concern; import them from here."""
 
+from scheduler_app.models.audit import AuditAction, TaskAuditEvent, TaskAuditEventQuerySet
+from scheduler_app.models.calendars import (
+    BlackoutCalendar,
+    BlackoutPeriod,
+    FeedToken,
+    PauseWindow,
+    PauseWindowQuerySet,
+)
 from scheduler_app.models.choices import (
     TRANSITIONS,
     IntervalUnit,
@@ -9,27 +17,19 @@ from scheduler_app.models.choices import (
     TaskStatus,
     check_transition,
 )
-from scheduler_app.models.tasks import PendingEvent, ScheduledTask, ScheduledTaskQuerySet
-from scheduler_app.models.runs import (
-    AlertState,
-    SchedulerHeartbeat,
-    TaskExecutionLog,
-    TaskExecutionLogQuerySet,
-)
-from scheduler_app.models.audit import AuditAction, TaskAuditEvent, TaskAuditEventQuerySet
-from scheduler_app.models.calendars import (
-    BlackoutCalendar,
-    BlackoutPeriod,
-    FeedToken,
-    PauseWindow,
-    PauseWindowQuerySet,
-)
 from scheduler_app.models.notifications import (
     Notification,
     NotificationLevel,
     NotificationQuerySet,
     SystemTaskRecord,
 )
+from scheduler_app.models.runs import (
+    AlertState,
+    SchedulerHeartbeat,
+    TaskExecutionLog,
+    TaskExecutionLogQuerySet,
+)
+from scheduler_app.models.tasks import PendingEvent, ScheduledTask, ScheduledTaskQuerySet
 
 __all__ = [
     "TRANSITIONS", "AlertState", "AuditAction", "BlackoutCalendar", "BlackoutPeriod", "FeedToken",

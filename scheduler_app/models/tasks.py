@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -20,6 +21,9 @@ from scheduler_app.models.choices import (
     TaskStatus,
     check_transition,
 )
+
+if TYPE_CHECKING:
+    from scheduler_app.models.calendars import BlackoutCalendar
 
 
 class ScheduledTaskQuerySet(models.QuerySet):
@@ -103,7 +107,7 @@ class ScheduledTask(models.Model):
     on_success = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="chained_from",
         verbose_name=_("then run"), help_text=_("Tasks to run after this one succeeds."))
-    calendars = models.ManyToManyField(
+    calendars: models.ManyToManyField[BlackoutCalendar, Any] = models.ManyToManyField(
         "BlackoutCalendar", blank=True, related_name="tasks", verbose_name=_("blackout calendars"),
         help_text=_("Runs that fall inside a period of these calendars are skipped."))
     failure_streak = models.PositiveIntegerField(_("consecutive failures"), default=0)
