@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.engine import claiming, events, hooks, identity, locks, misfire, recording
-from scheduler_app.engine.background import DatabaseThread
+from scheduler_app.engine.background import DatabaseThread, Job
 from scheduler_app.engine.bulk import insert_rows, update_rows
 from scheduler_app.engine.claiming import Filters, Lease
+from scheduler_app.engine.recording import LOG_FIELDS
 from scheduler_app.engine.runspec import Outcome, RunSpec
 from scheduler_app.engine.settle import (
     ABANDONED,
@@ -33,7 +34,6 @@ from scheduler_app.engine.settle import (
     settle,
     task_row_values,
 )
-from scheduler_app.engine.recording import LOG_FIELDS
 from scheduler_app.engine.signalling import send_executing
 from scheduler_app.engine.workers import WorkerPool
 from scheduler_app.models import (
@@ -122,7 +122,7 @@ class SchedulerPass:
         self._chains: bool | None = None  # any on_success chains? asked once per pass
         self._claims: Counter[int] = Counter()
         self._db: DatabaseThread | None = None  # while workers run: the database work's thread
-        self._claim_job = None
+        self._claim_job: Job | None = None
         self._last_renew = time.monotonic()
 
     # -- the pass ----------------------------------------------------------
@@ -273,7 +273,7 @@ class SchedulerPass:
         self._insert_logs(logs)
         specs: list[RunSpec] = []
         skips: list[list] = []
-        for (row, p), log in zip(planned, logs):
+        for (row, p), log in zip(planned, logs, strict=True):
             self._rows[row["id"]] = row
             if log["pk"] is None:
                 skips.append(self._skip_values(row, p, now, duplicate=True))
@@ -409,6 +409,7 @@ class SchedulerPass:
 
     def _refill(self) -> list[RunSpec] | None:
         """The next batch if its claim is done; [] while it is on its way; None when all is claimed."""
+        assert self._db is not None  # set for the whole of the execution
         job = self._claim_job
         if job is None:
             self._claim_job = self._db.submit(self._claim_next)
