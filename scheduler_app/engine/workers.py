@@ -122,10 +122,11 @@ class _Worker:
         self.stopped_by = ""  # set when the running spec was asked to stop
 
     def assign(self, specs: list[RunSpec]) -> None:
+        """Hand ``specs`` over; OSError (nothing recorded) if the worker has died."""
+        self.channel.send(specs)
         if not self.inflight:
             self._start_clock(specs[0])
         self.inflight.extend(specs)
-        self.channel.send(specs)
 
     def _start_clock(self, spec: RunSpec) -> None:
         self.started_at = timezone.now()
@@ -268,13 +269,22 @@ class WorkerPool:
                 on_outcome(Outcome(waiting[log_id], CANCELLED, now, now, error=f"Stopped by {by} before it started."))
 
     def _hand_out(self, queue: deque[RunSpec]) -> None:
-        for worker in self._workers:
+        for index, worker in enumerate(self._workers):
             if not queue:
                 return
             if len(worker.inflight) > 1:
                 continue
             share = max(1, min(self.MAX_PREFETCH, len(queue) // (2 * self.size)))
-            worker.assign([queue.popleft() for _ in range(min(share, len(queue)))])
+            batch = [queue.popleft() for _ in range(min(share, len(queue)))]
+            try:
+                worker.assign(batch)
+            except OSError:
+                # The worker died (a body crashed it) before it could take these: they go
+                # back to the queue; its own run is reported by _drain, an idle one replaced.
+                queue.extendleft(reversed(batch))
+                if not worker.inflight:
+                    worker.kill()
+                    self._workers[index] = self._spawn()
 
     def _drain(self, worker: _Worker, ready: set, on_outcome: Callable[[Outcome], None],
                queue: deque[RunSpec]) -> bool:
