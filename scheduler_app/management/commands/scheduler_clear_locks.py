@@ -21,10 +21,7 @@ class Command(BaseCommand):
         user = acting_user(options["as_user"])
         if options["task_id"] is not None:
             task = task_for(options["task_id"], user)
-            from scheduler_app import services
-
-            held = services.clear_lock(task, user=user) if hasattr(services, "clear_lock") \
-                else locks.clear_lock(task.pk)
+            held = locks.clear_lock(task.pk)
             self.stdout.write(f"Task {task.pk}: lock {'cleared' if held else 'was not held'}.")
             return
         # Locks of running tasks protect live runs; leave them.

@@ -1,0 +1,51 @@
+"""Use cases. Outside the engine, the only writer of task state.
+
+Every function takes the acting ``user`` and asks :mod:`scheduler_app.policy`;
+``user=None`` means the system itself (management commands run as system
+unless given ``--as-user``). Errors are ``PermissionDenied`` or
+``ValidationError`` with field-level messages.
+
+Access is always decided on the row as stored, re-read under a row lock,
+never on the instance passed in (a form may have changed it in memory).
+Every change is written to the task's history (:mod:`scheduler_app.audit`).
+Config secrets (``secret_fields``) are masked in signals and history, and an
+edit that sends a secret back masked or empty keeps the stored one.
+"""
+
+from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
+from scheduler_app.services.emitting import emit
+from scheduler_app.services.reading import (
+    get_task,
+    next_runs,
+    next_runs_with_notes,
+    task_history,
+    task_logs,
+    visible_config,
+)
+from scheduler_app.services.scheduling import EDITABLE_FIELDS, delete, schedule, update
+from scheduler_app.sharing import share, shared_with, unshare
+from scheduler_app.validation import build_schedule, resolve_task_type
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "build_schedule",
+    "cancel",
+    "delete",
+    "emit",
+    "get_task",
+    "interrupt",
+    "next_runs",
+    "next_runs_with_notes",
+    "pause",
+    "resolve_task_type",
+    "resume",
+    "run_now",
+    "schedule",
+    "share",
+    "shared_with",
+    "task_history",
+    "task_logs",
+    "unshare",
+    "update",
+    "visible_config",
+]

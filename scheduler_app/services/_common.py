@@ -1,0 +1,68 @@
+"""Helpers shared by the service modules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scheduler_app.exceptions import InvalidTransition
+from scheduler_app.models import (
+    ScheduledTask,
+    check_transition,
+)
+from scheduler_app.signals import send_lifecycle
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _deny(message: str) -> PermissionDenied:
+    return PermissionDenied(message)
+
+
+def _pk(user: Any) -> Any:
+    return getattr(user, "pk", None)
+
+
+def _username(user: Any) -> str:
+    return user.get_username() if user is not None else ""
+
+
+def _send(signal: Any, event: str, task: ScheduledTask) -> None:
+    """Send a lifecycle signal after commit (``send_lifecycle`` adds the masked config)."""
+    transaction.on_commit(lambda: send_lifecycle(signal, event, task=task))
+
+
+def _transition(task: ScheduledTask, target: str) -> None:
+    try:
+        check_transition(task.status, target)
+    except InvalidTransition as exc:
+        raise ValidationError({"status": str(exc)}, code="invalid_transition") from None
+    task.status = target
+
+
+def _locked(task: ScheduledTask) -> ScheduledTask:
+    """Re-read the task under a row lock so concurrent changes serialise."""
+    try:
+        return ScheduledTask.objects.select_for_update().get(pk=task.pk)
+    except ScheduledTask.DoesNotExist:
+        raise ValidationError(_("This task no longer exists."), code="gone") from None
+
+
+def _sync(task: ScheduledTask, fresh: ScheduledTask) -> ScheduledTask:
+    """Copy the saved state onto the caller's instance (undoing any in-memory edits)."""
+    if task is not fresh:
+        for field in ScheduledTask._meta.concrete_fields:
+            setattr(task, field.attname, getattr(fresh, field.attname))
+    return task
+
+
+def _check(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise _deny(message)

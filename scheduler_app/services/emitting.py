@@ -1,0 +1,63 @@
+"""Fire the event tasks listening to an event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scheduler_app.models import (
+    ScheduledTask,
+    TaskStatus,
+)
+
+
+def emit(event_name: str, payload: dict[str, Any] | None = None) -> None:
+    """Fire the EVENT tasks listening to ``event_name``, once each, after the current
+    transaction commits (nothing fires if it rolls back).
+
+    Each listening task (pending or running; not paused, cancelled or failed)
+    gets one queued occurrence with ``payload`` in its context; events that
+    arrive while a task runs are run after it, in order.
+    """
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from scheduler_app.models import PendingEvent
+
+    name = (event_name or "").strip()
+    if not name:
+        raise ValidationError({"event": _("Name the event to emit.")}, code="required")
+    try:
+        data = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            {"payload": _("The event payload must be JSON: %(error)s") % {"error": exc}},
+            code="invalid",
+        ) from None
+
+    def fire() -> None:
+        now = timezone.now()
+        listeners = list(
+            ScheduledTask.objects.listening_to(name)
+            .filter(status__in=(TaskStatus.PENDING, TaskStatus.RUNNING))
+            .values_list("pk", flat=True)
+        )
+        if not listeners:
+            return
+        PendingEvent.objects.bulk_create(
+            [
+                PendingEvent(task_id=pk, event_name=name, payload=data, fired_at=now)
+                for pk in listeners
+            ]
+        )
+        ScheduledTask.objects.filter(pk__in=listeners, status=TaskStatus.PENDING).filter(
+            Q(next_run__isnull=True) | Q(next_run__gt=now)
+        ).update(next_run=now, occurrence_at=now)
+
+    transaction.on_commit(fire)
