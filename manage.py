@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Entry point of the demo project."""
+
 import os
 import sys
 

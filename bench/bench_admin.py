@@ -33,11 +33,18 @@ def ensure_database(url: str) -> None:
     import psycopg
 
     config = environ.Env.db_url_config(url)
-    admin_dsn = {"host": config.get("HOST") or "127.0.0.1", "port": config.get("PORT") or 5432,
-                     "user": config.get("USER") or "postgres", "password": config.get("PASSWORD") or None,
-                     "dbname": "postgres", "autocommit": True}
+    admin_dsn = {
+        "host": config.get("HOST") or "127.0.0.1",
+        "port": config.get("PORT") or 5432,
+        "user": config.get("USER") or "postgres",
+        "password": config.get("PASSWORD") or None,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
     with psycopg.connect(**{k: v for k, v in admin_dsn.items() if v is not None}) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
@@ -54,7 +61,7 @@ def task_insert_sql(count: int) -> tuple[str, list]:
         "name": "'Bench task ' || g",
         "owner_id": "(SELECT min(id) FROM auth_user) + g %% 50",
         "status": "CASE WHEN g %% 97 = 0 THEN 'failed' WHEN g %% 89 = 0 THEN 'paused' "
-                  "ELSE 'pending' END",
+        "ELSE 'pending' END",
         "schedule_type": "'cron'",
         "cron_expression": "(ARRAY['*/5 * * * *','0 6 * * 1-5','30 2 * * *'])[1 + g %% 3]",
         "timezone": "(ARRAY['UTC','Europe/Berlin','America/New_York'])[1 + g %% 3]",
@@ -70,8 +77,9 @@ def task_insert_sql(count: int) -> tuple[str, list]:
         "created_at": "now() - interval '40 days'",
         "updated_at": "now()",
     }
-    template = ScheduledTask(module_id="reports", task_type="email_report", name="x",
-                             schedule_type="cron")
+    template = ScheduledTask(
+        module_id="reports", task_type="email_report", name="x", schedule_type="cron"
+    )
     columns, values, params = [], [], []
     for field in ScheduledTask._meta.concrete_fields:
         if field.primary_key:
@@ -82,8 +90,10 @@ def task_insert_sql(count: int) -> tuple[str, list]:
         else:
             values.append("%s")
             params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
-    sql = (f"INSERT INTO {ScheduledTask._meta.db_table} ({', '.join(columns)}) "
-           f"SELECT {', '.join(values)} FROM generate_series(1, {int(count)}) AS g")
+    sql = (
+        f"INSERT INTO {ScheduledTask._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM generate_series(1, {int(count)}) AS g"
+    )
     return sql, params
 
 
@@ -94,23 +104,27 @@ def log_insert_sql(logs: int, tasks: int) -> list[str]:
     table = TaskExecutionLog._meta.db_table
     heavy = int(logs * HEAVY_SHARE)
     spread = logs - heavy
-    columns = ("task_id, run_id, scheduled_for, attempt, status, started_at, finished_at, duration, "
-               "error_message, traceback, output, host, pid, triggered_by")
-    row = ("{task}, md5(g::text || '{salt}'), ts, 1, "
-           "CASE WHEN g % 13 = 0 THEN 'failed' WHEN g % 101 = 0 THEN 'timeout' ELSE 'success' END, "
-           "ts, ts + (d * interval '1 second'), d, "
-           "CASE WHEN g % 13 = 0 THEN 'Sending the e-mail failed' ELSE '' END, '', '', 'bench', 1, ''")
+    columns = (
+        "task_id, run_id, scheduled_for, attempt, status, started_at, finished_at, duration, "
+        "error_message, traceback, output, host, pid, triggered_by"
+    )
+    row = (
+        "{task}, md5(g::text || '{salt}'), ts, 1, "
+        "CASE WHEN g % 13 = 0 THEN 'failed' WHEN g % 101 = 0 THEN 'timeout' ELSE 'success' END, "
+        "ts, ts + (d * interval '1 second'), d, "
+        "CASE WHEN g % 13 = 0 THEN 'Sending the e-mail failed' ELSE '' END, '', '', 'bench', 1, ''"
+    )
     base = "(SELECT min(id) FROM scheduler_app_scheduledtask)"
     spread_tasks = max(1, tasks - 1)
     return [
         f"INSERT INTO {table} ({columns}) SELECT "
         + row.format(task=f"{base} + g % {spread_tasks}", salt="s")
         + f" FROM (SELECT g, now() - g * (interval '30 days' / {spread}) AS ts, "
-          f"0.05 + (g % 1000) / 100.0 AS d FROM generate_series(1, {spread}) AS g) AS src",
+        f"0.05 + (g % 1000) / 100.0 AS d FROM generate_series(1, {spread}) AS g) AS src",
         f"INSERT INTO {table} ({columns}) SELECT "
         + row.format(task=f"{base} + {tasks - 1}", salt="h")
         + f" FROM (SELECT g, now() - g * (interval '30 days' / {max(heavy, 1)}) AS ts, "
-          f"0.5 + (g % 400) / 20.0 AS d FROM generate_series(1, {heavy}) AS g) AS src",
+        f"0.5 + (g % 400) / 20.0 AS d FROM generate_series(1, {heavy}) AS g) AS src",
     ]
 
 
@@ -123,16 +137,22 @@ def fill(tasks: int, logs: int, refill: bool) -> None:
     User = get_user_model()
     if refill:
         with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {TaskExecutionLog._meta.db_table}, "
-                           f"{ScheduledTask._meta.db_table} RESTART IDENTITY CASCADE")
+            cursor.execute(
+                f"TRUNCATE {TaskExecutionLog._meta.db_table}, "
+                f"{ScheduledTask._meta.db_table} RESTART IDENTITY CASCADE"
+            )
     if ScheduledTask.objects.count() >= tasks and TaskExecutionLog.objects.count() >= logs:
         print(f"reusing {tasks:,} tasks / {logs:,} logs already in the database")
         return
     started = time.perf_counter()
     with transaction.atomic():
         missing = 50 - User.objects.filter(username__startswith="bench-owner").count()
-        User.objects.bulk_create([User(username=f"bench-owner-{n}-{time.time_ns()}", password="!")
-                                  for n in range(missing)])
+        User.objects.bulk_create(
+            [
+                User(username=f"bench-owner-{n}-{time.time_ns()}", password="!")
+                for n in range(missing)
+            ]
+        )
         sql, params = task_insert_sql(tasks)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -150,9 +170,12 @@ def users() -> dict[str, object]:
     from tests.conftest import grant
 
     User = get_user_model()
-    admin, _ = User.objects.get_or_create(username="bench-admin",
-                                          defaults={"is_staff": True, "is_superuser": True})
-    module_user, created = User.objects.get_or_create(username="bench-reports", defaults={"is_staff": True})
+    admin, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    module_user, created = User.objects.get_or_create(
+        username="bench-reports", defaults={"is_staff": True}
+    )
     if created:
         grant(module_user, "scheduler_app.SA_SCHEDULER", "scheduler_app.SA_REPORTS")
     owner = ScheduledTask.objects.order_by("pk").first().owner
@@ -185,7 +208,9 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--logs", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--refill", action="store_true", help="Empty the tables and fill them again.")
+    parser.add_argument(
+        "--refill", action="store_true", help="Empty the tables and fill them again."
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -220,18 +245,38 @@ def main() -> None:
         ("admin", "changelist, sort by next run", changelist + "?o=5"),
         ("reports user", "changelist, page 1", changelist),
         ("owner only", "changelist, page 1", changelist),
-        ("admin", f"task page ({heavy.logs.count():,} logs)",
-         reverse("admin:scheduler_app_scheduledtask_change", args=[heavy.pk])),
-        ("admin", "task page, history page 200",
-         reverse("admin:scheduler_app_scheduledtask_change", args=[heavy.pk]) + "?logs_page=200"),
-        ("admin", f"task page ({typical.logs.count():,} logs)",
-         reverse("admin:scheduler_app_scheduledtask_change", args=[typical.pk])),
-        ("admin", "log detail", reverse("admin:scheduler_app_scheduledtask_log", args=[heavy.pk, log.pk])),
+        (
+            "admin",
+            f"task page ({heavy.logs.count():,} logs)",
+            reverse("admin:scheduler_app_scheduledtask_change", args=[heavy.pk]),
+        ),
+        (
+            "admin",
+            "task page, history page 200",
+            reverse("admin:scheduler_app_scheduledtask_change", args=[heavy.pk]) + "?logs_page=200",
+        ),
+        (
+            "admin",
+            f"task page ({typical.logs.count():,} logs)",
+            reverse("admin:scheduler_app_scheduledtask_change", args=[typical.pk]),
+        ),
+        (
+            "admin",
+            "log detail",
+            reverse("admin:scheduler_app_scheduledtask_log", args=[heavy.pk, log.pk]),
+        ),
         ("admin", "dashboard", reverse("admin:scheduler_app_scheduledtask_dashboard")),
-        ("admin", "dashboard, charts not cached", "cold:" + reverse("admin:scheduler_app_scheduledtask_dashboard")),
+        (
+            "admin",
+            "dashboard, charts not cached",
+            "cold:" + reverse("admin:scheduler_app_scheduledtask_dashboard"),
+        ),
         ("reports user", "dashboard", reverse("admin:scheduler_app_scheduledtask_dashboard")),
-        ("reports user", "dashboard, charts not cached",
-         "cold:" + reverse("admin:scheduler_app_scheduledtask_dashboard")),
+        (
+            "reports user",
+            "dashboard, charts not cached",
+            "cold:" + reverse("admin:scheduler_app_scheduledtask_dashboard"),
+        ),
     ]
     print(f"{'user':<13} {'page':<34} {'status':>6} {'queries':>8} {'median ms':>10}")
     for who, label, page_url in pages:

@@ -41,9 +41,16 @@ def ensure_database() -> None:
     cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
     if "postgresql" not in cfg["ENGINE"]:
         sys.exit("bench_engine: DATABASE_URL must point at PostgreSQL.")
-    with psycopg.connect(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"],
-                         dbname="postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone()
+    with psycopg.connect(
+        host=cfg["HOST"],
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
 
@@ -59,15 +66,27 @@ def reset(n_due: int, task_type: str, *, due: bool = True) -> None:
     from scheduler_app.models import ScheduledTask
 
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE scheduler_app_taskexecutionlog, benchapp_hit, "
-                    "scheduler_app_scheduledtask RESTART IDENTITY CASCADE")
+        cur.execute(
+            "TRUNCATE scheduler_app_taskexecutionlog, benchapp_hit, "
+            "scheduler_app_scheduledtask RESTART IDENTITY CASCADE"
+        )
     minute = timezone.now().replace(second=0, microsecond=0)
     when = minute - dt.timedelta(minutes=1) if due else minute + dt.timedelta(days=1)
-    fields = ("module_id", "task_type", "name", "schedule_type", "cron_expression", "priority",
-              "next_run", "occurrence_at")
+    fields = (
+        "module_id",
+        "task_type",
+        "name",
+        "schedule_type",
+        "cron_expression",
+        "priority",
+        "next_run",
+        "occurrence_at",
+    )
     for start in range(0, n_due, 10_000):
-        rows = [["bench", task_type, f"bench {i}", "cron", "*/5 * * * *", 1 + i % 10, when, when]
-                for i in range(start, min(n_due, start + 10_000))]
+        rows = [
+            ["bench", task_type, f"bench {i}", "cron", "*/5 * * * *", 1 + i % 10, when, when]
+            for i in range(start, min(n_due, start + 10_000))
+        ]
         insert_rows(ScheduledTask, fields, rows, key="name")
     with connection.cursor() as cur:
         cur.execute("ANALYZE scheduler_app_scheduledtask")
@@ -102,8 +121,10 @@ def run_schedulers(processes: int, workers: int) -> float:
     connections.close_all()
     env = {**os.environ}
     start = time.perf_counter()
-    procs = [subprocess.Popen([*MANAGE, "runscheduler", "-v0", "--workers", str(workers)], env=env)
-             for _ in range(processes)]
+    procs = [
+        subprocess.Popen([*MANAGE, "runscheduler", "-v0", "--workers", str(workers)], env=env)
+        for _ in range(processes)
+    ]
     codes = [p.wait() for p in procs]
     elapsed = time.perf_counter() - start
     if any(codes):
@@ -123,42 +144,69 @@ def raw_floor(n: int, with_bodies: bool, batch: int = 250) -> float:
     import psycopg
 
     cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    params = {"host": cfg["HOST"], "port": cfg["PORT"] or 5432, "user": cfg["USER"], "dbname": cfg["NAME"]}
+    params = {
+        "host": cfg["HOST"],
+        "port": cfg["PORT"] or 5432,
+        "user": cfg["USER"],
+        "dbname": cfg["NAME"],
+    }
     main = psycopg.connect(**params)
     bodies = [psycopg.connect(**params, autocommit=True) for _ in range(2)]
 
     def body_worker(conn, ids):  # noqa: ANN001
         for task_id in ids:
-            conn.execute("INSERT INTO benchapp_hit (task_id, pid) VALUES (%s, %s)", [task_id, os.getpid()])
+            conn.execute(
+                "INSERT INTO benchapp_hit (task_id, pid) VALUES (%s, %s)", [task_id, os.getpid()]
+            )
 
     start = time.perf_counter()
     while True:
         with main.transaction():
-            ids = [r[0] for r in main.execute(
-                "SELECT id FROM scheduler_app_scheduledtask WHERE status = 'pending' AND enabled "
-                "AND next_run <= now() ORDER BY priority, next_run, id LIMIT %s FOR UPDATE SKIP LOCKED",
-                [batch]).fetchall()]
+            ids = [
+                r[0]
+                for r in main.execute(
+                    "SELECT id FROM scheduler_app_scheduledtask WHERE status = 'pending' AND enabled "
+                    "AND next_run <= now() ORDER BY priority, next_run, id LIMIT %s FOR UPDATE SKIP LOCKED",
+                    [batch],
+                ).fetchall()
+            ]
             if not ids:
                 break
-            main.execute("UPDATE scheduler_app_scheduledtask SET status = 'running', lease_token = 'raw', "
-                         "lease_expires_at = now() + interval '2 minutes' WHERE id = ANY(%s)", [ids])
-            log_ids = [r[0] for r in main.execute(
-                "INSERT INTO scheduler_app_taskexecutionlog (task_id, run_id, scheduled_for, attempt, status, "
-                "started_at, error_message, traceback, output, host, triggered_by, interrupt_requested_by) "
-                "SELECT t, md5(t::text), now(), 1, 'running', now(), '', '', '', 'raw', 'raw', '' "
-                "FROM unnest(%s::bigint[]) AS t RETURNING id", [ids]).fetchall()]
+            main.execute(
+                "UPDATE scheduler_app_scheduledtask SET status = 'running', lease_token = 'raw', "
+                "lease_expires_at = now() + interval '2 minutes' WHERE id = ANY(%s)",
+                [ids],
+            )
+            log_ids = [
+                r[0]
+                for r in main.execute(
+                    "INSERT INTO scheduler_app_taskexecutionlog (task_id, run_id, scheduled_for, attempt, status, "
+                    "started_at, error_message, traceback, output, host, triggered_by, interrupt_requested_by) "
+                    "SELECT t, md5(t::text), now(), 1, 'running', now(), '', '', '', 'raw', 'raw', '' "
+                    "FROM unnest(%s::bigint[]) AS t RETURNING id",
+                    [ids],
+                ).fetchall()
+            ]
         if with_bodies:
-            threads = [threading.Thread(target=body_worker, args=(bodies[i], ids[i::2])) for i in range(2)]
+            threads = [
+                threading.Thread(target=body_worker, args=(bodies[i], ids[i::2])) for i in range(2)
+            ]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
         with main.transaction():
-            main.execute("UPDATE scheduler_app_taskexecutionlog SET status = 'success', finished_at = now(), "
-                         "duration = 0.001 WHERE id = ANY(%s)", [log_ids])
-            main.execute("UPDATE scheduler_app_scheduledtask SET status = 'pending', lease_token = '', "
-                         "next_run = next_run + interval '5 minutes', last_status = 'success', "
-                         "run_count = run_count + 1 WHERE id = ANY(%s)", [ids])
+            main.execute(
+                "UPDATE scheduler_app_taskexecutionlog SET status = 'success', finished_at = now(), "
+                "duration = 0.001 WHERE id = ANY(%s)",
+                [log_ids],
+            )
+            main.execute(
+                "UPDATE scheduler_app_scheduledtask SET status = 'pending', lease_token = '', "
+                "next_run = next_run + interval '5 minutes', last_status = 'success', "
+                "run_count = run_count + 1 WHERE id = ANY(%s)",
+                [ids],
+            )
     elapsed = time.perf_counter() - start
     for conn in [main, *bodies]:
         conn.close()
@@ -170,12 +218,17 @@ def peak_run(cmd: list[str]) -> tuple[float, int]:
     import shutil
     import tempfile
 
-    gnu_time = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+    gnu_time = shutil.which("time") or (
+        "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+    )
     start = time.perf_counter()
     if gnu_time:
         with tempfile.NamedTemporaryFile("r") as out:
-            code = subprocess.call([gnu_time, "-f", "%M", "-o", out.name, *cmd],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            code = subprocess.call(
+                [gnu_time, "-f", "%M", "-o", out.name, *cmd],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             elapsed = time.perf_counter() - start
             peak = int(out.read().strip().splitlines()[-1])
     else:
@@ -203,7 +256,9 @@ def idle_pass(n: int, repeat: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tasks", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--idle-tasks", type=int, default=100_000)
@@ -217,7 +272,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     n = args.tasks
-    print(f"PostgreSQL, {n} due tasks, {args.workers} workers per scheduler, {os.cpu_count()} cores")
+    print(
+        f"PostgreSQL, {n} due tasks, {args.workers} workers per scheduler, {os.cpu_count()} cores"
+    )
 
     startup = startup_seconds()
     print(f"one-shot scheduler with nothing due (start-up + exit): {startup:.3f} s")
@@ -233,22 +290,28 @@ def main() -> None:
         if with_bodies:
             once, dup, missed = counts()
             extra = f", once {once}, duplicates {dup}, missed {missed}"
-        print(f"burst {task_type:10s}: {rate:7.0f} executions/s (wall {wall:.2f} s incl. start-up); "
-              f"raw-SQL floor {floor:7.0f}/s; ratio {rate / floor:.2f}; logged {ok}{extra}")
+        print(
+            f"burst {task_type:10s}: {rate:7.0f} executions/s (wall {wall:.2f} s incl. start-up); "
+            f"raw-SQL floor {floor:7.0f}/s; ratio {rate / floor:.2f}; logged {ok}{extra}"
+        )
 
     for processes in (2, 4):
         reset(n, "insert_row")
         wall = run_schedulers(processes, args.workers)
         once, dup, missed = counts()
-        print(f"{processes} schedulers : {n / max(1e-9, wall - startup):7.0f} executions/s "
-              f"(wall {wall:.2f} s); once {once}, duplicates {dup}, missed {missed}")
+        print(
+            f"{processes} schedulers : {n / max(1e-9, wall - startup):7.0f} executions/s "
+            f"(wall {wall:.2f} s); once {once}, duplicates {dup}, missed {missed}"
+        )
 
     if not args.skip_idle:
         idle = idle_pass(args.idle_tasks, args.repeat)
-        print(f"idle pass, {args.idle_tasks} tasks none due: runscheduler {idle['runscheduler_s']:.3f} s "
-              f"vs check {idle['check_s']:.3f} s (ratio {idle['runscheduler_s'] / idle['check_s']:.2f}); "
-              f"peak RSS {idle['runscheduler_rss_kib'] / 1024:.1f} MiB vs {idle['check_rss_kib'] / 1024:.1f} MiB "
-              f"(ratio {idle['runscheduler_rss_kib'] / idle['check_rss_kib']:.2f})")
+        print(
+            f"idle pass, {args.idle_tasks} tasks none due: runscheduler {idle['runscheduler_s']:.3f} s "
+            f"vs check {idle['check_s']:.3f} s (ratio {idle['runscheduler_s'] / idle['check_s']:.2f}); "
+            f"peak RSS {idle['runscheduler_rss_kib'] / 1024:.1f} MiB vs {idle['check_rss_kib'] / 1024:.1f} MiB "
+            f"(ratio {idle['runscheduler_rss_kib'] / idle['check_rss_kib']:.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -76,14 +76,14 @@ SQLITE_OPTIONS = {
 }
 
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-    ),
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
     # A file, not memory: the tests start scheduler processes that share it.
-    DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_DB", default=str(VAR_DIR / "test_db.sqlite3"))}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("SQLITE_TEST_DB", default=str(VAR_DIR / "test_db.sqlite3"))
+    }
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -139,7 +139,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
-        "scheduler_app": {"handlers": ["console"], "level": env("SCHEDULER_LOG_LEVEL", default="WARNING")},
+        "scheduler_app": {
+            "handlers": ["console"],
+            "level": env("SCHEDULER_LOG_LEVEL", default="WARNING"),
+        },
     },
 }
 

@@ -1,4 +1,5 @@
 """URLs of the demo project."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView

@@ -30,9 +30,24 @@ if TYPE_CHECKING:
 
 #: Fields whose changes ``diff`` reports (config is compared key by key, secrets masked).
 TRACKED_FIELDS = (
-    "name", "config", "schedule_type", "cron_expression", "run_at", "interval_every",
-    "interval_unit", "event_name", "timezone", "priority", "max_retries", "timeout",
-    "allow_overlap", "tags", "enabled", "misfire_policy", "misfire_grace", "status",
+    "name",
+    "config",
+    "schedule_type",
+    "cron_expression",
+    "run_at",
+    "interval_every",
+    "interval_unit",
+    "event_name",
+    "timezone",
+    "priority",
+    "max_retries",
+    "timeout",
+    "allow_overlap",
+    "tags",
+    "enabled",
+    "misfire_policy",
+    "misfire_grace",
+    "status",
 )
 
 
@@ -64,8 +79,12 @@ def secret_keys(task: ScheduledTask) -> set[str]:
         return set(task.config or {})
 
 
-def diff(before: dict[str, Any], after: dict[str, Any], *, secrets: set[str] | frozenset[str] = frozenset(),
-         ) -> dict[str, list[Any]]:
+def diff(
+    before: dict[str, Any],
+    after: dict[str, Any],
+    *,
+    secrets: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, list[Any]]:
     """``{"field": [old, new]}`` for what changed between two snapshots.
 
     Config keys are reported one by one as ``config.<key>``; a key in
@@ -88,19 +107,28 @@ def diff(before: dict[str, Any], after: dict[str, Any], *, secrets: set[str] | f
     return changes
 
 
-def record(task: ScheduledTask, action: str, *, user: Any,
-           changes: dict[str, Any] | None = None, at: dt.datetime | None = None,
-           ) -> TaskAuditEvent:
+def record(
+    task: ScheduledTask,
+    action: str,
+    *,
+    user: Any,
+    changes: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> TaskAuditEvent:
     """Write one event; ``user=None`` means the system."""
     from scheduler_app.models import TaskAuditEvent
 
     actor = user if user is not None and getattr(user, "is_authenticated", False) else None
     return TaskAuditEvent.objects.create(
         task=task if task.pk is not None and action != "deleted" else None,
-        task_ref=task.pk, task_name=task.name[:200], module_id=task.module_id,
-        action=action, actor=actor,
+        task_ref=task.pk,
+        task_name=task.name[:200],
+        module_id=task.module_id,
+        action=action,
+        actor=actor,
         actor_name=actor.get_username()[:150] if actor is not None else "",
-        at=at or timezone.now(), changes=changes or {},
+        at=at or timezone.now(),
+        changes=changes or {},
     )
 
 
@@ -116,11 +144,11 @@ class TimelineEntry:
     """One line of a task's history: an audit event or a run."""
 
     at: dt.datetime
-    kind: str            # "audit" or "run"
-    action: str          # an AuditAction value, or the run's status
-    actor_name: str      # who; "" for the system (runs are the scheduler's)
+    kind: str  # "audit" or "run"
+    action: str  # an AuditAction value, or the run's status
+    actor_name: str  # who; "" for the system (runs are the scheduler's)
     summary: str
-    source: Any          # the TaskAuditEvent or TaskExecutionLog
+    source: Any  # the TaskAuditEvent or TaskExecutionLog
 
 
 def _summary(event: TaskAuditEvent) -> str:
@@ -141,7 +169,8 @@ def timeline(task: ScheduledTask, *, limit: int = 100) -> list[TimelineEntry]:
             summary = f"Run #{log.attempt}: {log.get_status_display()}"
             if log.error_message:
                 summary += f": {log.error_message[:200]}"
-            entries.append(TimelineEntry(log.started_at, "run", log.status,
-                                         log.triggered_by, summary, log))
+            entries.append(
+                TimelineEntry(log.started_at, "run", log.status, log.triggered_by, summary, log)
+            )
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

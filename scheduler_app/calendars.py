@@ -51,8 +51,12 @@ class Period:
 
     @property
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        return BlackoutPeriod(start_date=self.start_date, end_date=self.end_date,
-                              start_time=self.start_time, end_time=self.end_time).bounds
+        return BlackoutPeriod(
+            start_date=self.start_date,
+            end_date=self.end_date,
+            start_time=self.start_time,
+            end_time=self.end_time,
+        ).bounds
 
     def describe(self) -> str:
         start, end = self.bounds
@@ -75,8 +79,10 @@ def check_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError({"timezone": _("Unknown time zone “%(zone)s”.") % {"zone": name}},
-                              code="invalid_timezone") from None
+        raise ValidationError(
+            {"timezone": _("Unknown time zone “%(zone)s”.") % {"zone": name}},
+            code="invalid_timezone",
+        ) from None
     return name
 
 
@@ -86,11 +92,14 @@ def check_period(period: Period) -> None:
     if end <= start:
         raise ValidationError(
             _("The period %(period)s ends before it starts.") % {"period": period.describe()},
-            code="reversed")
+            code="reversed",
+        )
     if (end - start).days > MAX_PERIOD_DAYS:
         raise ValidationError(
             _("The period %(period)s is longer than %(days)d days.")
-            % {"period": period.describe(), "days": MAX_PERIOD_DAYS}, code="too_long")
+            % {"period": period.describe(), "days": MAX_PERIOD_DAYS},
+            code="too_long",
+        )
 
 
 def check_periods(periods: Iterable[Period]) -> None:
@@ -107,9 +116,13 @@ def check_periods(periods: Iterable[Period]) -> None:
     ordered.sort(key=lambda p: p.bounds)
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         if later.bounds[0] < earlier.bounds[1]:
-            errors.append(ValidationError(
-                _("The periods %(first)s and %(second)s overlap; merge them into one.")
-                % {"first": earlier.describe(), "second": later.describe()}, code="overlap"))
+            errors.append(
+                ValidationError(
+                    _("The periods %(first)s and %(second)s overlap; merge them into one.")
+                    % {"first": earlier.describe(), "second": later.describe()},
+                    code="overlap",
+                )
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -122,34 +135,54 @@ def _check_may_manage(user: Any) -> None:
         raise PermissionDenied(_("You may not change blackout calendars."))
 
 
-def create_calendar(*, user: Any, name: str, description: str = "", timezone: str = "",
-                    periods: Iterable[Period] = ()) -> BlackoutCalendar:
+def create_calendar(
+    *,
+    user: Any,
+    name: str,
+    description: str = "",
+    timezone: str = "",
+    periods: Iterable[Period] = (),
+) -> BlackoutCalendar:
     """Create a calendar with its periods; nothing is saved on error."""
     _check_may_manage(user)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Name the calendar.")}, code="required")
     if BlackoutCalendar.objects.filter(name=name).exists():
-        raise ValidationError({"name": _("A calendar named “%(name)s” exists already.") % {"name": name}},
-                              code="unique")
+        raise ValidationError(
+            {"name": _("A calendar named “%(name)s” exists already.") % {"name": name}},
+            code="unique",
+        )
     zone = check_zone(timezone)
     periods = list(periods)
     check_periods(periods)
     with transaction.atomic():
-        calendar = BlackoutCalendar.objects.create(name=name, description=description, timezone=zone)
+        calendar = BlackoutCalendar.objects.create(
+            name=name, description=description, timezone=zone
+        )
         _add(calendar, periods)
     return calendar
 
 
 def _add(calendar: BlackoutCalendar, periods: list[Period]) -> None:
-    BlackoutPeriod.objects.bulk_create([
-        BlackoutPeriod(calendar=calendar, label=p.label[:200], start_date=p.start_date,
-                       end_date=p.end_date, start_time=p.start_time, end_time=p.end_time)
-        for p in periods])
+    BlackoutPeriod.objects.bulk_create(
+        [
+            BlackoutPeriod(
+                calendar=calendar,
+                label=p.label[:200],
+                start_date=p.start_date,
+                end_date=p.end_date,
+                start_time=p.start_time,
+                end_time=p.end_time,
+            )
+            for p in periods
+        ]
+    )
 
 
-def add_periods(calendar: BlackoutCalendar, periods: Iterable[Period], *, user: Any,
-                replace: bool = False) -> int:
+def add_periods(
+    calendar: BlackoutCalendar, periods: Iterable[Period], *, user: Any, replace: bool = False
+) -> int:
     """Add periods to ``calendar`` (or replace all of its periods); returns how many were added.
 
     Raises ValidationError if a period is reversed or overlaps another one.
@@ -166,8 +199,9 @@ def add_periods(calendar: BlackoutCalendar, periods: Iterable[Period], *, user: 
     return len(periods)
 
 
-def import_ics(calendar: BlackoutCalendar, data: bytes | str, *, user: Any,
-               replace: bool = False) -> int:
+def import_ics(
+    calendar: BlackoutCalendar, data: bytes | str, *, user: Any, replace: bool = False
+) -> int:
     """Add the events of an iCalendar file as periods; returns how many were added."""
     return add_periods(calendar, parse_ics(data), user=user, replace=replace)
 
@@ -193,11 +227,14 @@ def parse_ics(data: bytes | str) -> list[Period]:
     try:
         cal = icalendar.Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError) as exc:
-        raise ValidationError(_("This is not a valid iCalendar (.ics) file: %(error)s")
-                              % {"error": exc}, code="invalid_ics") from None
+        raise ValidationError(
+            _("This is not a valid iCalendar (.ics) file: %(error)s") % {"error": exc},
+            code="invalid_ics",
+        ) from None
     if getattr(cal, "name", "") != "VCALENDAR":
-        raise ValidationError(_("This is not an iCalendar file: it has no VCALENDAR."),
-                              code="invalid_ics")
+        raise ValidationError(
+            _("This is not an iCalendar file: it has no VCALENDAR."), code="invalid_ics"
+        )
     periods: list[Period] = []
     errors: list[ValidationError] = []
     for number, event in enumerate(cal.walk("VEVENT"), start=1):
@@ -210,8 +247,10 @@ def parse_ics(data: bytes | str) -> list[Period]:
     if not periods:
         raise ValidationError(_("The file has no events."), code="no_events")
     if len(periods) > MAX_IMPORTED_PERIODS:
-        raise ValidationError(_("The file has more than %(max)d events.") % {"max": MAX_IMPORTED_PERIODS},
-                              code="too_many")
+        raise ValidationError(
+            _("The file has more than %(max)d events.") % {"max": MAX_IMPORTED_PERIODS},
+            code="too_many",
+        )
     return periods
 
 
@@ -219,12 +258,16 @@ def _event_period(event: Any, number: int) -> Period:
     label = str(event.get("SUMMARY") or "").strip()[:200]
     name = f"“{label}”" if label else _("event %(number)d") % {"number": number}
     if event.get("RRULE") is not None:
-        raise ValidationError(_("The event %(event)s repeats (RRULE); only single events can be "
-                                "imported.") % {"event": name}, code="recurring")
+        raise ValidationError(
+            _("The event %(event)s repeats (RRULE); only single events can be imported.")
+            % {"event": name},
+            code="recurring",
+        )
     start_prop = event.get("DTSTART")
     if start_prop is None:
-        raise ValidationError(_("The event %(event)s has no start (DTSTART).") % {"event": name},
-                              code="no_start")
+        raise ValidationError(
+            _("The event %(event)s has no start (DTSTART).") % {"event": name}, code="no_start"
+        )
     try:
         start = start_prop.dt
         end_prop = event.get("DTEND")
@@ -232,11 +275,16 @@ def _event_period(event: Any, number: int) -> Period:
         if end is None and event.get("DURATION") is not None:
             end = start + event.get("DURATION").dt
     except (AttributeError, TypeError, ValueError) as exc:
-        raise ValidationError(_("The event %(event)s has a date that cannot be read: %(error)s")
-                              % {"event": name, "error": exc}, code="bad_date") from None
+        raise ValidationError(
+            _("The event %(event)s has a date that cannot be read: %(error)s")
+            % {"event": name, "error": exc},
+            code="bad_date",
+        ) from None
     if isinstance(start, dt.datetime) != isinstance(end, dt.datetime) and end is not None:
-        raise ValidationError(_("The event %(event)s mixes a date and a date-time.") % {"event": name},
-                              code="bad_date")
+        raise ValidationError(
+            _("The event %(event)s mixes a date and a date-time.") % {"event": name},
+            code="bad_date",
+        )
     if not isinstance(start, dt.datetime):
         # All-day: DTEND is the day after the last day; no DTEND means one day.
         last = (end - dt.timedelta(days=1)) if end is not None else start
@@ -248,13 +296,20 @@ def _event_period(event: Any, number: int) -> Period:
             end = start
         if start.tzinfo is not None and end.tzinfo is not None:
             end = end.astimezone(start.tzinfo)
-        period = Period(start.date(), end.date(), start.time().replace(tzinfo=None),
-                        end.time().replace(tzinfo=None), label)
+        period = Period(
+            start.date(),
+            end.date(),
+            start.time().replace(tzinfo=None),
+            end.time().replace(tzinfo=None),
+            label,
+        )
     try:
         check_period(period)
     except ValidationError as exc:
-        raise ValidationError(_("In %(event)s: %(error)s") % {"event": name, "error": " ".join(exc.messages)},
-                              code=exc.code) from None
+        raise ValidationError(
+            _("In %(event)s: %(error)s") % {"event": name, "error": " ".join(exc.messages)},
+            code=exc.code,
+        ) from None
     return period
 
 
@@ -268,32 +323,40 @@ def _zone(name: str) -> dt.tzinfo:
         return dt.UTC
 
 
-def _covering(periods: list[tuple[BlackoutCalendar, BlackoutPeriod]], when: dt.datetime,
-              task_zone: str) -> str | None:
+def _covering(
+    periods: list[tuple[BlackoutCalendar, BlackoutPeriod]], when: dt.datetime, task_zone: str
+) -> str | None:
     for calendar, period in periods:
         local = when.astimezone(_zone(calendar.timezone or task_zone)).replace(tzinfo=None)
         start, end = period.bounds
         if start <= local < end:
             label = f" ({period.label})" if period.label else ""
             return _("Blacked out by calendar “%(calendar)s”%(label)s") % {
-                "calendar": calendar.name, "label": label}
+                "calendar": calendar.name,
+                "label": label,
+            }
     return None
 
 
-def _periods_of(task_ids: list[int], around: list[dt.datetime],
-                ) -> dict[int, list[tuple[BlackoutCalendar, BlackoutPeriod]]]:
+def _periods_of(
+    task_ids: list[int],
+    around: list[dt.datetime],
+) -> dict[int, list[tuple[BlackoutCalendar, BlackoutPeriod]]]:
     """{task id: [(calendar, period), ...]} for periods near ``around`` (two queries)."""
-    links = list(ScheduledTask.calendars.through.objects.filter(scheduledtask_id__in=task_ids)
-                 .values_list("scheduledtask_id", "blackoutcalendar_id"))
+    links = list(
+        ScheduledTask.calendars.through.objects.filter(scheduledtask_id__in=task_ids).values_list(
+            "scheduledtask_id", "blackoutcalendar_id"
+        )
+    )
     if not links:
         return {}
     # A day either side covers every zone's offset from UTC.
     low = min(around).date() - dt.timedelta(days=1)
     high = max(around).date() + dt.timedelta(days=1)
     by_calendar: dict[int, list[tuple[BlackoutCalendar, BlackoutPeriod]]] = defaultdict(list)
-    for period in (BlackoutPeriod.objects.filter(calendar_id__in={c for _t, c in links},
-                                                 start_date__lte=high, end_date__gte=low)
-                   .select_related("calendar")):
+    for period in BlackoutPeriod.objects.filter(
+        calendar_id__in={c for _t, c in links}, start_date__lte=high, end_date__gte=low
+    ).select_related("calendar"):
         by_calendar[period.calendar_id].append((period.calendar, period))
     found: dict[int, list[tuple[BlackoutCalendar, BlackoutPeriod]]] = defaultdict(list)
     for task_id, calendar_id in links:
@@ -303,8 +366,11 @@ def _periods_of(task_ids: list[int], around: list[dt.datetime],
 
 def blocked_slots(rows: list[dict], now: dt.datetime) -> dict[int, str]:
     """Slot filter: {task id: reason} for claimed occurrences inside a blackout period."""
-    slots = {row["id"]: row["occurrence_at"] or row["next_run"] for row in rows
-             if row.get("retry_count", 0) == 0}
+    slots = {
+        row["id"]: row["occurrence_at"] or row["next_run"]
+        for row in rows
+        if row.get("retry_count", 0) == 0
+    }
     slots = {k: v for k, v in slots.items() if v is not None}
     if not slots:
         return {}
@@ -326,8 +392,9 @@ def blackout_notes(task: ScheduledTask, runs: list[dt.datetime]) -> list[str | N
     return [_covering(periods, run, task.timezone) if periods else None for run in runs]
 
 
-def blackout_notes_for(planned: list[tuple[ScheduledTask, list[dt.datetime]]],
-                       ) -> dict[tuple[int, dt.datetime], str]:
+def blackout_notes_for(
+    planned: list[tuple[ScheduledTask, list[dt.datetime]]],
+) -> dict[tuple[int, dt.datetime], str]:
     """{(task id, run): why it is skipped} for many tasks' runs at once (two queries)."""
     every_run = [run for _task, runs in planned for run in runs]
     if not every_run:
@@ -342,16 +409,22 @@ def blackout_notes_for(planned: list[tuple[ScheduledTask, list[dt.datetime]]],
     return found
 
 
-def calendar_notes(calendar_ids: Iterable[int], runs: list[dt.datetime],
-                   task_zone: str) -> list[str | None]:
+def calendar_notes(
+    calendar_ids: Iterable[int], runs: list[dt.datetime], task_zone: str
+) -> list[str | None]:
     """Like :func:`blackout_notes` for a schedule not saved yet (the scheduling form's preview)."""
     ids = [int(pk) for pk in calendar_ids]
     if not runs or not ids:
         return [None] * len(runs)
-    periods = [(p.calendar, p) for p in BlackoutPeriod.objects.filter(calendar_id__in=ids)
-               .select_related("calendar")
-               .filter(start_date__lte=max(runs).date() + dt.timedelta(days=1),
-                       end_date__gte=min(runs).date() - dt.timedelta(days=1))]
+    periods = [
+        (p.calendar, p)
+        for p in BlackoutPeriod.objects.filter(calendar_id__in=ids)
+        .select_related("calendar")
+        .filter(
+            start_date__lte=max(runs).date() + dt.timedelta(days=1),
+            end_date__gte=min(runs).date() - dt.timedelta(days=1),
+        )
+    ]
     return [_covering(periods, run, task_zone) if periods else None for run in runs]
 
 
@@ -370,7 +443,11 @@ def resolve(values: Iterable[Any] | None) -> list[BlackoutCalendar]:
     known_names = {c.name for c in found.values()}
     missing = [str(v) for v in ids if v not in found] + [v for v in names if v not in known_names]
     if missing:
-        raise ValidationError({"calendars": _("No blackout calendar named %(names)s.")
-                               % {"names": ", ".join(f"“{m}”" for m in missing)}},
-                              code="unknown_calendar")
+        raise ValidationError(
+            {
+                "calendars": _("No blackout calendar named %(names)s.")
+                % {"names": ", ".join(f"“{m}”" for m in missing)}
+            },
+            code="unknown_calendar",
+        )
     return sorted(found.values(), key=lambda c: c.name)

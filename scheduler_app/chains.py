@@ -44,12 +44,19 @@ def _ids(refs: Iterable[Any]) -> list[int]:
 def chained_ids(task: ScheduledTask) -> list[int]:
     """The ids of the tasks ``task`` runs after it succeeds, in id order."""
     through = ScheduledTask.on_success.through
-    return sorted(through.objects.filter(from_scheduledtask_id=task.pk)
-                  .values_list("to_scheduledtask_id", flat=True))
+    return sorted(
+        through.objects.filter(from_scheduledtask_id=task.pk).values_list(
+            "to_scheduledtask_id", flat=True
+        )
+    )
 
 
-def resolve(user: Any, refs: Iterable[Any], *, task: ScheduledTask | None = None,
-            ) -> list[ScheduledTask]:
+def resolve(
+    user: Any,
+    refs: Iterable[Any],
+    *,
+    task: ScheduledTask | None = None,
+) -> list[ScheduledTask]:
     """The tasks named by ``refs`` (tasks or ids) as a valid on_success chain of ``task``.
 
     ``task`` is None for a task not saved yet (it cannot be part of a loop).
@@ -69,23 +76,35 @@ def resolve(user: Any, refs: Iterable[Any], *, task: ScheduledTask | None = None
     targets = {t.pk: t for t in found}
     missing = [pk for pk in ids if pk not in targets]
     if missing:
-        raise _error(_("No such task: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
-                     "unknown_task")
+        raise _error(
+            _("No such task: %(ids)s.") % {"ids": ", ".join(map(str, missing))}, "unknown_task"
+        )
     for target in targets.values():
         if target.status == TaskStatus.CANCELLED:
-            raise _error(_("“%(name)s” is cancelled; it cannot run after another task.")
-                         % {"name": target.name}, "cancelled")
+            raise _error(
+                _("“%(name)s” is cancelled; it cannot run after another task.")
+                % {"name": target.name},
+                "cancelled",
+            )
         if user is not None and not policy.can_run(user, target):
-            raise PermissionDenied(_("You may not run “%(name)s”, so it cannot run after this task.")
-                                   % {"name": target.name})
+            raise PermissionDenied(
+                _("You may not run “%(name)s”, so it cannot run after this task.")
+                % {"name": target.name}
+            )
     if task is not None and task.pk is not None:
         _lock()
         loop = find_cycle(task.pk, list(targets))
         if loop:
             names = dict(ScheduledTask.objects.filter(pk__in=loop).values_list("pk", "name"))
             path = " → ".join(f"“{names.get(pk, pk)}”" for pk in loop)
-            raise _error(_("This chain would loop: %(path)s. A task cannot run again after "
-                           "itself; remove one of these links.") % {"path": path}, "chain_cycle")
+            raise _error(
+                _(
+                    "This chain would loop: %(path)s. A task cannot run again after "
+                    "itself; remove one of these links."
+                )
+                % {"path": path},
+                "chain_cycle",
+            )
     return [targets[pk] for pk in ids]
 
 
@@ -101,8 +120,9 @@ def find_cycle(task_pk: int, target_pks: list[int]) -> list[int] | None:
     frontier = list(target_pks)
     while frontier:
         step = []
-        for source, target in through.objects.filter(from_scheduledtask_id__in=frontier).values_list(
-                "from_scheduledtask_id", "to_scheduledtask_id"):
+        for source, target in through.objects.filter(
+            from_scheduledtask_id__in=frontier
+        ).values_list("from_scheduledtask_id", "to_scheduledtask_id"):
             if target in came_from:
                 continue
             came_from[target] = source

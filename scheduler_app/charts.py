@@ -34,26 +34,42 @@ def _frame(title: str, top: float, unit: str, days: Sequence[dt.date]) -> SafeSt
     plot_h = HEIGHT - PAD_BOTTOM - PAD_TOP
     slot = (WIDTH - PAD_LEFT) / max(len(days), 1)
     labels = format_html_join(
-        "", '<text x="{}" y="{}" text-anchor="middle" class="sched-axis">{}</text>',
-        ((f"{PAD_LEFT + slot * i + slot / 2:.1f}", HEIGHT - 6, day.strftime("%d.%m"))
-         for i, day in enumerate(days) if len(days) <= 14 or i % 2 == 0),
+        "",
+        '<text x="{}" y="{}" text-anchor="middle" class="sched-axis">{}</text>',
+        (
+            (f"{PAD_LEFT + slot * i + slot / 2:.1f}", HEIGHT - 6, day.strftime("%d.%m"))
+            for i, day in enumerate(days)
+            if len(days) <= 14 or i % 2 == 0
+        ),
     )
     return format_html(
-        '<title>{}</title>'
+        "<title>{}</title>"
         '<line x1="{}" y1="{}" x2="{}" y2="{}" class="sched-grid"/>'
         '<line x1="{}" y1="{}" x2="{}" y2="{}" class="sched-grid"/>'
         '<text x="{}" y="{}" text-anchor="end" class="sched-axis">{}{}</text>'
         '<text x="{}" y="{}" text-anchor="end" class="sched-axis">0</text>{}',
         title,
-        PAD_LEFT, PAD_TOP, WIDTH, PAD_TOP,
-        PAD_LEFT, PAD_TOP + plot_h, WIDTH, PAD_TOP + plot_h,
-        PAD_LEFT - 4, PAD_TOP + 8, f"{top:g}", unit,
-        PAD_LEFT - 4, PAD_TOP + plot_h, labels,
+        PAD_LEFT,
+        PAD_TOP,
+        WIDTH,
+        PAD_TOP,
+        PAD_LEFT,
+        PAD_TOP + plot_h,
+        WIDTH,
+        PAD_TOP + plot_h,
+        PAD_LEFT - 4,
+        PAD_TOP + 8,
+        f"{top:g}",
+        unit,
+        PAD_LEFT - 4,
+        PAD_TOP + plot_h,
+        labels,
     )
 
 
-def stacked_bars(title: str, days: Sequence[dt.date],
-                 values: dict[dt.date, tuple[int, int]]) -> SafeString:
+def stacked_bars(
+    title: str, days: Sequence[dt.date], values: dict[dt.date, tuple[int, int]]
+) -> SafeString:
     """Successes (bottom) and failures (top) per day, as an inline SVG element."""
     top = _nice_max(max((ok + bad for ok, bad in values.values()), default=0))
     plot_h = HEIGHT - PAD_BOTTOM - PAD_TOP
@@ -67,27 +83,49 @@ def stacked_bars(title: str, days: Sequence[dt.date],
         bad_h = plot_h * bad / top
         base = PAD_TOP + plot_h
         tip = _("%(day)s: %(ok)d succeeded, %(bad)d failed") % {
-            "day": day.isoformat(), "ok": ok, "bad": bad}
-        bars.append(format_html(
-            '<g><title>{}</title>'
-            '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>'
-            '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/></g>',
-            tip,
-            f"{x:.1f}", f"{base - ok_h:.1f}", f"{bar_w:.1f}", f"{ok_h:.1f}", OK_COLOUR,
-            f"{x:.1f}", f"{base - ok_h - bad_h:.1f}", f"{bar_w:.1f}", f"{bad_h:.1f}", BAD_COLOUR,
-        ))
+            "day": day.isoformat(),
+            "ok": ok,
+            "bad": bad,
+        }
+        bars.append(
+            format_html(
+                "<g><title>{}</title>"
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>'
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/></g>',
+                tip,
+                f"{x:.1f}",
+                f"{base - ok_h:.1f}",
+                f"{bar_w:.1f}",
+                f"{ok_h:.1f}",
+                OK_COLOUR,
+                f"{x:.1f}",
+                f"{base - ok_h - bad_h:.1f}",
+                f"{bar_w:.1f}",
+                f"{bad_h:.1f}",
+                BAD_COLOUR,
+            )
+        )
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="sched-chart" viewBox="0 0 {} {}" '
         'role="img" aria-label="{}">{}{}</svg>',
-        WIDTH, HEIGHT, title, _frame(title, top, "", days), mark_safe("".join(bars)),
+        WIDTH,
+        HEIGHT,
+        title,
+        _frame(title, top, "", days),
+        mark_safe("".join(bars)),
     )
 
 
-def line_chart(title: str, days: Sequence[dt.date], series: Sequence[tuple[str, dict[dt.date, float]]],
-               unit: str = "s") -> SafeString:
+def line_chart(
+    title: str,
+    days: Sequence[dt.date],
+    series: Sequence[tuple[str, dict[dt.date, float]]],
+    unit: str = "s",
+) -> SafeString:
     """One polyline per named series over ``days``; days without a value are gaps."""
-    top = _nice_max(max((v for _n, points in series for v in points.values() if v is not None),
-                        default=0))
+    top = _nice_max(
+        max((v for _n, points in series for v in points.values() if v is not None), default=0)
+    )
     plot_h = HEIGHT - PAD_BOTTOM - PAD_TOP
     slot = (WIDTH - PAD_LEFT) / max(len(days), 1)
     lines = []
@@ -96,21 +134,38 @@ def line_chart(title: str, days: Sequence[dt.date], series: Sequence[tuple[str, 
         colour = LINE_COLOURS[index % len(LINE_COLOURS)]
         coords = [
             (PAD_LEFT + slot * i + slot / 2, PAD_TOP + plot_h - plot_h * points[day] / top)
-            for i, day in enumerate(days) if points.get(day) is not None
+            for i, day in enumerate(days)
+            if points.get(day) is not None
         ]
         if coords:
-            lines.append(format_html(
-                '<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>{}',
-                colour, " ".join(f"{x:.1f},{y:.1f}" for x, y in coords),
-                format_html_join("", '<circle cx="{}" cy="{}" r="2.5" fill="{}"/>',
-                                 ((f"{x:.1f}", f"{y:.1f}", colour) for x, y in coords)),
-            ))
-        legend.append(format_html(
-            '<text x="{}" y="{}" class="sched-legend" fill="{}">{}</text>',
-            PAD_LEFT + 8 + 120 * index, PAD_TOP + 10, colour, name))
+            lines.append(
+                format_html(
+                    '<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>{}',
+                    colour,
+                    " ".join(f"{x:.1f},{y:.1f}" for x, y in coords),
+                    format_html_join(
+                        "",
+                        '<circle cx="{}" cy="{}" r="2.5" fill="{}"/>',
+                        ((f"{x:.1f}", f"{y:.1f}", colour) for x, y in coords),
+                    ),
+                )
+            )
+        legend.append(
+            format_html(
+                '<text x="{}" y="{}" class="sched-legend" fill="{}">{}</text>',
+                PAD_LEFT + 8 + 120 * index,
+                PAD_TOP + 10,
+                colour,
+                name,
+            )
+        )
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="sched-chart" viewBox="0 0 {} {}" '
         'role="img" aria-label="{}">{}{}{}</svg>',
-        WIDTH, HEIGHT, title, _frame(title, top, unit, days), mark_safe("".join(lines)),
+        WIDTH,
+        HEIGHT,
+        title,
+        _frame(title, top, unit, days),
+        mark_safe("".join(lines)),
         mark_safe("".join(legend)),
     )

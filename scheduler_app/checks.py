@@ -31,15 +31,33 @@ PERMISSION_RE = re.compile(r"^(SA_[A-Z0-9_]{1,97}|[a-z_][a-z0-9_]*\.[A-Za-z0-9_]
 EXECUTION_MODES = ("process", "inline", "tasks")
 # Setting: (smallest value, None allowed).
 NUMBERS: dict[str, tuple[float, bool]] = {
-    "WORKERS": (0, False), "LEASE_SECONDS": (10, False), "BATCH_SIZE": (1, False),
-    "DEFAULT_TIMEOUT": (1, False), "DEFAULT_MAX_RETRIES": (0, False),
-    "RETRY_BACKOFF_BASE": (0, False), "RETRY_BACKOFF_MAX": (0, False), "RETRY_JITTER": (0, False),
-    "LOG_RETENTION_DAYS": (0, False), "OUTPUT_LIMIT": (0, False), "MISFIRE_GRACE": (0, True),
-    "MISFIRE_RUN_ALL_CAP": (1, False), "LOOP_SLEEP": (0.01, False),
-    "WATCHDOG_SILENCE": (1, False), "OVERDUE_GRACE": (0, False),
+    "WORKERS": (0, False),
+    "LEASE_SECONDS": (10, False),
+    "BATCH_SIZE": (1, False),
+    "DEFAULT_TIMEOUT": (1, False),
+    "DEFAULT_MAX_RETRIES": (0, False),
+    "RETRY_BACKOFF_BASE": (0, False),
+    "RETRY_BACKOFF_MAX": (0, False),
+    "RETRY_JITTER": (0, False),
+    "LOG_RETENTION_DAYS": (0, False),
+    "OUTPUT_LIMIT": (0, False),
+    "MISFIRE_GRACE": (0, True),
+    "MISFIRE_RUN_ALL_CAP": (1, False),
+    "LOOP_SLEEP": (0.01, False),
+    "WATCHDOG_SILENCE": (1, False),
+    "OVERDUE_GRACE": (0, False),
 }
-INTEGERS = {"WORKERS", "LEASE_SECONDS", "BATCH_SIZE", "DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES",
-            "LOG_RETENTION_DAYS", "OUTPUT_LIMIT", "MISFIRE_GRACE", "MISFIRE_RUN_ALL_CAP"}
+INTEGERS = {
+    "WORKERS",
+    "LEASE_SECONDS",
+    "BATCH_SIZE",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "LOG_RETENTION_DAYS",
+    "OUTPUT_LIMIT",
+    "MISFIRE_GRACE",
+    "MISFIRE_RUN_ALL_CAP",
+}
 TEXTS = ("LOCK_CACHE", "LOCK_PREFIX", "TASKS_BACKEND", "TASKS_QUEUE")
 
 
@@ -53,10 +71,14 @@ def provider_messages(reg: ProviderRegistry) -> list[checks.CheckMessage]:
     """The check messages for the providers of ``reg``."""
     errors: list[checks.CheckMessage] = []
     for provider, message in reg.conflicts:
-        errors.append(checks.Error(
-            message, obj=provider, id="scheduler_app.E001",
-            hint="Give each TaskProvider a unique module_id (it is stored in the database).",
-        ))
+        errors.append(
+            checks.Error(
+                message,
+                obj=provider,
+                id="scheduler_app.E001",
+                hint="Give each TaskProvider a unique module_id (it is stored in the database).",
+            )
+        )
     for provider in reg.providers():
         errors.extend(_check_provider(provider))
     return errors
@@ -66,39 +88,56 @@ def _check_provider(provider: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     module_id = provider.module_id
     if not (isinstance(module_id, str) and MODULE_ID_RE.match(module_id)):
-        errors.append(checks.Error(
-            f"Module id {module_id!r} of {provider.__qualname__} is not valid.",
-            obj=provider, id="scheduler_app.E002",
-            hint="Use 1-64 lowercase letters, digits and underscores, starting with a letter.",
-        ))
+        errors.append(
+            checks.Error(
+                f"Module id {module_id!r} of {provider.__qualname__} is not valid.",
+                obj=provider,
+                id="scheduler_app.E002",
+                hint="Use 1-64 lowercase letters, digits and underscores, starting with a letter.",
+            )
+        )
     if not provider.base_permission:
-        errors.append(checks.Error(
-            f"Provider '{module_id}' has no base_permission.", obj=provider,
-            id="scheduler_app.E004", hint="Set base_permission = 'SA_<MODULE>'.",
-        ))
+        errors.append(
+            checks.Error(
+                f"Provider '{module_id}' has no base_permission.",
+                obj=provider,
+                id="scheduler_app.E004",
+                hint="Set base_permission = 'SA_<MODULE>'.",
+            )
+        )
     else:
         for perm in _permissions_of(provider):
             if not (isinstance(perm, str) and PERMISSION_RE.match(perm)):
-                errors.append(checks.Error(
-                    f"Permission {perm!r} of provider '{module_id}' is not valid.",
-                    obj=provider, id="scheduler_app.E003",
-                    hint="Use SA_<NAME> in capitals, at most 94 characters so that "
-                         "SA_<NAME>_ADMIN fits (e.g. SA_REPORTS), or an existing "
-                         "'app_label.codename'.",
-                ))
+                errors.append(
+                    checks.Error(
+                        f"Permission {perm!r} of provider '{module_id}' is not valid.",
+                        obj=provider,
+                        id="scheduler_app.E003",
+                        hint="Use SA_<NAME> in capitals, at most 94 characters so that "
+                        "SA_<NAME>_ADMIN fits (e.g. SA_REPORTS), or an existing "
+                        "'app_label.codename'.",
+                    )
+                )
     task_types = provider.task_types
     if not isinstance(task_types, dict):
-        errors.append(checks.Error(
-            f"task_types of provider '{module_id}' is {type(task_types).__name__}, not a dict.",
-            obj=provider, id="scheduler_app.E009",
-            hint="task_types = {'key': SchedulableTaskSubclass, ...}",
-        ))
+        errors.append(
+            checks.Error(
+                f"task_types of provider '{module_id}' is {type(task_types).__name__}, not a dict.",
+                obj=provider,
+                id="scheduler_app.E009",
+                hint="task_types = {'key': SchedulableTaskSubclass, ...}",
+            )
+        )
         return errors
     if not task_types:
-        errors.append(checks.Warning(
-            f"Provider '{module_id}' offers no task types.", obj=provider,
-            id="scheduler_app.W002", hint="Fill task_types with SchedulableTask subclasses.",
-        ))
+        errors.append(
+            checks.Warning(
+                f"Provider '{module_id}' offers no task types.",
+                obj=provider,
+                id="scheduler_app.W002",
+                hint="Fill task_types with SchedulableTask subclasses.",
+            )
+        )
     for key, task_cls in task_types.items():
         errors.extend(_check_task_type(provider, key, task_cls))
     return errors
@@ -116,26 +155,46 @@ def _permissions_of(provider: Any) -> list[object]:
 def _check_task_type(provider: Any, key: Any, task_cls: Any) -> list[checks.CheckMessage]:
     label = f"{provider.module_id}.{key}"
     if not (isinstance(key, str) and TASK_KEY_RE.match(key)):
-        return [checks.Error(f"Task type key {key!r} of '{provider.module_id}' is not valid.",
-                             obj=provider, id="scheduler_app.E005",
-                             hint="Use 1-64 lowercase letters, digits and underscores, starting "
-                                  "with a letter.")]
+        return [
+            checks.Error(
+                f"Task type key {key!r} of '{provider.module_id}' is not valid.",
+                obj=provider,
+                id="scheduler_app.E005",
+                hint="Use 1-64 lowercase letters, digits and underscores, starting with a letter.",
+            )
+        ]
     if not (isinstance(task_cls, type) and issubclass(task_cls, SchedulableTask)):
-        return [checks.Error(f"Task type '{label}' is {task_cls!r}, not a SchedulableTask subclass.",
-                             obj=provider, id="scheduler_app.E006",
-                             hint="Subclass scheduler_app.SchedulableTask and implement execute().")]
+        return [
+            checks.Error(
+                f"Task type '{label}' is {task_cls!r}, not a SchedulableTask subclass.",
+                obj=provider,
+                id="scheduler_app.E006",
+                hint="Subclass scheduler_app.SchedulableTask and implement execute().",
+            )
+        ]
     found: list[checks.CheckMessage] = []
     if getattr(task_cls, "__abstractmethods__", None) or not callable(
-            getattr(task_cls, "execute", None)):
-        found.append(checks.Error(f"Task type '{label}' does not implement execute(context).",
-                                  obj=task_cls, id="scheduler_app.E007",
-                                  hint="Define execute(self, context) returning a TaskResult."))
+        getattr(task_cls, "execute", None)
+    ):
+        found.append(
+            checks.Error(
+                f"Task type '{label}' does not implement execute(context).",
+                obj=task_cls,
+                id="scheduler_app.E007",
+                hint="Define execute(self, context) returning a TaskResult.",
+            )
+        )
     form = getattr(task_cls, "config_form", None)
     if not (isinstance(form, type) and issubclass(form, forms.BaseForm)):
-        found.append(checks.Error(f"config_form of '{label}' is {form!r}, not a Django form class.",
-                                  obj=task_cls, id="scheduler_app.E008",
-                                  hint="Set config_form to a django.forms.Form subclass (the class, "
-                                       "not an instance)."))
+        found.append(
+            checks.Error(
+                f"config_form of '{label}' is {form!r}, not a Django form class.",
+                obj=task_cls,
+                id="scheduler_app.E008",
+                hint="Set config_form to a django.forms.Form subclass (the class, "
+                "not an instance).",
+            )
+        )
     return found
 
 
@@ -146,39 +205,76 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        return [checks.Error(f"SCHEDULER must be a dict, not {type(raw).__name__}.",
-                             id="scheduler_app.E010", hint="SCHEDULER = {'WORKERS': 2, ...}")]
+        return [
+            checks.Error(
+                f"SCHEDULER must be a dict, not {type(raw).__name__}.",
+                id="scheduler_app.E010",
+                hint="SCHEDULER = {'WORKERS': 2, ...}",
+            )
+        ]
     found: list[checks.CheckMessage] = []
     for key in conf.unknown_keys():
-        found.append(checks.Error(f"Unknown SCHEDULER key {key!r}.", id="scheduler_app.E011",
-                                  hint="Known keys: " + ", ".join(sorted(conf.DEFAULTS))))
+        found.append(
+            checks.Error(
+                f"Unknown SCHEDULER key {key!r}.",
+                id="scheduler_app.E011",
+                hint="Known keys: " + ", ".join(sorted(conf.DEFAULTS)),
+            )
+        )
     s = conf.get()
     if s.EXECUTION not in EXECUTION_MODES:
-        found.append(checks.Error(f"SCHEDULER['EXECUTION'] is {s.EXECUTION!r}.", id="scheduler_app.E012",
-                                  hint="Use 'process', 'inline' or 'tasks'."))
+        found.append(
+            checks.Error(
+                f"SCHEDULER['EXECUTION'] is {s.EXECUTION!r}.",
+                id="scheduler_app.E012",
+                hint="Use 'process', 'inline' or 'tasks'.",
+            )
+        )
     for key, (minimum, nullable) in NUMBERS.items():
         value = getattr(s, key)
         if value is None and nullable:
             continue
         whole = key not in INTEGERS or isinstance(value, int)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not whole \
-                or value < minimum:
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not whole
+            or value < minimum
+        ):
             kind = "a whole number" if key in INTEGERS else "a number"
-            found.append(checks.Error(f"SCHEDULER[{key!r}] is {value!r}.", id="scheduler_app.E013",
-                                      hint=f"Use {kind} of at least {minimum}"
-                                           + (" or None." if nullable else ".")))
+            found.append(
+                checks.Error(
+                    f"SCHEDULER[{key!r}] is {value!r}.",
+                    id="scheduler_app.E013",
+                    hint=f"Use {kind} of at least {minimum}" + (" or None." if nullable else "."),
+                )
+            )
     if isinstance(s.RETRY_JITTER, (int, float)) and s.RETRY_JITTER > 1:
-        found.append(checks.Error(f"SCHEDULER['RETRY_JITTER'] is {s.RETRY_JITTER!r}.",
-                                  id="scheduler_app.E013", hint="Use a fraction from 0 to 1."))
+        found.append(
+            checks.Error(
+                f"SCHEDULER['RETRY_JITTER'] is {s.RETRY_JITTER!r}.",
+                id="scheduler_app.E013",
+                hint="Use a fraction from 0 to 1.",
+            )
+        )
     for key in TEXTS:
         value = getattr(s, key)
         if not isinstance(value, str) or (key != "LOCK_PREFIX" and not value):
-            found.append(checks.Error(f"SCHEDULER[{key!r}] is {value!r}.", id="scheduler_app.E016",
-                                      hint="Use a non-empty string."))
+            found.append(
+                checks.Error(
+                    f"SCHEDULER[{key!r}] is {value!r}.",
+                    id="scheduler_app.E016",
+                    hint="Use a non-empty string.",
+                )
+            )
     if not isinstance(s.EXPECT_SINGLE_SCHEDULER, bool):
-        found.append(checks.Error(f"SCHEDULER['EXPECT_SINGLE_SCHEDULER'] is "
-                                  f"{s.EXPECT_SINGLE_SCHEDULER!r}.", id="scheduler_app.E016",
-                                  hint="Use True or False."))
+        found.append(
+            checks.Error(
+                f"SCHEDULER['EXPECT_SINGLE_SCHEDULER'] is {s.EXPECT_SINGLE_SCHEDULER!r}.",
+                id="scheduler_app.E016",
+                hint="Use True or False.",
+            )
+        )
     found.extend(_check_lock_cache(s))
     found.extend(_check_tasks_backend(s))
     found.extend(_check_alerts_and_health(s))
@@ -190,17 +286,25 @@ def _check_alerts_and_health(s: conf.SchedulerSettings) -> list[checks.CheckMess
 
     found: list[checks.CheckMessage] = [
         checks.Error(message, id="scheduler_app.E020", hint=hint)
-        for message, hint in alert_config.problems()]
+        for message, hint in alert_config.problems()
+    ]
     if not isinstance(s.HEALTH_TOKEN, str):
-        found.append(checks.Error("SCHEDULER['HEALTH_TOKEN'] must be a string.",
-                                  id="scheduler_app.E021",
-                                  hint="Use a long random string, or '' to allow logged-in users only."))
+        found.append(
+            checks.Error(
+                "SCHEDULER['HEALTH_TOKEN'] must be a string.",
+                id="scheduler_app.E021",
+                hint="Use a long random string, or '' to allow logged-in users only.",
+            )
+        )
     return found
 
 
 @checks.register(checks.Tags.database, "scheduler_watchdog")
-def check_watchdog(app_configs: Any = None, databases: Any = None, **kwargs: Any,
-                   ) -> list[checks.CheckMessage]:
+def check_watchdog(
+    app_configs: Any = None,
+    databases: Any = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
     """A silent scheduler (W020) and overdue tasks (W021).
 
     Reads the database, so only when asked to (``check --database default``,
@@ -218,15 +322,23 @@ def check_watchdog(app_configs: Any = None, databases: Any = None, **kwargs: Any
         return []  # not migrated yet: nothing to watch
     found: list[checks.CheckMessage] = []
     if status.silent:
-        found.append(checks.Warning(
-            status.silence_line(), id="scheduler_app.W020",
-            hint="Start the scheduler (runscheduler --loop, or runscheduler from cron every "
-                 "minute) or raise SCHEDULER['WATCHDOG_SILENCE'] if passes are rarer on purpose."))
+        found.append(
+            checks.Warning(
+                status.silence_line(),
+                id="scheduler_app.W020",
+                hint="Start the scheduler (runscheduler --loop, or runscheduler from cron every "
+                "minute) or raise SCHEDULER['WATCHDOG_SILENCE'] if passes are rarer on purpose.",
+            )
+        )
     if status.overdue:
-        found.append(checks.Warning(
-            status.overdue_line(), id="scheduler_app.W021",
-            hint="See the scheduler dashboard in the admin; a task is overdue when it is pending "
-                 "longer than its misfire grace or SCHEDULER['OVERDUE_GRACE'] after its run time."))
+        found.append(
+            checks.Warning(
+                status.overdue_line(),
+                id="scheduler_app.W021",
+                hint="See the scheduler dashboard in the admin; a task is overdue when it is pending "
+                "longer than its misfire grace or SCHEDULER['OVERDUE_GRACE'] after its run time.",
+            )
+        )
     return found
 
 
@@ -235,17 +347,24 @@ def _check_lock_cache(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
         return []  # reported as E016
     caches = getattr(settings, "CACHES", {})
     if s.LOCK_CACHE not in caches:
-        return [checks.Error(f"SCHEDULER['LOCK_CACHE'] names cache {s.LOCK_CACHE!r}, which is "
-                             "not in CACHES.", id="scheduler_app.E014",
-                             hint="Name a cache alias from CACHES (django-redis in production).")]
+        return [
+            checks.Error(
+                f"SCHEDULER['LOCK_CACHE'] names cache {s.LOCK_CACHE!r}, which is not in CACHES.",
+                id="scheduler_app.E014",
+                hint="Name a cache alias from CACHES (django-redis in production).",
+            )
+        ]
     if _cache_is_process_local(caches[s.LOCK_CACHE]) and s.EXPECT_SINGLE_SCHEDULER is not True:
-        return [checks.Warning(
-            f"The lock cache {s.LOCK_CACHE!r} is local to one process, so overlap locks are not "
-            "shared between scheduler processes.", id="scheduler_app.W001",
-            hint="Use django-redis for SCHEDULER['LOCK_CACHE'] when more than one scheduler may "
-                 "run (the database lease still prevents duplicate runs), or set "
-                 "SCHEDULER['EXPECT_SINGLE_SCHEDULER'] = True.",
-        )]
+        return [
+            checks.Warning(
+                f"The lock cache {s.LOCK_CACHE!r} is local to one process, so overlap locks are not "
+                "shared between scheduler processes.",
+                id="scheduler_app.W001",
+                hint="Use django-redis for SCHEDULER['LOCK_CACHE'] when more than one scheduler may "
+                "run (the database lease still prevents duplicate runs), or set "
+                "SCHEDULER['EXPECT_SINGLE_SCHEDULER'] = True.",
+            )
+        ]
     return []
 
 
@@ -254,9 +373,13 @@ def _check_tasks_backend(s: conf.SchedulerSettings) -> list[checks.CheckMessage]
         return []
     backends = getattr(settings, "TASKS", None) or {"default": {}}
     if s.TASKS_BACKEND not in backends:
-        return [checks.Error(f"SCHEDULER['TASKS_BACKEND'] names {s.TASKS_BACKEND!r}, which is not "
-                             "in TASKS.", id="scheduler_app.E015",
-                             hint="Name a backend alias from the TASKS setting.")]
+        return [
+            checks.Error(
+                f"SCHEDULER['TASKS_BACKEND'] names {s.TASKS_BACKEND!r}, which is not in TASKS.",
+                id="scheduler_app.E015",
+                hint="Name a backend alias from the TASKS setting.",
+            )
+        ]
     return []
 
 

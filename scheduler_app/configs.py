@@ -44,8 +44,13 @@ def clean_config(task_cls: type[SchedulableTask], config: dict[str, Any] | None)
     Raises ValidationError keyed by the form's field names.
     """
     if config is not None and not isinstance(config, dict):
-        raise ValidationError({"config": ValidationError(
-            _("The configuration must be a JSON object."), code="invalid")})
+        raise ValidationError(
+            {
+                "config": ValidationError(
+                    _("The configuration must be a JSON object."), code="invalid"
+                )
+            }
+        )
     form = task_cls.config_form(data=dict(config or {}))
     if not form.is_valid():
         errors = {
@@ -53,8 +58,10 @@ def clean_config(task_cls: type[SchedulableTask], config: dict[str, Any] | None)
             for field, messages in form.errors.get_json_data().items()
         }
         raise ValidationError(
-            {field: [ValidationError(m["message"], code=m["code"] or None) for m in messages]
-             for field, messages in errors.items()}
+            {
+                field: [ValidationError(m["message"], code=m["code"] or None) for m in messages]
+                for field, messages in errors.items()
+            }
         )
     return form.cleaned_data
 
@@ -67,11 +74,15 @@ def store_config(task_cls: type[SchedulableTask], config: dict[str, Any] | None)
 def mask_secrets(task_cls: type[SchedulableTask] | None, config: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``config`` fit to show: secret fields masked."""
     secrets = set(getattr(task_cls, "secret_fields", ()) or ())
-    return {k: (SECRET_MASK if k in secrets and v not in (None, "") else v) for k, v in (config or {}).items()}
+    return {
+        k: (SECRET_MASK if k in secrets and v not in (None, "") else v)
+        for k, v in (config or {}).items()
+    }
 
 
-def merge_secrets(task_cls: type[SchedulableTask] | None, old: dict[str, Any],
-                  new: dict[str, Any]) -> dict[str, Any]:
+def merge_secrets(
+    task_cls: type[SchedulableTask] | None, old: dict[str, Any], new: dict[str, Any]
+) -> dict[str, Any]:
     """Keep stored secrets when an edit sends them back masked or empty."""
     if not isinstance(new, dict):
         return new  # clean_config reports it

@@ -5,9 +5,13 @@ In the module's ``AppConfig.ready()``::
     from django.db.models.signals import post_save
     from scheduler_app.events import became, emit_on
 
-    emit_on(Opportunity, post_save, "crm.opportunity.won",
-            when=became("stage", "won"),
-            payload=lambda instance, **kw: {"opportunity": instance.pk})
+    emit_on(
+        Opportunity,
+        post_save,
+        "crm.opportunity.won",
+        when=became("stage", "won"),
+        payload=lambda instance, **kw: {"opportunity": instance.pk},
+    )
 
 Each time the signal is sent (and ``when`` holds) :func:`services.emit` runs:
 the listening EVENT tasks are queued once each, after the transaction
@@ -51,10 +55,15 @@ def _default_payload(sender: Any = None, instance: Any = None, **kwargs: Any) ->
     return {}
 
 
-def emit_on(sender: Any, signal: Signal, event: str, *,
-            payload: Callable[..., dict[str, Any]] | None = None,
-            when: Callable[..., bool] | None = None,
-            dispatch_uid: str | None = None) -> EventBinding:
+def emit_on(
+    sender: Any,
+    signal: Signal,
+    event: str,
+    *,
+    payload: Callable[..., dict[str, Any]] | None = None,
+    when: Callable[..., bool] | None = None,
+    dispatch_uid: str | None = None,
+) -> EventBinding:
     """Emit ``event`` whenever ``signal`` is sent by ``sender`` (a model class or any sender).
 
     Parameters:
@@ -95,14 +104,23 @@ def _label(sender: Any) -> str:
 
 # --- what changed in a save -----------------------------------------------------------
 
+
 def track(model: type[models.Model], *fields: str) -> None:
     """Remember the loaded values of ``fields`` so ``became``/``changed`` can compare on save."""
     known = _tracked.setdefault(model, set())
     if not known:
-        post_init.connect(_remember, sender=model, weak=False,
-                          dispatch_uid=f"scheduler_app.track.init:{model._meta.label_lower}")
-        pre_save.connect(_shift, sender=model, weak=False,
-                         dispatch_uid=f"scheduler_app.track.save:{model._meta.label_lower}")
+        post_init.connect(
+            _remember,
+            sender=model,
+            weak=False,
+            dispatch_uid=f"scheduler_app.track.init:{model._meta.label_lower}",
+        )
+        pre_save.connect(
+            _shift,
+            sender=model,
+            weak=False,
+            dispatch_uid=f"scheduler_app.track.save:{model._meta.label_lower}",
+        )
     for name in fields:
         known.add(_attname(model, name))
 
@@ -114,7 +132,9 @@ def _attname(model: type[models.Model], field_name: str) -> str:
 
 def _values(instance: models.Model) -> dict[str, Any]:
     # Only fields already loaded: reading a deferred one would cost a query per instance.
-    return {name: instance.__dict__.get(name, _MISSING) for name in _tracked.get(type(instance), ())}
+    return {
+        name: instance.__dict__.get(name, _MISSING) for name in _tracked.get(type(instance), ())
+    }
 
 
 def _remember(sender: Any, instance: models.Model, **kwargs: Any) -> None:
@@ -137,8 +157,9 @@ class _FieldTest:
         self.field_name = field_name
         self.test = test
 
-    def __call__(self, instance: models.Model | None = None, created: bool = False,
-                 **kwargs: Any) -> bool:
+    def __call__(
+        self, instance: models.Model | None = None, created: bool = False, **kwargs: Any
+    ) -> bool:
         if instance is None:
             return False
         attname = _attname(type(instance), self.field_name)
@@ -147,10 +168,13 @@ class _FieldTest:
 
 def became(field_name: str, value: Any) -> Callable[..., bool]:
     """For post_save: ``field_name`` is ``value`` now and was not before (or the row is new)."""
-    return _FieldTest(field_name, lambda old, new, created: new == value and (created or old != value))
+    return _FieldTest(
+        field_name, lambda old, new, created: new == value and (created or old != value)
+    )
 
 
 def changed(field_name: str) -> Callable[..., bool]:
     """For post_save: ``field_name`` has a different value than when the row was loaded."""
-    return _FieldTest(field_name, lambda old, new, created: not created and old is not _MISSING
-                      and old != new)
+    return _FieldTest(
+        field_name, lambda old, new, created: not created and old is not _MISSING and old != new
+    )

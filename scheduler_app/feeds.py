@@ -48,13 +48,17 @@ def issue_token(user: Any) -> tuple[FeedToken, str]:
     now = timezone.now()
     with transaction.atomic():
         FeedToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
-        token = FeedToken.objects.create(user=user, digest=_digest(raw), prefix=raw[:8], created_at=now)
+        token = FeedToken.objects.create(
+            user=user, digest=_digest(raw), prefix=raw[:8], created_at=now
+        )
     return token, raw
 
 
 def revoke(user: Any) -> int:
     """Revoke every feed token of ``user``; returns how many were active."""
-    return FeedToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return FeedToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
 
 
 def revoke_tokens(queryset: Any, *, user: Any) -> int:
@@ -72,8 +76,11 @@ def user_for_token(raw: str) -> Any | None:
     """The active user behind an unrevoked token, or None."""
     if not raw or len(raw) > 200:
         return None
-    token = (FeedToken.objects.filter(digest=_digest(raw), revoked_at__isnull=True)
-             .select_related("user").first())
+    token = (
+        FeedToken.objects.filter(digest=_digest(raw), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
@@ -82,20 +89,29 @@ def user_for_token(raw: str) -> Any | None:
     return token.user
 
 
-def upcoming(user: Any, *, now: dt.datetime | None = None) -> list[tuple[ScheduledTask, dt.datetime, str | None]]:
+def upcoming(
+    user: Any, *, now: dt.datetime | None = None
+) -> list[tuple[ScheduledTask, dt.datetime, str | None]]:
     """(task, run, blackout note) for ``user``'s viewable tasks within the horizon, by time."""
     now = now or timezone.now()
     until = now + HORIZON
-    tasks = (policy.viewable_queryset(user)
-             .filter(enabled=True, status__in=(TaskStatus.PENDING, TaskStatus.RUNNING),
-                     next_run__isnull=False, next_run__lte=until)
-             .order_by("next_run", "pk")[:MAX_EVENTS])
+    tasks = (
+        policy.viewable_queryset(user)
+        .filter(
+            enabled=True,
+            status__in=(TaskStatus.PENDING, TaskStatus.RUNNING),
+            next_run__isnull=False,
+            next_run__lte=until,
+        )
+        .order_by("next_run", "pk")[:MAX_EVENTS]
+    )
     planned: list[tuple[ScheduledTask, list[dt.datetime]]] = []
     for task in tasks:
         runs = [task.next_run]
         try:
-            runs += task.schedule.runs_after(task.next_run, PER_TASK - 1,
-                                             anchor=task.run_at or task.created_at)
+            runs += task.schedule.runs_after(
+                task.next_run, PER_TASK - 1, anchor=task.run_at or task.created_at
+            )
         except Exception:  # noqa: BLE001 - a broken schedule shows its next run only
             pass
         planned.append((task, [r for r in runs if r <= until][:PER_TASK]))
@@ -123,7 +139,9 @@ def render_feed(user: Any, *, now: dt.datetime | None = None, link: Any = None) 
         event.add("dtstamp", now)
         event.add("dtstart", run)
         event.add("dtend", run + EVENT_LENGTH)
-        event.add("summary", task.name if not note else _("%(name)s (skipped)") % {"name": task.name})
+        event.add(
+            "summary", task.name if not note else _("%(name)s (skipped)") % {"name": task.name}
+        )
         lines = [f"{task.module_id}.{task.task_type}", task.describe_schedule()]
         if note:
             lines.append(note)

@@ -21,11 +21,22 @@ from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
 from scheduler_app.providers import SchedulableTask
 
 CONFIG_PREFIX = "config"
-SCHEDULE_FIELDS = ("schedule_type", "cron", "run_at", "interval_every", "interval_unit", "event",
-                   "timezone")
+SCHEDULE_FIELDS = (
+    "schedule_type",
+    "cron",
+    "run_at",
+    "interval_every",
+    "interval_unit",
+    "event",
+    "timezone",
+)
 OPTION_FIELDS = ("name", "priority", "max_retries", "timeout", "allow_overlap", "tags", "enabled")
 # services error keys that name a pair of form fields, or a differently named one.
-ERROR_FIELD_ALIASES = {"interval": "interval_every", "cron_expression": "cron", "event_name": "event"}
+ERROR_FIELD_ALIASES = {
+    "interval": "interval_every",
+    "cron_expression": "cron",
+    "event_name": "event",
+}
 
 
 @lru_cache(maxsize=1)
@@ -84,19 +95,30 @@ def add_service_errors(error: ValidationError, *forms_by_field: forms.Form) -> N
 class ScheduleSpecForm(forms.Form):
     """When a task runs; ``clean()`` validates through the services' schedule rules."""
 
-    schedule_type = forms.ChoiceField(label=_("Schedule type"), choices=ScheduleType.choices,
-                                      initial=ScheduleType.CRON)
-    cron = forms.CharField(label=_("Cron expression"), required=False, max_length=120,
-                           help_text=_("Five fields (minute hour day month weekday) or a macro "
-                                       "such as @daily."),
-                           widget=forms.TextInput(attrs={"placeholder": "0 6 * * 1-5",
-                                                         "autocomplete": "off"}))
-    run_at = WallClockDateTimeField(label=_("Run at"), required=False,
-                                    help_text=_("Local time in the chosen time zone. For recurring "
-                                                "schedules: the first run (optional)."))
+    schedule_type = forms.ChoiceField(
+        label=_("Schedule type"), choices=ScheduleType.choices, initial=ScheduleType.CRON
+    )
+    cron = forms.CharField(
+        label=_("Cron expression"),
+        required=False,
+        max_length=120,
+        help_text=_("Five fields (minute hour day month weekday) or a macro such as @daily."),
+        widget=forms.TextInput(attrs={"placeholder": "0 6 * * 1-5", "autocomplete": "off"}),
+    )
+    run_at = WallClockDateTimeField(
+        label=_("Run at"),
+        required=False,
+        help_text=_(
+            "Local time in the chosen time zone. For recurring schedules: the first run (optional)."
+        ),
+    )
     interval_every = forms.IntegerField(label=_("Every"), required=False, min_value=1)
-    interval_unit = forms.ChoiceField(label=_("Interval unit"), choices=IntervalUnit.choices,
-                                      required=False, initial=IntervalUnit.HOURS)
+    interval_unit = forms.ChoiceField(
+        label=_("Interval unit"),
+        choices=IntervalUnit.choices,
+        required=False,
+        initial=IntervalUnit.HOURS,
+    )
     event = forms.CharField(label=_("Event name"), required=False, max_length=120)
     timezone = forms.CharField(label=_("Time zone"), max_length=64, widget=ZoneInput())
 
@@ -112,7 +134,11 @@ class ScheduleSpecForm(forms.Form):
 
     def interval_value(self) -> tuple[int, str] | None:
         every = self.cleaned_data.get("interval_every")
-        return (every, self.cleaned_data.get("interval_unit") or IntervalUnit.MINUTES) if every else None
+        return (
+            (every, self.cleaned_data.get("interval_unit") or IntervalUnit.MINUTES)
+            if every
+            else None
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
@@ -120,9 +146,14 @@ class ScheduleSpecForm(forms.Form):
             return data
         try:
             self.schedule = services.build_schedule(
-                data["schedule_type"], cron=data.get("cron"), run_at=data.get("run_at"),
-                interval=self.interval_value(), event=data.get("event"),
-                timezone_name=data.get("timezone"), now=self.now, check_past=self.check_past,
+                data["schedule_type"],
+                cron=data.get("cron"),
+                run_at=data.get("run_at"),
+                interval=self.interval_value(),
+                event=data.get("event"),
+                timezone_name=data.get("timezone"),
+                now=self.now,
+                check_past=self.check_past,
             )
         except ValidationError as exc:
             add_service_errors(exc, self)
@@ -132,21 +163,41 @@ class ScheduleSpecForm(forms.Form):
 class TaskOptionsForm(ScheduleSpecForm):
     """The schedule plus the task's name and run options."""
 
-    name = forms.CharField(label=_("Name"), max_length=200, required=False,
-                           help_text=_("Empty: the task type's name."))
-    priority = forms.IntegerField(label=_("Priority"), min_value=1, max_value=10, initial=5,
-                                  help_text=_("1 is the highest, 10 the lowest."))
-    max_retries = forms.IntegerField(label=_("Max retries"), min_value=0, max_value=100,
-                                     required=False)
-    timeout = forms.IntegerField(label=_("Timeout (seconds)"), min_value=1,
-                                 max_value=7 * 24 * 3600, required=False)
+    name = forms.CharField(
+        label=_("Name"), max_length=200, required=False, help_text=_("Empty: the task type's name.")
+    )
+    priority = forms.IntegerField(
+        label=_("Priority"),
+        min_value=1,
+        max_value=10,
+        initial=5,
+        help_text=_("1 is the highest, 10 the lowest."),
+    )
+    max_retries = forms.IntegerField(
+        label=_("Max retries"), min_value=0, max_value=100, required=False
+    )
+    timeout = forms.IntegerField(
+        label=_("Timeout (seconds)"), min_value=1, max_value=7 * 24 * 3600, required=False
+    )
     allow_overlap = forms.BooleanField(label=_("Allow overlapping runs"), required=False)
-    tags = forms.CharField(label=_("Tags"), required=False, max_length=500,
-                           help_text=_("Comma-separated, e.g. nightly, finance."))
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Comma-separated, e.g. nightly, finance."),
+    )
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
-    field_order = ("name", *SCHEDULE_FIELDS, "priority", "max_retries", "timeout",
-                   "allow_overlap", "tags", "enabled")
+    field_order = (
+        "name",
+        *SCHEDULE_FIELDS,
+        "priority",
+        "max_retries",
+        "timeout",
+        "allow_overlap",
+        "tags",
+        "enabled",
+    )
 
 
 def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:
@@ -156,8 +207,11 @@ def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:
         "schedule_type": task.schedule_type,
         "cron": task.cron_expression,
         # Minute precision, as the input shows it, so an untouched field is unchanged.
-        "run_at": (task.run_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
-                   if task.run_at else None),
+        "run_at": (
+            task.run_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+            if task.run_at
+            else None
+        ),
         "interval_every": task.interval_every,
         "interval_unit": task.interval_unit or IntervalUnit.HOURS,
         "event": task.event_name,
@@ -178,9 +232,18 @@ class TaskScheduleForm:
     (edit) and returns the task, or None with the services' errors on the fields.
     """
 
-    def __init__(self, module_id: str, task_type: str, *, user: Any, data: Any = None,
-                 files: Any = None, instance: ScheduledTask | None = None,
-                 now: dt.datetime | None = None, initial: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        module_id: str,
+        task_type: str,
+        *,
+        user: Any,
+        data: Any = None,
+        files: Any = None,
+        instance: ScheduledTask | None = None,
+        now: dt.datetime | None = None,
+        initial: dict[str, Any] | None = None,
+    ) -> None:
         self.module_id = module_id
         self.task_type = task_type
         self.user = user
@@ -192,8 +255,9 @@ class TaskScheduleForm:
         if instance is None:
             del self.options.fields["enabled"]
             self.options.fields["name"].widget.attrs["placeholder"] = str(self.task_cls.name or "")
-        self.config = self.task_cls.config_form(data, files, prefix=CONFIG_PREFIX,
-                                                initial=config_initial)
+        self.config = self.task_cls.config_form(
+            data, files, prefix=CONFIG_PREFIX, initial=config_initial
+        )
         if instance is not None and data is not None:
             # An unchanged schedule is kept as it is, even if its start has passed.
             self.options.check_past = bool(set(SCHEDULE_FIELDS) & set(self.options.changed_data))
@@ -215,12 +279,21 @@ class TaskScheduleForm:
     def _create(self) -> ScheduledTask:
         data = self.options.cleaned_data
         return services.schedule(
-            user=self.user, module=self.module_id, task_type=self.task_type,
-            config=self.config_value(), schedule_type=data["schedule_type"], cron=data.get("cron"),
-            run_at=data.get("run_at"), interval=self.options.interval_value(),
-            event=data.get("event"), timezone=data.get("timezone"), name=data.get("name"),
-            priority=data["priority"], max_retries=data.get("max_retries"),
-            timeout=data.get("timeout"), allow_overlap=data.get("allow_overlap", False),
+            user=self.user,
+            module=self.module_id,
+            task_type=self.task_type,
+            config=self.config_value(),
+            schedule_type=data["schedule_type"],
+            cron=data.get("cron"),
+            run_at=data.get("run_at"),
+            interval=self.options.interval_value(),
+            event=data.get("event"),
+            timezone=data.get("timezone"),
+            name=data.get("name"),
+            priority=data["priority"],
+            max_retries=data.get("max_retries"),
+            timeout=data.get("timeout"),
+            allow_overlap=data.get("allow_overlap", False),
             tags=data.get("tags") or (),
         )
 
@@ -230,9 +303,14 @@ class TaskScheduleForm:
         changed = set(self.options.changed_data)
         result: dict[str, Any] = {}
         if changed & set(SCHEDULE_FIELDS):
-            result.update(schedule_type=data["schedule_type"], cron=data.get("cron") or "",
-                          run_at=data.get("run_at"), interval=self.options.interval_value(),
-                          event=data.get("event") or "", timezone=data.get("timezone"))
+            result.update(
+                schedule_type=data["schedule_type"],
+                cron=data.get("cron") or "",
+                run_at=data.get("run_at"),
+                interval=self.options.interval_value(),
+                event=data.get("event") or "",
+                timezone=data.get("timezone"),
+            )
         for field in OPTION_FIELDS:
             if field in changed:
                 result[field] = data.get(field)

@@ -27,8 +27,13 @@ WINDOWS: tuple[tuple[str, Any, dt.timedelta], ...] = (
     ("30d", _("Last 30 days"), dt.timedelta(days=30)),
 )
 #: Run statuses that count as a finished run (running/enqueued/skipped do not).
-FINISHED = (RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.ABANDONED,
-            RunStatus.CANCELLED)
+FINISHED = (
+    RunStatus.SUCCESS,
+    RunStatus.FAILED,
+    RunStatus.TIMEOUT,
+    RunStatus.ABANDONED,
+    RunStatus.CANCELLED,
+)
 FAILED_RUNS = (RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.ABANDONED)
 
 
@@ -47,8 +52,9 @@ class WindowMetrics:
         return 100.0 * self.successes / self.runs if self.runs else None
 
 
-def percentile(logs: QuerySet, fraction: float = 0.95, field: str = "duration",
-               count: int | None = None) -> float | None:
+def percentile(
+    logs: QuerySet, fraction: float = 0.95, field: str = "duration", count: int | None = None
+) -> float | None:
     """The nearest-rank ``fraction`` percentile of ``field`` over ``logs``.
 
     The value of rank ``ceil(fraction * n)`` is read from the top, with
@@ -64,8 +70,9 @@ def percentile(logs: QuerySet, fraction: float = 0.95, field: str = "duration",
         return None
     rank = max(1, math.ceil(round(fraction * count, 9)))
     offset = count - rank
-    return next(iter(values.order_by(f"-{field}").values_list(field, flat=True)[offset:offset + 1]),
-                None)
+    return next(
+        iter(values.order_by(f"-{field}").values_list(field, flat=True)[offset : offset + 1]), None
+    )
 
 
 def task_metrics(task: ScheduledTask | int, now: dt.datetime | None = None) -> list[WindowMetrics]:
@@ -78,8 +85,9 @@ def task_metrics(task: ScheduledTask | int, now: dt.datetime | None = None) -> l
     now = now or timezone.now()
     task_id = task if isinstance(task, int) else task.pk
     longest = max(length for _k, _l, length in WINDOWS)
-    logs = TaskExecutionLog.objects.filter(task_id=task_id, started_at__gte=now - longest,
-                                           status__in=FINISHED)
+    logs = TaskExecutionLog.objects.filter(
+        task_id=task_id, started_at__gte=now - longest, status__in=FINISHED
+    )
     aggregates: dict[str, Any] = {}
     for key, _label, length in WINDOWS:
         since = Q(started_at__gte=now - length)
@@ -93,9 +101,16 @@ def task_metrics(task: ScheduledTask | int, now: dt.datetime | None = None) -> l
         runs = totals[f"runs_{key}"] or 0
         timed = totals[f"timed_{key}"] or 0
         p95 = percentile(logs.filter(started_at__gte=now - length), count=timed) if timed else None
-        result.append(WindowMetrics(key=key, label=str(label), runs=runs,
-                                    successes=totals[f"ok_{key}"] or 0,
-                                    avg_duration=totals[f"avg_{key}"], p95_duration=p95))
+        result.append(
+            WindowMetrics(
+                key=key,
+                label=str(label),
+                runs=runs,
+                successes=totals[f"ok_{key}"] or 0,
+                avg_duration=totals[f"avg_{key}"],
+                p95_duration=p95,
+            )
+        )
     return result
 
 
@@ -124,18 +139,27 @@ def stale_q(now: dt.datetime, grace: dt.timedelta) -> Q:
     return overdue | lost
 
 
-def stale_tasks(tasks: QuerySet, now: dt.datetime | None = None,
-                grace: dt.timedelta = dt.timedelta(minutes=10), limit: int = 10) -> QuerySet:
+def stale_tasks(
+    tasks: QuerySet,
+    now: dt.datetime | None = None,
+    grace: dt.timedelta = dt.timedelta(minutes=10),
+    limit: int = 10,
+) -> QuerySet:
     """Overdue tasks (no scheduler ran them) and tasks whose lease expired, oldest first."""
     now = now or timezone.now()
-    return tasks.filter(stale_q(now, grace)).select_related("owner").order_by("next_run", "pk")[:limit]
+    return (
+        tasks.filter(stale_q(now, grace)).select_related("owner").order_by("next_run", "pk")[:limit]
+    )
 
 
 def upcoming_tasks(tasks: QuerySet, now: dt.datetime | None = None, limit: int = 10) -> QuerySet:
     """The next enabled, pending runs (served by the due index)."""
     now = now or timezone.now()
-    return (tasks.filter(status=TaskStatus.PENDING, enabled=True, next_run__gte=now)
-            .select_related("owner").order_by("next_run", "priority", "pk")[:limit])
+    return (
+        tasks.filter(status=TaskStatus.PENDING, enabled=True, next_run__gte=now)
+        .select_related("owner")
+        .order_by("next_run", "priority", "pk")[:limit]
+    )
 
 
 def _days(now: dt.datetime, days: int) -> list[dt.date]:
@@ -143,8 +167,11 @@ def _days(now: dt.datetime, days: int) -> list[dt.date]:
     return [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
-def daily_outcomes(logs: QuerySet, now: dt.datetime | None = None, days: int = 14,
-                   ) -> tuple[list[dt.date], dict[str, dict[dt.date, tuple[int, int]]]]:
+def daily_outcomes(
+    logs: QuerySet,
+    now: dt.datetime | None = None,
+    days: int = 14,
+) -> tuple[list[dt.date], dict[str, dict[dt.date, tuple[int, int]]]]:
     """Successes and failures per module and day over the last ``days`` days (one query).
 
     Returns the days and ``{module_id: {day: (successes, failures)}}``.
@@ -156,8 +183,10 @@ def daily_outcomes(logs: QuerySet, now: dt.datetime | None = None, days: int = 1
         logs.filter(started_at__gte=since, status__in=FINISHED)
         .annotate(day=TruncDate("started_at"))
         .values("task__module_id", "day")
-        .annotate(ok=Count("pk", filter=Q(status=RunStatus.SUCCESS)),
-                  bad=Count("pk", filter=Q(status__in=FAILED_RUNS)))
+        .annotate(
+            ok=Count("pk", filter=Q(status=RunStatus.SUCCESS)),
+            bad=Count("pk", filter=Q(status__in=FAILED_RUNS)),
+        )
         .order_by()
     )
     per_module: dict[str, dict[dt.date, tuple[int, int]]] = {}
@@ -166,8 +195,11 @@ def daily_outcomes(logs: QuerySet, now: dt.datetime | None = None, days: int = 1
     return dates, dict(sorted(per_module.items()))
 
 
-def daily_durations(logs: QuerySet, now: dt.datetime | None = None, days: int = 14,
-                    ) -> tuple[list[dt.date], dict[dt.date, tuple[float, float]]]:
+def daily_durations(
+    logs: QuerySet,
+    now: dt.datetime | None = None,
+    days: int = 14,
+) -> tuple[list[dt.date], dict[dt.date, tuple[float, float]]]:
     """Average and longest run duration per day over the last ``days`` days (one query)."""
     now = now or timezone.now()
     dates = _days(now, days)

@@ -11,9 +11,10 @@ Who may: module admins for their module, scheduler admins for every module
 
 Example::
 
-    window = pause_windows.open_window(user=admin, module_id="reports",
-                                       until=now + timedelta(hours=2), reason="DB upgrade")
-    pause_windows.lift(window, user=admin)          # end it early
+    window = pause_windows.open_window(
+        user=admin, module_id="reports", until=now + timedelta(hours=2), reason="DB upgrade"
+    )
+    pause_windows.lift(window, user=admin)  # end it early
 """
 
 from __future__ import annotations
@@ -47,8 +48,15 @@ def _scope(window: PauseWindow) -> Q:
     return Q(module_id=window.module_id) if window.module_id else Q()
 
 
-def check_window(*, user: Any, module_id: str | None, until: dt.datetime | None, reason: str,
-                 starts_at: dt.datetime | None = None, now: dt.datetime | None = None) -> None:
+def check_window(
+    *,
+    user: Any,
+    module_id: str | None,
+    until: dt.datetime | None,
+    reason: str,
+    starts_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> None:
     """Raise PermissionDenied or ValidationError (by field) for a window that cannot be opened."""
     now = now or timezone.now()
     module_id = (module_id or "").strip()
@@ -59,8 +67,10 @@ def check_window(*, user: Any, module_id: str | None, until: dt.datetime | None,
             raise ValidationError({"module_id": str(exc)}, code="unknown_module") from None
     if user is not None and not policy.can_pause_module(user, module_id or None):
         raise PermissionDenied(
-            _("Only administrators of “%(module)s” may pause it.") % {"module": module_id} if module_id
-            else _("Only scheduler administrators may pause every module."))
+            _("Only administrators of “%(module)s” may pause it.") % {"module": module_id}
+            if module_id
+            else _("Only scheduler administrators may pause every module.")
+        )
     errors: dict[str, str] = {}
     if not (reason or "").strip():
         errors["reason"] = _("Say why the tasks are paused.")
@@ -70,14 +80,22 @@ def check_window(*, user: Any, module_id: str | None, until: dt.datetime | None,
     elif until <= max(start, now):
         errors["ends_at"] = _("The end of the window must be in the future and after its start.")
     elif until - start > MAX_WINDOW:
-        errors["ends_at"] = _("A pause window lasts at most %(days)d days.") % {"days": MAX_WINDOW.days}
+        errors["ends_at"] = _("A pause window lasts at most %(days)d days.") % {
+            "days": MAX_WINDOW.days
+        }
     if errors:
         raise ValidationError(errors, code="invalid")
 
 
-def open_window(*, user: Any, module_id: str | None, until: dt.datetime, reason: str,
-                starts_at: dt.datetime | None = None, now: dt.datetime | None = None,
-                ) -> PauseWindow:
+def open_window(
+    *,
+    user: Any,
+    module_id: str | None,
+    until: dt.datetime,
+    reason: str,
+    starts_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> PauseWindow:
     """Pause every pending task of ``module_id`` (None or "": every module) until ``until``.
 
     With ``starts_at`` in the future the tasks are paused by the first
@@ -86,13 +104,19 @@ def open_window(*, user: Any, module_id: str | None, until: dt.datetime, reason:
     reason).
     """
     now = now or timezone.now()
-    check_window(user=user, module_id=module_id, until=until, reason=reason, starts_at=starts_at,
-                 now=now)
+    check_window(
+        user=user, module_id=module_id, until=until, reason=reason, starts_at=starts_at, now=now
+    )
     start = starts_at or now
     with transaction.atomic():
-        window = PauseWindow.objects.create(module_id=(module_id or "").strip(),
-                                            reason=reason.strip()[:300], starts_at=start,
-                                            ends_at=until, created_by=user, created_at=now)
+        window = PauseWindow.objects.create(
+            module_id=(module_id or "").strip(),
+            reason=reason.strip()[:300],
+            starts_at=start,
+            ends_at=until,
+            created_by=user,
+            created_at=now,
+        )
         if start <= now:
             _pause_tasks(window, user, now)
     return window
@@ -106,13 +130,23 @@ def _pause_tasks(window: PauseWindow, user: Any, now: dt.datetime) -> int:
         return 0
     # Compare-and-set: a task claimed meanwhile is left to the slot filter.
     ScheduledTask.objects.filter(pk__in=pks, status=TaskStatus.PENDING).update(
-        status=TaskStatus.PAUSED, updated_at=now)
+        status=TaskStatus.PAUSED, updated_at=now
+    )
     paused = list(ScheduledTask.objects.filter(pk__in=pks, status=TaskStatus.PAUSED))
     window.tasks.add(*paused)
     for task in paused:
-        audit.record(task, AuditAction.PAUSED, user=user, at=now,
-                     changes={"pause_window": [None, f"until {window.ends_at:%Y-%m-%d %H:%M} UTC: "
-                                                     f"{window.reason}"]})
+        audit.record(
+            task,
+            AuditAction.PAUSED,
+            user=user,
+            at=now,
+            changes={
+                "pause_window": [
+                    None,
+                    f"until {window.ends_at:%Y-%m-%d %H:%M} UTC: {window.reason}",
+                ]
+            },
+        )
     return len(paused)
 
 
@@ -139,21 +173,31 @@ def lift(window: PauseWindow, *, user: Any, now: dt.datetime | None = None) -> i
         others = list(PauseWindow.objects.active(now).exclude(pk=fresh.pk))
         resumed = 0
         for task in fresh.tasks.filter(status=TaskStatus.PAUSED):
-            still = next((w for w in others if not w.module_id or w.module_id == task.module_id), None)
+            still = next(
+                (w for w in others if not w.module_id or w.module_id == task.module_id), None
+            )
             if still is not None:
                 still.tasks.add(task)
                 continue
             services.resume(task, user=None, now=now)
             resumed += 1
-    window.lifted_at, window.lifted_by, window.ends_at = fresh.lifted_at, fresh.lifted_by, fresh.ends_at
+    window.lifted_at, window.lifted_by, window.ends_at = (
+        fresh.lifted_at,
+        fresh.lifted_by,
+        fresh.ends_at,
+    )
     return resumed
 
 
 def start_due(now: dt.datetime) -> int:
     """Pause the tasks of windows opened for a later start that has now come."""
     started = 0
-    waiting = (PauseWindow.objects.active(now).filter(starts_at__gt=F("created_at"))
-               .filter(tasks__isnull=True).distinct())
+    waiting = (
+        PauseWindow.objects.active(now)
+        .filter(starts_at__gt=F("created_at"))
+        .filter(tasks__isnull=True)
+        .distinct()
+    )
     for window in waiting:
         with transaction.atomic():
             started += _pause_tasks(window, window.created_by, now)
@@ -187,6 +231,8 @@ def blocked_slots(rows: list[dict], now: dt.datetime) -> dict[int, str]:
         for window in windows:
             if not window["module_id"] or window["module_id"] == row["module_id"]:
                 found[row["id"]] = _("Paused until %(until)s UTC: %(reason)s") % {
-                    "until": f"{window['ends_at']:%Y-%m-%d %H:%M}", "reason": window["reason"]}
+                    "until": f"{window['ends_at']:%Y-%m-%d %H:%M}",
+                    "reason": window["reason"],
+                }
                 break
     return found

@@ -62,15 +62,19 @@ def provider_permissions() -> list[tuple[str, str]]:
         label = str(provider.verbose_name())
         perms = for_provider(provider)
         if perms.base and perms.base.startswith(f"{APP_LABEL}."):
-            wanted.setdefault(perms.base.split(".", 1)[1],
-                              f"{label}: may schedule and see {label} tasks")
+            wanted.setdefault(
+                perms.base.split(".", 1)[1], f"{label}: may schedule and see {label} tasks"
+            )
         if perms.admin.startswith(f"{APP_LABEL}."):
-            wanted.setdefault(perms.admin.split(".", 1)[1], f"{label}: administers all {label} tasks")
+            wanted.setdefault(
+                perms.admin.split(".", 1)[1], f"{label}: administers all {label} tasks"
+            )
     return sorted(wanted.items())
 
 
-def create_provider_permissions(using: str = DEFAULT_DB_ALIAS, apps: Any = global_apps,
-                                **kwargs: Any) -> None:
+def create_provider_permissions(
+    using: str = DEFAULT_DB_ALIAS, apps: Any = global_apps, **kwargs: Any
+) -> None:
     """Create the provider permissions that do not exist yet and refresh their names."""
     try:
         Permission = apps.get_model("auth", "Permission")
@@ -85,12 +89,17 @@ def create_provider_permissions(using: str = DEFAULT_DB_ALIAS, apps: Any = globa
     )
     wanted = {codename: name[:255] for codename, name in provider_permissions()}
     existing = {
-        p.codename: p for p in Permission.objects.db_manager(using).filter(
-            content_type=content_type, codename__in=list(wanted))
+        p.codename: p
+        for p in Permission.objects.db_manager(using).filter(
+            content_type=content_type, codename__in=list(wanted)
+        )
     }
     Permission.objects.db_manager(using).bulk_create(
-        [Permission(codename=c, name=n, content_type=content_type)
-         for c, n in wanted.items() if c not in existing]
+        [
+            Permission(codename=c, name=n, content_type=content_type)
+            for c, n in wanted.items()
+            if c not in existing
+        ]
     )
     renamed = [p for c, p in existing.items() if p.name != wanted[c]]
     for perm in renamed:
@@ -104,8 +113,9 @@ def sync_permissions(using: str = DEFAULT_DB_ALIAS) -> None:
     create_provider_permissions(using=using)
 
 
-def _on_post_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, apps: Any = global_apps,
-                     **kwargs: Any) -> None:
+def _on_post_migrate(
+    sender: Any, using: str = DEFAULT_DB_ALIAS, apps: Any = global_apps, **kwargs: Any
+) -> None:
     if getattr(sender, "name", None) == APP_LABEL:
         create_provider_permissions(using=using, apps=apps)
 

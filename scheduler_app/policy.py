@@ -71,10 +71,27 @@ if TYPE_CHECKING:
 
 VIEW, VIEW_LOGS, VIEW_HISTORY = "view", "view_logs", "view_history"
 EDIT, PAUSE, RESUME, CANCEL, RUN, DELETE, SHARE = (
-    "edit", "pause", "resume", "cancel", "run", "delete", "share")
+    "edit",
+    "pause",
+    "resume",
+    "cancel",
+    "run",
+    "delete",
+    "share",
+)
 #: Every action on an existing task, in display order.
-TASK_ACTIONS: tuple[str, ...] = (VIEW, VIEW_LOGS, VIEW_HISTORY, EDIT, PAUSE, RESUME, RUN, CANCEL,
-                                 DELETE, SHARE)
+TASK_ACTIONS: tuple[str, ...] = (
+    VIEW,
+    VIEW_LOGS,
+    VIEW_HISTORY,
+    EDIT,
+    PAUSE,
+    RESUME,
+    RUN,
+    CANCEL,
+    DELETE,
+    SHARE,
+)
 #: Every action, "schedule" (creating a task) included.
 ACTIONS: tuple[str, ...] = ("schedule", *TASK_ACTIONS)
 READ_ACTIONS = frozenset({VIEW, VIEW_LOGS, VIEW_HISTORY})
@@ -85,8 +102,12 @@ OBJECT_RUN = "run_scheduledtask"
 OBJECT_DELETE = "delete_scheduledtask"
 OBJECT_PERMS = (OBJECT_VIEW, OBJECT_CHANGE, OBJECT_RUN, OBJECT_DELETE)
 #: Share levels accepted by ``services.share`` -> the guardian codename they grant.
-SHARE_LEVELS = {"view": OBJECT_VIEW, "change": OBJECT_CHANGE, "run": OBJECT_RUN,
-                "delete": OBJECT_DELETE}
+SHARE_LEVELS = {
+    "view": OBJECT_VIEW,
+    "change": OBJECT_CHANGE,
+    "run": OBJECT_RUN,
+    "delete": OBJECT_DELETE,
+}
 
 _OPENED_BY = {
     OBJECT_VIEW: READ_ACTIONS,
@@ -100,9 +121,13 @@ _CACHE_ATTR = "_scheduler_object_perms"
 
 # --- who the user is -------------------------------------------------------
 
+
 def _active(user: Any) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False)
-                and getattr(user, "is_active", False))
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+    )
 
 
 def is_scheduler_admin(user: Any) -> bool:
@@ -156,7 +181,8 @@ def administered_modules(user: Any) -> list[str]:
 def can_manage_calendars(user: Any) -> bool:
     """Blackout calendars are shared by every module: scheduler admins (or the model permission)."""
     return is_scheduler_admin(user) or (
-        _active(user) and user.has_perm("scheduler_app.change_blackoutcalendar"))
+        _active(user) and user.has_perm("scheduler_app.change_blackoutcalendar")
+    )
 
 
 def can_pause_module(user: Any, module_id: str | None) -> bool:
@@ -168,8 +194,11 @@ def can_pause_module(user: Any, module_id: str | None) -> bool:
 
 # --- scheduling ------------------------------------------------------------
 
-def required_permissions(task_cls: type[SchedulableTask], config: dict[str, Any] | None,
-                         ) -> list[tuple[str, Any]]:
+
+def required_permissions(
+    task_cls: type[SchedulableTask],
+    config: dict[str, Any] | None,
+) -> list[tuple[str, Any]]:
     """The task type's further permissions for this cleaned config, as (full name, obj or None)."""
     wanted = task_cls().required_permission(config or {})
     if wanted is None:
@@ -186,8 +215,9 @@ def required_permissions(task_cls: type[SchedulableTask], config: dict[str, Any]
     return found
 
 
-def has_required_permissions(user: Any, task_cls: type[SchedulableTask],
-                             config: dict[str, Any] | None) -> bool:
+def has_required_permissions(
+    user: Any, task_cls: type[SchedulableTask], config: dict[str, Any] | None
+) -> bool:
     """Whether ``user`` holds what the task type requires for this cleaned config.
 
     A ``(perm, obj)`` requirement is met by the global permission or by the
@@ -214,14 +244,16 @@ def _clean(task_cls: type[SchedulableTask], config: dict[str, Any] | None) -> di
         return None
 
 
-def can_schedule(user: Any, module_id: str, task_type: str | None = None,
-                 config: dict[str, Any] | None = None) -> bool:
+def can_schedule(
+    user: Any, module_id: str, task_type: str | None = None, config: dict[str, Any] | None = None
+) -> bool:
     """Rule 1. With ``task_type`` the type must exist; with ``config`` its
     required permissions are checked too (an invalid config is refused)."""
     if not _active(user):
         return False
     if not is_module_admin(user, module_id) and not (
-            user.has_perm(permissions.SCHEDULER) and is_module_user(user, module_id)):
+        user.has_perm(permissions.SCHEDULER) and is_module_user(user, module_id)
+    ):
         return False
     if task_type is None:
         return True
@@ -242,15 +274,18 @@ def schedulable_modules(user: Any) -> list[str]:
 
 # --- object permissions ----------------------------------------------------
 
+
 def _object_permission_models() -> tuple[Any, Any, Any]:
     from django.contrib.contenttypes.models import ContentType
     from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
     from scheduler_app.models import ScheduledTask
 
-    return (ContentType.objects.get_for_model(ScheduledTask),
-            get_user_obj_perms_model(ScheduledTask),  # type: ignore[arg-type]  # a class works too
-            get_group_obj_perms_model(ScheduledTask))  # type: ignore[arg-type]
+    return (
+        ContentType.objects.get_for_model(ScheduledTask),
+        get_user_obj_perms_model(ScheduledTask),  # type: ignore[arg-type]  # a class works too
+        get_group_obj_perms_model(ScheduledTask),  # type: ignore[arg-type]
+    )
 
 
 def _object_perms(user: Any, pks: Iterable[int]) -> dict[int, set[str]]:
@@ -264,10 +299,12 @@ def _object_perms(user: Any, pks: Iterable[int]) -> dict[int, set[str]]:
         ctype, user_model, group_model = _object_permission_models()
         keys = [str(pk) for pk in missing]
         mine = user_model.objects.filter(user_id=user.pk, content_type=ctype, object_pk__in=keys)
-        groups = group_model.objects.filter(group__user=user.pk, content_type=ctype,
-                                            object_pk__in=keys)
+        groups = group_model.objects.filter(
+            group__user=user.pk, content_type=ctype, object_pk__in=keys
+        )
         rows = mine.values_list("object_pk", "permission__codename").union(
-            groups.values_list("object_pk", "permission__codename"))
+            groups.values_list("object_pk", "permission__codename")
+        )
         for pk in missing:
             cache[pk] = set()
         for object_pk, codename in rows:
@@ -281,8 +318,11 @@ def forget(user: Any) -> None:
         delattr(user, _CACHE_ATTR)
 
 
-def _actions(user: Any, task: ScheduledTask, object_perms: dict[int, set[str]] | None,
-             ) -> frozenset[str]:
+def _actions(
+    user: Any,
+    task: ScheduledTask,
+    object_perms: dict[int, set[str]] | None,
+) -> frozenset[str]:
     if not _active(user):
         return frozenset()
     if is_module_admin(user, task.module_id):
@@ -314,8 +354,14 @@ def allowed_actions_for(user: Any, tasks: Iterable[ScheduledTask]) -> dict[int, 
     tasks = list(tasks)
     perms = None
     if _active(user) and not is_scheduler_admin(user):
-        perms = _object_perms(user, [t.pk for t in tasks
-                                     if t.owner_id != user.pk and not is_module_admin(user, t.module_id)])
+        perms = _object_perms(
+            user,
+            [
+                t.pk
+                for t in tasks
+                if t.owner_id != user.pk and not is_module_admin(user, t.module_id)
+            ],
+        )
     return {t.pk: _actions(user, t, perms) for t in tasks}
 
 
@@ -390,16 +436,21 @@ def can_share(user: Any, task: ScheduledTask) -> bool:
 
 # --- lists -----------------------------------------------------------------
 
+
 def _shared_pks(user: Any) -> tuple[QuerySet, QuerySet]:
     ctype, user_model, group_model = _object_permission_models()
-    mine = user_model.objects.filter(user_id=user.pk, content_type=ctype,
-                                     permission__codename__in=OBJECT_PERMS)
-    groups = group_model.objects.filter(group__user=user.pk, content_type=ctype,
-                                        permission__codename__in=OBJECT_PERMS)
+    mine = user_model.objects.filter(
+        user_id=user.pk, content_type=ctype, permission__codename__in=OBJECT_PERMS
+    )
+    groups = group_model.objects.filter(
+        group__user=user.pk, content_type=ctype, permission__codename__in=OBJECT_PERMS
+    )
     # The cast runs on the few rows of this user only, never on the whole table.
     as_pk = Cast("object_pk", BigIntegerField())
-    return (mine.annotate(task_pk=as_pk).values("task_pk"),
-            groups.annotate(task_pk=as_pk).values("task_pk"))
+    return (
+        mine.annotate(task_pk=as_pk).values("task_pk"),
+        groups.annotate(task_pk=as_pk).values("task_pk"),
+    )
 
 
 def viewable_queryset(user: Any, queryset: QuerySet | None = None) -> QuerySet:
@@ -411,11 +462,15 @@ def viewable_queryset(user: Any, queryset: QuerySet | None = None) -> QuerySet:
         return qs.none()
     if can_view_all(user):
         return qs
-    modules = [p.module_id for p in registry.providers()
-               if is_module_admin(user, p.module_id) or is_module_user(user, p.module_id)]
+    modules = [
+        p.module_id
+        for p in registry.providers()
+        if is_module_admin(user, p.module_id) or is_module_user(user, p.module_id)
+    ]
     mine, groups = _shared_pks(user)
-    return qs.filter(Q(owner_id=user.pk) | Q(module_id__in=modules) | Q(pk__in=mine)
-                     | Q(pk__in=groups))
+    return qs.filter(
+        Q(owner_id=user.pk) | Q(module_id__in=modules) | Q(pk__in=mine) | Q(pk__in=groups)
+    )
 
 
 def viewable_logs(user: Any, queryset: QuerySet | None = None) -> QuerySet:

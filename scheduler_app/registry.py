@@ -80,8 +80,11 @@ class ProviderRegistry:
         return [self._registry[k] for k in sorted(self._registry, key=str)]
 
     def task_type_keys(self) -> list[str]:
-        return [f"{p.module_id}.{k}" for p in self.providers()
-                for k in sorted(p.task_types if isinstance(p.task_types, dict) else {}, key=str)]
+        return [
+            f"{p.module_id}.{k}"
+            for p in self.providers()
+            for k in sorted(p.task_types if isinstance(p.task_types, dict) else {}, key=str)
+        ]
 
     def known_modules_text(self) -> str:
         return ", ".join(sorted(map(str, self._registry))) or "none registered"

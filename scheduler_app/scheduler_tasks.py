@@ -21,13 +21,20 @@ from scheduler_app.registry import register
 
 class PruneLogsForm(forms.Form):
     days = forms.IntegerField(
-        label=_("Keep days"), required=False, min_value=0,
-        help_text=_("Delete execution logs older than this. Empty: SCHEDULER['LOG_RETENTION_DAYS']."))
+        label=_("Keep days"),
+        required=False,
+        min_value=0,
+        help_text=_(
+            "Delete execution logs older than this. Empty: SCHEDULER['LOG_RETENTION_DAYS']."
+        ),
+    )
 
 
 class PruneLogs(SchedulableTask):
     name = "Prune old execution logs"
-    description = "Delete execution logs older than the retention period (manage.py scheduler_prune)."
+    description = (
+        "Delete execution logs older than the retention period (manage.py scheduler_prune)."
+    )
     config_form = PruneLogsForm
     default_max_retries = 1
 
@@ -47,6 +54,10 @@ class SchedulerMaintenanceProvider(TaskProvider):
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {"prune_logs": PruneLogs}
     system_tasks: ClassVar[dict[str, SystemTask]] = {
         # scheduler_prune, nightly, at a quiet hour.
-        "prune": SystemTask(task_type="prune_logs", name="scheduler_prune: delete old execution logs",
-                            cron="30 3 * * *", priority=9),
+        "prune": SystemTask(
+            task_type="prune_logs",
+            name="scheduler_prune: delete old execution logs",
+            cron="30 3 * * *",
+            priority=9,
+        ),
     }

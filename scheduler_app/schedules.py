@@ -86,7 +86,8 @@ def get_zone(name: str | None) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise field_error(
             "timezone",
-            _("Unknown time zone “%(name)s”. Use an IANA name such as Europe/Berlin.") % {"name": name},
+            _("Unknown time zone “%(name)s”. Use an IANA name such as Europe/Berlin.")
+            % {"name": name},
             "invalid_timezone",
         ) from None
 
@@ -102,12 +103,16 @@ def is_nonexistent(naive: dt.datetime, tz: ZoneInfo) -> bool:
 
 def is_ambiguous(naive: dt.datetime, tz: ZoneInfo) -> bool:
     """True if the wall time occurs twice in ``tz`` (a fall-back hour)."""
-    return naive.replace(tzinfo=tz, fold=0).utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset()
+    return (
+        naive.replace(tzinfo=tz, fold=0).utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset()
+    )
 
 
 def resolve_wall_time(naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     """Turn a local wall time into an aware instant by the DST rule above."""
-    candidate = naive.replace(second=0, microsecond=0) if naive.second or naive.microsecond else naive
+    candidate = (
+        naive.replace(second=0, microsecond=0) if naive.second or naive.microsecond else naive
+    )
     if is_nonexistent(candidate, tz):
         # Walk to the first minute after the gap; gaps are at most a few hours.
         step = candidate.replace(second=0, microsecond=0)
@@ -131,16 +136,25 @@ def normalize_cron(expression: str | None) -> str:
     lowered = text.lower()
     if lowered.startswith("@"):
         if lowered not in CRON_MACROS:
-            raise _cron_error(_("Unknown cron macro “%(macro)s”. Use one of: %(known)s.")
-                              % {"macro": text, "known": ", ".join(CRON_MACROS)})
+            raise _cron_error(
+                _("Unknown cron macro “%(macro)s”. Use one of: %(known)s.")
+                % {"macro": text, "known": ", ".join(CRON_MACROS)}
+            )
         return CRON_MACROS[lowered]
     fields = text.split(" ")
     if len(fields) != 5:
-        raise _cron_error(_("A cron expression has 5 fields (minute hour day month weekday); "
-                            "“%(expr)s” has %(count)d.") % {"expr": text, "count": len(fields)})
+        raise _cron_error(
+            _(
+                "A cron expression has 5 fields (minute hour day month weekday); "
+                "“%(expr)s” has %(count)d."
+            )
+            % {"expr": text, "count": len(fields)}
+        )
     if _NONDETERMINISTIC_CRON.search(text):
-        raise _cron_error(_("“%(expr)s” uses random (R) or hashed (H) values; "
-                            "give fixed minutes and hours.") % {"expr": text})
+        raise _cron_error(
+            _("“%(expr)s” uses random (R) or hashed (H) values; give fixed minutes and hours.")
+            % {"expr": text}
+        )
     try:
         valid = croniter.is_valid(text)
     except Exception:  # noqa: BLE001 - the parser may raise anything on garbage
@@ -150,10 +164,13 @@ def normalize_cron(expression: str | None) -> str:
     try:
         croniter(text, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
     except CroniterBadDateError:
-        raise _cron_error(_("“%(expr)s” never matches a date (e.g. 30 February).")
-                          % {"expr": text}) from None
+        raise _cron_error(
+            _("“%(expr)s” never matches a date (e.g. 30 February).") % {"expr": text}
+        ) from None
     except Exception:  # noqa: BLE001 - is_valid accepted something the iterator cannot use
-        raise _cron_error(_("“%(expr)s” is not a valid cron expression.") % {"expr": text}) from None
+        raise _cron_error(
+            _("“%(expr)s” is not a valid cron expression.") % {"expr": text}
+        ) from None
     return text
 
 
@@ -176,7 +193,9 @@ def describe_cron(expression: str) -> str:
         return expression
 
 
-def cron_runs_after(expression: str, tz: ZoneInfo, after: dt.datetime, count: int) -> list[dt.datetime]:
+def cron_runs_after(
+    expression: str, tz: ZoneInfo, after: dt.datetime, count: int
+) -> list[dt.datetime]:
     """The next ``count`` runs strictly after ``after``, as aware times in ``tz``.
 
     Iterates on the naive wall clock, then resolves each wall time by the DST
@@ -218,8 +237,11 @@ def parse_interval(value: object) -> tuple[int, str]:
     if isinstance(value, dt.timedelta):
         seconds = value.total_seconds()
         if seconds <= 0 or seconds % 60:
-            raise field_error("interval", _("Give the interval as a positive number of whole "
-                                            "minutes."), "invalid_interval")
+            raise field_error(
+                "interval",
+                _("Give the interval as a positive number of whole minutes."),
+                "invalid_interval",
+            )
         for name in ("weeks", "days", "hours", "minutes"):
             size = INTERVAL_UNITS[name].total_seconds()
             if seconds % size == 0:
@@ -241,7 +263,8 @@ def parse_interval(value: object) -> tuple[int, str]:
     if unit not in INTERVAL_UNITS:
         raise field_error(
             "interval",
-            _("Unknown interval unit “%(unit)s”; use minutes, hours, days or weeks.") % {"unit": unit},
+            _("Unknown interval unit “%(unit)s”; use minutes, hours, days or weeks.")
+            % {"unit": unit},
             "invalid_interval",
         )
     if isinstance(every, bool):
@@ -257,8 +280,11 @@ def _bounded(number: int, unit: str) -> tuple[int, str]:
     if number <= 0:
         raise field_error("interval", _("The interval must be at least 1."), "invalid_interval")
     if INTERVAL_UNITS[unit] * min(number, MAX_INTERVAL.days * 24 * 60 + 1) > MAX_INTERVAL:
-        raise field_error("interval", _("The interval must be at most %(days)d days.")
-                          % {"days": MAX_INTERVAL.days}, "invalid_interval")
+        raise field_error(
+            "interval",
+            _("The interval must be at most %(days)d days.") % {"days": MAX_INTERVAL.days},
+            "invalid_interval",
+        )
     return number, unit
 
 
@@ -368,25 +394,40 @@ class Schedule:
             return Schedule(self.type, run_at=run_at.astimezone(UTC), timezone=zone_name)
         if self.type == RECURRING:
             if self.interval_every is None:
-                raise field_error("interval", _("Give the interval, e.g. “15 minutes”."), "required")
+                raise field_error(
+                    "interval", _("Give the interval, e.g. “15 minutes”."), "required"
+                )
             every, unit = parse_interval((self.interval_every, self.interval_unit or "minutes"))
             if self.run_at is None or self.run_at == "":
                 # Runs fall on now + k * interval: the first one interval from now.
                 anchor = now.replace(microsecond=0)
             else:
                 anchor = _aware(self.run_at, zone)
-            return Schedule(self.type, run_at=anchor.astimezone(UTC), interval_every=every,
-                            interval_unit=unit, timezone=zone_name)
+            return Schedule(
+                self.type,
+                run_at=anchor.astimezone(UTC),
+                interval_every=every,
+                interval_unit=unit,
+                timezone=zone_name,
+            )
         event = str(self.event or "").strip()
         if not event:
             raise field_error("event", _("Name the event that triggers this task."), "required")
         if len(event) > MAX_EVENT_LENGTH:
-            raise field_error("event", _("Keep the event name to %(max)d characters.")
-                              % {"max": MAX_EVENT_LENGTH}, "max_length")
+            raise field_error(
+                "event",
+                _("Keep the event name to %(max)d characters.") % {"max": MAX_EVENT_LENGTH},
+                "max_length",
+            )
         return Schedule(self.type, event=event, timezone=zone_name)
 
-    def runs_after(self, after: dt.datetime, count: int = 5, *, anchor: dt.datetime | None = None,
-                   ) -> list[dt.datetime]:
+    def runs_after(
+        self,
+        after: dt.datetime,
+        count: int = 5,
+        *,
+        anchor: dt.datetime | None = None,
+    ) -> list[dt.datetime]:
         """The next ``count`` runs strictly after ``after`` (aware, in the task's zone).
 
         ``anchor`` is used by a recurring schedule without ``run_at`` only.
@@ -399,17 +440,22 @@ class Schedule:
             return [self.run_at.astimezone(zone)] if due else []  # type: ignore[union-attr]
         if self.type == RECURRING:
             start = self.run_at or anchor or after
-            return interval_runs_after(self.interval_every or 1, self.interval_unit or "minutes",
-                                       start, zone, after, count)
+            return interval_runs_after(
+                self.interval_every or 1, self.interval_unit or "minutes", start, zone, after, count
+            )
         return []
 
-    def first_run(self, now: dt.datetime, *, anchor: dt.datetime | None = None) -> dt.datetime | None:
+    def first_run(
+        self, now: dt.datetime, *, anchor: dt.datetime | None = None
+    ) -> dt.datetime | None:
         """When a new (or resumed) task first runs, in UTC; None for event schedules."""
         if self.type == RECURRING and self.run_at is not None and self.run_at > now:
             return self.run_at.astimezone(UTC)
         return self.next_after(now, anchor=anchor)
 
-    def next_after(self, after: dt.datetime, *, anchor: dt.datetime | None = None) -> dt.datetime | None:
+    def next_after(
+        self, after: dt.datetime, *, anchor: dt.datetime | None = None
+    ) -> dt.datetime | None:
         """The next run strictly after ``after``, in UTC, or None."""
         runs = self.runs_after(after, 1, anchor=anchor)
         return runs[0].astimezone(UTC) if runs else None
@@ -420,9 +466,14 @@ class Schedule:
             return f"{describe_cron(self.cron)} ({self.timezone})"
         if self.type == CONDITIONAL:
             return _("When its condition holds, checked: %(when)s") % {
-                "when": f"{describe_cron(self.cron)} ({self.timezone})"}
+                "when": f"{describe_cron(self.cron)} ({self.timezone})"
+            }
         if self.type == ONE_TIME:
-            when = self.run_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z") if self.run_at else "?"
+            when = (
+                self.run_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+                if self.run_at
+                else "?"
+            )
             return _("Once, at %(when)s") % {"when": when}
         if self.type == RECURRING:
             return describe_interval(self.interval_every or 1, self.interval_unit or "minutes")
@@ -442,8 +493,9 @@ def _aware(value: object, zone: ZoneInfo) -> dt.datetime:
     else:
         parsed = None
     if parsed is None:
-        raise field_error("run_at", _("Enter a valid date and time, e.g. 2030-01-31 06:00."),
-                          "invalid")
+        raise field_error(
+            "run_at", _("Enter a valid date and time, e.g. 2030-01-31 06:00."), "invalid"
+        )
     if parsed.tzinfo is None:
         return resolve_wall_time(parsed, zone)
     return parsed
@@ -469,35 +521,41 @@ def dst_note(instant: dt.datetime, tz: ZoneInfo) -> str:
         late = naive.replace(tzinfo=tz, fold=1).utcoffset() or dt.timedelta()
         shift = _minutes_text(early - late)
         if local.fold:
-            return _("%(time)s occurs twice on this day (clocks go back %(shift)s); this is the "
-                     "second time.") % {"time": naive.strftime("%H:%M"), "shift": shift}
-        return _("%(time)s occurs twice on this day (clocks go back %(shift)s); wall-clock "
-                 "schedules run once, on the first.") % {"time": naive.strftime("%H:%M"),
-                                                          "shift": shift}
+            return _(
+                "%(time)s occurs twice on this day (clocks go back %(shift)s); this is the "
+                "second time."
+            ) % {"time": naive.strftime("%H:%M"), "shift": shift}
+        return _(
+            "%(time)s occurs twice on this day (clocks go back %(shift)s); wall-clock "
+            "schedules run once, on the first."
+        ) % {"time": naive.strftime("%H:%M"), "shift": shift}
     before = (instant.astimezone(UTC) - dt.timedelta(minutes=1)).astimezone(tz)
     jump = (local.utcoffset() or dt.timedelta()) - (before.utcoffset() or dt.timedelta())
     if jump > dt.timedelta(0):
         gap_start = before.replace(tzinfo=None) + dt.timedelta(minutes=1)
-        return _("Clocks go forward from %(start)s to %(end)s here; a run planned in between "
-                 "runs at %(end)s.") % {"start": gap_start.strftime("%H:%M"),
-                                         "end": naive.strftime("%H:%M")}
+        return _(
+            "Clocks go forward from %(start)s to %(end)s here; a run planned in between "
+            "runs at %(end)s."
+        ) % {"start": gap_start.strftime("%H:%M"), "end": naive.strftime("%H:%M")}
     return ""
 
 
 def _minutes_text(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes % 60 == 0:
-        return ngettext("%(count)d hour", "%(count)d hours", minutes // 60) % {"count": minutes // 60}
+        return ngettext("%(count)d hour", "%(count)d hours", minutes // 60) % {
+            "count": minutes // 60
+        }
     return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 # -- runs with their DST notes ---------------------------------------------------
 
 #: What the DST rule did to a planned run (``PlannedRun.dst``).
-DST_MOVED = "moved"            # planned in a spring-forward gap; runs at the first minute after it
-DST_FIRST = "first"            # a repeated wall time; wall-clock schedules run on its first occurrence
-DST_SECOND = "second"          # the second occurrence of a repeated time (elapsed-time intervals only)
-DST_REPEATED = "repeated"      # a repeated wall time run once by an elapsed-time schedule
+DST_MOVED = "moved"  # planned in a spring-forward gap; runs at the first minute after it
+DST_FIRST = "first"  # a repeated wall time; wall-clock schedules run on its first occurrence
+DST_SECOND = "second"  # the second occurrence of a repeated time (elapsed-time intervals only)
+DST_REPEATED = "repeated"  # a repeated wall time run once by an elapsed-time schedule
 
 
 @dataclass(frozen=True)
@@ -510,8 +568,9 @@ class PlannedRun:
     moved_from: tuple[dt.datetime, ...] = ()  # naive wall times planned in a gap, run at ``at``
 
 
-def planned_runs(schedule: Schedule, after: dt.datetime, count: int = 5, *,
-                 anchor: dt.datetime | None = None) -> list[PlannedRun]:
+def planned_runs(
+    schedule: Schedule, after: dt.datetime, count: int = 5, *, anchor: dt.datetime | None = None
+) -> list[PlannedRun]:
     """The next ``count`` runs of ``schedule`` strictly after ``after``, each with its DST note.
 
     The note says what the scheduler does on a DST change (see the module docstring):
@@ -520,32 +579,57 @@ def planned_runs(schedule: Schedule, after: dt.datetime, count: int = 5, *,
     """
     zone = schedule.zone
     wall_clock = schedule.type in (CRON, CONDITIONAL) or (
-        schedule.type == RECURRING and (schedule.interval_unit or "minutes") in WALL_CLOCK_UNITS)
+        schedule.type == RECURRING and (schedule.interval_unit or "minutes") in WALL_CLOCK_UNITS
+    )
     start = schedule.run_at or anchor or after
-    return [_planned(run, schedule, zone, wall_clock, start)
-            for run in schedule.runs_after(after, count, anchor=anchor)]
+    return [
+        _planned(run, schedule, zone, wall_clock, start)
+        for run in schedule.runs_after(after, count, anchor=anchor)
+    ]
 
 
-def _planned(run: dt.datetime, schedule: Schedule, zone: ZoneInfo, wall_clock: bool,
-             anchor: dt.datetime) -> PlannedRun:
+def _planned(
+    run: dt.datetime, schedule: Schedule, zone: ZoneInfo, wall_clock: bool, anchor: dt.datetime
+) -> PlannedRun:
     local = run.astimezone(zone)
     naive = local.replace(tzinfo=None)
     if is_ambiguous(naive, zone):
         early = naive.replace(tzinfo=zone, fold=0).utcoffset() or dt.timedelta()
         late = naive.replace(tzinfo=zone, fold=1).utcoffset() or dt.timedelta()
-        values = {"time": naive.strftime("%H:%M"), "shift": _minutes_text(early - late),
-                  "zone": local.tzname()}
+        values = {
+            "time": naive.strftime("%H:%M"),
+            "shift": _minutes_text(early - late),
+            "zone": local.tzname(),
+        }
         if local.fold:
-            return PlannedRun(run, DST_SECOND, _(
-                "%(time)s occurs twice on this day (clocks go back %(shift)s); this is the second "
-                "%(time)s (%(zone)s).") % values)
+            return PlannedRun(
+                run,
+                DST_SECOND,
+                _(
+                    "%(time)s occurs twice on this day (clocks go back %(shift)s); this is the second "
+                    "%(time)s (%(zone)s)."
+                )
+                % values,
+            )
         if wall_clock:
-            return PlannedRun(run, DST_FIRST, _(
-                "%(time)s occurs twice on this day (clocks go back %(shift)s); the task runs once, "
-                "at the first %(time)s (%(zone)s).") % values)
-        return PlannedRun(run, DST_REPEATED, _(
-            "%(time)s occurs twice on this day (clocks go back %(shift)s); this is the first "
-            "%(time)s (%(zone)s).") % values)
+            return PlannedRun(
+                run,
+                DST_FIRST,
+                _(
+                    "%(time)s occurs twice on this day (clocks go back %(shift)s); the task runs once, "
+                    "at the first %(time)s (%(zone)s)."
+                )
+                % values,
+            )
+        return PlannedRun(
+            run,
+            DST_REPEATED,
+            _(
+                "%(time)s occurs twice on this day (clocks go back %(shift)s); this is the first "
+                "%(time)s (%(zone)s)."
+            )
+            % values,
+        )
     if not wall_clock:
         return PlannedRun(run)
     # Step back on the UTC line: arithmetic on an aware local time stays on the wall clock.
@@ -559,16 +643,26 @@ def _planned(run: dt.datetime, schedule: Schedule, zone: ZoneInfo, wall_clock: b
     times = [m.strftime("%H:%M") for m in moved]
     shown = ", ".join(times[:4]) + (" …" if len(times) > 4 else "")
     values = {"times": shown, "start": gap_start.strftime("%H:%M"), "end": naive.strftime("%H:%M")}
-    text = ngettext(
-        "%(times)s does not exist on this day (clocks go forward from %(start)s to %(end)s); "
-        "the task runs at %(end)s instead.",
-        "%(times)s do not exist on this day (clocks go forward from %(start)s to %(end)s); "
-        "the task runs once, at %(end)s, instead.", len(times)) % values
+    text = (
+        ngettext(
+            "%(times)s does not exist on this day (clocks go forward from %(start)s to %(end)s); "
+            "the task runs at %(end)s instead.",
+            "%(times)s do not exist on this day (clocks go forward from %(start)s to %(end)s); "
+            "the task runs once, at %(end)s, instead.",
+            len(times),
+        )
+        % values
+    )
     return PlannedRun(run, DST_MOVED, text, moved)
 
 
-def _planned_in_gap(schedule: Schedule, zone: ZoneInfo, anchor: dt.datetime,
-                    gap_start: dt.datetime, gap_end: dt.datetime) -> list[dt.datetime]:
+def _planned_in_gap(
+    schedule: Schedule,
+    zone: ZoneInfo,
+    anchor: dt.datetime,
+    gap_start: dt.datetime,
+    gap_end: dt.datetime,
+) -> list[dt.datetime]:
     """The naive wall times in ``[gap_start, gap_end)`` the schedule asked for."""
     if schedule.type in (CRON, CONDITIONAL):
         from croniter import croniter

@@ -44,8 +44,12 @@ def _share_codenames(levels: Iterable[str]) -> list[str]:
     unknown = sorted(set(levels) - set(policy.SHARE_LEVELS))
     if unknown or not levels:
         raise ValidationError(
-            {"permissions": _("Choose from: %(levels)s.") % {"levels": ", ".join(policy.SHARE_LEVELS)}},
-            code="invalid_choice")
+            {
+                "permissions": _("Choose from: %(levels)s.")
+                % {"levels": ", ".join(policy.SHARE_LEVELS)}
+            },
+            code="invalid_choice",
+        )
     return [policy.SHARE_LEVELS[level] for level in levels]
 
 
@@ -62,8 +66,14 @@ def _recipients(users: Iterable[Any], groups: Iterable[Any]) -> tuple[list[Any],
     return users, groups
 
 
-def share(task: ScheduledTask, *, user: Any, users: Iterable[Any] = (), groups: Iterable[Any] = (),
-          permissions: Iterable[str] | str = ("view",)) -> ScheduledTask:
+def share(
+    task: ScheduledTask,
+    *,
+    user: Any,
+    users: Iterable[Any] = (),
+    groups: Iterable[Any] = (),
+    permissions: Iterable[str] | str = ("view",),
+) -> ScheduledTask:
     """Grant users and groups object permissions on ``task``.
 
     Parameters:
@@ -90,21 +100,31 @@ def share(task: ScheduledTask, *, user: Any, users: Iterable[Any] = (), groups: 
         for codename in codenames:
             for recipient in [*users, *groups]:
                 assign_perm(codename, recipient, fresh)
-        audit.record(fresh, AuditAction.SHARED, user=user, changes=_share_note(users, groups, permissions))
+        audit.record(
+            fresh, AuditAction.SHARED, user=user, changes=_share_note(users, groups, permissions)
+        )
     for recipient in users:
         policy.forget(recipient)
     return task
 
 
-def unshare(task: ScheduledTask, *, user: Any, users: Iterable[Any] = (), groups: Iterable[Any] = (),
-            permissions: Iterable[str] | str | None = None) -> ScheduledTask:
+def unshare(
+    task: ScheduledTask,
+    *,
+    user: Any,
+    users: Iterable[Any] = (),
+    groups: Iterable[Any] = (),
+    permissions: Iterable[str] | str | None = None,
+) -> ScheduledTask:
     """Withdraw shared object permissions (all levels unless ``permissions`` is given).
 
     The owner's own rights come from ownership and are not withdrawn.
     """
     from guardian.shortcuts import remove_perm
 
-    codenames = _share_codenames(permissions) if permissions is not None else list(policy.OBJECT_PERMS)
+    codenames = (
+        _share_codenames(permissions) if permissions is not None else list(policy.OBJECT_PERMS)
+    )
     users, groups = _recipients(users, groups)
     with transaction.atomic():
         fresh = ScheduledTask.objects.select_for_update().get(pk=task.pk)
@@ -115,17 +135,23 @@ def unshare(task: ScheduledTask, *, user: Any, users: Iterable[Any] = (), groups
                 if getattr(recipient, "pk", None) == fresh.owner_id and recipient in users:
                     continue
                 remove_perm(codename, recipient, fresh)
-        audit.record(fresh, AuditAction.UNSHARED, user=user,
-                     changes=_share_note(users, groups, permissions or list(policy.SHARE_LEVELS)))
+        audit.record(
+            fresh,
+            AuditAction.UNSHARED,
+            user=user,
+            changes=_share_note(users, groups, permissions or list(policy.SHARE_LEVELS)),
+        )
     for recipient in users:
         policy.forget(recipient)
     return task
 
 
 def _share_note(users: list[Any], groups: list[Any], levels: Iterable[str] | str) -> dict[str, Any]:
-    return {"users": sorted(u.get_username() for u in users),
-            "groups": sorted(g.name for g in groups),
-            "permissions": [levels] if isinstance(levels, str) else sorted(levels)}
+    return {
+        "users": sorted(u.get_username() for u in users),
+        "groups": sorted(g.name for g in groups),
+        "permissions": [levels] if isinstance(levels, str) else sorted(levels),
+    }
 
 
 def shared_with(task: ScheduledTask) -> dict[str, dict[Any, list[str]]]:
@@ -138,8 +164,12 @@ def shared_with(task: ScheduledTask) -> dict[str, dict[Any, list[str]]]:
     level_of = {codename: level for level, codename in policy.SHARE_LEVELS.items()}
     found: dict[str, dict[Any, list[str]]] = {"users": {}, "groups": {}}
     # With attach_perms=True guardian answers {user or group: [codename, ...]}.
-    users = cast(dict[Any, list[str]], get_users_with_perms(
-        task, attach_perms=True, with_superusers=False, with_group_users=False))
+    users = cast(
+        dict[Any, list[str]],
+        get_users_with_perms(
+            task, attach_perms=True, with_superusers=False, with_group_users=False
+        ),
+    )
     groups = cast(dict[Any, list[str]], get_groups_with_perms(task, attach_perms=True))
     for who, codenames in users.items():
         if who.pk != task.owner_id:

@@ -66,10 +66,16 @@ def fingerprint(module_id: str, spec: SystemTask) -> str:
 def _arguments(spec: SystemTask) -> dict[str, Any]:
     """The schedule and options of ``spec`` as services.schedule/update arguments."""
     args: dict[str, Any] = {
-        "name": spec.name, "config": dict(spec.config), "schedule_type": spec.schedule_type,
-        "cron": spec.cron or "", "interval": spec.interval, "event": spec.event or "",
-        "timezone": spec.timezone, "priority": spec.priority,
-        "misfire_policy": spec.misfire_policy, "tags": [SYSTEM_TAG, *spec.tags],
+        "name": spec.name,
+        "config": dict(spec.config),
+        "schedule_type": spec.schedule_type,
+        "cron": spec.cron or "",
+        "interval": spec.interval,
+        "event": spec.event or "",
+        "timezone": spec.timezone,
+        "priority": spec.priority,
+        "misfire_policy": spec.misfire_policy,
+        "tags": [SYSTEM_TAG, *spec.tags],
     }
     if spec.max_retries is not None:
         args["max_retries"] = spec.max_retries
@@ -100,14 +106,24 @@ def sync(*, now: dt.datetime | None = None) -> SyncReport:
         digest = fingerprint(provider.module_id, spec)
         try:
             with transaction.atomic():
-                record = (SystemTaskRecord.objects.select_for_update().select_related("task")
-                          .filter(key=key).first())
+                record = (
+                    SystemTaskRecord.objects.select_for_update()
+                    .select_related("task")
+                    .filter(key=key)
+                    .first()
+                )
                 if record is None:
-                    task = services.schedule(user=None, module=provider.module_id,
-                                             task_type=spec.task_type, is_system=True, now=now,
-                                             **_arguments(spec))
-                    SystemTaskRecord.objects.create(key=key, task=task, fingerprint=digest,
-                                                    synced_at=now)
+                    task = services.schedule(
+                        user=None,
+                        module=provider.module_id,
+                        task_type=spec.task_type,
+                        is_system=True,
+                        now=now,
+                        **_arguments(spec),
+                    )
+                    SystemTaskRecord.objects.create(
+                        key=key, task=task, fingerprint=digest, synced_at=now
+                    )
                     report.created.append(key)
                 elif record.fingerprint != digest or record.retired_at is not None:
                     args = _arguments(spec)
@@ -119,8 +135,11 @@ def sync(*, now: dt.datetime | None = None) -> SyncReport:
                     report.unchanged.append(key)
         except ValidationError as exc:
             report.errors[key] = _flatten(exc)
-    for record in SystemTaskRecord.objects.filter(retired_at__isnull=True).exclude(
-            key__in=list(wanted)).select_related("task"):
+    for record in (
+        SystemTaskRecord.objects.filter(retired_at__isnull=True)
+        .exclude(key__in=list(wanted))
+        .select_related("task")
+    ):
         with transaction.atomic():
             # Kept with its history; a module that comes back re-enables it.
             services.update(record.task, user=None, now=now, enabled=False)
@@ -134,12 +153,14 @@ def _migrations_pending(using: str) -> bool:
     from django.db.migrations.loader import MigrationLoader
 
     loader = MigrationLoader(connections[using], ignore_no_migrations=True)
-    return any(node not in loader.applied_migrations
-               for node in loader.graph.leaf_nodes("scheduler_app"))
+    return any(
+        node not in loader.applied_migrations for node in loader.graph.leaf_nodes("scheduler_app")
+    )
 
 
-def _on_post_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, verbosity: int = 1,
-                     **kwargs: Any) -> None:
+def _on_post_migrate(
+    sender: Any, using: str = DEFAULT_DB_ALIAS, verbosity: int = 1, **kwargs: Any
+) -> None:
     from scheduler_app import conf
     from scheduler_app.models import ScheduledTask
 
@@ -151,8 +172,10 @@ def _on_post_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, verbosity: int 
     for key, error in report.errors.items():
         logger.error("System task %s was not synced: %s", key, error)
     if verbosity >= 1 and report.changed:
-        print(f"  System tasks: {len(report.created)} created, {len(report.updated)} updated, "
-              f"{len(report.retired)} retired.")
+        print(
+            f"  System tasks: {len(report.created)} created, {len(report.updated)} updated, "
+            f"{len(report.retired)} retired."
+        )
 
 
 post_migrate.connect(_on_post_migrate, dispatch_uid="scheduler_app.sync_system_tasks")

@@ -43,9 +43,25 @@ VERSION = 1
 #: Finished or cancelled tasks have no schedule to move.
 EXPORTED_STATUSES = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.PAUSED)
 #: Entry keys compared and applied, in display order (config is compared key by key).
-FIELDS = ("schedule_type", "cron", "run_at", "interval", "event", "timezone", "priority",
-          "max_retries", "timeout", "allow_overlap", "misfire_policy", "misfire_grace", "tags",
-          "enabled", "paused", "calendars", "config")
+FIELDS = (
+    "schedule_type",
+    "cron",
+    "run_at",
+    "interval",
+    "event",
+    "timezone",
+    "priority",
+    "max_retries",
+    "timeout",
+    "allow_overlap",
+    "misfire_policy",
+    "misfire_grace",
+    "tags",
+    "enabled",
+    "paused",
+    "calendars",
+    "config",
+)
 SCHEDULE_FIELDS = ("schedule_type", "cron", "run_at", "interval", "event", "timezone")
 
 
@@ -55,32 +71,55 @@ SCHEDULE_FIELDS = ("schedule_type", "cron", "run_at", "interval", "event", "time
 def task_entry(task: ScheduledTask) -> dict[str, Any]:
     """One task as exported: stable keys only, secrets masked."""
     return {
-        "module": task.module_id, "task_type": task.task_type, "name": task.name,
+        "module": task.module_id,
+        "task_type": task.task_type,
+        "name": task.name,
         "config": configs.masked_config(task),
-        "schedule_type": task.schedule_type, "cron": task.cron_expression or "",
+        "schedule_type": task.schedule_type,
+        "cron": task.cron_expression or "",
         "run_at": task.run_at.isoformat() if task.run_at else None,
         "interval": [task.interval_every, task.interval_unit] if task.interval_every else None,
-        "event": task.event_name or "", "timezone": task.timezone,
-        "priority": task.priority, "max_retries": task.max_retries, "timeout": task.timeout,
-        "allow_overlap": task.allow_overlap, "misfire_policy": task.misfire_policy,
-        "misfire_grace": task.misfire_grace, "tags": list(task.tags or []),
-        "enabled": task.enabled, "paused": task.status == TaskStatus.PAUSED,
+        "event": task.event_name or "",
+        "timezone": task.timezone,
+        "priority": task.priority,
+        "max_retries": task.max_retries,
+        "timeout": task.timeout,
+        "allow_overlap": task.allow_overlap,
+        "misfire_policy": task.misfire_policy,
+        "misfire_grace": task.misfire_grace,
+        "tags": list(task.tags or []),
+        "enabled": task.enabled,
+        "paused": task.status == TaskStatus.PAUSED,
         "calendars": sorted(c.name for c in task.calendars.all()),
         "owner": task.owner.get_username() if task.owner is not None else None,
     }
 
 
 def _calendar_entry(calendar: BlackoutCalendar) -> dict[str, Any]:
-    return {"name": calendar.name, "description": calendar.description, "timezone": calendar.timezone,
-            "periods": [{"label": p.label, "start_date": p.start_date.isoformat(),
-                         "end_date": p.end_date.isoformat(),
-                         "start_time": p.start_time.isoformat() if p.start_time else None,
-                         "end_time": p.end_time.isoformat() if p.end_time else None}
-                        for p in calendar.periods.all()]}
+    return {
+        "name": calendar.name,
+        "description": calendar.description,
+        "timezone": calendar.timezone,
+        "periods": [
+            {
+                "label": p.label,
+                "start_date": p.start_date.isoformat(),
+                "end_date": p.end_date.isoformat(),
+                "start_time": p.start_time.isoformat() if p.start_time else None,
+                "end_time": p.end_time.isoformat() if p.end_time else None,
+            }
+            for p in calendar.periods.all()
+        ],
+    }
 
 
-def export_schedules(*, user: Any, module: str | None = None, tags: tuple[str, ...] = (),
-                     task_ids: tuple[int, ...] = ()) -> dict[str, Any]:
+def export_schedules(
+    *,
+    user: Any,
+    module: str | None = None,
+    tags: tuple[str, ...] = (),
+    task_ids: tuple[int, ...] = (),
+) -> dict[str, Any]:
     """The tasks ``user`` may see (all for the system), filtered, as a JSON-ready dict."""
     qs: Any = ScheduledTask.objects.filter(status__in=EXPORTED_STATUSES, is_system=False)
     if user is not None:
@@ -91,13 +130,24 @@ def export_schedules(*, user: Any, module: str | None = None, tags: tuple[str, .
         qs = qs.with_tag(tag)
     if task_ids:
         qs = qs.filter(pk__in=task_ids)
-    tasks = list(qs.select_related("owner").prefetch_related("calendars").order_by(
-        "module_id", "task_type", "name", "pk"))
+    tasks = list(
+        qs.select_related("owner")
+        .prefetch_related("calendars")
+        .order_by("module_id", "task_type", "name", "pk")
+    )
     used = {c.pk: c for t in tasks for c in t.calendars.all()}
-    cals = BlackoutCalendar.objects.filter(pk__in=list(used)).prefetch_related("periods").order_by("name")
-    return {"format": FORMAT, "version": VERSION, "exported_at": timezone.now().isoformat(),
-            "calendars": [_calendar_entry(c) for c in cals],
-            "tasks": [task_entry(t) for t in tasks]}
+    cals = (
+        BlackoutCalendar.objects.filter(pk__in=list(used))
+        .prefetch_related("periods")
+        .order_by("name")
+    )
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "calendars": [_calendar_entry(c) for c in cals],
+        "tasks": [task_entry(t) for t in tasks],
+    }
 
 
 # --- the diff ----------------------------------------------------------------------
@@ -108,7 +158,7 @@ class Change:
     """What the import does to one task or calendar."""
 
     action: str  # "create", "update", "unchanged", "kept" (calendars)
-    kind: str    # "task" or "calendar"
+    kind: str  # "task" or "calendar"
     label: str
     fields: dict[str, list[Any]] = field(default_factory=dict)
     entry: dict[str, Any] = field(default_factory=dict)
@@ -128,10 +178,14 @@ class ImportReport:
         marks = {"create": "+", "update": "~", "unchanged": "=", "kept": "="}
         lines = []
         for change in self.changes:
-            line = f"{marks.get(change.action, '?')} {change.action:<9} {change.kind} {change.label}"
+            line = (
+                f"{marks.get(change.action, '?')} {change.action:<9} {change.kind} {change.label}"
+            )
             if change.fields:
-                line += ": " + "; ".join(f"{name}: {_show(old)} → {_show(new)}"
-                                         for name, (old, new) in change.fields.items())
+                line += ": " + "; ".join(
+                    f"{name}: {_show(old)} → {_show(new)}"
+                    for name, (old, new) in change.fields.items()
+                )
             lines.append(line)
         would = "would be " if self.dry_run else ""
         tasks = [c for c in self.changes if c.kind == "task"]
@@ -142,7 +196,8 @@ class ImportReport:
             f"{sum(c.action == 'unchanged' for c in tasks)} unchanged. "
             f"Calendars: {sum(c.action == 'create' for c in cals)} {would}created, "
             f"{sum(c.action == 'kept' for c in cals)} kept as they are."
-            + (" Dry run: nothing was saved." if self.dry_run else ""))
+            + (" Dry run: nothing was saved." if self.dry_run else "")
+        )
         return "\n".join(lines)
 
 
@@ -160,20 +215,33 @@ def _fail(entry: dict[str, Any], message: str) -> ValidationError:
 
 def _check_document(data: Any) -> None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValidationError(_("This is not a schedules export (expected format “%(format)s”).")
-                              % {"format": FORMAT}, code="format")
+        raise ValidationError(
+            _("This is not a schedules export (expected format “%(format)s”).")
+            % {"format": FORMAT},
+            code="format",
+        )
     if data.get("version") != VERSION:
-        raise ValidationError(_("Schedules export version %(version)r is not supported "
-                                "(this version reads %(supported)s).")
-                              % {"version": data.get("version"), "supported": VERSION}, code="version")
+        raise ValidationError(
+            _(
+                "Schedules export version %(version)r is not supported "
+                "(this version reads %(supported)s)."
+            )
+            % {"version": data.get("version"), "supported": VERSION},
+            code="version",
+        )
     if not isinstance(data.get("tasks"), list) or not isinstance(data.get("calendars", []), list):
         raise ValidationError(_("The export has no list of tasks."), code="format")
 
 
 def _match(entry: dict[str, Any]) -> ScheduledTask | None:
-    found = list(ScheduledTask.objects.filter(
-        module_id=entry.get("module"), task_type=entry.get("task_type"), name=entry.get("name"),
-        status__in=EXPORTED_STATUSES).prefetch_related("calendars")[:2])
+    found = list(
+        ScheduledTask.objects.filter(
+            module_id=entry.get("module"),
+            task_type=entry.get("task_type"),
+            name=entry.get("name"),
+            status__in=EXPORTED_STATUSES,
+        ).prefetch_related("calendars")[:2]
+    )
     if len(found) > 1:
         raise _fail(entry, "several tasks here have this module, type and name; rename one first.")
     return found[0] if found else None
@@ -213,19 +281,24 @@ def plan(data: Any) -> list[Change]:
     """What importing ``data`` would do, without checking permissions or saving."""
     _check_document(data)
     changes: list[Change] = []
-    existing = set(BlackoutCalendar.objects.filter(
-        name__in=[c.get("name") for c in data.get("calendars", []) if isinstance(c, dict)])
-        .values_list("name", flat=True))
+    existing = set(
+        BlackoutCalendar.objects.filter(
+            name__in=[c.get("name") for c in data.get("calendars", []) if isinstance(c, dict)]
+        ).values_list("name", flat=True)
+    )
     for cal in data.get("calendars", []):
         name = cal.get("name") if isinstance(cal, dict) else None
         if not name:
             raise ValidationError(_("A calendar in the export has no name."), code="format")
-        changes.append(Change("kept" if name in existing else "create", "calendar", f"“{name}”",
-                              entry=cal))
+        changes.append(
+            Change("kept" if name in existing else "create", "calendar", f"“{name}”", entry=cal)
+        )
     errors: list[ValidationError] = []
     for entry in data["tasks"]:
         if not isinstance(entry, dict):
-            errors.append(ValidationError(_("A task in the export is not an object."), code="format"))
+            errors.append(
+                ValidationError(_("A task in the export is not an object."), code="format")
+            )
             continue
         try:
             target = _match(entry)
@@ -236,8 +309,16 @@ def plan(data: Any) -> list[Change]:
             changes.append(Change("create", "task", _label(entry), entry=entry))
             continue
         diff = _compare(entry, target)
-        changes.append(Change("update" if diff else "unchanged", "task", _label(entry), diff,
-                              entry=entry, target=target))
+        changes.append(
+            Change(
+                "update" if diff else "unchanged",
+                "task",
+                _label(entry),
+                diff,
+                entry=entry,
+                target=target,
+            )
+        )
     if errors:
         raise ValidationError(errors)
     return changes
@@ -263,9 +344,14 @@ def import_schedules(data: Any, *, user: Any, dry_run: bool = False) -> ImportRe
                 elif change.kind == "task" and change.action == "update":
                     _update_task(change, user)
             except (ValidationError, PermissionDenied) as exc:
-                errors.append(_fail(change.entry, _message(exc)) if change.kind == "task"
-                              else ValidationError(_("Calendar %(name)s: %(error)s")
-                                                   % {"name": change.label, "error": _message(exc)}))
+                errors.append(
+                    _fail(change.entry, _message(exc))
+                    if change.kind == "task"
+                    else ValidationError(
+                        _("Calendar %(name)s: %(error)s")
+                        % {"name": change.label, "error": _message(exc)}
+                    )
+                )
         if errors:
             raise ValidationError(errors)
         if dry_run:
@@ -287,11 +373,22 @@ def _create_calendar(entry: dict[str, Any], user: Any) -> None:
         start, end = parse_date(p.get("start_date") or ""), parse_date(p.get("end_date") or "")
         if start is None or end is None:
             raise ValidationError(_("A period has no valid start_date/end_date."), code="format")
-        periods.append(calendars.Period(
-            start, end, parse_time(p["start_time"]) if p.get("start_time") else None,
-            parse_time(p["end_time"]) if p.get("end_time") else None, p.get("label") or ""))
-    calendars.create_calendar(user=user, name=entry["name"], description=entry.get("description") or "",
-                              timezone=entry.get("timezone") or "", periods=periods)
+        periods.append(
+            calendars.Period(
+                start,
+                end,
+                parse_time(p["start_time"]) if p.get("start_time") else None,
+                parse_time(p["end_time"]) if p.get("end_time") else None,
+                p.get("label") or "",
+            )
+        )
+    calendars.create_calendar(
+        user=user,
+        name=entry["name"],
+        description=entry.get("description") or "",
+        timezone=entry.get("timezone") or "",
+        periods=periods,
+    )
 
 
 def _task_class(entry: dict[str, Any]) -> Any:
@@ -309,8 +406,14 @@ def _owner(entry: dict[str, Any], user: Any) -> Any:
     username = entry.get("owner")
     if not username:
         return None
-    owner = get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: username}).first()
-    if owner is None or (user is not None and not policy.is_module_admin(user, entry.get("module") or "")):
+    owner = (
+        get_user_model()
+        ._default_manager.filter(**{get_user_model().USERNAME_FIELD: username})
+        .first()
+    )
+    if owner is None or (
+        user is not None and not policy.is_module_admin(user, entry.get("module") or "")
+    ):
         return None  # the importing user owns it
     return owner
 
@@ -318,10 +421,14 @@ def _owner(entry: dict[str, Any], user: Any) -> Any:
 def _schedule_arguments(entry: dict[str, Any]) -> dict[str, Any]:
     run_at = entry.get("run_at")
     interval = entry.get("interval")
-    return {"schedule_type": entry.get("schedule_type") or "", "cron": entry.get("cron") or None,
-            "run_at": parse_datetime(run_at) if isinstance(run_at, str) else run_at,
-            "interval": tuple(interval) if interval else None, "event": entry.get("event") or None,
-            "timezone": entry.get("timezone") or None}
+    return {
+        "schedule_type": entry.get("schedule_type") or "",
+        "cron": entry.get("cron") or None,
+        "run_at": parse_datetime(run_at) if isinstance(run_at, str) else run_at,
+        "interval": tuple(interval) if interval else None,
+        "event": entry.get("event") or None,
+        "timezone": entry.get("timezone") or None,
+    }
 
 
 def _create_task(entry: dict[str, Any], user: Any) -> None:
@@ -331,13 +438,33 @@ def _create_task(entry: dict[str, Any], user: Any) -> None:
     if masked:
         raise ValidationError(
             f"the secret {', '.join(masked)} was exported masked and there is no task here to keep it "
-            f"from; put the value into the file's config to import this task.", code="masked_secret")
-    options = {k: entry[k] for k in ("priority", "max_retries", "timeout", "allow_overlap",
-                                     "misfire_policy", "misfire_grace", "tags") if k in entry}
-    task = services.schedule(user=user, module=entry["module"], task_type=entry["task_type"],
-                             config=config, name=entry["name"], owner=_owner(entry, user),
-                             calendars=entry.get("calendars") or (), **_schedule_arguments(entry),
-                             **options)
+            f"from; put the value into the file's config to import this task.",
+            code="masked_secret",
+        )
+    options = {
+        k: entry[k]
+        for k in (
+            "priority",
+            "max_retries",
+            "timeout",
+            "allow_overlap",
+            "misfire_policy",
+            "misfire_grace",
+            "tags",
+        )
+        if k in entry
+    }
+    task = services.schedule(
+        user=user,
+        module=entry["module"],
+        task_type=entry["task_type"],
+        config=config,
+        name=entry["name"],
+        owner=_owner(entry, user),
+        calendars=entry.get("calendars") or (),
+        **_schedule_arguments(entry),
+        **options,
+    )
     if entry.get("enabled") is False:
         services.update(task, user=user, enabled=False)
     if entry.get("paused"):
@@ -352,17 +479,30 @@ def _update_task(change: Change, user: Any) -> None:
     names = set(change.fields)
     if names & set(SCHEDULE_FIELDS):
         updates.update(_schedule_arguments(entry))
-    for name in ("priority", "max_retries", "timeout", "allow_overlap", "misfire_policy",
-                 "misfire_grace", "tags", "enabled", "calendars"):
+    for name in (
+        "priority",
+        "max_retries",
+        "timeout",
+        "allow_overlap",
+        "misfire_policy",
+        "misfire_grace",
+        "tags",
+        "enabled",
+        "calendars",
+    ):
         if name in names:
             updates[name] = entry[name]
     if any(n.startswith("config.") for n in names):
         config = dict(entry.get("config") or {})
-        missing = [k for k in _masked_secrets(task_cls, config) if target.config.get(k) in (None, "")]
+        missing = [
+            k for k in _masked_secrets(task_cls, config) if target.config.get(k) in (None, "")
+        ]
         if missing:
             raise ValidationError(
                 f"the secret {', '.join(missing)} was exported masked and the task here has none to "
-                f"keep; put the value into the file's config.", code="masked_secret")
+                f"keep; put the value into the file's config.",
+                code="masked_secret",
+            )
         updates["config"] = config  # masked values keep the stored secret (services.update)
     if updates:
         services.update(target, user=user, **updates)

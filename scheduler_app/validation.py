@@ -29,33 +29,54 @@ def resolve_task_type(module: str, task_type: str) -> type[SchedulableTask]:
         provider = registry.get(module)
     except NotRegistered:
         raise ValidationError(
-            {"module": _("Unknown module “%(module)s”. Known modules: %(known)s.")
-             % {"module": module, "known": registry.known_modules_text()}},
+            {
+                "module": _("Unknown module “%(module)s”. Known modules: %(known)s.")
+                % {"module": module, "known": registry.known_modules_text()}
+            },
             code="unknown_module",
         ) from None
     if task_type not in provider.task_types:
         raise ValidationError(
-            {"task_type": _("Module “%(module)s” has no task type “%(type)s”. Known: %(known)s.")
-             % {"module": module, "type": task_type,
-                "known": ", ".join(sorted(provider.task_types)) or "-"}},
+            {
+                "task_type": _("Module “%(module)s” has no task type “%(type)s”. Known: %(known)s.")
+                % {
+                    "module": module,
+                    "type": task_type,
+                    "known": ", ".join(sorted(provider.task_types)) or "-",
+                }
+            },
             code="unknown_task_type",
         )
     return provider.task_types[task_type]
 
 
-def build_schedule(schedule_type: str, *, cron: str | None = None, run_at: dt.datetime | None = None,
-                   interval: Any = None, event: str | None = None, timezone_name: str | None = None,
-                   now: dt.datetime | None = None, check_past: bool = True) -> schedules.Schedule:
+def build_schedule(
+    schedule_type: str,
+    *,
+    cron: str | None = None,
+    run_at: dt.datetime | None = None,
+    interval: Any = None,
+    event: str | None = None,
+    timezone_name: str | None = None,
+    now: dt.datetime | None = None,
+    check_past: bool = True,
+) -> schedules.Schedule:
     """A validated Schedule from the public keyword arguments."""
     every, unit = (None, "")
     if schedule_type == schedules.RECURRING:
         if interval is None:
-            raise ValidationError({"interval": _("Give the interval, e.g. “15 minutes”.")},
-                                  code="required")
+            raise ValidationError(
+                {"interval": _("Give the interval, e.g. “15 minutes”.")}, code="required"
+            )
         every, unit = schedules.parse_interval(interval)
     raw = schedules.Schedule(
-        type=schedule_type, cron=cron or "", run_at=run_at, interval_every=every,
-        interval_unit=unit, event=event or "", timezone=(timezone_name or "UTC"),
+        type=schedule_type,
+        cron=cron or "",
+        run_at=run_at,
+        interval_every=every,
+        interval_unit=unit,
+        event=event or "",
+        timezone=(timezone_name or "UTC"),
     )
     return raw.validate(now or timezone.now(), check_past=check_past)
 
@@ -71,8 +92,14 @@ def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
         value = str(tag).strip().lower()
         if not TAG_RE.match(value):
             raise ValidationError(
-                {"tags": _("“%(tag)s” is not a valid tag: use lowercase letters, digits, - and _.")
-                 % {"tag": tag}}, code="invalid_tag")
+                {
+                    "tags": _(
+                        "“%(tag)s” is not a valid tag: use lowercase letters, digits, - and _."
+                    )
+                    % {"tag": tag}
+                },
+                code="invalid_tag",
+            )
         if value not in cleaned:
             cleaned.append(value)
     return cleaned
@@ -85,14 +112,18 @@ def check_range(field: str, value: Any, low: int, high: int) -> int:
     except (TypeError, ValueError):
         raise ValidationError({field: _("Enter a whole number.")}, code="invalid") from None
     if not low <= number <= high:
-        raise ValidationError({field: _("Enter a number from %(low)d to %(high)d.")
-                               % {"low": low, "high": high}}, code="out_of_range")
+        raise ValidationError(
+            {field: _("Enter a number from %(low)d to %(high)d.") % {"low": low, "high": high}},
+            code="out_of_range",
+        )
     return number
 
 
 def check_choice(field: str, value: str, choices: list[str]) -> str:
     """``value`` if it is one of ``choices``, or a ValidationError on ``field``."""
     if value not in choices:
-        raise ValidationError({field: _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}},
-                              code="invalid_choice")
+        raise ValidationError(
+            {field: _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}},
+            code="invalid_choice",
+        )
     return value

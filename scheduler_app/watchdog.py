@@ -31,8 +31,16 @@ from scheduler_app.models import ScheduledTask, SchedulerHeartbeat, TaskStatus
 MIN_GRACE = 60
 #: Most overdue tasks listed (the list says when there are more).
 OVERDUE_LIMIT = 20
-_OVERDUE_FIELDS = ("pk", "name", "module_id", "task_type", "timezone", "next_run", "misfire_grace",
-                   "owner_id")
+_OVERDUE_FIELDS = (
+    "pk",
+    "name",
+    "module_id",
+    "task_type",
+    "timezone",
+    "next_run",
+    "misfire_grace",
+    "owner_id",
+)
 
 
 @dataclass(frozen=True)
@@ -66,9 +74,15 @@ class OverdueTask:
             zone = schedules.get_zone("UTC")
         due, seen = self.due_at.astimezone(zone), now.astimezone(zone)
         fmt = "%H:%M" if due.date() == seen.date() else "%Y-%m-%d %H:%M"
-        return _("“%(name)s” (#%(id)d) should have run at %(due)s, still pending at %(now)s "
-                 "(%(zone)s).") % {"name": self.name, "id": self.task_id, "due": due.strftime(fmt),
-                                   "now": seen.strftime(fmt), "zone": zone.key}
+        return _(
+            "“%(name)s” (#%(id)d) should have run at %(due)s, still pending at %(now)s (%(zone)s)."
+        ) % {
+            "name": self.name,
+            "id": self.task_id,
+            "due": due.strftime(fmt),
+            "now": seen.strftime(fmt),
+            "zone": zone.key,
+        }
 
 
 @dataclass(frozen=True)
@@ -103,27 +117,39 @@ class WatchdogStatus:
             return ""
         limit = _duration(dt.timedelta(seconds=self.silence_limit))
         if self.last_pass is None:
-            return _("No scheduler pass has been recorded, and tasks have been due for %(for)s "
-                     "(expected a pass at least every %(limit)s). Is runscheduler running?") % {
-                "for": _duration(self.silent_for or dt.timedelta()), "limit": limit}
+            return _(
+                "No scheduler pass has been recorded, and tasks have been due for %(for)s "
+                "(expected a pass at least every %(limit)s). Is runscheduler running?"
+            ) % {"for": _duration(self.silent_for or dt.timedelta()), "limit": limit}
         last = self.last_pass
-        return _("No scheduler pass for %(for)s (the last one ended %(at)s on %(host)s, pid "
-                 "%(pid)d); expected one at least every %(limit)s.") % {
+        return _(
+            "No scheduler pass for %(for)s (the last one ended %(at)s on %(host)s, pid "
+            "%(pid)d); expected one at least every %(limit)s."
+        ) % {
             "for": _duration(self.silent_for or dt.timedelta()),
             "at": last.finished_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "host": last.host, "pid": last.pid, "limit": limit}
+            "host": last.host,
+            "pid": last.pid,
+            "limit": limit,
+        }
 
     def overdue_line(self) -> str:
         if not self.overdue:
             return ""
         count = len(self.overdue)
-        head = ngettext("%(count)d%(plus)s task is overdue: %(first)s",
-                        "%(count)d%(plus)s tasks are overdue: %(first)s", count) % {
-            "count": count, "plus": "+" if self.more_overdue else "",
-            "first": self.overdue[0].describe(self.checked_at)}
+        head = ngettext(
+            "%(count)d%(plus)s task is overdue: %(first)s",
+            "%(count)d%(plus)s tasks are overdue: %(first)s",
+            count,
+        ) % {
+            "count": count,
+            "plus": "+" if self.more_overdue else "",
+            "first": self.overdue[0].describe(self.checked_at),
+        }
         if count > 1:
             head += " " + ngettext("(and %(n)d more)", "(and %(n)d more)", count - 1) % {
-                "n": count - 1}
+                "n": count - 1
+            }
         return head
 
     def lines(self) -> list[str]:
@@ -136,9 +162,12 @@ class WatchdogStatus:
         silent_for = self.silent_for
         overdue = []
         for item in self.overdue:
-            row: dict[str, Any] = {"id": item.task_id, "module": item.module_id,
-                                   "due_at": item.due_at.isoformat(),
-                                   "late_seconds": int(item.late_by(self.checked_at).total_seconds())}
+            row: dict[str, Any] = {
+                "id": item.task_id,
+                "module": item.module_id,
+                "due_at": item.due_at.isoformat(),
+                "late_seconds": int(item.late_by(self.checked_at).total_seconds()),
+            }
             if names:
                 row["name"] = item.name
             overdue.append(row)
@@ -150,14 +179,23 @@ class WatchdogStatus:
                 "last_pass_at": last.finished_at.isoformat() if last else None,
                 "last_pass_host": last.host if last and names else None,
                 "seconds_since_last_pass": int(silent_for.total_seconds())
-                if last and silent_for is not None else None,
+                if last and silent_for is not None
+                else None,
                 "expected_every_seconds": self.silence_limit,
             },
             "overdue": {"count": len(self.overdue), "more": self.more_overdue, "tasks": overdue},
-            "problems": self.lines() if names else [line for line in (
-                _("The scheduler is silent.") if self.silent else "",
-                _("%(count)d task(s) overdue.") % {"count": len(self.overdue)} if self.overdue else "",
-            ) if line],
+            "problems": self.lines()
+            if names
+            else [
+                line
+                for line in (
+                    _("The scheduler is silent.") if self.silent else "",
+                    _("%(count)d task(s) overdue.") % {"count": len(self.overdue)}
+                    if self.overdue
+                    else "",
+                )
+                if line
+            ],
         }
 
 
@@ -176,13 +214,17 @@ def _duration(delta: dt.timedelta) -> str:
 
 def last_pass() -> LastPass | None:
     """The newest heartbeat (one index read)."""
-    row = (SchedulerHeartbeat.objects.order_by("-finished_at")
-           .values_list("host", "pid", "finished_at").first())
+    row = (
+        SchedulerHeartbeat.objects.order_by("-finished_at")
+        .values_list("host", "pid", "finished_at")
+        .first()
+    )
     return LastPass(*row) if row else None
 
 
-def overdue_tasks(now: dt.datetime, tasks: QuerySet | None = None, *,
-                  limit: int = OVERDUE_LIMIT) -> tuple[list[OverdueTask], bool]:
+def overdue_tasks(
+    now: dt.datetime, tasks: QuerySet | None = None, *, limit: int = OVERDUE_LIMIT
+) -> tuple[list[OverdueTask], bool]:
     """Overdue tasks among ``tasks`` (default: all), most overdue first, and whether there are more.
 
     One query on the due index; tasks with their own grace are filtered here.
@@ -192,9 +234,12 @@ def overdue_tasks(now: dt.datetime, tasks: QuerySet | None = None, *,
     queryset = ScheduledTask.objects.all() if tasks is None else tasks
     candidates = (
         queryset.filter(status=TaskStatus.PENDING, enabled=True)
-        .filter(Q(misfire_grace__isnull=True, next_run__lt=now - dt.timedelta(seconds=default_grace))
-                | Q(misfire_grace__isnull=False, next_run__lt=now - dt.timedelta(seconds=MIN_GRACE)))
-        .order_by("next_run", "pk").values(*_OVERDUE_FIELDS)[: limit * 5 + 50]
+        .filter(
+            Q(misfire_grace__isnull=True, next_run__lt=now - dt.timedelta(seconds=default_grace))
+            | Q(misfire_grace__isnull=False, next_run__lt=now - dt.timedelta(seconds=MIN_GRACE))
+        )
+        .order_by("next_run", "pk")
+        .values(*_OVERDUE_FIELDS)[: limit * 5 + 50]
     )
     found: list[OverdueTask] = []
     for row in candidates:
@@ -202,13 +247,24 @@ def overdue_tasks(now: dt.datetime, tasks: QuerySet | None = None, *,
         grace = default_grace if own is None else max(MIN_GRACE, own)
         if row["next_run"] >= now - dt.timedelta(seconds=grace):
             continue
-        found.append(OverdueTask(row["pk"], row["name"], row["module_id"], row["task_type"],
-                                 row["timezone"], row["next_run"], grace, row["owner_id"]))
+        found.append(
+            OverdueTask(
+                row["pk"],
+                row["name"],
+                row["module_id"],
+                row["task_type"],
+                row["timezone"],
+                row["next_run"],
+                grace,
+                row["owner_id"],
+            )
+        )
     return found[:limit], len(found) > limit
 
 
-def status(now: dt.datetime | None = None, *, tasks: QuerySet | None = None,
-           limit: int = OVERDUE_LIMIT) -> WatchdogStatus:
+def status(
+    now: dt.datetime | None = None, *, tasks: QuerySet | None = None, limit: int = OVERDUE_LIMIT
+) -> WatchdogStatus:
     """The watchdog's findings at ``now`` (default: the current time).
 
     ``tasks`` narrows the overdue list (e.g. to what a user may see); the
@@ -221,9 +277,14 @@ def status(now: dt.datetime | None = None, *, tasks: QuerySet | None = None,
     if last is not None:
         silent = (now - last.finished_at).total_seconds() > limit_seconds
     else:
-        oldest = (ScheduledTask.objects.filter(status=TaskStatus.PENDING, enabled=True,
-                                               next_run__isnull=False)
-                  .order_by("next_run").values_list("next_run", flat=True).first())
+        oldest = (
+            ScheduledTask.objects.filter(
+                status=TaskStatus.PENDING, enabled=True, next_run__isnull=False
+            )
+            .order_by("next_run")
+            .values_list("next_run", flat=True)
+            .first()
+        )
         silent = oldest is not None and (now - oldest).total_seconds() > limit_seconds
         waiting_since = oldest if silent else None
     overdue, more = overdue_tasks(now, tasks, limit=limit)

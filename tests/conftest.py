@@ -15,7 +15,9 @@ def pytest_report_header(config):
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    return f"database: {db['ENGINE']} {db.get('NAME')}; cache: {settings.CACHES['default']['BACKEND']}"
+    return (
+        f"database: {db['ENGINE']} {db.get('NAME')}; cache: {settings.CACHES['default']['BACKEND']}"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -42,10 +44,15 @@ def grant(user, *perms: str) -> None:
     """Give ``user`` permissions by full name (``scheduler_app.SA_SCHEDULER``)."""
     for perm in perms:
         app_label, codename = perm.split(".", 1)
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label,
-                                                         codename=codename))
-    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache",
-                  "_scheduler_guardian_checker"):
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    for cache in (
+        "_perm_cache",
+        "_user_perm_cache",
+        "_group_perm_cache",
+        "_scheduler_guardian_checker",
+    ):
         user.__dict__.pop(cache, None)
 
 

@@ -37,8 +37,12 @@ def database_url() -> str:
 def scheduler_env(**scheduler_keys) -> dict[str, str]:
     """Environment of a scheduler process: tests.engine_settings, the test database, own locks."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULER_")}
-    env.update(DJANGO_SETTINGS_MODULE="tests.engine_settings", DATABASE_URL=database_url(),
-               PYTHONUNBUFFERED="1", SCHEDULER_LOCK_PREFIX=f"scheduler:test:{uuid.uuid4().hex}:")
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.engine_settings",
+        DATABASE_URL=database_url(),
+        PYTHONUNBUFFERED="1",
+        SCHEDULER_LOCK_PREFIX=f"scheduler:test:{uuid.uuid4().hex}:",
+    )
     env.update({f"SCHEDULER_{key}": str(value) for key, value in scheduler_keys.items()})
     return env
 
@@ -50,9 +54,15 @@ class Processes:
         self.started: list[subprocess.Popen] = []
 
     def manage(self, *args: str, env: dict[str, str]) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         self.started.append(process)
         return process
 
@@ -92,13 +102,23 @@ def wait_for(condition, timeout: float, what: str) -> None:  # noqa: ANN001
 def due_tasks(make_task, count: int, **kwargs) -> list[int]:  # noqa: ANN001
     """``count`` due one-time tasks: one scheduled through the services, the rest copied in bulk."""
     kwargs.setdefault("config", {})
-    first = make_task(kwargs.pop("task_type", "record"), schedule_type="one_time", cron=None,
-                      run_at=timezone.now() + dt.timedelta(days=1),
-                      due=timezone.now() - dt.timedelta(seconds=30), **kwargs)
-    fields = {f.attname: getattr(first, f.attname) for f in ScheduledTask._meta.concrete_fields
-              if not f.primary_key}
+    first = make_task(
+        kwargs.pop("task_type", "record"),
+        schedule_type="one_time",
+        cron=None,
+        run_at=timezone.now() + dt.timedelta(days=1),
+        due=timezone.now() - dt.timedelta(seconds=30),
+        **kwargs,
+    )
+    fields = {
+        f.attname: getattr(first, f.attname)
+        for f in ScheduledTask._meta.concrete_fields
+        if not f.primary_key
+    }
     ScheduledTask.objects.bulk_create(
         [ScheduledTask(**{**fields, "name": f"{first.name} {n}"}) for n in range(1, count)],
-        batch_size=500)
-    return list(ScheduledTask.objects.filter(pk__gte=first.pk).order_by("pk")
-                .values_list("pk", flat=True))
+        batch_size=500,
+    )
+    return list(
+        ScheduledTask.objects.filter(pk__gte=first.pk).order_by("pk").values_list("pk", flat=True)
+    )

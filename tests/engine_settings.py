@@ -18,6 +18,9 @@ _FROM_ENV = {
 }
 SCHEDULER = {  # noqa: F405
     **SCHEDULER,  # noqa: F405
-    **{key: cast(os.environ[f"SCHEDULER_{key}"]) for key, cast in _FROM_ENV.items()
-       if f"SCHEDULER_{key}" in os.environ},
+    **{
+        key: cast(os.environ[f"SCHEDULER_{key}"])
+        for key, cast in _FROM_ENV.items()
+        if f"SCHEDULER_{key}" in os.environ
+    },
 }

@@ -26,9 +26,15 @@ def change_url(task):
 def add_log(task, *, minutes_ago=1, status=RunStatus.SUCCESS, duration=1.0, **fields):
     started = timezone.now() - dt.timedelta(minutes=minutes_ago)
     return TaskExecutionLog.objects.create(
-        task=task, run_id=uuid.uuid4().hex, scheduled_for=started, started_at=started,
-        finished_at=started + dt.timedelta(seconds=duration or 0), status=status,
-        duration=duration, **fields)
+        task=task,
+        run_id=uuid.uuid4().hex,
+        scheduled_for=started,
+        started_at=started,
+        finished_at=started + dt.timedelta(seconds=duration or 0),
+        status=status,
+        duration=duration,
+        **fields,
+    )
 
 
 def messages_of(response):
@@ -54,8 +60,9 @@ def admin_client_for(client):
     return login
 
 
-def test_changelist_lists_only_tasks_the_policy_lets_the_user_see(make_user, make_task,
-                                                                   admin_client_for):
+def test_changelist_lists_only_tasks_the_policy_lets_the_user_see(
+    make_user, make_task, admin_client_for
+):
     owner = make_user("scheduler_app.SA_SCHEDULER", is_staff=True)
     other = make_user("scheduler_app.SA_SCHEDULER", is_staff=True)
     mine = make_task(name="mine", owner=owner)
@@ -65,29 +72,33 @@ def test_changelist_lists_only_tasks_the_policy_lets_the_user_see(make_user, mak
     assert list(response.context["cl"].result_list) == [mine]
 
 
-def test_module_user_sees_every_task_of_the_module(module_user, make_user, make_task,
-                                                   admin_client_for):
+def test_module_user_sees_every_task_of_the_module(
+    module_user, make_user, make_task, admin_client_for
+):
     make_task(name="a", owner=make_user())
     make_task(name="b")
     response = admin_client_for(module_user).get(reverse(CHANGELIST))
     assert {t.name for t in response.context["cl"].result_list} == {"a", "b"}
 
 
-def test_changelist_shows_schedule_next_run_and_last_run_badge(admin_user, make_task,
-                                                               admin_client_for):
+def test_changelist_shows_schedule_next_run_and_last_run_badge(
+    admin_user, make_task, admin_client_for
+):
     task = make_task(name="Nightly export", cron="0 6 * * 1-5", timezone="Europe/Berlin")
-    ScheduledTask.objects.filter(pk=task.pk).update(last_run=timezone.now(),
-                                                    last_status=RunStatus.FAILED)
+    ScheduledTask.objects.filter(pk=task.pk).update(
+        last_run=timezone.now(), last_status=RunStatus.FAILED
+    )
     html = admin_client_for(admin_user).get(reverse(CHANGELIST)).content.decode()
     assert "Nightly export" in html
     assert "Test module" in html and "Record an execution" in html
     assert "Europe/Berlin" in html and "06:00" in html
     assert "in " in html
-    assert 'sched-badge sched-badge-failed' in html
+    assert "sched-badge sched-badge-failed" in html
 
 
-def test_changelist_filters_by_module_status_tag_and_search(admin_user, make_user, make_task,
-                                                            admin_client_for):
+def test_changelist_filters_by_module_status_tag_and_search(
+    admin_user, make_user, make_task, admin_client_for
+):
     owner = make_user()
     nightly = make_task(name="nightly one", tags=["nightly"], owner=owner)
     paused = make_task(name="paused one")
@@ -112,9 +123,11 @@ def test_changelist_filters_by_module_status_tag_and_search(admin_user, make_use
 
 
 def _action(client, action, *tasks):
-    return client.post(reverse(CHANGELIST), {"action": action,
-                                             "_selected_action": [t.pk for t in tasks]},
-                       follow=True)
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "_selected_action": [t.pk for t in tasks]},
+        follow=True,
+    )
 
 
 def test_pause_and_resume_actions_report_what_they_did(module_user, make_task, admin_client_for):
@@ -130,8 +143,9 @@ def test_pause_and_resume_actions_report_what_they_did(module_user, make_task, a
     assert task.status == TaskStatus.PENDING
 
 
-def test_actions_skip_tasks_the_user_may_only_view(module_user, make_user, make_task,
-                                                   admin_client_for):
+def test_actions_skip_tasks_the_user_may_only_view(
+    module_user, make_user, make_task, admin_client_for
+):
     mine = make_task(name="mine", user=module_user)
     theirs = make_task(name="theirs", owner=make_user())
     response = _action(admin_client_for(module_user), "cancel_tasks", mine, theirs)
@@ -188,8 +202,9 @@ def test_task_page_buttons_run_one_action(module_user, make_task, admin_client_f
     assert task.status == TaskStatus.PAUSED
 
 
-def test_change_form_never_offers_module_type_owner_or_system_flag(admin_user, make_task,
-                                                                   admin_client_for):
+def test_change_form_never_offers_module_type_owner_or_system_flag(
+    admin_user, make_task, admin_client_for
+):
     task = make_task(name="t")
     response = admin_client_for(admin_user).get(change_url(task))
     form = response.context["adminform"].form
@@ -200,11 +215,22 @@ def test_change_form_never_offers_module_type_owner_or_system_flag(admin_user, m
 
 def _change_data(task, **overrides):
     data = {
-        "name": task.name, "enabled": "on", "schedule_type": task.schedule_type,
-        "cron_expression": task.cron_expression, "run_at_0": "", "run_at_1": "",
-        "interval_every": "", "interval_unit": "", "event_name": "", "timezone": task.timezone,
-        "priority": task.priority, "max_retries": task.max_retries, "timeout": task.timeout,
-        "misfire_policy": task.misfire_policy, "misfire_grace": "", "tags": "",
+        "name": task.name,
+        "enabled": "on",
+        "schedule_type": task.schedule_type,
+        "cron_expression": task.cron_expression,
+        "run_at_0": "",
+        "run_at_1": "",
+        "interval_every": "",
+        "interval_unit": "",
+        "event_name": "",
+        "timezone": task.timezone,
+        "priority": task.priority,
+        "max_retries": task.max_retries,
+        "timeout": task.timeout,
+        "misfire_policy": task.misfire_policy,
+        "misfire_grace": "",
+        "tags": "",
         "_save": "Save",
     }
     data.update(overrides)
@@ -213,8 +239,9 @@ def _change_data(task, **overrides):
 
 def test_change_form_saves_through_the_services(admin_user, make_task, admin_client_for):
     task = make_task(name="t", cron="0 6 * * *")
-    data = _change_data(task, cron_expression="30 7 * * *", owner="1", module_id="evil",
-                        is_system="on", tags="a, b")
+    data = _change_data(
+        task, cron_expression="30 7 * * *", owner="1", module_id="evil", is_system="on", tags="a, b"
+    )
     response = admin_client_for(admin_user).post(change_url(task), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     task.refresh_from_db()
@@ -227,8 +254,9 @@ def test_change_form_saves_through_the_services(admin_user, make_task, admin_cli
 
 def test_change_form_shows_bad_cron_as_a_field_error(admin_user, make_task, admin_client_for):
     task = make_task(name="t", cron="0 6 * * *")
-    response = admin_client_for(admin_user).post(change_url(task),
-                                                 _change_data(task, cron_expression="61 * * * *"))
+    response = admin_client_for(admin_user).post(
+        change_url(task), _change_data(task, cron_expression="61 * * * *")
+    )
     assert response.status_code == 200
     assert "cron_expression" in response.context["adminform"].form.errors
     task.refresh_from_db()
@@ -241,8 +269,10 @@ def test_system_tasks_cannot_be_deleted(admin_user, make_task, admin_client_for)
     delete_url = reverse("admin:scheduler_app_scheduledtask_delete", args=[task.pk])
     assert client.get(delete_url).status_code == 403
     assert client.post(delete_url, {"post": "yes"}).status_code == 403
-    response = client.post(reverse(CHANGELIST), {"action": "delete_selected",
-                                                 "_selected_action": [task.pk], "post": "yes"})
+    response = client.post(
+        reverse(CHANGELIST),
+        {"action": "delete_selected", "_selected_action": [task.pk], "post": "yes"},
+    )
     assert ScheduledTask.objects.filter(pk=task.pk).exists()
     assert response.status_code in (200, 302, 403)
 
@@ -299,8 +329,13 @@ def test_history_is_paginated_newest_first(admin_user, make_task, admin_client_f
 
 def test_log_detail_shows_traceback_and_output(module_user, make_task, admin_client_for):
     task = make_task(name="t", user=module_user)
-    log = add_log(task, status=RunStatus.FAILED, traceback="Traceback (most recent call last):\n"
-                  "RuntimeError: <boom>", output="line one\nline two", result={"rows": 3})
+    log = add_log(
+        task,
+        status=RunStatus.FAILED,
+        traceback="Traceback (most recent call last):\nRuntimeError: <boom>",
+        output="line one\nline two",
+        result={"rows": 3},
+    )
     url = reverse("admin:scheduler_app_scheduledtask_log", args=[task.pk, log.pk])
     response = admin_client_for(module_user).get(url)
     html = response.content.decode()
@@ -310,17 +345,20 @@ def test_log_detail_shows_traceback_and_output(module_user, make_task, admin_cli
     assert "&quot;rows&quot;: 3" in html
 
 
-def test_dashboard_lists_failing_and_stale_tasks_and_draws_charts(admin_user, make_task,
-                                                                  admin_client_for):
+def test_dashboard_lists_failing_and_stale_tasks_and_draws_charts(
+    admin_user, make_task, admin_client_for
+):
     failing = make_task(name="failing")
-    ScheduledTask.objects.filter(pk=failing.pk).update(failure_streak=3, last_status="failed",
-                                                       error_message="kaput")
+    ScheduledTask.objects.filter(pk=failing.pk).update(
+        failure_streak=3, last_status="failed", error_message="kaput"
+    )
     stale = make_task(name="stale", due=timezone.now() - dt.timedelta(hours=2))
     make_task(name="upcoming", cron="0 0 1 1 *")
     add_log(failing, status=RunStatus.FAILED, duration=3)
     add_log(stale, duration=1)
     response = admin_client_for(admin_user).get(
-        reverse("admin:scheduler_app_scheduledtask_dashboard"))
+        reverse("admin:scheduler_app_scheduledtask_dashboard")
+    )
     assert response.status_code == 200
     context = response.context
     assert [t.name for t in context["failing"]] == ["failing"]
@@ -348,9 +386,15 @@ def _count_queries(client, url):
 
 
 @pytest.mark.parametrize("as_admin", [True, False])
-def test_changelist_query_count_does_not_grow_with_rows(as_admin, admin_user, module_user,
-                                                        make_user, make_task, admin_client_for,
-                                                        django_assert_num_queries):
+def test_changelist_query_count_does_not_grow_with_rows(
+    as_admin,
+    admin_user,
+    module_user,
+    make_user,
+    make_task,
+    admin_client_for,
+    django_assert_num_queries,
+):
     user = admin_user if as_admin else module_user
     client = admin_client_for(user)
     url = reverse(CHANGELIST) + "?o=1"
@@ -364,23 +408,26 @@ def test_changelist_query_count_does_not_grow_with_rows(as_admin, admin_user, mo
     assert len(response.context["cl"].result_list) == 30
 
 
-def test_task_page_query_count_does_not_grow_with_history(admin_user, make_task, admin_client_for,
-                                                          django_assert_num_queries):
+def test_task_page_query_count_does_not_grow_with_history(
+    admin_user, make_task, admin_client_for, django_assert_num_queries
+):
     client = admin_client_for(admin_user)
     task = make_task(name="t")
     add_log(task)
     client.get(change_url(task))
     expected = _count_queries(client, change_url(task))
     for n in range(2, 31):
-        add_log(task, minutes_ago=n, status=RunStatus.FAILED if n % 3 else RunStatus.SUCCESS,
-                duration=n)
+        add_log(
+            task, minutes_ago=n, status=RunStatus.FAILED if n % 3 else RunStatus.SUCCESS, duration=n
+        )
     with django_assert_num_queries(expected):
         response = client.get(change_url(task))
     assert len(response.context["history"]["rows"]) == 20
 
 
-def test_dashboard_query_count_does_not_grow_with_rows(admin_user, make_task, admin_client_for,
-                                                       django_assert_num_queries):
+def test_dashboard_query_count_does_not_grow_with_rows(
+    admin_user, make_task, admin_client_for, django_assert_num_queries
+):
     client = admin_client_for(admin_user)
     url = reverse("admin:scheduler_app_scheduledtask_dashboard")
     task = make_task(name="t0")

@@ -14,8 +14,13 @@ from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
 
 def add_log(task, started, *, status=RunStatus.SUCCESS, duration=1.0):
     return TaskExecutionLog.objects.create(
-        task=task, run_id=uuid.uuid4().hex, scheduled_for=started, started_at=started,
-        status=status, duration=duration)
+        task=task,
+        run_id=uuid.uuid4().hex,
+        scheduled_for=started,
+        started_at=started,
+        status=status,
+        duration=duration,
+    )
 
 
 @pytest.fixture
@@ -49,7 +54,12 @@ def test_task_metrics_per_window(make_task, clock, django_assert_num_queries):
     with django_assert_num_queries(4):
         day, week, month = metrics.task_metrics(task, clock)
     assert (day.runs, day.successes, day.success_rate, day.avg_duration, day.p95_duration) == (
-        2, 1, 50.0, 3.0, 4.0)
+        2,
+        1,
+        50.0,
+        3.0,
+        4.0,
+    )
     assert (week.runs, week.successes, week.p95_duration) == (3, 1, 300.0)
     assert (month.runs, month.successes) == (4, 2)
     assert month.avg_duration == pytest.approx(79.0)

@@ -84,10 +84,20 @@ def alerting(settings, receiver):
 
     def configure(**overrides):
         settings.SCHEDULER = {
-            **settings.SCHEDULER, "EXECUTION": "inline", "RETRY_BACKOFF_BASE": 0, "RETRY_JITTER": 0,
-            "ALERTS": {"EMAIL": True, "EMAIL_TO": ["ops@example.com"], "WEBHOOK_URL": receiver.url,
-                       "WEBHOOK_HEADERS": {"Authorization": "Bearer hook-token"},
-                       "WEBHOOK_RETRY_DELAY": 0, "WEBHOOK_TIMEOUT": 2, **overrides}}
+            **settings.SCHEDULER,
+            "EXECUTION": "inline",
+            "RETRY_BACKOFF_BASE": 0,
+            "RETRY_JITTER": 0,
+            "ALERTS": {
+                "EMAIL": True,
+                "EMAIL_TO": ["ops@example.com"],
+                "WEBHOOK_URL": receiver.url,
+                "WEBHOOK_HEADERS": {"Authorization": "Bearer hook-token"},
+                "WEBHOOK_RETRY_DELAY": 0,
+                "WEBHOOK_TIMEOUT": 2,
+                **overrides,
+            },
+        }
 
     configure()
     return configure
@@ -117,7 +127,8 @@ def run(task: ScheduledTask):
 
 
 def test_a_permanent_failure_mails_the_owner_and_module_admins_and_calls_the_webhook(
-        alerting, receiver, make_task, owner, module_admin, make_user):
+    alerting, receiver, make_task, owner, module_admin, make_user
+):
     make_user(*OWNER_PERMS, email="bystander@example.com")
     task = make_task("fail", name="Nightly export", user=owner, max_retries=0, due=timezone.now())
     report = run(task)
@@ -129,8 +140,12 @@ def test_a_permanent_failure_mails_the_owner_and_module_admins_and_calls_the_web
     assert "it failed on purpose" in message.body and "will not be retried" in message.body
     assert receiver.kinds() == ["failed"]
     body = receiver.bodies[0]
-    assert body["task"] == {"id": task.pk, "name": "Nightly export", "module": "testmod",
-                            "task_type": "fail"}
+    assert body["task"] == {
+        "id": task.pk,
+        "name": "Nightly export",
+        "module": "testmod",
+        "task_type": "fail",
+    }
     assert body["details"]["error"] == "it failed on purpose"
     log = TaskExecutionLog.objects.get(task=task)
     assert body["details"]["run"] == log.run_id
@@ -182,7 +197,9 @@ def test_a_flapping_task_is_rate_limited_per_task_and_kind(alerting, receiver, m
     state = AlertState.objects.get(key=f"streak:{flapping.pk}")
     assert state.suppressed == 3
     # The window passes: the next alert goes out and says how many were held back.
-    AlertState.objects.filter(pk=state.pk).update(last_sent_at=timezone.now() - dt.timedelta(hours=1))
+    AlertState.objects.filter(pk=state.pk).update(
+        last_sent_at=timezone.now() - dt.timedelta(hours=1)
+    )
     run(due_now(flapping))
     assert receiver.kinds() == ["streak"] * 3
     assert receiver.bodies[-1]["suppressed"] == 3
@@ -217,7 +234,9 @@ def test_an_overdue_task_alerts_after_a_pass_once_per_window(alerting, receiver,
     assert receiver.kinds() == ["overdue"]  # rate-limited: not again on the next pass
 
 
-def test_a_silent_scheduler_alerts_from_the_watchdog_command(alerting, receiver, make_task, make_user):
+def test_a_silent_scheduler_alerts_from_the_watchdog_command(
+    alerting, receiver, make_task, make_user
+):
     make_user("scheduler_app.SA_SCHEDULER_ADMIN", email="sched-admin@example.com")
     old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     SchedulerHeartbeat.objects.create(host="gone", pid=1, started_at=old, finished_at=old)
@@ -241,8 +260,16 @@ def test_a_silent_scheduler_alerts_from_the_watchdog_command(alerting, receiver,
 
 
 def alert(kind: str = "failed") -> alerts.Alert:
-    return alerts.Alert(kind, "subject", "message", dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
-                        task_id=1, task_name="t", module_id="testmod", task_type="fail")
+    return alerts.Alert(
+        kind,
+        "subject",
+        "message",
+        dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+        task_id=1,
+        task_name="t",
+        module_id="testmod",
+        task_type="fail",
+    )
 
 
 def test_a_webhook_answering_500_is_retried_then_succeeds(alerting, receiver):
@@ -253,8 +280,9 @@ def test_a_webhook_answering_500_is_retried_then_succeeds(alerting, receiver):
     assert len(receiver.bodies) == 3 and waits == [0, 0]
 
 
-def test_a_webhook_failing_every_time_is_logged_and_the_pass_goes_on(alerting, receiver, make_task,
-                                                                     caplog):
+def test_a_webhook_failing_every_time_is_logged_and_the_pass_goes_on(
+    alerting, receiver, make_task, caplog
+):
     alerting(WEBHOOK_RETRIES=2, EMAIL=False, EMAIL_TO=[])
     receiver.statuses = [500] * 10
     task = make_task("fail", max_retries=0, due=timezone.now())
@@ -305,18 +333,21 @@ def test_a_failing_mail_server_is_logged_not_raised(alerting, receiver, monkeypa
 # -- settings ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("alerts_setting", "fragment"), [
-    ({"WEBHOOK_URL": "ftp://example.com/hook"}, "http:// or https://"),
-    ({"WEBHOOK_URL": "file:///etc/passwd"}, "http:// or https://"),
-    ({"WEBHOOK_URL": "https://"}, "names no host"),
-    ({"EMAIL_TO": "ops@example.com"}, "EMAIL_TO"),
-    ({"ON": ["failed", "sometimes"]}, "ON"),
-    ({"FAILURE_STREAK": 0}, "FAILURE_STREAK"),
-    ({"WEBHOOK_RETRIES": -1}, "WEBHOOK_RETRIES"),
-    ({"WEBHOOK_HEADERS": {"X": 1}}, "WEBHOOK_HEADERS"),
-    ({"SLACK": True}, "Unknown"),
-    ("yes", "must be a dict"),
-])
+@pytest.mark.parametrize(
+    ("alerts_setting", "fragment"),
+    [
+        ({"WEBHOOK_URL": "ftp://example.com/hook"}, "http:// or https://"),
+        ({"WEBHOOK_URL": "file:///etc/passwd"}, "http:// or https://"),
+        ({"WEBHOOK_URL": "https://"}, "names no host"),
+        ({"EMAIL_TO": "ops@example.com"}, "EMAIL_TO"),
+        ({"ON": ["failed", "sometimes"]}, "ON"),
+        ({"FAILURE_STREAK": 0}, "FAILURE_STREAK"),
+        ({"WEBHOOK_RETRIES": -1}, "WEBHOOK_RETRIES"),
+        ({"WEBHOOK_HEADERS": {"X": 1}}, "WEBHOOK_HEADERS"),
+        ({"SLACK": True}, "Unknown"),
+        ("yes", "must be a dict"),
+    ],
+)
 def test_bad_alert_settings_are_e020_and_switch_alerts_off(settings, alerts_setting, fragment):
     settings.SCHEDULER = {**settings.SCHEDULER, "ALERTS": alerts_setting}
     errors = [e for e in check_settings() if e.id == "scheduler_app.E020"]
@@ -325,7 +356,9 @@ def test_bad_alert_settings_are_e020_and_switch_alerts_off(settings, alerts_sett
 
 
 def test_good_alert_settings_pass_the_checks(alerting):
-    assert [e for e in check_settings() if e.id in ("scheduler_app.E020", "scheduler_app.E021")] == []
+    assert [
+        e for e in check_settings() if e.id in ("scheduler_app.E020", "scheduler_app.E021")
+    ] == []
     assert config.get().enabled
 
 
@@ -342,4 +375,6 @@ def test_alerts_listen_to_failures_only_while_they_are_on(settings, alerting):
 
 def test_on_narrows_the_kinds_and_a_webhook_alone_is_enough(alerting, receiver):
     alerting(EMAIL=False, EMAIL_TO=[], ON=["silent"])
-    assert config.get().enabled and config.get().wants("silent") and not config.get().wants("failed")
+    assert (
+        config.get().enabled and config.get().wants("silent") and not config.get().wants("failed")
+    )

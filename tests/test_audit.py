@@ -20,8 +20,15 @@ def owner(make_user):
 
 @pytest.fixture
 def task(owner, now):
-    return services.schedule(user=owner, module="testmod", task_type="record", schedule_type="cron",
-                             cron="0 * * * *", config={"note": "a"}, now=now)
+    return services.schedule(
+        user=owner,
+        module="testmod",
+        task_type="record",
+        schedule_type="cron",
+        cron="0 * * * *",
+        config={"note": "a"},
+        now=now,
+    )
 
 
 def actions_of(task) -> list[str]:  # noqa: ANN001
@@ -31,7 +38,11 @@ def actions_of(task) -> list[str]:  # noqa: ANN001
 def test_creating_a_task_is_recorded_with_its_author(task, owner, now):
     event = audit.history(task).get()
     assert (event.action, event.actor, event.actor_name, event.at) == (
-        AuditAction.CREATED, owner, "olivia", now)
+        AuditAction.CREATED,
+        owner,
+        "olivia",
+        now,
+    )
     assert task.created_by == owner and task.updated_by == owner
 
 
@@ -47,8 +58,14 @@ def test_each_service_records_its_action_and_actor(task, owner, make_user):
     services.cancel(task, user=None)
     events = list(audit.history(task))[::-1]
     assert [(e.action, e.actor_name) for e in events] == [
-        ("created", "olivia"), ("paused", "olivia"), ("resumed", "ada"), ("run_requested", "olivia"),
-        ("edited", "olivia"), ("shared", "olivia"), ("unshared", "ada"), ("cancelled", ""),
+        ("created", "olivia"),
+        ("paused", "olivia"),
+        ("resumed", "ada"),
+        ("run_requested", "olivia"),
+        ("edited", "olivia"),
+        ("shared", "olivia"),
+        ("unshared", "ada"),
+        ("cancelled", ""),
     ]
     edited = events[4]
     assert edited.changes == {"name": ["Record an execution", "renamed"], "config.note": ["a", "b"]}
@@ -75,13 +92,21 @@ def test_history_outlives_the_task(task, owner):
 
 
 def test_the_timeline_merges_runs_and_events_newest_first(task, owner, now):
-    TaskExecutionLog.objects.create(task=task, run_id="r", scheduled_for=now,
-                                    started_at=now + dt.timedelta(minutes=5),
-                                    status=RunStatus.FAILED, error_message="<b>boom</b>")
+    TaskExecutionLog.objects.create(
+        task=task,
+        run_id="r",
+        scheduled_for=now,
+        started_at=now + dt.timedelta(minutes=5),
+        status=RunStatus.FAILED,
+        error_message="<b>boom</b>",
+    )
     services.pause(task, user=owner)  # at the real now, after both
     entries = audit.timeline(task)
     assert [(e.kind, e.action) for e in entries] == [
-        ("audit", "paused"), ("run", "failed"), ("audit", "created")]
+        ("audit", "paused"),
+        ("run", "failed"),
+        ("audit", "created"),
+    ]
     assert entries[1].summary == "Run #1: Failed: <b>boom</b>"  # escaping is the template's job
     assert entries[0].at <= timezone.now()
 

@@ -29,9 +29,11 @@ def ics(*events: str) -> str:
 
 def all_day(day: dt.date, summary: str, days: int = 1) -> str:
     end = day + dt.timedelta(days=days)
-    return (f"BEGIN:VEVENT\nUID:{summary}-{day}@test\nDTSTAMP:20260101T000000Z\n"
-            f"DTSTART;VALUE=DATE:{day:%Y%m%d}\nDTEND;VALUE=DATE:{end:%Y%m%d}\n"
-            f"SUMMARY:{summary}\nEND:VEVENT\n")
+    return (
+        f"BEGIN:VEVENT\nUID:{summary}-{day}@test\nDTSTAMP:20260101T000000Z\n"
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}\nDTEND;VALUE=DATE:{end:%Y%m%d}\n"
+        f"SUMMARY:{summary}\nEND:VEVENT\n"
+    )
 
 
 @pytest.fixture
@@ -45,8 +47,16 @@ def ago(**kwargs) -> dt.datetime:
 
 def today_calendar(name: str = "Freeze", zone: str = "") -> BlackoutCalendar:
     today = timezone.now().date()
-    return calendars.create_calendar(user=None, name=name, timezone=zone, periods=[
-        Period(today - dt.timedelta(days=1), today + dt.timedelta(days=1), label="release freeze")])
+    return calendars.create_calendar(
+        user=None,
+        name=name,
+        timezone=zone,
+        periods=[
+            Period(
+                today - dt.timedelta(days=1), today + dt.timedelta(days=1), label="release freeze"
+            )
+        ],
+    )
 
 
 # -- periods and validation ------------------------------------------------------
@@ -54,34 +64,52 @@ def today_calendar(name: str = "Freeze", zone: str = "") -> BlackoutCalendar:
 
 def test_a_reversed_period_is_refused_with_a_clear_message():
     with pytest.raises(ValidationError, match="ends before it starts"):
-        calendars.check_periods([Period(dt.date(2026, 12, 26), dt.date(2026, 12, 24), label="Xmas")])
+        calendars.check_periods(
+            [Period(dt.date(2026, 12, 26), dt.date(2026, 12, 24), label="Xmas")]
+        )
 
 
 def test_overlapping_periods_are_refused_naming_both():
     with pytest.raises(ValidationError) as info:
-        calendars.check_periods([
-            Period(dt.date(2026, 12, 24), dt.date(2026, 12, 26), label="Christmas"),
-            Period(dt.date(2026, 12, 26), dt.date(2026, 12, 27), label="Boxing week"),
-        ])
+        calendars.check_periods(
+            [
+                Period(dt.date(2026, 12, 24), dt.date(2026, 12, 26), label="Christmas"),
+                Period(dt.date(2026, 12, 26), dt.date(2026, 12, 27), label="Boxing week"),
+            ]
+        )
     message = " ".join(info.value.messages)
     assert "overlap" in message and "Christmas" in message and "Boxing week" in message
 
 
 def test_adjacent_periods_and_time_cut_periods_do_not_overlap():
-    calendars.check_periods([
-        Period(dt.date(2026, 12, 24), dt.date(2026, 12, 24), label="Eve"),
-        Period(dt.date(2026, 12, 25), dt.date(2026, 12, 25), label="Day"),
-        Period(dt.date(2026, 12, 26), dt.date(2026, 12, 26), end_time=dt.time(12), label="Morning"),
-        Period(dt.date(2026, 12, 26), dt.date(2026, 12, 26), start_time=dt.time(12), label="Afternoon"),
-    ])
+    calendars.check_periods(
+        [
+            Period(dt.date(2026, 12, 24), dt.date(2026, 12, 24), label="Eve"),
+            Period(dt.date(2026, 12, 25), dt.date(2026, 12, 25), label="Day"),
+            Period(
+                dt.date(2026, 12, 26), dt.date(2026, 12, 26), end_time=dt.time(12), label="Morning"
+            ),
+            Period(
+                dt.date(2026, 12, 26),
+                dt.date(2026, 12, 26),
+                start_time=dt.time(12),
+                label="Afternoon",
+            ),
+        ]
+    )
 
 
 @pytest.mark.django_db
 def test_adding_a_period_that_overlaps_a_stored_one_is_refused():
-    calendar = calendars.create_calendar(user=None, name="Holidays", periods=[
-        Period(dt.date(2026, 5, 1), dt.date(2026, 5, 1), label="Labour Day")])
+    calendar = calendars.create_calendar(
+        user=None,
+        name="Holidays",
+        periods=[Period(dt.date(2026, 5, 1), dt.date(2026, 5, 1), label="Labour Day")],
+    )
     with pytest.raises(ValidationError, match="overlap"):
-        calendars.add_periods(calendar, [Period(dt.date(2026, 4, 30), dt.date(2026, 5, 2))], user=None)
+        calendars.add_periods(
+            calendar, [Period(dt.date(2026, 4, 30), dt.date(2026, 5, 2))], user=None
+        )
     assert calendar.periods.count() == 1
 
 
@@ -114,19 +142,33 @@ def test_parse_ics_reads_all_day_and_timed_events():
     )
     periods = calendars.parse_ics(data)
     assert periods[0] == Period(dt.date(2026, 12, 25), dt.date(2026, 12, 26), label="Christmas Day")
-    assert periods[1] == Period(dt.date(2026, 12, 1), dt.date(2026, 12, 2), dt.time(18), dt.time(6),
-                                "Deploy freeze")
+    assert periods[1] == Period(
+        dt.date(2026, 12, 1), dt.date(2026, 12, 2), dt.time(18), dt.time(6), "Deploy freeze"
+    )
 
 
-@pytest.mark.parametrize("data, message", [
-    ("", "empty"),
-    ("hello, world", "not a valid iCalendar"),
-    ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "no events"),
-    (ics("BEGIN:VEVENT\nUID:r@test\nDTSTART;VALUE=DATE:20261231\nDTEND;VALUE=DATE:20261230\n"
-         "SUMMARY:Backwards\nEND:VEVENT\n"), "Backwards"),
-    (ics("BEGIN:VEVENT\nUID:w@test\nDTSTART;VALUE=DATE:20260105\nRRULE:FREQ=WEEKLY\n"
-         "SUMMARY:Weekly\nEND:VEVENT\n"), "repeats"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ("", "empty"),
+        ("hello, world", "not a valid iCalendar"),
+        ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "no events"),
+        (
+            ics(
+                "BEGIN:VEVENT\nUID:r@test\nDTSTART;VALUE=DATE:20261231\nDTEND;VALUE=DATE:20261230\n"
+                "SUMMARY:Backwards\nEND:VEVENT\n"
+            ),
+            "Backwards",
+        ),
+        (
+            ics(
+                "BEGIN:VEVENT\nUID:w@test\nDTSTART;VALUE=DATE:20260105\nRRULE:FREQ=WEEKLY\n"
+                "SUMMARY:Weekly\nEND:VEVENT\n"
+            ),
+            "repeats",
+        ),
+    ],
+)
 def test_bad_ics_gives_a_validation_error(data, message):
     with pytest.raises(ValidationError, match=message):
         calendars.parse_ics(data)
@@ -135,7 +177,9 @@ def test_bad_ics_gives_a_validation_error(data, message):
 @pytest.mark.django_db
 def test_an_ics_with_overlapping_events_is_refused_and_nothing_is_saved():
     calendar = calendars.create_calendar(user=None, name="Feed")
-    data = ics(all_day(dt.date(2026, 1, 1), "New Year", days=2), all_day(dt.date(2026, 1, 2), "Bridge"))
+    data = ics(
+        all_day(dt.date(2026, 1, 1), "New Year", days=2), all_day(dt.date(2026, 1, 2), "Bridge")
+    )
     with pytest.raises(ValidationError, match="overlap"):
         calendars.import_ics(calendar, data, user=None)
     assert not calendar.periods.exists()
@@ -156,15 +200,18 @@ def test_a_run_inside_a_blackout_is_skipped_with_the_calendars_name(inline, make
     assert not Execution.objects.filter(task_id=blocked.pk).exists()
     assert Execution.objects.filter(task_id=free.pk).count() == 1
     blocked.refresh_from_db()
-    assert blocked.status == "pending" and blocked.next_run > timezone.now() - dt.timedelta(seconds=1)
+    assert blocked.status == "pending" and blocked.next_run > timezone.now() - dt.timedelta(
+        seconds=1
+    )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_in_an_imported_ics_holiday_is_skipped(inline, make_task):
     calendar = calendars.create_calendar(user=None, name="Imported holidays")
     today = timezone.now().astimezone(dt.UTC).date()
-    added = calendars.import_ics(calendar, ics(all_day(today - dt.timedelta(days=1), "Long weekend",
-                                                       days=3)), user=None)
+    added = calendars.import_ics(
+        calendar, ics(all_day(today - dt.timedelta(days=1), "Long weekend", days=3)), user=None
+    )
     assert added == 1
     task = make_task(due=ago(seconds=1), calendars=["Imported holidays"])
     run_pass()
@@ -177,8 +224,9 @@ def test_a_run_in_an_imported_ics_holiday_is_skipped(inline, make_task):
 def test_periods_are_read_in_the_tasks_zone_unless_the_calendar_has_one(inline, make_task):
     # A period of "yesterday" in Pacific/Kiritimati (UTC+14) is still "today" nowhere near:
     # check through the preview helper with explicit instants.
-    calendar = calendars.create_calendar(user=None, name="Local day", periods=[
-        Period(dt.date(2026, 12, 25), dt.date(2026, 12, 25))])
+    calendar = calendars.create_calendar(
+        user=None, name="Local day", periods=[Period(dt.date(2026, 12, 25), dt.date(2026, 12, 25))]
+    )
     berlin = make_task(calendars=[calendar], timezone="Europe/Berlin")
     # 23:30 UTC on the 24th is 00:30 on the 25th in Berlin.
     late_eve = dt.datetime(2026, 12, 24, 23, 30, tzinfo=dt.UTC)
@@ -220,8 +268,12 @@ def test_the_admin_preview_flags_blacked_out_runs(make_task, admin_client):
 
 
 def _inline(prefix="periods", rows=()):
-    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0",
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
     for i, row in enumerate(rows):
         data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
     return data
@@ -231,29 +283,56 @@ def _inline(prefix="periods", rows=()):
 def test_the_admin_creates_a_calendar_from_an_uploaded_ics(admin_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("holidays.ics", ics(all_day(dt.date(2026, 12, 25), "Christmas", 2)).encode(),
-                                content_type="text/calendar")
-    response = admin_client.post("/admin/scheduler_app/blackoutcalendar/add/", {
-        "name": "Holidays", "description": "", "timezone": "Europe/Berlin", "ics_file": upload,
-        **_inline()})
+    upload = SimpleUploadedFile(
+        "holidays.ics",
+        ics(all_day(dt.date(2026, 12, 25), "Christmas", 2)).encode(),
+        content_type="text/calendar",
+    )
+    response = admin_client.post(
+        "/admin/scheduler_app/blackoutcalendar/add/",
+        {
+            "name": "Holidays",
+            "description": "",
+            "timezone": "Europe/Berlin",
+            "ics_file": upload,
+            **_inline(),
+        },
+    )
     assert response.status_code == 302
     calendar = BlackoutCalendar.objects.get(name="Holidays")
     assert [(p.label, p.start_date, p.end_date) for p in calendar.periods.all()] == [
-        ("Christmas", dt.date(2026, 12, 25), dt.date(2026, 12, 26))]
+        ("Christmas", dt.date(2026, 12, 25), dt.date(2026, 12, 26))
+    ]
 
 
 @pytest.mark.django_db
 def test_the_admin_shows_bad_ics_and_overlapping_periods_as_errors(admin_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = admin_client.post("/admin/scheduler_app/blackoutcalendar/add/", {
-        "name": "Bad", "timezone": "", "ics_file": SimpleUploadedFile("x.ics", b"garbage"), **_inline()})
+    response = admin_client.post(
+        "/admin/scheduler_app/blackoutcalendar/add/",
+        {
+            "name": "Bad",
+            "timezone": "",
+            "ics_file": SimpleUploadedFile("x.ics", b"garbage"),
+            **_inline(),
+        },
+    )
     assert response.status_code == 200 and "not a valid iCalendar" in response.content.decode()
-    response = admin_client.post("/admin/scheduler_app/blackoutcalendar/add/", {
-        "name": "Overlap", "timezone": "", **_inline(rows=[
-            {"label": "A", "start_date": "2026-05-01", "end_date": "2026-05-03"},
-            {"label": "B", "start_date": "2026-05-03", "end_date": "2026-05-04"},
-            {"label": "C", "start_date": "2026-06-03", "end_date": "2026-06-01"}])})
+    response = admin_client.post(
+        "/admin/scheduler_app/blackoutcalendar/add/",
+        {
+            "name": "Overlap",
+            "timezone": "",
+            **_inline(
+                rows=[
+                    {"label": "A", "start_date": "2026-05-01", "end_date": "2026-05-03"},
+                    {"label": "B", "start_date": "2026-05-03", "end_date": "2026-05-04"},
+                    {"label": "C", "start_date": "2026-06-03", "end_date": "2026-06-01"},
+                ]
+            ),
+        },
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "overlap" in page and "ends before it starts" in page
@@ -266,8 +345,10 @@ def test_the_task_admin_attaches_calendars_through_the_services(admin_client, ma
 
     calendar = today_calendar("Attach me")
     task = make_task(name="t", cron="0 6 * * *")
-    response = admin_client.post(f"/admin/scheduler_app/scheduledtask/{task.pk}/change/",
-                                 _change_data(task, calendars=[str(calendar.pk)]))
+    response = admin_client.post(
+        f"/admin/scheduler_app/scheduledtask/{task.pk}/change/",
+        _change_data(task, calendars=[str(calendar.pk)]),
+    )
     assert response.status_code == 302
     assert list(task.calendars.all()) == [calendar]
     assert task.audit_events.get(action="edited").changes["calendars"] == [[], ["Attach me"]]
@@ -276,11 +357,18 @@ def test_the_task_admin_attaches_calendars_through_the_services(admin_client, ma
 @pytest.mark.django_db
 def test_the_scheduling_preview_flags_runs_of_the_chosen_calendars(admin_client):
     tomorrow = (timezone.now() + dt.timedelta(days=1)).date()
-    calendar = calendars.create_calendar(user=None, name="Tomorrow off",
-                                         periods=[Period(tomorrow, tomorrow)])
-    answer = admin_client.get("/scheduler/preview/", {
-        "schedule_type": "cron", "cron": "0 12 * * *", "timezone": "UTC",
-        "calendars": [str(calendar.pk)]}).json()
+    calendar = calendars.create_calendar(
+        user=None, name="Tomorrow off", periods=[Period(tomorrow, tomorrow)]
+    )
+    answer = admin_client.get(
+        "/scheduler/preview/",
+        {
+            "schedule_type": "cron",
+            "cron": "0 12 * * *",
+            "timezone": "UTC",
+            "calendars": [str(calendar.pk)],
+        },
+    ).json()
     assert answer["valid"], answer
     flagged = [r for r in answer["runs"] if r["blackout"]]
     assert len(flagged) == 1 and "Tomorrow off" in flagged[0]["blackout"]

@@ -31,8 +31,18 @@ def chained(make_task, owner):
     """Three event tasks of ``owner``, named A, B and C, that only run when chained."""
 
     def factory(*names: str) -> list[ScheduledTask]:
-        return [make_task("record", user=owner, name=name, schedule_type="event", event="never",
-                          cron=None, config={"note": name}) for name in names]
+        return [
+            make_task(
+                "record",
+                user=owner,
+                name=name,
+                schedule_type="event",
+                event="never",
+                cron=None,
+                config={"note": name},
+            )
+            for name in names
+        ]
 
     return factory
 
@@ -102,8 +112,11 @@ def test_a_task_cannot_follow_itself(owner, chained):
     [a] = chained("A")
     with pytest.raises(ValidationError) as caught:
         services.update(a, user=owner, on_success=[a.pk])
-    assert error_of(caught) == ("chain_cycle", "This chain would loop: “A” → “A”. A task cannot run "
-                                               "again after itself; remove one of these links.")
+    assert error_of(caught) == (
+        "chain_cycle",
+        "This chain would loop: “A” → “A”. A task cannot run "
+        "again after itself; remove one of these links.",
+    )
 
 
 def test_find_cycle_ignores_branches_that_do_not_come_back(owner, chained):
@@ -111,15 +124,22 @@ def test_find_cycle_ignores_branches_that_do_not_come_back(owner, chained):
     services.update(a, user=owner, on_success=[b.pk, c.pk])
     services.update(c, user=owner, on_success=[d.pk])
     services.update(b, user=owner, on_success=[d.pk])  # a diamond is not a loop
-    assert chains.find_cycle(d.pk, [a.pk]) == [d.pk, a.pk, c.pk, d.pk] or \
-        chains.find_cycle(d.pk, [a.pk]) == [d.pk, a.pk, b.pk, d.pk]
+    assert chains.find_cycle(d.pk, [a.pk]) == [d.pk, a.pk, c.pk, d.pk] or chains.find_cycle(
+        d.pk, [a.pk]
+    ) == [d.pk, a.pk, b.pk, d.pk]
     assert chains.find_cycle(a.pk, [d.pk]) is None
 
 
 def test_unknown_and_invisible_tasks_read_the_same(make_task, owner, make_user):
     seller = make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_CRM")
-    hidden = services.schedule(user=seller, module="crm", task_type="follow_up",
-                               config={"quiet_days": 3}, schedule_type="cron", cron="0 9 * * *")
+    hidden = services.schedule(
+        user=seller,
+        module="crm",
+        task_type="follow_up",
+        config={"quiet_days": 3},
+        schedule_type="cron",
+        cron="0 9 * * *",
+    )
     for ref in (999_999, hidden.pk):
         with pytest.raises(ValidationError) as caught:
             make_task("record", user=owner, on_success=[ref])

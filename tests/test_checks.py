@@ -36,8 +36,11 @@ class NotATask:
 
 
 def provider(module_id="things", base="SA_THINGS", task_types=None, **attrs) -> type[TaskProvider]:
-    attrs.update(module_id=module_id, base_permission=base,
-                 task_types={"good": Good} if task_types is None else task_types)
+    attrs.update(
+        module_id=module_id,
+        base_permission=base,
+        task_types={"good": Good} if task_types is None else task_types,
+    )
     return type("ThingsProvider", (TaskProvider,), attrs)
 
 
@@ -74,17 +77,31 @@ def test_e001_duplicate_module_id():
     assert "'things'" in message.msg and message.hint
 
 
-@pytest.mark.parametrize("module_id", ["", "Reports", "1reports", "re-ports", "re ports",
-                                       "r" * 65, None, 7])
+@pytest.mark.parametrize(
+    "module_id", ["", "Reports", "1reports", "re-ports", "re ports", "r" * 65, None, 7]
+)
 def test_e002_bad_module_id(module_id):
-    [message] = messages_for(provider(module_id=module_id, base="SA_THINGS",
-                                      admin_permission="SA_THINGS_ADMIN"))
+    [message] = messages_for(
+        provider(module_id=module_id, base="SA_THINGS", admin_permission="SA_THINGS_ADMIN")
+    )
     assert message.id == "scheduler_app.E002"
     assert "lowercase" in message.hint
 
 
-@pytest.mark.parametrize("base", ["sa_things", "SA_", "THINGS", "SA_Things", "SA THINGS",
-                                  "reports", "app.", ".codename", "SA_" + "X" * 92])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "sa_things",
+        "SA_",
+        "THINGS",
+        "SA_Things",
+        "SA THINGS",
+        "reports",
+        "app.",
+        ".codename",
+        "SA_" + "X" * 92,
+    ],
+)
 def test_e003_bad_permission_name(base):
     assert "scheduler_app.E003" in ids_for(provider(base=base))
 
@@ -95,8 +112,9 @@ def test_e003_explicit_admin_permission_is_checked_too():
     assert "'things admin'" in message.msg
 
 
-@pytest.mark.parametrize("base", ["SA_THINGS", "SA_" + "X" * 91, "auth.view_user",
-                                  "myapp.can_do_things"])
+@pytest.mark.parametrize(
+    "base", ["SA_THINGS", "SA_" + "X" * 91, "auth.view_user", "myapp.can_do_things"]
+)
 def test_good_permission_names_pass(base):
     assert ids_for(provider(base=base)) == []
 
@@ -230,23 +248,44 @@ def test_known_execution_modes_pass(scheduler_settings, execution):
     assert scheduler_settings(EXECUTION=execution) == []
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("WORKERS", -1), ("WORKERS", "2"), ("WORKERS", 1.5), ("WORKERS", True),
-    ("LEASE_SECONDS", 5), ("BATCH_SIZE", 0), ("DEFAULT_TIMEOUT", 0), ("DEFAULT_MAX_RETRIES", -1),
-    ("RETRY_BACKOFF_BASE", -1), ("RETRY_BACKOFF_MAX", None), ("RETRY_JITTER", 2),
-    ("LOG_RETENTION_DAYS", -3), ("OUTPUT_LIMIT", -1), ("MISFIRE_GRACE", -1),
-    ("MISFIRE_RUN_ALL_CAP", 0), ("LOOP_SLEEP", 0),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("WORKERS", -1),
+        ("WORKERS", "2"),
+        ("WORKERS", 1.5),
+        ("WORKERS", True),
+        ("LEASE_SECONDS", 5),
+        ("BATCH_SIZE", 0),
+        ("DEFAULT_TIMEOUT", 0),
+        ("DEFAULT_MAX_RETRIES", -1),
+        ("RETRY_BACKOFF_BASE", -1),
+        ("RETRY_BACKOFF_MAX", None),
+        ("RETRY_JITTER", 2),
+        ("LOG_RETENTION_DAYS", -3),
+        ("OUTPUT_LIMIT", -1),
+        ("MISFIRE_GRACE", -1),
+        ("MISFIRE_RUN_ALL_CAP", 0),
+        ("LOOP_SLEEP", 0),
+    ],
+)
 def test_e013_bad_numbers(scheduler_settings, key, value):
     [message] = scheduler_settings(**{key: value})
     assert message.id == "scheduler_app.E013"
     assert key in message.msg
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("MISFIRE_GRACE", None), ("MISFIRE_GRACE", 0), ("WORKERS", 0), ("RETRY_JITTER", 0.5),
-    ("RETRY_BACKOFF_BASE", 2.5), ("LOOP_SLEEP", 0.5),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("MISFIRE_GRACE", None),
+        ("MISFIRE_GRACE", 0),
+        ("WORKERS", 0),
+        ("RETRY_JITTER", 0.5),
+        ("RETRY_BACKOFF_BASE", 2.5),
+        ("LOOP_SLEEP", 0.5),
+    ],
+)
 def test_good_numbers_pass(scheduler_settings, key, value):
     assert scheduler_settings(**{key: value}) == []
 
@@ -263,16 +302,27 @@ def test_e015_tasks_backend_not_in_tasks(scheduler_settings):
     assert scheduler_settings(EXECUTION="process", TASKS_BACKEND="celery") == []
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("LOCK_CACHE", 3), ("LOCK_CACHE", ""), ("LOCK_PREFIX", None), ("TASKS_QUEUE", ""),
-    ("EXPECT_SINGLE_SCHEDULER", "yes"),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("LOCK_CACHE", 3),
+        ("LOCK_CACHE", ""),
+        ("LOCK_PREFIX", None),
+        ("TASKS_QUEUE", ""),
+        ("EXPECT_SINGLE_SCHEDULER", "yes"),
+    ],
+)
 def test_e016_bad_text_or_flag(scheduler_settings, key, value):
     assert ids(scheduler_settings(**{key: value})) == ["scheduler_app.E016"]
 
 
-@pytest.mark.parametrize("backend", ["django.core.cache.backends.locmem.LocMemCache",
-                                     "django.core.cache.backends.dummy.DummyCache"])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    ],
+)
 def test_w001_process_local_lock_cache(scheduler_settings, backend):
     [message] = scheduler_settings(caches={"default": {"BACKEND": backend}})
     assert message.id == "scheduler_app.W001"

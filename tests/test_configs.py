@@ -55,8 +55,9 @@ class GroupTask(Plain):
 
 
 def test_clean_config_returns_cleaned_values():
-    cleaned = configs.clean_config(Mail, {"recipient": "a@example.com", "copies": "3",
-                                          "send_on": "2026-06-01"})
+    cleaned = configs.clean_config(
+        Mail, {"recipient": "a@example.com", "copies": "3", "send_on": "2026-06-01"}
+    )
     assert cleaned["copies"] == 3
     assert cleaned["send_on"] == dt.date(2026, 6, 1)
 
@@ -96,10 +97,16 @@ def test_no_config_is_an_empty_config():
 
 
 def test_store_config_drops_unknown_keys_and_stores_json():
-    stored = configs.store_config(Mail, {"recipient": "a@example.com", "send_on": "2026-06-01",
-                                         "evil": "<script>"})
-    assert stored == {"recipient": "a@example.com", "subject": "", "copies": None, "password": "",
-                      "send_on": "2026-06-01"}
+    stored = configs.store_config(
+        Mail, {"recipient": "a@example.com", "send_on": "2026-06-01", "evil": "<script>"}
+    )
+    assert stored == {
+        "recipient": "a@example.com",
+        "subject": "",
+        "copies": None,
+        "password": "",
+        "send_on": "2026-06-01",
+    }
     json.dumps(stored)
 
 
@@ -116,15 +123,30 @@ def test_model_choices_are_stored_as_primary_keys():
 def test_to_json_turns_python_values_into_json():
     ident = uuid.UUID("12345678-1234-5678-1234-567812345678")
     value = {
-        "when": dt.datetime(2026, 6, 1, 12, 30, tzinfo=dt.UTC), "day": dt.date(2026, 6, 1),
-        "at": dt.time(6, 0), "wait": dt.timedelta(minutes=2), "amount": decimal.Decimal("1.50"),
-        "id": ident, "tags": ("a", "b"), "set": frozenset({1}), 3: "int key",
-        "label": gettext_lazy("Pending"), "nested": {"list": [dt.date(2026, 1, 2)]},
+        "when": dt.datetime(2026, 6, 1, 12, 30, tzinfo=dt.UTC),
+        "day": dt.date(2026, 6, 1),
+        "at": dt.time(6, 0),
+        "wait": dt.timedelta(minutes=2),
+        "amount": decimal.Decimal("1.50"),
+        "id": ident,
+        "tags": ("a", "b"),
+        "set": frozenset({1}),
+        3: "int key",
+        "label": gettext_lazy("Pending"),
+        "nested": {"list": [dt.date(2026, 1, 2)]},
     }
     assert configs.to_json(value) == {
-        "when": "2026-06-01T12:30:00+00:00", "day": "2026-06-01", "at": "06:00:00", "wait": 120.0,
-        "amount": "1.50", "id": str(ident), "tags": ["a", "b"], "set": [1], "3": "int key",
-        "label": "Pending", "nested": {"list": ["2026-01-02"]},
+        "when": "2026-06-01T12:30:00+00:00",
+        "day": "2026-06-01",
+        "at": "06:00:00",
+        "wait": 120.0,
+        "amount": "1.50",
+        "id": str(ident),
+        "tags": ["a", "b"],
+        "set": [1],
+        "3": "int key",
+        "label": "Pending",
+        "nested": {"list": ["2026-01-02"]},
     }
     json.dumps(configs.to_json(value))
 
@@ -164,23 +186,29 @@ def test_mask_secrets_without_a_task_type_or_config():
 def test_merge_secrets_keeps_the_stored_secret_when_sent_back_masked_or_empty(sent_back):
     old = {"recipient": "a@example.com", "password": "hunter2"}
     new = {"recipient": "b@example.com", "password": sent_back}
-    assert configs.merge_secrets(Mail, old, new) == {"recipient": "b@example.com",
-                                                     "password": "hunter2"}
+    assert configs.merge_secrets(Mail, old, new) == {
+        "recipient": "b@example.com",
+        "password": "hunter2",
+    }
 
 
 def test_merge_secrets_keeps_the_stored_secret_when_left_out():
     assert configs.merge_secrets(Mail, {"password": "hunter2"}, {"recipient": "b@example.com"}) == {
-        "recipient": "b@example.com", "password": "hunter2"}
+        "recipient": "b@example.com",
+        "password": "hunter2",
+    }
 
 
 def test_merge_secrets_takes_a_new_secret():
     assert configs.merge_secrets(Mail, {"password": "old"}, {"password": "new"}) == {
-        "password": "new"}
+        "password": "new"
+    }
 
 
 def test_merge_secrets_only_touches_secret_fields():
-    merged = configs.merge_secrets(Mail, {"subject": "old", "password": "pw"},
-                                   {"subject": "", "password": ""})
+    merged = configs.merge_secrets(
+        Mail, {"subject": "old", "password": "pw"}, {"subject": "", "password": ""}
+    )
     assert merged == {"subject": "", "password": "pw"}
 
 

@@ -40,15 +40,17 @@ def seller(make_user):
 
 @pytest.fixture
 def contact(db, seller):
-    return Contact.objects.create(name="Ada", company="Analytical", email="ada@example.com",
-                                  owner=seller)
+    return Contact.objects.create(
+        name="Ada", company="Analytical", email="ada@example.com", owner=seller
+    )
 
 
 def schedule(user, task_type: str, config: dict | None = None, **kwargs) -> ScheduledTask:
     kwargs.setdefault("schedule_type", "cron")
     kwargs.setdefault("cron", "*/15 * * * *")
-    return services.schedule(user=user, module="crm", task_type=task_type, config=config or {},
-                             **kwargs)
+    return services.schedule(
+        user=user, module="crm", task_type=task_type, config=config or {}, **kwargs
+    )
 
 
 def make_due(task: ScheduledTask) -> None:
@@ -63,19 +65,30 @@ def logs(task: ScheduledTask) -> list[TaskExecutionLog]:
 def test_provider_offers_its_task_types_and_permissions(db):
     provider = registry.get("crm")
     assert set(provider.task_types) >= {"meeting_reminder", "follow_up", "reengage_inactive"}
-    codenames = set(Permission.objects.filter(content_type__app_label="scheduler_app")
-                    .values_list("codename", flat=True))
+    codenames = set(
+        Permission.objects.filter(content_type__app_label="scheduler_app").values_list(
+            "codename", flat=True
+        )
+    )
     assert {"SA_CRM", "SA_CRM_ADMIN"} <= codenames
 
 
 # -- the won event ---------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_a_won_opportunity_fires_its_event_task_exactly_once_after_commit(seller, contact):
-    announce = schedule(seller, "announce_win", {"channels": ["in_app"]}, schedule_type="event",
-                        event=WON, cron=None)
-    deal = Opportunity.objects.create(title="Big deal", contact=contact, owner=seller,
-                                      amount=Decimal("1200.00"))
+    announce = schedule(
+        seller,
+        "announce_win",
+        {"channels": ["in_app"]},
+        schedule_type="event",
+        event=WON,
+        cron=None,
+    )
+    deal = Opportunity.objects.create(
+        title="Big deal", contact=contact, owner=seller, amount=Decimal("1200.00")
+    )
     with transaction.atomic():
         deal.mark_won()
         assert not PendingEvent.objects.exists()  # not before commit
@@ -112,8 +125,9 @@ def test_an_opportunity_created_won_fires_once_and_a_lost_one_not(seller, contac
     announce = schedule(seller, "announce_win", {}, schedule_type="event", event=WON, cron=None)
     Opportunity.objects.create(title="Signed", contact=contact, owner=seller, stage="won")
     Opportunity.objects.create(title="Gone", contact=contact, owner=seller).mark_lost()
-    assert list(PendingEvent.objects.filter(task=announce).values_list("payload__title", flat=True)) \
-        == ["Signed"]
+    assert list(
+        PendingEvent.objects.filter(task=announce).values_list("payload__title", flat=True)
+    ) == ["Signed"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -121,8 +135,14 @@ def test_announce_win_tells_the_team_too(seller, contact, make_user):
     team = Group.objects.create(name="sales")
     mate = make_user(username="mate", email="mate@example.com")
     mate.groups.add(team)
-    schedule(seller, "announce_win", {"team": team.pk, "channels": ["email"]},
-             schedule_type="event", event=WON, cron=None)
+    schedule(
+        seller,
+        "announce_win",
+        {"team": team.pk, "channels": ["email"]},
+        schedule_type="event",
+        event=WON,
+        cron=None,
+    )
     Opportunity.objects.create(title="Team win", contact=contact, owner=seller).mark_won()
     run_pass(PassOptions())
     assert sorted(m.to[0] for m in mail.outbox) == ["mate@example.com", "seller@example.com"]
@@ -130,17 +150,23 @@ def test_announce_win_tells_the_team_too(seller, contact, make_user):
 
 # -- meeting reminders -----------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_meeting_reminder_reminds_each_attendee_once_by_each_channel(seller, contact, make_user):
     guest = make_user(username="guest", email="guest@example.com")
-    soon = Meeting.objects.create(title="Kick-off", contact=contact, organizer=seller,
-                                  starts_at=timezone.now() + dt.timedelta(minutes=30),
-                                  location="Room 1")
+    soon = Meeting.objects.create(
+        title="Kick-off",
+        contact=contact,
+        organizer=seller,
+        starts_at=timezone.now() + dt.timedelta(minutes=30),
+        location="Room 1",
+    )
     soon.attendees.add(seller, guest)
     later = Meeting.objects.create(title="Review", starts_at=timezone.now() + dt.timedelta(days=2))
     later.attendees.add(guest)
-    task = schedule(seller, "meeting_reminder",
-                    {"minutes_before": 60, "channels": ["email", "in_app"]})
+    task = schedule(
+        seller, "meeting_reminder", {"minutes_before": 60, "channels": ["email", "in_app"]}
+    )
     make_due(task)
 
     run_pass(PassOptions())
@@ -158,13 +184,23 @@ def test_meeting_reminder_reminds_each_attendee_once_by_each_channel(seller, con
 
 # -- follow-ups --------------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_follow_up_nudges_owners_once_per_quiet_spell(seller, contact):
-    quiet = Opportunity.objects.create(title="Quiet", contact=contact, owner=seller,
-                                       last_activity_at=timezone.now() - dt.timedelta(days=10))
+    quiet = Opportunity.objects.create(
+        title="Quiet",
+        contact=contact,
+        owner=seller,
+        last_activity_at=timezone.now() - dt.timedelta(days=10),
+    )
     Opportunity.objects.create(title="Busy", contact=contact, owner=seller)
-    Opportunity.objects.create(title="Closed", contact=contact, owner=seller, stage="won",
-                               last_activity_at=timezone.now() - dt.timedelta(days=30))
+    Opportunity.objects.create(
+        title="Closed",
+        contact=contact,
+        owner=seller,
+        stage="won",
+        last_activity_at=timezone.now() - dt.timedelta(days=30),
+    )
     task = schedule(seller, "follow_up", {"quiet_days": 7}, cron="0 9 * * *")
 
     for _ in range(2):
@@ -176,7 +212,8 @@ def test_follow_up_nudges_owners_once_per_quiet_spell(seller, contact):
     # Activity after the nudge, then quiet again: a new spell, a new nudge.
     Opportunity.objects.filter(pk=quiet.pk).update(
         follow_up_sent_at=timezone.now() - dt.timedelta(days=20),
-        last_activity_at=timezone.now() - dt.timedelta(days=8))
+        last_activity_at=timezone.now() - dt.timedelta(days=8),
+    )
     make_due(task)
     run_pass(PassOptions())
     assert Notification.objects.filter(recipient=seller).count() == 2
@@ -184,18 +221,30 @@ def test_follow_up_nudges_owners_once_per_quiet_spell(seller, contact):
 
 # -- conditional re-engagement -----------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_reengage_inactive_runs_only_when_customers_are_inactive(seller, contact):
-    task = schedule(seller, "reengage_inactive", {"inactive_days": 30},
-                    schedule_type="conditional", cron="0 9 * * *")
+    task = schedule(
+        seller,
+        "reengage_inactive",
+        {"inactive_days": 30},
+        schedule_type="conditional",
+        cron="0 9 * * *",
+    )
     make_due(task)
     run_pass(PassOptions())  # everyone is active: a check, not a run
     task.refresh_from_db()
     assert logs(task) == [] and task.skipped_checks == 1
 
-    Contact.objects.filter(pk=contact.pk).update(last_activity_at=timezone.now() - dt.timedelta(days=40))
-    Contact.objects.create(name="Prospect", is_customer=False, owner=seller,
-                           last_activity_at=timezone.now() - dt.timedelta(days=90))
+    Contact.objects.filter(pk=contact.pk).update(
+        last_activity_at=timezone.now() - dt.timedelta(days=40)
+    )
+    Contact.objects.create(
+        name="Prospect",
+        is_customer=False,
+        owner=seller,
+        last_activity_at=timezone.now() - dt.timedelta(days=90),
+    )
     make_due(task)
     run_pass(PassOptions())
 
@@ -212,6 +261,7 @@ def test_reengage_inactive_runs_only_when_customers_are_inactive(seller, contact
 
 # -- the scheduling page -----------------------------------------------------------------
 
+
 def test_crm_scheduling_page_lists_and_schedules_crm_tasks(client, seller):
     client.force_login(seller)
     page = client.get(reverse("crm:schedules"))
@@ -222,12 +272,25 @@ def test_crm_scheduling_page_lists_and_schedules_crm_tasks(client, seller):
     url = reverse("crm:schedule", args=["follow_up"])
     form = client.get(url)
     assert form.status_code == 200 and 'name="config-quiet_days"' in form.content.decode()
-    response = client.post(url, {
-        "name": "Morning follow-ups", "schedule_type": "cron", "cron": "0 9 * * 1-5",
-        "run_at": "", "interval_every": "", "interval_unit": "hours", "event": "",
-        "timezone": "Europe/Berlin", "priority": "5", "max_retries": "2", "timeout": "60",
-        "tags": "", "config-quiet_days": "5", "config-channels": ["email", "in_app"],
-    })
+    response = client.post(
+        url,
+        {
+            "name": "Morning follow-ups",
+            "schedule_type": "cron",
+            "cron": "0 9 * * 1-5",
+            "run_at": "",
+            "interval_every": "",
+            "interval_unit": "hours",
+            "event": "",
+            "timezone": "Europe/Berlin",
+            "priority": "5",
+            "max_retries": "2",
+            "timeout": "60",
+            "tags": "",
+            "config-quiet_days": "5",
+            "config-channels": ["email", "in_app"],
+        },
+    )
     assert response.status_code == 302 and response["Location"] == reverse("crm:schedules")
     task = ScheduledTask.objects.get(module_id="crm")
     assert task.config == {"quiet_days": 5, "channels": ["email", "in_app"]}
@@ -248,6 +311,7 @@ def test_announce_win_page_starts_on_the_won_event(client, seller):
 
 # -- demo seed ---------------------------------------------------------------------------
 
+
 def test_seed_demo_includes_crm_and_todo_schedules_and_is_idempotent(db, capsys):
     from django.core.management import call_command
 
@@ -256,7 +320,9 @@ def test_seed_demo_includes_crm_and_todo_schedules_and_is_idempotent(db, capsys)
 
     call_command("seed_demo")
     first = capsys.readouterr().out
-    counts = {m: ScheduledTask.objects.filter(module_id=m).count() for m in ("reports", "crm", "todo")}
+    counts = {
+        m: ScheduledTask.objects.filter(module_id=m).count() for m in ("reports", "crm", "todo")
+    }
     data = (Contact.objects.count(), Opportunity.objects.count(), Meeting.objects.count())
     call_command("seed_demo")
     second = capsys.readouterr().out
@@ -268,8 +334,11 @@ def test_seed_demo_includes_crm_and_todo_schedules_and_is_idempotent(db, capsys)
     assert (Contact.objects.count(), Opportunity.objects.count(), Meeting.objects.count()) == data
     for spec in (*crm_demo.USERS, *todo_demo.USERS):
         assert f"{spec.username}" in second
-    kinds = set(ScheduledTask.objects.filter(module_id__in=["crm", "todo"])
-                .values_list("schedule_type", flat=True))
+    kinds = set(
+        ScheduledTask.objects.filter(module_id__in=["crm", "todo"]).values_list(
+            "schedule_type", flat=True
+        )
+    )
     assert kinds == {"cron", "recurring", "event", "conditional"}
     escalate = ScheduledTask.objects.get(module_id="todo", name="Escalate overdue todos")
     assert list(escalate.on_success.values_list("name", flat=True)) == ["Platform team digest"]

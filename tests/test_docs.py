@@ -38,15 +38,18 @@ def table_rows(text: str) -> dict[str, str]:
 def section(text: str, heading: str) -> str:
     start = text.index(heading)
     end = text.find("\n## ", start + len(heading))
-    return text[start:end if end != -1 else None]
+    return text[start : end if end != -1 else None]
 
 
 def test_every_scheduler_setting_is_documented_with_its_default():
     rows = table_rows(section((DOCS / "settings.md").read_text(), "## `SCHEDULER` keys"))
     missing = sorted(set(conf.DEFAULTS) - set(rows))
     assert not missing, f"docs/settings.md does not document SCHEDULER keys: {missing}"
-    wrong = {key: (rows[key], literal(default)) for key, default in conf.DEFAULTS.items()
-             if rows[key] != literal(default)}
+    wrong = {
+        key: (rows[key], literal(default))
+        for key, default in conf.DEFAULTS.items()
+        if rows[key] != literal(default)
+    }
     assert not wrong, f"docs/settings.md shows other defaults (shown, actual): {wrong}"
     stale = sorted(set(rows) - set(conf.DEFAULTS))
     assert not stale, f"docs/settings.md documents keys scheduler_app does not know: {stale}"
@@ -58,8 +61,11 @@ def test_every_alerts_setting_is_documented_with_its_default():
     rows = table_rows(section((DOCS / "settings.md").read_text(), '## `SCHEDULER["ALERTS"]` keys'))
     defaults = alert_config.ALERT_DEFAULTS
     assert set(rows) == set(defaults), "docs/settings.md: ALERTS keys differ from ALERT_DEFAULTS"
-    wrong = {key: (rows[key], literal(value)) for key, value in defaults.items()
-             if rows[key] != literal(value)}
+    wrong = {
+        key: (rows[key], literal(value))
+        for key, value in defaults.items()
+        if rows[key] != literal(value)
+    }
     assert not wrong, f"docs/settings.md shows other ALERTS defaults (shown, actual): {wrong}"
 
 
@@ -73,8 +79,11 @@ def check_ids_in_code() -> set[str]:
 def test_every_system_check_id_has_a_troubleshooting_entry():
     in_code = check_ids_in_code()
     assert len(in_code) >= 10, "the check ids were not found in scheduler_app"
-    documented = set(re.findall(r"^### (scheduler_app\.[CEW]\d{3})$",
-                                (DOCS / "troubleshooting.md").read_text(), re.M))
+    documented = set(
+        re.findall(
+            r"^### (scheduler_app\.[CEW]\d{3})$", (DOCS / "troubleshooting.md").read_text(), re.M
+        )
+    )
     missing = sorted(in_code - documented)
     assert not missing, f"docs/troubleshooting.md has no section for: {missing}"
     stale = sorted(documented - in_code)
@@ -90,6 +99,11 @@ def test_every_page_is_in_the_navigation():
 
 def test_readme_links_the_docs():
     readme = (ROOT / "README.md").read_text()
-    for page in ("docs/installation.md", "docs/tutorial.md", "docs/settings.md",
-                 "docs/operations.md", "docs/troubleshooting.md"):
+    for page in (
+        "docs/installation.md",
+        "docs/tutorial.md",
+        "docs/settings.md",
+        "docs/operations.md",
+        "docs/troubleshooting.md",
+    ):
         assert f"]({page})" in readme, f"README.md does not link {page}"

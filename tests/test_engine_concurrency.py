@@ -58,8 +58,11 @@ def test_a_killed_scheduler_is_recovered_by_the_next_pass(procs, make_task):
     (task_id,) = due_tasks(make_task, 1, config={"sleep": 3}, max_retries=2)
     env = scheduler_env(LEASE_SECONDS=2, RETRY_BACKOFF_BASE=0, WORKERS=1)
     victim = procs.scheduler("--verbosity", "0", env=env)
-    wait_for(lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
-             30, "the first run to start")
+    wait_for(
+        lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
+        30,
+        "the first run to start",
+    )
     time.sleep(0.5)
     # kill -9 of the scheduler and its worker: the host died mid-run.
     os.killpg(victim.pid, signal.SIGKILL)
@@ -68,12 +71,17 @@ def test_a_killed_scheduler_is_recovered_by_the_next_pass(procs, make_task):
     assert not Execution.objects.filter(task_id=task_id).exists()
     task = ScheduledTask.objects.get(pk=task_id)
     assert task.status == "running" and task.lease_token
-    wait_for(lambda: ScheduledTask.objects.get(pk=task_id).lease_expires_at < timezone.now(),
-             10, "the lease to expire")
+    wait_for(
+        lambda: ScheduledTask.objects.get(pk=task_id).lease_expires_at < timezone.now(),
+        10,
+        "the lease to expire",
+    )
 
     # The next scheduler: its first pass closes the run, its second retries it.
-    code, out, err = finish(procs.scheduler("--loop", "--sleep", "0", "--max-passes", "2",
-                                            "--verbosity", "0", env=env), timeout=60)
+    code, out, err = finish(
+        procs.scheduler("--loop", "--sleep", "0", "--max-passes", "2", "--verbosity", "0", env=env),
+        timeout=60,
+    )
     assert code == 0, err
     logs = list(TaskExecutionLog.objects.filter(task_id=task_id).order_by("attempt"))
     assert [(log.attempt, log.status) for log in logs] == [(1, "abandoned"), (2, "success")]
@@ -97,9 +105,23 @@ def own_redis(tmp_path):
     binary = shutil.which("redis-server")
     assert binary, "redis-server is not installed"
     port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def ping() -> bool:
         with socket.socket() as sock:
@@ -135,12 +157,14 @@ def test_lock_cache_dying_mid_run_gives_no_duplicate_and_no_crash(procs, make_ta
     assert "60 success" in out.strip().splitlines()[-1]
 
 
-
 def test_workers_do_not_outlive_a_killed_scheduler(procs, make_task):
     (task_id,) = due_tasks(make_task, 1, config={"sleep": 2})
     victim = procs.scheduler("--verbosity", "0", env=scheduler_env(WORKERS=1))
-    wait_for(lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
-             30, "the run to start")
+    wait_for(
+        lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
+        30,
+        "the run to start",
+    )
     # kill -9 of the scheduler process alone (say, by the OOM killer).
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(10)

@@ -20,13 +20,19 @@ def inline(settings):
 
 
 def notes(task) -> list[str]:
-    return list(Execution.objects.filter(task_id=task.pk).order_by("pk").values_list("note", flat=True))
+    return list(
+        Execution.objects.filter(task_id=task.pk).order_by("pk").values_list("note", flat=True)
+    )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_each_emit_runs_the_listening_task_once_in_order_with_its_payload(make_task):
-    listener = make_task("record_payload", schedule_type="event", event="crm.opportunity.won", cron=None)
-    other = make_task("record_payload", schedule_type="event", event="crm.opportunity.lost", cron=None)
+    listener = make_task(
+        "record_payload", schedule_type="event", event="crm.opportunity.won", cron=None
+    )
+    other = make_task(
+        "record_payload", schedule_type="event", event="crm.opportunity.lost", cron=None
+    )
     assert listener.next_run is None
 
     services.emit("crm.opportunity.won", {"id": 1})
@@ -87,7 +93,9 @@ def test_unmet_condition_checks_leave_no_log_rows_and_are_counted_on_the_run(mak
 def test_success_makes_chained_tasks_due_and_failure_does_not(make_task):
     past = timezone.now() - dt.timedelta(minutes=1)
     first = make_task("record", due=past, config={"note": "first"})
-    then = make_task("record", schedule_type="event", event="never", cron=None, config={"note": "then"})
+    then = make_task(
+        "record", schedule_type="event", event="never", cron=None, config={"note": "then"}
+    )
     failing = make_task("fail", due=past, max_retries=0)
     not_after_failure = make_task("record", schedule_type="event", event="never", cron=None)
     first.on_success.add(then)

@@ -29,8 +29,9 @@ def people(make_user):
 
 
 @pytest.mark.django_db
-def test_the_feed_is_valid_icalendar_with_only_the_users_viewable_runs(client, people, make_task,
-                                                                       make_user):
+def test_the_feed_is_valid_icalendar_with_only_the_users_viewable_runs(
+    client, people, make_task, make_user
+):
     alice, bob = people
     own = make_task(owner=alice, cron="0 9 * * *", name="Alice's report")
     shared = make_task(owner=bob, cron="30 9 * * *", name="Shared with Alice")
@@ -52,7 +53,9 @@ def test_the_feed_is_valid_icalendar_with_only_the_users_viewable_runs(client, p
     starts = [e.decoded("DTSTART") for e in events]
     assert starts == sorted(starts) and 26 <= len(events) <= 30
     first = next(e for e in events if str(e["SUMMARY"]) == "Alice's report")
-    assert first.decoded("DTSTART").tzinfo is not None and "testmod.record" in str(first["DESCRIPTION"])
+    assert first.decoded("DTSTART").tzinfo is not None and "testmod.record" in str(
+        first["DESCRIPTION"]
+    )
 
     # Bob's feed has his two tasks, not Alice's.
     _token, bob_raw = feeds.issue_token(bob)
@@ -68,7 +71,9 @@ def test_the_feed_is_valid_icalendar_with_only_the_users_viewable_runs(client, p
 def test_blacked_out_runs_are_marked_cancelled(client, people, make_task):
     alice, _bob = people
     tomorrow = (timezone.now() + dt.timedelta(days=1)).date()
-    holiday = calendars.create_calendar(user=None, name="Holiday", periods=[Period(tomorrow, tomorrow)])
+    holiday = calendars.create_calendar(
+        user=None, name="Holiday", periods=[Period(tomorrow, tomorrow)]
+    )
     make_task(owner=alice, cron="0 12 * * *", calendars=[holiday])
     _token, raw = feeds.issue_token(alice)
     events = icalendar.Calendar.from_ical(client.get(feed_url(raw)).content).walk("VEVENT")

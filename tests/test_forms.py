@@ -19,17 +19,30 @@ def user(make_user):
 
 
 def form_data(**overrides):
-    data = {"name": "", "schedule_type": "cron", "cron": "0 6 * * *", "run_at": "",
-            "interval_every": "", "interval_unit": "hours", "event": "", "timezone": "UTC",
-            "priority": "5", "max_retries": "", "timeout": "", "tags": "",
-            "config-note": "hello", "config-sleep": ""}
+    data = {
+        "name": "",
+        "schedule_type": "cron",
+        "cron": "0 6 * * *",
+        "run_at": "",
+        "interval_every": "",
+        "interval_unit": "hours",
+        "event": "",
+        "timezone": "UTC",
+        "priority": "5",
+        "max_retries": "",
+        "timeout": "",
+        "tags": "",
+        "config-note": "hello",
+        "config-sleep": "",
+    }
     data.update(overrides)
     return data
 
 
 def submit(user, instance=None, **overrides):
-    form = TaskScheduleForm("testmod", "record", user=user, data=form_data(**overrides),
-                            instance=instance)
+    form = TaskScheduleForm(
+        "testmod", "record", user=user, data=form_data(**overrides), instance=instance
+    )
     return form, form.save()
 
 
@@ -41,19 +54,22 @@ def test_valid_form_schedules_the_task_with_its_config(user):
     assert task.tags == ["daily", "ops"]
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"cron": "0 25 * * *"}, "cron"),
-    ({"cron": "every day"}, "cron"),
-    ({"cron": ""}, "cron"),
-    ({"timezone": "Mars/Olympus"}, "timezone"),
-    ({"schedule_type": "one_time", "run_at": "2001-01-01T10:00"}, "run_at"),
-    ({"schedule_type": "one_time", "run_at": "tomorrow"}, "run_at"),
-    ({"schedule_type": "recurring", "interval_every": ""}, "interval_every"),
-    ({"schedule_type": "recurring", "interval_every": "0"}, "interval_every"),
-    ({"schedule_type": "event", "event": ""}, "event"),
-    ({"priority": "11"}, "priority"),
-    ({"tags": "Not A Tag!"}, "tags"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"cron": "0 25 * * *"}, "cron"),
+        ({"cron": "every day"}, "cron"),
+        ({"cron": ""}, "cron"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"schedule_type": "one_time", "run_at": "2001-01-01T10:00"}, "run_at"),
+        ({"schedule_type": "one_time", "run_at": "tomorrow"}, "run_at"),
+        ({"schedule_type": "recurring", "interval_every": ""}, "interval_every"),
+        ({"schedule_type": "recurring", "interval_every": "0"}, "interval_every"),
+        ({"schedule_type": "event", "event": ""}, "event"),
+        ({"priority": "11"}, "priority"),
+        ({"tags": "Not A Tag!"}, "tags"),
+    ],
+)
 def test_bad_schedule_input_is_a_field_error_and_nothing_is_saved(user, overrides, field):
     form, task = submit(user, **overrides)
     assert task is None
@@ -71,8 +87,12 @@ def test_bad_config_is_an_error_on_the_config_field(user):
 def test_run_at_is_read_in_the_chosen_time_zone(user):
     when = timezone.now().astimezone(dt.UTC) + dt.timedelta(days=3)
     local = when.astimezone(dt.timezone(dt.timedelta(hours=0)))
-    form, task = submit(user, schedule_type="one_time", timezone="Asia/Tokyo",
-                        run_at=local.strftime("%Y-%m-%dT10:00"))
+    form, task = submit(
+        user,
+        schedule_type="one_time",
+        timezone="Asia/Tokyo",
+        run_at=local.strftime("%Y-%m-%dT10:00"),
+    )
     assert task is not None, form.options.errors
     tokyo = task.run_at.astimezone(task.schedule.zone)
     assert (tokyo.hour, tokyo.minute, tokyo.utcoffset()) == (10, 0, dt.timedelta(hours=9))
@@ -86,14 +106,27 @@ def test_user_without_permission_gets_a_form_error_not_a_crash(make_user):
 
 
 def test_edit_form_starts_from_the_task_and_changes_only_what_changed(user, make_task):
-    task = make_task(user=user, name="Edit me", cron="0 6 * * *", timezone="Europe/Berlin",
-                     config={"note": "old"}, tags=["keep"])
+    task = make_task(
+        user=user,
+        name="Edit me",
+        cron="0 6 * * *",
+        timezone="Europe/Berlin",
+        config={"note": "old"},
+        tags=["keep"],
+    )
     form = TaskScheduleForm("testmod", "record", user=user, instance=task)
     assert form.options["cron"].value() == "0 6 * * *"
     assert form.config["note"].value() == "old"
-    data = form_data(name="Edit me", cron="0 6 * * *", timezone="Europe/Berlin", tags="keep",
-                     max_retries=str(task.max_retries), timeout=str(task.timeout),
-                     enabled="on", **{"config-note": "new"})
+    data = form_data(
+        name="Edit me",
+        cron="0 6 * * *",
+        timezone="Europe/Berlin",
+        tags="keep",
+        max_retries=str(task.max_retries),
+        timeout=str(task.timeout),
+        enabled="on",
+        **{"config-note": "new"},
+    )
     form = TaskScheduleForm("testmod", "record", user=user, data=data, instance=task)
     assert form.is_valid()
     assert set(form.changes()) == {"config"}
@@ -104,14 +137,24 @@ def test_edit_form_starts_from_the_task_and_changes_only_what_changed(user, make
 
 
 def test_editing_an_unchanged_past_one_time_task_keeps_its_schedule(user, make_task):
-    task = make_task(user=user, schedule_type="one_time", cron=None,
-                     run_at=timezone.now() + dt.timedelta(hours=1))
+    task = make_task(
+        user=user,
+        schedule_type="one_time",
+        cron=None,
+        run_at=timezone.now() + dt.timedelta(hours=1),
+    )
     ScheduledTask.objects.filter(pk=task.pk).update(run_at=timezone.now() - dt.timedelta(days=1))
     task.refresh_from_db()
-    data = form_data(name="renamed", schedule_type="one_time", cron="",
-                     run_at=task.run_at.strftime("%Y-%m-%dT%H:%M"),
-                     max_retries=str(task.max_retries), timeout=str(task.timeout), enabled="on",
-                     **{"config-note": ""})
+    data = form_data(
+        name="renamed",
+        schedule_type="one_time",
+        cron="",
+        run_at=task.run_at.strftime("%Y-%m-%dT%H:%M"),
+        max_retries=str(task.max_retries),
+        timeout=str(task.timeout),
+        enabled="on",
+        **{"config-note": ""},
+    )
     form = TaskScheduleForm("testmod", "record", user=user, data=data, instance=task)
     assert form.save() is not None, form.options.errors
     task.refresh_from_db()
@@ -121,8 +164,9 @@ def test_editing_an_unchanged_past_one_time_task_keeps_its_schedule(user, make_t
 def test_view_only_user_cannot_edit_through_the_form(make_user, make_task):
     viewer = make_user(*PERMS)
     task = make_task(name="theirs", owner=make_user())
-    form = TaskScheduleForm("testmod", "record", user=viewer, instance=task,
-                            data=form_data(name="hijacked"))
+    form = TaskScheduleForm(
+        "testmod", "record", user=viewer, instance=task, data=form_data(name="hijacked")
+    )
     assert form.save() is None
     assert "may not edit" in " ".join(form.non_field_errors)
     task.refresh_from_db()

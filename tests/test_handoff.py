@@ -17,8 +17,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def tasks_mode(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "tasks", "TASKS_BACKEND": "db",
-                          "RETRY_JITTER": 0}
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "EXECUTION": "tasks",
+        "TASKS_BACKEND": "db",
+        "RETRY_JITTER": 0,
+    }
 
 
 def test_claimed_runs_are_enqueued_then_run_by_the_tasks_worker(make_task, tasks_mode):
@@ -35,7 +39,9 @@ def test_claimed_runs_are_enqueued_then_run_by_the_tasks_worker(make_task, tasks
 
     call_command("db_worker", "--batch", "--backend", "db", "--no-startup-delay", verbosity=0)
 
-    assert sorted(Execution.objects.values_list("task_id", flat=True)) == sorted(t.pk for t in tasks)
+    assert sorted(Execution.objects.values_list("task_id", flat=True)) == sorted(
+        t.pk for t in tasks
+    )
     for task in tasks:
         task.refresh_from_db()
         assert task.status == TaskStatus.PENDING and task.last_status == RunStatus.SUCCESS
@@ -53,7 +59,9 @@ def test_a_run_given_up_before_a_worker_takes_it_is_not_executed(make_task, task
     first = run_pass(PassOptions())
     assert first.by_status == {RunStatus.ENQUEUED: 1}, first
     # The queue stalls beyond the lease: the next pass recovers the run as abandoned.
-    ScheduledTask.objects.filter(pk=task.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    ScheduledTask.objects.filter(pk=task.pk).update(
+        lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
     settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline"}
     recovered = run_pass(PassOptions(now=past - dt.timedelta(minutes=1)))  # recovery only
     assert recovered.recovered == 1

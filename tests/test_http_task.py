@@ -22,12 +22,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        Handler.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                             "body": self.rfile.read(length).decode() if length else ""})
+        Handler.seen.append(
+            {
+                "method": self.command,
+                "path": self.path,
+                "headers": dict(self.headers),
+                "body": self.rfile.read(length).decode() if length else "",
+            }
+        )
         if self.path.startswith("/slow"):
             time.sleep(2)
         status = {"/ok": 200, "/fail": 500, "/missing": 404, "/created": 201}.get(
-            self.path.split("?")[0], 200)
+            self.path.split("?")[0], 200
+        )
         if self.path == "/big":
             payload = ("x" * 10_000).encode()
         else:
@@ -61,13 +68,18 @@ def server():
 
 @pytest.fixture
 def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0,
-                          "RETRY_BACKOFF_BASE": 30}
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "EXECUTION": "inline",
+        "RETRY_JITTER": 0,
+        "RETRY_BACKOFF_BASE": 30,
+    }
 
 
 def http_task(make_task, **config):
-    return make_task("request", module="http", config=config,
-                     due=timezone.now() - dt.timedelta(seconds=1))
+    return make_task(
+        "request", module="http", config=config, due=timezone.now() - dt.timedelta(seconds=1)
+    )
 
 
 def only_log(task) -> TaskExecutionLog:
@@ -76,9 +88,15 @@ def only_log(task) -> TaskExecutionLog:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_successful_request_stores_status_and_body_excerpt(inline, server, make_task):
-    task = http_task(make_task, method="POST", url=f"{server}/created", body='{"a": 1}',
-                     headers="Content-Type: application/json\nX-Trace: 42",
-                     secret_headers="Authorization: Bearer s3cret", expected_status="201")
+    task = http_task(
+        make_task,
+        method="POST",
+        url=f"{server}/created",
+        body='{"a": 1}',
+        headers="Content-Type: application/json\nX-Trace: 42",
+        secret_headers="Authorization: Bearer s3cret",
+        expected_status="201",
+    )
     run_pass()
     log = only_log(task)
     assert log.status == "success"
@@ -99,7 +117,9 @@ def test_a_500_fails_and_is_retried(inline, server, make_task):
     run_pass()
     log = only_log(task)
     assert log.status == "failed" and "HTTP 500" in log.error_message
-    assert log.result["data"]["status"] == 500 and "answer to GET /fail" in log.result["data"]["body"]
+    assert (
+        log.result["data"]["status"] == 500 and "answer to GET /fail" in log.result["data"]["body"]
+    )
     task.refresh_from_db()
     assert task.status == "pending" and task.retry_count == 1
     assert task.next_run >= before + dt.timedelta(seconds=29)
@@ -137,13 +157,16 @@ def test_the_body_excerpt_is_bounded(server):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("config, field", [
-    ({"url": "ftp://example.com/file"}, "url"),
-    ({"url": "file:///etc/passwd"}, "url"),
-    ({"url": "https://example.com", "headers": "no colon here"}, "headers"),
-    ({"url": "https://example.com", "expected_status": "2xx"}, "expected_status"),
-    ({"url": "https://example.com", "method": "GET", "body": "x"}, "body"),
-])
+@pytest.mark.parametrize(
+    "config, field",
+    [
+        ({"url": "ftp://example.com/file"}, "url"),
+        ({"url": "file:///etc/passwd"}, "url"),
+        ({"url": "https://example.com", "headers": "no colon here"}, "headers"),
+        ({"url": "https://example.com", "expected_status": "2xx"}, "expected_status"),
+        ({"url": "https://example.com", "method": "GET", "body": "x"}, "body"),
+    ],
+)
 def test_bad_configs_are_field_errors(make_task, config, field):
     with pytest.raises(ValidationError) as info:
         make_task("request", module="http", config=config)
@@ -152,8 +175,11 @@ def test_bad_configs_are_field_errors(make_task, config, field):
 
 @pytest.mark.django_db
 def test_an_edit_that_sends_the_secret_back_masked_keeps_it(make_task):
-    task = make_task("request", module="http",
-                     config={"url": "https://example.com", "secret_headers": "Authorization: Bearer a"})
+    task = make_task(
+        "request",
+        module="http",
+        config={"url": "https://example.com", "secret_headers": "Authorization: Bearer a"},
+    )
     shown = configs.masked_config(task)
     services.update(task, user=None, config={**shown, "url": "https://example.org"})
     task.refresh_from_db()

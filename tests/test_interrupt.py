@@ -17,9 +17,15 @@ from scheduler_app.models import RunStatus, SchedulerHeartbeat, TaskExecutionLog
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_an_interrupted_run_is_cancelled_by_name_and_the_pass_goes_on(make_task, make_user, settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "process", "WORKERS": 2,
-                          "INTERRUPT_GRACE": 2}
+def test_an_interrupted_run_is_cancelled_by_name_and_the_pass_goes_on(
+    make_task, make_user, settings
+):
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "EXECUTION": "process",
+        "WORKERS": 2,
+        "INTERRUPT_GRACE": 2,
+    }
     past = timezone.now() - dt.timedelta(minutes=1)
     owner = make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
     hang = make_task("hang", due=past, timeout=120, user=owner)
@@ -44,7 +50,10 @@ def test_an_interrupted_run_is_cancelled_by_name_and_the_pass_goes_on(make_task,
     stopper.join()
 
     assert time.monotonic() - started < 30, report  # not the 120 s timeout
-    assert TaskExecutionLog.objects.filter(task=hang).exists(), (report, list(TaskExecutionLog.objects.values("task_id", "status")))
+    assert TaskExecutionLog.objects.filter(task=hang).exists(), (
+        report,
+        list(TaskExecutionLog.objects.values("task_id", "status")),
+    )
     log = TaskExecutionLog.objects.get(task=hang)
     assert log.status == RunStatus.CANCELLED
     assert owner.username in log.error_message
@@ -55,7 +64,9 @@ def test_an_interrupted_run_is_cancelled_by_name_and_the_pass_goes_on(make_task,
     assert SchedulerHeartbeat.objects.filter(claimed=2).exists()
 
 
-def test_only_open_runs_can_be_interrupted_and_only_by_who_may_run_them(make_task, make_user, settings):
+def test_only_open_runs_can_be_interrupted_and_only_by_who_may_run_them(
+    make_task, make_user, settings
+):
     settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline"}
     past = timezone.now() - dt.timedelta(minutes=1)
     task = make_task("noop", due=past)

@@ -22,9 +22,15 @@ OWNER_PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
 def open_run(task: ScheduledTask, **fields) -> TaskExecutionLog:
     """A run the scheduler has claimed and not finished (as if a worker were running it)."""
     ScheduledTask.objects.filter(pk=task.pk).update(status="running")
-    return TaskExecutionLog.objects.create(task=task, run_id=f"run{task.pk:029d}",
-                                           scheduled_for=timezone.now(), status=RunStatus.RUNNING,
-                                           host="h", pid=1, **fields)
+    return TaskExecutionLog.objects.create(
+        task=task,
+        run_id=f"run{task.pk:029d}",
+        scheduled_for=timezone.now(),
+        status=RunStatus.RUNNING,
+        host="h",
+        pid=1,
+        **fields,
+    )
 
 
 # -- the command, end to end --------------------------------------------------------------
@@ -32,8 +38,12 @@ def open_run(task: ScheduledTask, **fields) -> TaskExecutionLog:
 
 @pytest.mark.django_db(transaction=True)
 def test_scheduler_interrupt_stops_a_long_run_and_the_log_names_who(make_task, make_user, settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "process", "WORKERS": 2,
-                          "INTERRUPT_GRACE": 2}
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "EXECUTION": "process",
+        "WORKERS": 2,
+        "INTERRUPT_GRACE": 2,
+    }
     past = timezone.now() - dt.timedelta(minutes=1)
     owner = make_user(*OWNER_PERMS)
     hang = make_task("hang", due=past, timeout=120, user=owner)
@@ -47,8 +57,15 @@ def test_scheduler_interrupt_stops_a_long_run_and_the_log_names_who(make_task, m
                 if log is not None:
                     time.sleep(0.5)
                     out = StringIO()
-                    call_command("scheduler_interrupt", log.run_id, "--as-user", owner.username,
-                                 "--wait", "25", stdout=out)
+                    call_command(
+                        "scheduler_interrupt",
+                        log.run_id,
+                        "--as-user",
+                        owner.username,
+                        "--wait",
+                        "25",
+                        stdout=out,
+                    )
                     outputs["out"] = out.getvalue()
                     return
                 time.sleep(0.1)
@@ -93,12 +110,14 @@ def test_scheduler_interrupt_refuses_clearly(make_task, make_user):
         call_command("scheduler_interrupt", "nope", stdout=StringIO())
     stranger = make_user("scheduler_app.SA_SCHEDULER")
     with pytest.raises(CommandError, match="that you may see"):
-        call_command("scheduler_interrupt", log.run_id, "--as-user", stranger.username,
-                     stdout=StringIO())
+        call_command(
+            "scheduler_interrupt", log.run_id, "--as-user", stranger.username, stdout=StringIO()
+        )
     viewer = make_user("scheduler_app.SA_SCHEDULER_VIEW")
     with pytest.raises(CommandError, match="may not stop runs"):
-        call_command("scheduler_interrupt", log.run_id, "--as-user", viewer.username,
-                     stdout=StringIO())
+        call_command(
+            "scheduler_interrupt", log.run_id, "--as-user", viewer.username, stdout=StringIO()
+        )
     with pytest.raises(CommandError, match="No user named"):
         call_command("scheduler_interrupt", log.run_id, "--as-user", "ghost", stdout=StringIO())
     TaskExecutionLog.objects.filter(pk=log.pk).update(status=RunStatus.SUCCESS)
@@ -121,7 +140,9 @@ def change_url(task: ScheduledTask) -> str:
 
 
 @pytest.mark.django_db
-def test_the_task_page_shows_stop_for_open_runs_to_who_may_run_the_task(client, make_task, make_user):
+def test_the_task_page_shows_stop_for_open_runs_to_who_may_run_the_task(
+    client, make_task, make_user
+):
     owner = make_user(*OWNER_PERMS, is_staff=True)
     task = make_task("hang", user=owner)
     log = open_run(task)
@@ -141,8 +162,9 @@ def test_the_task_page_shows_stop_for_open_runs_to_who_may_run_the_task(client, 
 def test_no_stop_button_without_open_runs(client, make_task, make_user):
     owner = make_user(*OWNER_PERMS, is_staff=True)
     task = make_task("noop", user=owner)
-    TaskExecutionLog.objects.create(task=task, run_id="done", scheduled_for=timezone.now(),
-                                    status=RunStatus.SUCCESS)
+    TaskExecutionLog.objects.create(
+        task=task, run_id="done", scheduled_for=timezone.now(), status=RunStatus.SUCCESS
+    )
     client.force_login(owner)
     assert 'data-action="stop_run"' not in client.get(change_url(task)).content.decode()
 
@@ -153,14 +175,17 @@ def test_the_stop_button_asks_the_service_and_returns_to_the_page(client, make_t
     task = make_task("hang", user=owner)
     log = open_run(task)
     client.force_login(owner)
-    response = client.post(reverse("scheduler_app:stop_run", args=[log.pk]),
-                           {"next": change_url(task)}, follow=True)
+    response = client.post(
+        reverse("scheduler_app:stop_run", args=[log.pk]), {"next": change_url(task)}, follow=True
+    )
     assert response.redirect_chain[-1][0] == change_url(task)
     log.refresh_from_db()
     assert log.interrupt_requested_by == owner.username
     assert "Asked the scheduler to stop run" in response.content.decode()
     # The log page says who asked, and offers the button while the run is open.
-    html = client.get(reverse("admin:scheduler_app_scheduledtask_log", args=[task.pk, log.pk])).content.decode()
+    html = client.get(
+        reverse("admin:scheduler_app_scheduledtask_log", args=[task.pk, log.pk])
+    ).content.decode()
     assert f"Stop requested by {owner.username}" in html and 'data-action="stop_run"' in html
     # Once the run ended, stopping it again is a message, not an error page.
     TaskExecutionLog.objects.filter(pk=log.pk).update(status=RunStatus.CANCELLED)

@@ -42,8 +42,12 @@ class BrokenBackend(BaseEmailBackend):
 
 @pytest.fixture(autouse=True)
 def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0,
-                          "RETRY_BACKOFF_BASE": 1}
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "EXECUTION": "inline",
+        "RETRY_JITTER": 0,
+        "RETRY_BACKOFF_BASE": 1,
+    }
 
 
 @pytest.fixture
@@ -59,15 +63,25 @@ def bob(make_user):
 def test_email_sends_text_and_html_to_each_address_separately(ann, bob, make_user):
     no_address = make_user(username="noaddress", email="")
     origin = Origin(task_id=None, task_name="Nightly check", module_id="todo")
-    counts = notify([ann, bob, no_address, "Extra@Example.com", "extra@example.com"],
-                    Message(subject="Heads up", text="Line one\nLine two", url="https://x.example/1"),
-                    ["email"], origin)
+    counts = notify(
+        [ann, bob, no_address, "Extra@Example.com", "extra@example.com"],
+        Message(subject="Heads up", text="Line one\nLine two", url="https://x.example/1"),
+        ["email"],
+        origin,
+    )
 
     assert counts == {"email": 3}
-    assert sorted(m.to[0] for m in mail.outbox) == ["Extra@Example.com", "ann@example.com",
-                                                    "bob@example.com"]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "Extra@Example.com",
+        "ann@example.com",
+        "bob@example.com",
+    ]
     first = mail.outbox[0]
-    assert first.subject == "Heads up" and "Line two" in first.body and "https://x.example/1" in first.body
+    assert (
+        first.subject == "Heads up"
+        and "Line two" in first.body
+        and "https://x.example/1" in first.body
+    )
     assert "Nightly check" in first.body
     html, mimetype = first.alternatives[0]
     assert mimetype == "text/html" and "Line one<br>Line two" in html and "Nightly check" in html
@@ -76,7 +90,9 @@ def test_email_sends_text_and_html_to_each_address_separately(ann, bob, make_use
 def test_in_app_writes_one_row_per_user_and_none_twice_for_the_same_run(ann, bob):
     origin = Origin(task_id=None, module_id="todo", run_key="7@2026-06-01T12:00:00+00:00")
     message = Message(subject="Heads up", text="Body", level="warning")
-    assert notify([ann, bob, ann, "someone@example.com"], message, ["in_app"], origin) == {"in_app": 2}
+    assert notify([ann, bob, ann, "someone@example.com"], message, ["in_app"], origin) == {
+        "in_app": 2
+    }
     notify([ann, bob], message, ["in_app"], origin)  # a retry of the same run
     notify([ann], Message(subject="Another", text="Body"), ["in_app"], origin)
 
@@ -100,11 +116,18 @@ def test_a_failing_channel_is_named_and_the_others_still_deliver(ann, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_channel_fails_the_run_with_a_clear_error_and_the_retry_delivers(ann, settings):
-    Todo.objects.create(title="Renew certificate", assignee=ann,
-                        due_at=timezone.now() + dt.timedelta(hours=2))
-    task = services.schedule(user=ann, module="todo", task_type="deadline_reminder",
-                             config={"hours_before": 24, "channels": ["in_app", "email"]},
-                             schedule_type="cron", cron="0 * * * *", max_retries=2)
+    Todo.objects.create(
+        title="Renew certificate", assignee=ann, due_at=timezone.now() + dt.timedelta(hours=2)
+    )
+    task = services.schedule(
+        user=ann,
+        module="todo",
+        task_type="deadline_reminder",
+        config={"hours_before": 24, "channels": ["in_app", "email"]},
+        schedule_type="cron",
+        cron="0 * * * *",
+        max_retries=2,
+    )
     past = timezone.now() - dt.timedelta(minutes=1)
     ScheduledTask.objects.filter(pk=task.pk).update(next_run=past, occurrence_at=past)
 
@@ -113,12 +136,17 @@ def test_a_failing_channel_fails_the_run_with_a_clear_error_and_the_retry_delive
     failed = TaskExecutionLog.objects.get(task=task)
     assert failed.status == RunStatus.FAILED
     assert "notification(s) not delivered" in failed.error_message
-    assert "email: smtplib.SMTPServerDisconnected: Connection unexpectedly closed" in failed.error_message
+    assert (
+        "email: smtplib.SMTPServerDisconnected: Connection unexpectedly closed"
+        in failed.error_message
+    )
     task.refresh_from_db()
     assert task.status == "pending" and task.retry_count == 1  # retried like any failure
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    ScheduledTask.objects.filter(pk=task.pk).update(next_run=timezone.now() - dt.timedelta(seconds=1))
+    ScheduledTask.objects.filter(pk=task.pk).update(
+        next_run=timezone.now() - dt.timedelta(seconds=1)
+    )
     run_pass(PassOptions())
     retry = TaskExecutionLog.objects.filter(task=task).latest("pk")
     assert retry.status == RunStatus.SUCCESS and retry.attempt == 2
@@ -128,12 +156,23 @@ def test_a_failing_channel_fails_the_run_with_a_clear_error_and_the_retry_delive
 
 def test_channels_are_validated_in_the_config(ann):
     with pytest.raises(ValidationError) as caught:
-        services.schedule(user=ann, module="todo", task_type="deadline_reminder",
-                          config={"hours_before": 4, "channels": ["pigeon"]},
-                          schedule_type="cron", cron="0 * * * *")
+        services.schedule(
+            user=ann,
+            module="todo",
+            task_type="deadline_reminder",
+            config={"hours_before": 4, "channels": ["pigeon"]},
+            schedule_type="cron",
+            cron="0 * * * *",
+        )
     assert "channels" in caught.value.message_dict
-    task = services.schedule(user=ann, module="todo", task_type="deadline_reminder",
-                             config={"hours_before": 4}, schedule_type="cron", cron="0 * * * *")
+    task = services.schedule(
+        user=ann,
+        module="todo",
+        task_type="deadline_reminder",
+        config={"hours_before": 4},
+        schedule_type="cron",
+        cron="0 * * * *",
+    )
     assert task.config["channels"] == ["in_app"]  # the default
 
 
@@ -156,6 +195,7 @@ def test_a_registered_channel_is_offered_and_used(ann, monkeypatch):
 
 
 # -- reading them ------------------------------------------------------------------------
+
 
 def test_the_notifications_page_shows_the_unread_count_and_marks_read(client, ann, bob):
     mine = Notification.objects.create(recipient=ann, subject="First", body="One")
@@ -192,8 +232,13 @@ def test_template_tag_and_lazy_context_processor(ann, django_assert_num_queries)
     with django_assert_num_queries(1):
         assert int(context["scheduler_unread_notifications"]) == 1
 
-    html = Template("{% load scheduler_notifications %}{% unread_notifications %}|"
-                    "{% notifications_link %}").render(RequestContext(request, {}))
-    assert html.startswith("1|") and 'href="/notifications/"' in html and "Notifications (1)" in html
-    assert Template("{% load scheduler_notifications %}{% unread_notifications %}").render(
-        Context({})) == "0"
+    html = Template(
+        "{% load scheduler_notifications %}{% unread_notifications %}|{% notifications_link %}"
+    ).render(RequestContext(request, {}))
+    assert (
+        html.startswith("1|") and 'href="/notifications/"' in html and "Notifications (1)" in html
+    )
+    assert (
+        Template("{% load scheduler_notifications %}{% unread_notifications %}").render(Context({}))
+        == "0"
+    )

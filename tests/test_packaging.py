@@ -27,36 +27,90 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "scheduler_app"
 # Django 6.x runs on the pins of requirements.txt, Django 5.2 on those of requirements-django52.txt.
-REQUIREMENTS = ROOT / ("requirements.txt" if django.VERSION >= (6,) else "requirements-django52.txt")
+REQUIREMENTS = ROOT / (
+    "requirements.txt" if django.VERSION >= (6,) else "requirements-django52.txt"
+)
 # What a project needs at run time; the test tools of the requirements files are left out.
-RUNTIME = {"django", "croniter", "cron-descriptor", "django-guardian", "asgiref", "sqlparse", "tzdata"}
+RUNTIME = {
+    "django",
+    "croniter",
+    "cron-descriptor",
+    "django-guardian",
+    "asgiref",
+    "sqlparse",
+    "tzdata",
+}
 COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv*", "var", "build", "dist", "*.egg-info", "__pycache__", "*.py[cod]",
-    ".pytest_cache", ".ruff_cache", ".mypy_cache", ".hypothesis", "test-artifacts", "node_modules",
-    "*.sqlite3", "*.sqlite3-*", ".coverage*", "htmlcov",
+    ".git",
+    ".venv*",
+    "var",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.py[cod]",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".hypothesis",
+    "test-artifacts",
+    "node_modules",
+    "*.sqlite3",
+    "*.sqlite3-*",
+    ".coverage*",
+    "htmlcov",
 )
 # Names the import check refuses: the demo project, the tests, the benchmarks.
 FORBIDDEN_TOP_LEVEL = {"project", "tests", "bench"}
 
 
-def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None,
-        input: str | None = None, timeout: float = 300) -> str:
+def run(
+    *args: str | Path,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 300,
+) -> str:
     """Run a command; on failure, fail the test with its whole output."""
-    proc = subprocess.run([str(a) for a in args], cwd=cwd, env=env, input=input, text=True,
-                          capture_output=True, timeout=timeout)
+    proc = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env,
+        input=input,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
     if proc.returncode != 0:
-        pytest.fail(f"{' '.join(map(str, args))} exited {proc.returncode}\n"
-                    f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}", pytrace=False)
+        pytest.fail(
+            f"{' '.join(map(str, args))} exited {proc.returncode}\n"
+            f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}",
+            pytrace=False,
+        )
     return proc.stdout
 
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment without this repository's settings, virtualenv or services."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV", "DATABASE_URL",
-                          "REDIS_URL", "SQLITE_TEST_DB", "PYTEST_XDIST_WORKER",
-                          "PYTEST_CURRENT_TEST", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
-                          "COV_CORE_DATAFILE", "COVERAGE_PROCESS_START"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {
+            "DJANGO_SETTINGS_MODULE",
+            "PYTHONPATH",
+            "VIRTUAL_ENV",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SQLITE_TEST_DB",
+            "PYTEST_XDIST_WORKER",
+            "PYTEST_CURRENT_TEST",
+            "COV_CORE_SOURCE",
+            "COV_CORE_CONFIG",
+            "COV_CORE_DATAFILE",
+            "COVERAGE_PROCESS_START",
+        }
+    }
     env.update(extra)
     return env
 
@@ -83,6 +137,7 @@ def constraints(tmp: Path) -> Path:
 
 # -- no imports of the demo project or the tests ---------------------------------------------
 
+
 def imported_modules(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
@@ -91,9 +146,14 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module))
-        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", ""))
-              in {"import_module", "__import__", "import_string"} and node.args
-              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", ""))
+            in {"import_module", "__import__", "import_string"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             found.append((node.lineno, node.args[0].value))
     return found
 
@@ -109,6 +169,7 @@ def test_scheduler_app_imports_nothing_from_the_demo_project_or_the_tests():
 
 
 # -- build, install, run ----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory) -> dict[str, Path]:
@@ -129,22 +190,39 @@ def test_the_wheel_carries_every_file_of_the_package(dists):
     expected = {
         path.relative_to(package.parent).as_posix()
         for path in package.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in {".pyc", ".pyo"}
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix not in {".pyc", ".pyo"}
     }
     with zipfile.ZipFile(dists["wheel"]) as wheel:
         names = set(wheel.namelist())
         metadata = next(wheel.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     missing = sorted(expected - names)
-    assert not missing, "files of scheduler_app/ missing from the wheel (see package-data in " \
-                        "pyproject.toml):\n" + "\n".join(missing)
-    for required in ("scheduler_app/py.typed", "scheduler_app/migrations/0001_initial.py",
-                     "scheduler_app/locale/de/LC_MESSAGES/django.po",
-                     "scheduler_app/locale/de/LC_MESSAGES/django.mo"):
+    assert not missing, (
+        "files of scheduler_app/ missing from the wheel (see package-data in "
+        "pyproject.toml):\n" + "\n".join(missing)
+    )
+    for required in (
+        "scheduler_app/py.typed",
+        "scheduler_app/migrations/0001_initial.py",
+        "scheduler_app/locale/de/LC_MESSAGES/django.po",
+        "scheduler_app/locale/de/LC_MESSAGES/django.mo",
+    ):
         assert required in names, f"{required} is not in the wheel"
-    for kind in ("templates", "static", "templatetags", "management/commands", "admin",
-                 "views", "engine", "contrib"):
+    for kind in (
+        "templates",
+        "static",
+        "templatetags",
+        "management/commands",
+        "admin",
+        "views",
+        "engine",
+        "contrib",
+    ):
         assert any(n.startswith(f"scheduler_app/{kind}/") for n in names), f"no {kind} in the wheel"
-    assert not any(n.split("/", 1)[0] in FORBIDDEN_TOP_LEVEL for n in names), "the wheel carries the demo"
+    assert not any(n.split("/", 1)[0] in FORBIDDEN_TOP_LEVEL for n in names), (
+        "the wheel carries the demo"
+    )
     import scheduler_app
 
     assert f"Version: {scheduler_app.__version__}\n" in metadata
@@ -157,8 +235,14 @@ def test_the_sdist_carries_the_license_changelog_and_docs(dists):
 
     with tarfile.open(dists["sdist"]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    for required in ("LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "docs/tutorial.md",
-                     "scheduler_app/locale/de/LC_MESSAGES/django.mo"):
+    for required in (
+        "LICENSE",
+        "README.md",
+        "CHANGELOG.md",
+        "pyproject.toml",
+        "docs/tutorial.md",
+        "scheduler_app/locale/de/LC_MESSAGES/django.mo",
+    ):
         assert required in names, f"{required} is not in the sdist"
 
 
@@ -170,11 +254,27 @@ def test_a_fresh_project_installs_the_wheel_migrates_and_runs_a_scheduled_task(d
     venv.EnvBuilder(with_pip=True, clear=True).create(home)
     python = home / "bin" / "python"
     pinned = constraints(tmp_path)
-    run(python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet",
-        "-c", pinned, dists["wheel"], cwd=tmp_path, env=env)
+    run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+        "-c",
+        pinned,
+        dists["wheel"],
+        cwd=tmp_path,
+        env=env,
+    )
     wanted_django = re.search(r"^Django==(\S+)$", REQUIREMENTS.read_text(), re.M)[1]
-    versions = run(python, "-c", "import django, scheduler_app; "
-                   "print(django.get_version(), scheduler_app.__file__)", cwd=tmp_path, env=env).split()
+    versions = run(
+        python,
+        "-c",
+        "import django, scheduler_app; print(django.get_version(), scheduler_app.__file__)",
+        cwd=tmp_path,
+        env=env,
+    ).split()
     assert versions[0] == wanted_django
     assert Path(versions[1]).is_relative_to(home), "scheduler_app was not imported from the wheel"
 
@@ -184,20 +284,34 @@ def test_a_fresh_project_installs_the_wheel_migrates_and_runs_a_scheduled_task(d
     run(home / "bin" / "django-admin", "startproject", "mysite", site, cwd=tmp_path, env=env)
     manage = (python, site / "manage.py")
     run(*manage, "startapp", "greetings", cwd=site, env=env)
-    (site / "greetings" / "scheduler_tasks.py").write_text(tutorial_block("greetings/scheduler_tasks.py"))
+    (site / "greetings" / "scheduler_tasks.py").write_text(
+        tutorial_block("greetings/scheduler_tasks.py")
+    )
     settings = site / "mysite" / "settings.py"
-    settings.write_text(settings.read_text() + """
+    settings.write_text(
+        settings.read_text()
+        + """
 INSTALLED_APPS += ["guardian", "scheduler_app", "greetings"]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 SCHEDULER = {"EXPECT_SINGLE_SCHEDULER": True}
-""")
+"""
+    )
     run(*manage, "migrate", "--noinput", "-v", "0", cwd=site, env=env)
     run(*manage, "check", "--fail-level", "WARNING", cwd=site, env=env)
-    run(*manage, "createsuperuser", "--noinput", "--username", "admin",
-        "--email", "admin@example.com", cwd=site, env=env)
+    run(
+        *manage,
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "admin",
+        "--email",
+        "admin@example.com",
+        cwd=site,
+        env=env,
+    )
 
     # The tutorial's scheduling code, writing into this test's directory.
     greeting = tmp_path / "greeting.txt"
@@ -207,17 +321,28 @@ SCHEDULER = {"EXPECT_SINGLE_SCHEDULER": True}
 
     out = run(*manage, "runscheduler", cwd=site, env=env)
     assert greeting.read_text() == "Hello from the scheduler\n", out
-    logs = run(*manage, "shell", "-c",
-               "from scheduler_app.models import TaskExecutionLog as L, ScheduledTask as T\n"
-               "print(list(L.objects.values_list('status', flat=True)), "
-               "list(T.objects.filter(module_id='greetings').values_list('status', flat=True)))",
-               cwd=site, env=env)
+    logs = run(
+        *manage,
+        "shell",
+        "-c",
+        "from scheduler_app.models import TaskExecutionLog as L, ScheduledTask as T\n"
+        "print(list(L.objects.values_list('status', flat=True)), "
+        "list(T.objects.filter(module_id='greetings').values_list('status', flat=True)))",
+        cwd=site,
+        env=env,
+    )
     assert logs.strip().splitlines()[-1] == "['success'] ['pending']", logs
 
     # The German catalogue travels in the wheel and is used.
-    german = run(*manage, "shell", "-c",
-                 "from django.utils import translation\n"
-                 "from scheduler_app.models import ScheduledTask\n"
-                 "translation.activate('de')\n"
-                 "print(ScheduledTask._meta.verbose_name)", cwd=site, env=env)
+    german = run(
+        *manage,
+        "shell",
+        "-c",
+        "from django.utils import translation\n"
+        "from scheduler_app.models import ScheduledTask\n"
+        "translation.activate('de')\n"
+        "print(ScheduledTask._meta.verbose_name)",
+        cwd=site,
+        env=env,
+    )
     assert german.strip().splitlines()[-1] == "geplante Aufgabe", german

@@ -34,8 +34,9 @@ def test_opening_a_window_pauses_the_modules_pending_tasks_only(make_task):
     pending = make_task()
     by_hand = make_task()
     services.pause(by_hand, user=None)
-    window = pause_windows.open_window(user=None, module_id="testmod", until=timezone.now() + HOUR,
-                                       reason="database upgrade")
+    window = pause_windows.open_window(
+        user=None, module_id="testmod", until=timezone.now() + HOUR, reason="database upgrade"
+    )
     assert status(pending) == "paused"
     assert list(window.tasks.all()) == [pending]
     event = pending.audit_events.get(action="paused")
@@ -48,8 +49,9 @@ def test_the_pass_after_the_end_resumes_the_tasks_on_time_with_an_injected_clock
     task = make_task(cron="*/5 * * * *")
     by_hand = make_task()
     services.pause(by_hand, user=None)
-    window = pause_windows.open_window(user=None, module_id="", until=start + HOUR, reason="freeze",
-                                       now=start)
+    window = pause_windows.open_window(
+        user=None, module_id="", until=start + HOUR, reason="freeze", now=start
+    )
     # Just before the end: still paused.
     run_pass(PassOptions(now=start + HOUR - dt.timedelta(seconds=1)))
     assert status(task) == "paused"
@@ -70,8 +72,14 @@ def test_the_pass_after_the_end_resumes_the_tasks_on_time_with_an_injected_clock
 def test_a_window_that_starts_later_pauses_its_tasks_when_it_begins(make_task):
     now = timezone.now()
     task = make_task()
-    window = pause_windows.open_window(user=None, module_id="testmod", starts_at=now + HOUR,
-                                       until=now + 2 * HOUR, reason="maintenance", now=now)
+    window = pause_windows.open_window(
+        user=None,
+        module_id="testmod",
+        starts_at=now + HOUR,
+        until=now + 2 * HOUR,
+        reason="maintenance",
+        now=now,
+    )
     assert status(task) == "pending"
     pause_windows.before_pass(type("Pass", (), {"options": PassOptions(now=now + HOUR)})())
     assert status(task) == "paused"
@@ -82,8 +90,9 @@ def test_a_window_that_starts_later_pauses_its_tasks_when_it_begins(make_task):
 def test_a_task_running_when_the_window_opened_is_skipped_until_the_end(inline, make_task):
     task = make_task(due=timezone.now() - dt.timedelta(seconds=1))
     type(task).objects.filter(pk=task.pk).update(status="running")
-    pause_windows.open_window(user=None, module_id="testmod", until=timezone.now() + HOUR,
-                              reason="hands off")
+    pause_windows.open_window(
+        user=None, module_id="testmod", until=timezone.now() + HOUR, reason="hands off"
+    )
     type(task).objects.filter(pk=task.pk).update(status="pending")
     run_pass()
     log = TaskExecutionLog.objects.get(task=task)
@@ -107,24 +116,32 @@ def test_lifting_early_moves_tasks_covered_by_another_window_instead_of_resuming
 def test_module_admins_pause_their_module_scheduler_admins_everything(make_user):
     until = timezone.now() + HOUR
     module_admin = make_user(TESTMOD_ADMIN)
-    assert pause_windows.open_window(user=module_admin, module_id="testmod", until=until, reason="x")
+    assert pause_windows.open_window(
+        user=module_admin, module_id="testmod", until=until, reason="x"
+    )
     with pytest.raises(PermissionDenied):
         pause_windows.open_window(user=module_admin, module_id="", until=until, reason="x")
     with pytest.raises(PermissionDenied):
-        pause_windows.open_window(user=make_user("scheduler_app.SA_SCHEDULER",
-                                                 "scheduler_app.SA_TESTMOD"),
-                                  module_id="testmod", until=until, reason="x")
+        pause_windows.open_window(
+            user=make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD"),
+            module_id="testmod",
+            until=until,
+            reason="x",
+        )
     assert pause_windows.open_window(user=make_user(ADMIN), module_id="", until=until, reason="x")
 
 
 @pytest.mark.django_db
 def test_bad_windows_are_field_errors():
     with pytest.raises(ValidationError) as info:
-        pause_windows.open_window(user=None, module_id="testmod",
-                                  until=timezone.now() - HOUR, reason="")
+        pause_windows.open_window(
+            user=None, module_id="testmod", until=timezone.now() - HOUR, reason=""
+        )
     assert set(info.value.message_dict) == {"ends_at", "reason"}
     with pytest.raises(ValidationError) as info:
-        pause_windows.open_window(user=None, module_id="nope", until=timezone.now() + HOUR, reason="x")
+        pause_windows.open_window(
+            user=None, module_id="nope", until=timezone.now() + HOUR, reason="x"
+        )
     assert "module_id" in info.value.message_dict
 
 
@@ -132,8 +149,16 @@ def test_bad_windows_are_field_errors():
 def test_the_command_opens_lists_and_ends_windows(make_task, make_user):
     task = make_task()
     out = StringIO()
-    call_command("scheduler_pause_window", "--module", "testmod", "--for", "2h", "--reason",
-                 "release", stdout=out)
+    call_command(
+        "scheduler_pause_window",
+        "--module",
+        "testmod",
+        "--for",
+        "2h",
+        "--reason",
+        "release",
+        stdout=out,
+    )
     window = PauseWindow.objects.get()
     assert "Paused 1 task" in out.getvalue() and status(task) == "paused"
     out = StringIO()
@@ -143,8 +168,16 @@ def test_the_command_opens_lists_and_ends_windows(make_task, make_user):
     assert status(task) == "pending"
     make_user(username="plain")
     with pytest.raises(CommandError, match="Only scheduler administrators"):
-        call_command("scheduler_pause_window", "--until", "2099-01-01T00:00Z", "--reason", "x",
-                     "--as-user", "plain", stdout=StringIO())
+        call_command(
+            "scheduler_pause_window",
+            "--until",
+            "2099-01-01T00:00Z",
+            "--reason",
+            "x",
+            "--as-user",
+            "plain",
+            stdout=StringIO(),
+        )
 
 
 @pytest.mark.django_db
@@ -153,10 +186,14 @@ def test_the_admin_opens_a_window_through_the_service_and_ends_it(client, make_u
     module_admin = make_user(TESTMOD_ADMIN, is_staff=True)
     client.force_login(module_admin)
     until = (timezone.now() + HOUR).astimezone(dt.UTC)
-    form = {"module_id": "testmod", "reason": "upgrade",
-            "starts_at_0": timezone.now().strftime("%Y-%m-%d"),
-            "starts_at_1": timezone.now().strftime("%H:%M:%S"),
-            "ends_at_0": until.strftime("%Y-%m-%d"), "ends_at_1": until.strftime("%H:%M:%S")}
+    form = {
+        "module_id": "testmod",
+        "reason": "upgrade",
+        "starts_at_0": timezone.now().strftime("%Y-%m-%d"),
+        "starts_at_1": timezone.now().strftime("%H:%M:%S"),
+        "ends_at_0": until.strftime("%Y-%m-%d"),
+        "ends_at_1": until.strftime("%H:%M:%S"),
+    }
     # Only the modules one administers are offered; "every module" is for scheduler admins.
     refused = client.post("/admin/scheduler_app/pausewindow/add/", {**form, "module_id": ""})
     assert refused.status_code == 200 and not PauseWindow.objects.exists()
@@ -164,5 +201,7 @@ def test_the_admin_opens_a_window_through_the_service_and_ends_it(client, make_u
     assert response.status_code == 302, response.context["adminform"].form.errors
     window = PauseWindow.objects.get()
     assert window.created_by == module_admin and status(task) == "paused"
-    client.post("/admin/scheduler_app/pausewindow/", {"action": "end_now", "_selected_action": [window.pk]})
+    client.post(
+        "/admin/scheduler_app/pausewindow/", {"action": "end_now", "_selected_action": [window.pk]}
+    )
     assert status(task) == "pending"

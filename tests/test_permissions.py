@@ -49,8 +49,11 @@ def provider(db):
 
 
 def names(*codenames: str) -> dict[str, str]:
-    return dict(Permission.objects.filter(content_type__app_label="scheduler_app",
-                                          codename__in=codenames).values_list("codename", "name"))
+    return dict(
+        Permission.objects.filter(
+            content_type__app_label="scheduler_app", codename__in=codenames
+        ).values_list("codename", "name")
+    )
 
 
 def test_scheduler_permissions_exist_with_readable_names(db):
@@ -73,20 +76,26 @@ def test_migrate_creates_each_providers_base_and_admin_permission(db):
 
 def test_an_existing_permission_is_used_and_not_created(provider, make_user):
     provider(BorrowingProvider)
-    assert not Permission.objects.filter(content_type__app_label="scheduler_app",
-                                         codename__in=["view_group", "auth.view_group"]).exists()
+    assert not Permission.objects.filter(
+        content_type__app_label="scheduler_app", codename__in=["view_group", "auth.view_group"]
+    ).exists()
     assert names("SA_BORROWING_ADMIN") == {
-        "SA_BORROWING_ADMIN": "Borrowing: administers all Borrowing tasks"}
+        "SA_BORROWING_ADMIN": "Borrowing: administers all Borrowing tasks"
+    }
     assert policy.base_permission("borrowing") == "auth.view_group"
     user = make_user(permissions.SCHEDULER, "auth.view_group")
-    assert services.schedule(user=user, module="borrowing", task_type="noop", schedule_type="cron",
-                             cron="0 * * * *")
+    assert services.schedule(
+        user=user, module="borrowing", task_type="noop", schedule_type="cron", cron="0 * * * *"
+    )
     assert policy.is_module_admin(make_user("scheduler_app.SA_BORROWING_ADMIN"), "borrowing")
 
 
 def test_an_explicit_admin_permission_is_created_under_its_name(provider, make_user):
     provider(CustomAdminProvider)
-    assert set(names("SA_CUSTOM", "SA_CUSTOM_BOSS", "SA_CUSTOM_ADMIN")) == {"SA_CUSTOM", "SA_CUSTOM_BOSS"}
+    assert set(names("SA_CUSTOM", "SA_CUSTOM_BOSS", "SA_CUSTOM_ADMIN")) == {
+        "SA_CUSTOM",
+        "SA_CUSTOM_BOSS",
+    }
     assert policy.is_module_admin(make_user("scheduler_app.SA_CUSTOM_BOSS"), "custom")
     assert not policy.is_module_admin(make_user("scheduler_app.SA_CUSTOM"), "custom")
 

@@ -38,12 +38,24 @@ def action_url(task: ScheduledTask, action: str) -> str:
 
 def change_form_data(task: ScheduledTask, **overrides: str) -> dict[str, str]:
     data = {
-        "name": task.name, "enabled": "on", "schedule_type": task.schedule_type,
-        "cron_expression": task.cron_expression, "run_at_0": "", "run_at_1": "", "run_at": "",
-        "interval_every": "", "interval_unit": "", "event_name": "", "timezone": task.timezone,
-        "priority": str(task.priority), "max_retries": str(task.max_retries),
-        "timeout": str(task.timeout), "misfire_policy": task.misfire_policy, "misfire_grace": "",
-        "tags": "", "_save": "Save",
+        "name": task.name,
+        "enabled": "on",
+        "schedule_type": task.schedule_type,
+        "cron_expression": task.cron_expression,
+        "run_at_0": "",
+        "run_at_1": "",
+        "run_at": "",
+        "interval_every": "",
+        "interval_unit": "",
+        "event_name": "",
+        "timezone": task.timezone,
+        "priority": str(task.priority),
+        "max_retries": str(task.max_retries),
+        "timeout": str(task.timeout),
+        "misfire_policy": task.misfire_policy,
+        "misfire_grace": "",
+        "tags": "",
+        "_save": "Save",
     }
     data.update(overrides)
     return data
@@ -60,10 +72,17 @@ def other_module(db):
 def scene(other_module, make_user):
     def build(role: str):
         owner = make_user(permissions.SCHEDULER, BASE, is_staff=True)
-        task = services.schedule(user=owner, module="testmod", task_type="record",
-                                 schedule_type="cron", cron="0 * * * *", config={"note": "x"})
-        log = TaskExecutionLog.objects.create(task=task, run_id="r1", scheduled_for=timezone.now(),
-                                              status=RunStatus.SUCCESS)
+        task = services.schedule(
+            user=owner,
+            module="testmod",
+            task_type="record",
+            schedule_type="cron",
+            cron="0 * * * *",
+            config={"note": "x"},
+        )
+        log = TaskExecutionLog.objects.create(
+            task=task, run_id="r1", scheduled_for=timezone.now(), status=RunStatus.SUCCESS
+        )
         user = make_role(role, make_user, owner)
         share_for_role(role, user, task)
         client = Client()
@@ -83,8 +102,17 @@ def perform(action: str, client: Client, task: ScheduledTask, log: TaskExecution
     if action == "schedule":
         before = ScheduledTask.objects.count()
         url = reverse("scheduler_app:new", args=["testmod", "record"])
-        response = client.post(url, {"name": "mine", "schedule_type": "cron", "cron": "0 6 * * *",
-                                     "timezone": "UTC", "priority": "5", "config-note": "n"})
+        response = client.post(
+            url,
+            {
+                "name": "mine",
+                "schedule_type": "cron",
+                "cron": "0 6 * * *",
+                "timezone": "UTC",
+                "priority": "5",
+                "config-note": "n",
+            },
+        )
         assert response.status_code in (302, 403), response.status_code
         return ScheduledTask.objects.count() == before + 1
     if action == "view":
@@ -116,11 +144,15 @@ def perform(action: str, client: Client, task: ScheduledTask, log: TaskExecution
     assert response.status_code in (302, 403, 404), response.status_code
     after = stored(task)
     return (after.status, after.next_run, after.updated_at) != (
-        before.status, before.next_run, before.updated_at)
+        before.status,
+        before.next_run,
+        before.updated_at,
+    )
 
 
-@pytest.mark.parametrize(("role", "action", "allowed"), CELLS,
-                         ids=[f"{r}-{a}" for r, a, _ in CELLS])
+@pytest.mark.parametrize(
+    ("role", "action", "allowed"), CELLS, ids=[f"{r}-{a}" for r, a, _ in CELLS]
+)
 def test_admin_and_views_follow_the_matrix(scene, role, action, allowed):
     client, task, log = scene(role)
     assert perform(action, client, task, log) == allowed
@@ -129,13 +161,19 @@ def test_admin_and_views_follow_the_matrix(scene, role, action, allowed):
 def test_changelist_actions_skip_tasks_the_user_may_not_touch(other_module, make_user):
     owner = make_user(permissions.SCHEDULER, BASE, is_staff=True)
     other = make_user(permissions.SCHEDULER, BASE, is_staff=True)
-    mine, theirs = (services.schedule(user=u, module="testmod", task_type="noop",
-                                      schedule_type="cron", cron="0 * * * *") for u in (owner, other))
+    mine, theirs = (
+        services.schedule(
+            user=u, module="testmod", task_type="noop", schedule_type="cron", cron="0 * * * *"
+        )
+        for u in (owner, other)
+    )
     client = Client()
     client.force_login(owner)
     # "theirs" is visible (same module) but not the owner's to pause.
-    response = client.post(reverse("admin:scheduler_app_scheduledtask_changelist"),
-                           {"action": "pause_tasks", "_selected_action": [mine.pk, theirs.pk]})
+    response = client.post(
+        reverse("admin:scheduler_app_scheduledtask_changelist"),
+        {"action": "pause_tasks", "_selected_action": [mine.pk, theirs.pk]},
+    )
     assert response.status_code == 302
     assert stored(mine).status == TaskStatus.PAUSED
     assert stored(theirs).status == TaskStatus.PENDING
@@ -143,32 +181,54 @@ def test_changelist_actions_skip_tasks_the_user_may_not_touch(other_module, make
 
 # --- forged POSTs ---------------------------------------------------------------------
 
+
 def test_a_forged_change_post_cannot_move_reassign_or_systemise_a_task(other_module, make_user):
     owner = make_user(permissions.SCHEDULER, BASE, is_staff=True)
     thief = make_user(is_staff=True)
-    task = services.schedule(user=owner, module="testmod", task_type="record",
-                             schedule_type="cron", cron="0 * * * *")
+    task = services.schedule(
+        user=owner, module="testmod", task_type="record", schedule_type="cron", cron="0 * * * *"
+    )
     client = Client()
     client.force_login(owner)
-    forged = change_form_data(task, name="still mine", module_id="othermod", task_type="noop",
-                              owner=str(thief.pk), is_system="on", status="success",
-                              created_by=str(thief.pk))
+    forged = change_form_data(
+        task,
+        name="still mine",
+        module_id="othermod",
+        task_type="noop",
+        owner=str(thief.pk),
+        is_system="on",
+        status="success",
+        created_by=str(thief.pk),
+    )
     response = client.post(change_url(task), forged)
     assert response.status_code == 302
     row = stored(task)
     assert (row.name, row.module_id, row.task_type, row.owner_id, row.is_system, row.status) == (
-        "still mine", "testmod", "record", owner.pk, False, TaskStatus.PENDING)
+        "still mine",
+        "testmod",
+        "record",
+        owner.pk,
+        False,
+        TaskStatus.PENDING,
+    )
 
 
 def test_a_forged_post_on_a_system_task_changes_nothing(other_module, make_user):
-    task = services.schedule(user=None, module="testmod", task_type="record",
-                             schedule_type="cron", cron="0 * * * *", is_system=True)
+    task = services.schedule(
+        user=None,
+        module="testmod",
+        task_type="record",
+        schedule_type="cron",
+        cron="0 * * * *",
+        is_system=True,
+    )
     client = Client()
     client.force_login(make_user(is_staff=True, is_superuser=True))
     response = client.post(change_url(task), change_form_data(task, name="hijacked"))
     assert response.status_code == 403
-    response = client.post(reverse("admin:scheduler_app_scheduledtask_delete", args=[task.pk]),
-                           {"post": "yes"})
+    response = client.post(
+        reverse("admin:scheduler_app_scheduledtask_delete", args=[task.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403
     assert stored(task).name != "hijacked"
 
@@ -176,17 +236,19 @@ def test_a_forged_post_on_a_system_task_changes_nothing(other_module, make_user)
 def test_the_scheduling_view_refuses_a_module_the_user_lacks(other_module, make_user):
     client = Client()
     client.force_login(make_user(permissions.SCHEDULER, BASE))
-    response = client.post(reverse("scheduler_app:new", args=["othermod", "noop"]),
-                           {"schedule_type": "cron", "cron": "0 6 * * *", "timezone": "UTC",
-                            "priority": "5"})
+    response = client.post(
+        reverse("scheduler_app:new", args=["othermod", "noop"]),
+        {"schedule_type": "cron", "cron": "0 6 * * *", "timezone": "UTC", "priority": "5"},
+    )
     assert response.status_code == 403
     assert not ScheduledTask.objects.exists()
 
 
 def test_the_edit_view_hides_tasks_the_user_may_not_see(other_module, make_user):
     owner = make_user(permissions.SCHEDULER, BASE)
-    task = services.schedule(user=owner, module="testmod", task_type="record",
-                             schedule_type="cron", cron="0 * * * *")
+    task = services.schedule(
+        user=owner, module="testmod", task_type="record", schedule_type="cron", cron="0 * * * *"
+    )
     client = Client()
     client.force_login(make_user(permissions.SCHEDULER, is_staff=True))
     assert client.get(reverse("scheduler_app:edit", args=[task.pk])).status_code == 404
@@ -196,21 +258,26 @@ def test_the_edit_view_hides_tasks_the_user_may_not_see(other_module, make_user)
 
 # --- CSRF ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["change", "action", "delete", "schedule"])
 def test_posts_without_a_csrf_token_are_refused(other_module, make_user, target):
     owner = make_user(permissions.SCHEDULER, BASE, ADMIN, is_staff=True)
-    task = services.schedule(user=owner, module="testmod", task_type="record",
-                             schedule_type="cron", cron="0 * * * *")
+    task = services.schedule(
+        user=owner, module="testmod", task_type="record", schedule_type="cron", cron="0 * * * *"
+    )
     client = Client(enforce_csrf_checks=True)
     client.force_login(owner)
     url, data = {
         "change": (change_url(task), change_form_data(task, name="csrf")),
         "action": (action_url(task, "pause"), {}),
-        "delete": (reverse("admin:scheduler_app_scheduledtask_delete", args=[task.pk]),
-                   {"post": "yes"}),
-        "schedule": (reverse("scheduler_app:new", args=["testmod", "record"]),
-                     {"schedule_type": "cron", "cron": "0 6 * * *", "timezone": "UTC",
-                      "priority": "5"}),
+        "delete": (
+            reverse("admin:scheduler_app_scheduledtask_delete", args=[task.pk]),
+            {"post": "yes"},
+        ),
+        "schedule": (
+            reverse("scheduler_app:new", args=["testmod", "record"]),
+            {"schedule_type": "cron", "cron": "0 6 * * *", "timezone": "UTC", "priority": "5"},
+        ),
     }[target]
     assert client.post(url, data).status_code == 403
     row = stored(task)
@@ -226,14 +293,28 @@ ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
 
 def test_names_configs_errors_and_output_are_escaped(other_module, make_user):
     owner = make_user(permissions.SCHEDULER, BASE, is_staff=True)
-    task = services.schedule(user=owner, module="testmod", task_type="record",
-                             schedule_type="cron", cron="0 * * * *", name=SCRIPT,
-                             config={"note": SCRIPT})
-    ScheduledTask.objects.filter(pk=task.pk).update(error_message=SCRIPT, last_status="failed",
-                                                    last_run=timezone.now())
+    task = services.schedule(
+        user=owner,
+        module="testmod",
+        task_type="record",
+        schedule_type="cron",
+        cron="0 * * * *",
+        name=SCRIPT,
+        config={"note": SCRIPT},
+    )
+    ScheduledTask.objects.filter(pk=task.pk).update(
+        error_message=SCRIPT, last_status="failed", last_run=timezone.now()
+    )
     log = TaskExecutionLog.objects.create(
-        task=task, run_id="r1", scheduled_for=timezone.now(), status=RunStatus.FAILED,
-        error_message=SCRIPT, traceback=SCRIPT, output=SCRIPT, result={"html": SCRIPT})
+        task=task,
+        run_id="r1",
+        scheduled_for=timezone.now(),
+        status=RunStatus.FAILED,
+        error_message=SCRIPT,
+        traceback=SCRIPT,
+        output=SCRIPT,
+        result={"html": SCRIPT},
+    )
     client = Client()
     client.force_login(owner)
     pages = [

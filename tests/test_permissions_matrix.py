@@ -31,18 +31,18 @@ ACTIONS = ("schedule", "view", "edit", "pause", "resume", "cancel", "run", "dele
 Y, N = True, False
 #                          schedule view edit pause resume cancel run delete logs
 MATRIX: dict[str, tuple[bool, ...]] = {
-    "anonymous":               (N, N, N, N, N, N, N, N, N),
-    "plain staff":             (N, N, N, N, N, N, N, N, N),
-    "SA_SCHEDULER only":       (N, N, N, N, N, N, N, N, N),
-    "module user":             (Y, Y, N, N, N, N, N, N, Y),
+    "anonymous": (N, N, N, N, N, N, N, N, N),
+    "plain staff": (N, N, N, N, N, N, N, N, N),
+    "SA_SCHEDULER only": (N, N, N, N, N, N, N, N, N),
+    "module user": (Y, Y, N, N, N, N, N, N, Y),
     "admin of another module": (N, N, N, N, N, N, N, N, N),
-    "module admin":            (Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "SA_SCHEDULER_VIEW":       (N, Y, N, N, N, N, N, N, Y),
-    "scheduler admin":         (Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "superuser":               (Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "owner":                   (Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "shared user":             (N, Y, N, Y, Y, N, Y, N, Y),
-    "group member":            (N, Y, Y, Y, Y, Y, Y, N, Y),
+    "module admin": (Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    "SA_SCHEDULER_VIEW": (N, Y, N, N, N, N, N, N, Y),
+    "scheduler admin": (Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    "superuser": (Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    "owner": (Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    "shared user": (N, Y, N, Y, Y, N, Y, N, Y),
+    "group member": (N, Y, Y, Y, Y, Y, Y, N, Y),
 }
 #: The policy's name for each matrix action.
 POLICY_ACTION = {"view logs": policy.VIEW_LOGS}
@@ -65,10 +65,17 @@ def scene(other_module, make_user):
 
     def build(role: str):
         owner = make_user(permissions.SCHEDULER, BASE)
-        task = services.schedule(user=owner, module="testmod", task_type="record",
-                                 schedule_type="cron", cron="0 * * * *", config={"note": "x"})
-        TaskExecutionLog.objects.create(task=task, run_id="r1", scheduled_for=timezone.now(),
-                                        status=RunStatus.SUCCESS)
+        task = services.schedule(
+            user=owner,
+            module="testmod",
+            task_type="record",
+            schedule_type="cron",
+            cron="0 * * * *",
+            config={"note": "x"},
+        )
+        TaskExecutionLog.objects.create(
+            task=task, run_id="r1", scheduled_for=timezone.now(), status=RunStatus.SUCCESS
+        )
         user = make_role(role, make_user, owner)
         share_for_role(role, user, task)
         return fresh(user), ScheduledTask.objects.get(pk=task.pk)
@@ -79,8 +86,14 @@ def scene(other_module, make_user):
 def perform(action: str, user, task: ScheduledTask) -> None:  # noqa: ANN001
     """Do ``action`` through the service layer; PermissionDenied when refused."""
     if action == "schedule":
-        services.schedule(user=user, module="testmod", task_type="record", schedule_type="cron",
-                          cron="*/5 * * * *", config={"note": "mine"})
+        services.schedule(
+            user=user,
+            module="testmod",
+            task_type="record",
+            schedule_type="cron",
+            cron="*/5 * * * *",
+            config={"note": "mine"},
+        )
     elif action == "view":
         services.get_task(task.pk, user=user)
     elif action == "edit":
@@ -108,8 +121,9 @@ def policy_says(action: str, user, task: ScheduledTask) -> bool:  # noqa: ANN001
     return POLICY_ACTION.get(action, action) in policy.allowed_actions(user, task)
 
 
-@pytest.mark.parametrize(("role", "action", "allowed"), CELLS,
-                         ids=[f"{r}-{a}" for r, a, _ in CELLS])
+@pytest.mark.parametrize(
+    ("role", "action", "allowed"), CELLS, ids=[f"{r}-{a}" for r, a, _ in CELLS]
+)
 def test_service_layer_follows_the_matrix(scene, role, action, allowed):
     user, task = scene(role)
     if allowed:
@@ -117,8 +131,7 @@ def test_service_layer_follows_the_matrix(scene, role, action, allowed):
     else:
         with pytest.raises((PermissionDenied, ScheduledTask.DoesNotExist)):
             perform(action, user, task)
-        assert ScheduledTask.objects.filter(pk=task.pk, name=task.name,
-                                            status=task.status).exists()
+        assert ScheduledTask.objects.filter(pk=task.pk, name=task.name, status=task.status).exists()
 
 
 @pytest.mark.parametrize("role", list(MATRIX))
@@ -136,8 +149,15 @@ def test_policy_follows_the_matrix(scene, role):
 @pytest.mark.parametrize("role", list(MATRIX))
 def test_nobody_edits_or_deletes_a_system_task(other_module, make_user, role):
     owner = make_user(permissions.SCHEDULER, BASE)
-    task = services.schedule(user=None, module="testmod", task_type="record", schedule_type="cron",
-                             cron="0 * * * *", is_system=True, owner=owner)
+    task = services.schedule(
+        user=None,
+        module="testmod",
+        task_type="record",
+        schedule_type="cron",
+        cron="0 * * * *",
+        is_system=True,
+        owner=owner,
+    )
     user = make_role(role, make_user, owner)
     share_for_role(role, user, task)
     user = fresh(user)
@@ -153,8 +173,10 @@ def test_nobody_edits_or_deletes_a_system_task(other_module, make_user, role):
 def markdown_table() -> str:
     header = "| role | who | " + " | ".join(ACTIONS) + " |"
     rule = "|" + "---|" * (len(ACTIONS) + 2)
-    rows = [f"| {role} | {ROLES[role]} | " + " | ".join("yes" if c else "-" for c in cells) + " |"
-            for role, cells in MATRIX.items()]
+    rows = [
+        f"| {role} | {ROLES[role]} | " + " | ".join("yes" if c else "-" for c in cells) + " |"
+        for role, cells in MATRIX.items()
+    ]
     return "\n".join([header, rule, *rows])
 
 

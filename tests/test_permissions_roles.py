@@ -100,7 +100,12 @@ def fresh(user):  # noqa: ANN001, ANN201
     """The same user without cached permissions."""
     if isinstance(user, AnonymousUser):
         return user
-    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_scheduler_object_perms"):
+    for cache in (
+        "_perm_cache",
+        "_user_perm_cache",
+        "_group_perm_cache",
+        "_scheduler_object_perms",
+    ):
         user.__dict__.pop(cache, None)
     return user
 

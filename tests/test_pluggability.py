@@ -40,14 +40,21 @@ def test_the_test_module_is_discovered_from_its_own_scheduler_tasks():
     provider = registry.get("testmod")
     assert provider.__module__ == "tests.testapp.scheduler_tasks"
     assert {"record", "record_payload", "when_go"} <= set(provider.task_types)
-    for module_id, app in (("crm", "project.crm"), ("todo", "project.todo"),
-                           ("reports", "project.reports")):
+    for module_id, app in (
+        ("crm", "project.crm"),
+        ("todo", "project.todo"),
+        ("reports", "project.reports"),
+    ):
         assert registry.get(module_id).__module__ == f"{app}.scheduler_tasks"
 
 
 def test_its_permissions_exist_and_gate_scheduling(db, make_user):
-    assert Permission.objects.filter(content_type__app_label="scheduler_app",
-                                     codename__in=["SA_TESTMOD", "SA_TESTMOD_ADMIN"]).count() == 2
+    assert (
+        Permission.objects.filter(
+            content_type__app_label="scheduler_app", codename__in=["SA_TESTMOD", "SA_TESTMOD_ADMIN"]
+        ).count()
+        == 2
+    )
     assert policy.can_schedule(make_user(*PERMS), "testmod", "record")
     assert not policy.can_schedule(make_user("scheduler_app.SA_SCHEDULER"), "testmod", "record")
 
@@ -57,12 +64,25 @@ def test_its_tasks_are_scheduled_through_the_page_and_run_by_the_engine(client, 
     user = make_user(*PERMS)
     client.force_login(user)
     url = reverse("scheduler_app:new", kwargs={"module": "testmod", "task_type": "record"})
-    response = client.post(url, {
-        "name": "Fourth module", "schedule_type": "cron", "cron": "*/5 * * * *", "run_at": "",
-        "interval_every": "", "interval_unit": "hours", "event": "", "timezone": "UTC",
-        "priority": "5", "max_retries": "1", "timeout": "60", "tags": "", "config-note": "plugged",
-        "config-sleep": "",
-    })
+    response = client.post(
+        url,
+        {
+            "name": "Fourth module",
+            "schedule_type": "cron",
+            "cron": "*/5 * * * *",
+            "run_at": "",
+            "interval_every": "",
+            "interval_unit": "hours",
+            "event": "",
+            "timezone": "UTC",
+            "priority": "5",
+            "max_retries": "1",
+            "timeout": "60",
+            "tags": "",
+            "config-note": "plugged",
+            "config-sleep": "",
+        },
+    )
     assert response.status_code == 302
     task = ScheduledTask.objects.get(module_id="testmod")
     assert policy.viewable_queryset(user).filter(pk=task.pk).exists()
@@ -105,8 +125,14 @@ def late_module():
 def test_a_module_registered_at_run_time_gets_permissions_and_runs(late_module, make_user):
     permissions.sync_permissions()
     user = make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_LATE")
-    task = services.schedule(user=user, module="late", task_type="greet", config={"greeting": "hi"},
-                             schedule_type="one_time", run_at=timezone.now() + dt.timedelta(hours=1))
+    task = services.schedule(
+        user=user,
+        module="late",
+        task_type="greet",
+        config={"greeting": "hi"},
+        schedule_type="one_time",
+        run_at=timezone.now() + dt.timedelta(hours=1),
+    )
     services.run_now(task, user=user)
     run_pass(PassOptions())
     assert list(Execution.objects.values_list("note", flat=True)) == ["hi"]

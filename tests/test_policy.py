@@ -16,8 +16,17 @@ def owner(make_user):
 
 
 def schedule_many(owner, count: int) -> list[ScheduledTask]:  # noqa: ANN001
-    return [services.schedule(user=owner, module="testmod", task_type="noop", schedule_type="cron",
-                              cron="0 * * * *", name=f"task {i}") for i in range(count)]
+    return [
+        services.schedule(
+            user=owner,
+            module="testmod",
+            task_type="noop",
+            schedule_type="cron",
+            cron="0 * * * *",
+            name=f"task {i}",
+        )
+        for i in range(count)
+    ]
 
 
 def sharer_with_access_to(owner, tasks, make_user):  # noqa: ANN001, ANN201
@@ -35,7 +44,8 @@ def sharer_with_access_to(owner, tasks, make_user):  # noqa: ANN001, ANN201
 
 @pytest.mark.parametrize("count", [2, 12])
 def test_viewable_queryset_costs_the_same_whatever_the_number_of_tasks(
-        make_user, owner, django_assert_num_queries, count):
+    make_user, owner, django_assert_num_queries, count
+):
     tasks = schedule_many(owner, count)
     schedule_many(make_user(permissions.SCHEDULER, BASE), 3)  # others', not shared
     user = sharer_with_access_to(owner, tasks, make_user)
@@ -47,8 +57,9 @@ def test_viewable_queryset_costs_the_same_whatever_the_number_of_tasks(
 
 
 @pytest.mark.parametrize("count", [2, 12])
-def test_allowed_actions_for_a_page_is_one_query(make_user, owner, django_assert_num_queries,
-                                                 count):
+def test_allowed_actions_for_a_page_is_one_query(
+    make_user, owner, django_assert_num_queries, count
+):
     tasks = schedule_many(owner, count)
     user = sharer_with_access_to(owner, tasks, make_user)
     user.get_all_permissions()
@@ -57,12 +68,13 @@ def test_allowed_actions_for_a_page_is_one_query(make_user, owner, django_assert
     with django_assert_num_queries(0):
         for task in tasks:
             assert policy.allowed_actions(user, task) == found[task.pk]
-    assert found[tasks[0].pk] >= {"edit", "cancel"}      # group share at "change"
-    assert "edit" not in found[tasks[1].pk]              # user share at "view" + "run"
+    assert found[tasks[0].pk] >= {"edit", "cancel"}  # group share at "change"
+    assert "edit" not in found[tasks[1].pk]  # user share at "view" + "run"
 
 
-def test_admins_and_owners_need_no_object_permission_query(make_user, owner,
-                                                           django_assert_num_queries):
+def test_admins_and_owners_need_no_object_permission_query(
+    make_user, owner, django_assert_num_queries
+):
     tasks = schedule_many(owner, 3)
     for user in (make_user(ADMIN), make_user(permissions.SCHEDULER_ADMIN), fresh(owner)):
         user.get_all_permissions()
@@ -75,7 +87,8 @@ def test_anonymous_users_cost_no_query(make_user, owner, django_assert_num_queri
     tasks = schedule_many(owner, 2)
     with django_assert_num_queries(0):
         assert policy.allowed_actions_for(AnonymousUser(), tasks) == {
-            t.pk: frozenset() for t in tasks}
+            t.pk: frozenset() for t in tasks
+        }
         assert not policy.can_schedule(AnonymousUser(), "testmod")
         policy.viewable_queryset(AnonymousUser())
 
@@ -85,21 +98,29 @@ def test_viewable_logs_follow_viewable_tasks(make_user, owner):
 
     from scheduler_app.models import TaskExecutionLog
 
-    mine, theirs = schedule_many(owner, 1)[0], schedule_many(make_user(permissions.SCHEDULER, BASE), 1)[0]
+    mine, theirs = (
+        schedule_many(owner, 1)[0],
+        schedule_many(make_user(permissions.SCHEDULER, BASE), 1)[0],
+    )
     for task in (mine, theirs):
-        TaskExecutionLog.objects.create(task=task, run_id=str(task.pk), scheduled_for=timezone.now())
+        TaskExecutionLog.objects.create(
+            task=task, run_id=str(task.pk), scheduled_for=timezone.now()
+        )
     reader = make_user()
     services.share(mine, user=owner, users=[reader], permissions="view")
     assert [log.task_id for log in policy.viewable_logs(fresh(reader))] == [mine.pk]
 
 
-@pytest.mark.parametrize("status, expected", [
-    (TaskStatus.PENDING, {"pause", "run", "cancel"}),
-    (TaskStatus.PAUSED, {"resume", "run", "cancel"}),
-    (TaskStatus.RUNNING, {"cancel"}),
-    (TaskStatus.FAILED, {"run", "cancel"}),
-    (TaskStatus.CANCELLED, set()),
-])
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        (TaskStatus.PENDING, {"pause", "run", "cancel"}),
+        (TaskStatus.PAUSED, {"resume", "run", "cancel"}),
+        (TaskStatus.RUNNING, {"cancel"}),
+        (TaskStatus.FAILED, {"run", "cancel"}),
+        (TaskStatus.CANCELLED, set()),
+    ],
+)
 def test_available_actions_follow_the_status(owner, status, expected):
     task = schedule_many(owner, 1)[0]
     task.status = status
@@ -120,7 +141,17 @@ def test_can_schedule_checks_the_task_type_and_config(make_user, owner):
 
 
 def test_actions_are_stable_public_names():
-    assert policy.TASK_ACTIONS == ("view", "view_logs", "view_history", "edit", "pause", "resume",
-                                   "run", "cancel", "delete", "share")
+    assert policy.TASK_ACTIONS == (
+        "view",
+        "view_logs",
+        "view_history",
+        "edit",
+        "pause",
+        "resume",
+        "run",
+        "cancel",
+        "delete",
+        "share",
+    )
     assert policy.ACTIONS[0] == "schedule"
     assert set(policy.SHARE_LEVELS) == {"view", "change", "run", "delete"}

@@ -37,24 +37,31 @@ def reporter(make_user):
 
 @pytest.fixture
 def user_report(db) -> Report:
-    return Report.objects.create(name="User list", source=ReportSource.USERS,
-                                 description="All accounts.")
+    return Report.objects.create(
+        name="User list", source=ReportSource.USERS, description="All accounts."
+    )
 
 
 def schedule(user, task_type: str, config: dict, **kwargs) -> ScheduledTask:
     kwargs.setdefault("schedule_type", "cron")
     kwargs.setdefault("cron", "0 6 * * *")
-    return services.schedule(user=user, module="reports", task_type=task_type, config=config,
-                             **kwargs)
+    return services.schedule(
+        user=user, module="reports", task_type=task_type, config=config, **kwargs
+    )
 
 
 def run(task: ScheduledTask, scheduled_for: dt.datetime):
     """Execute ``task`` the way a worker does: cleaned config in a TaskContext."""
     task_cls = registry.get_task_type(task.module_id, task.task_type)
     context = TaskContext(
-        task_id=task.pk, module_id=task.module_id, task_type=task.task_type, name=task.name,
-        config=configs.clean_config(task_cls, task.config), scheduled_for=scheduled_for,
-        owner_id=task.owner_id, timezone=task.timezone,
+        task_id=task.pk,
+        module_id=task.module_id,
+        task_type=task.task_type,
+        name=task.name,
+        config=configs.clean_config(task_cls, task.config),
+        scheduled_for=scheduled_for,
+        owner_id=task.owner_id,
+        timezone=task.timezone,
     )
     return task_cls(registry.get(task.module_id), task.task_type).execute(context)
 
@@ -85,20 +92,29 @@ def test_generate_report_writes_csv_to_default_storage(media_root, reporter, use
     assert result.data["rows"] == 1
 
 
-def test_generate_report_twice_in_one_second_keeps_both_files(media_root, reporter, user_report,
-                                                               now):
+def test_generate_report_twice_in_one_second_keeps_both_files(
+    media_root, reporter, user_report, now
+):
     task = schedule(reporter, "generate_report", {"report": user_report.pk})
     first, second = run(task, now), run(task, now)
     assert first.data["path"] != second.data["path"]
-    assert (media_root / first.data["path"]).exists() and (media_root / second.data["path"]).exists()
+    assert (media_root / first.data["path"]).exists() and (
+        media_root / second.data["path"]
+    ).exists()
 
 
 def test_report_deleted_after_scheduling_fails_without_retry(reporter, user_report, now):
     task = schedule(reporter, "generate_report", {"report": user_report.pk})
     user_report.delete()
     task_cls = registry.get_task_type("reports", "generate_report")
-    context = TaskContext(task_id=task.pk, module_id="reports", task_type="generate_report",
-                          name=task.name, config=dict(task.config), scheduled_for=now)
+    context = TaskContext(
+        task_id=task.pk,
+        module_id="reports",
+        task_type="generate_report",
+        name=task.name,
+        config=dict(task.config),
+        scheduled_for=now,
+    )
 
     result = task_cls().execute(context)
 
@@ -107,8 +123,11 @@ def test_report_deleted_after_scheduling_fails_without_retry(reporter, user_repo
 
 
 def test_email_report_sends_text_and_html_with_csv_attachment(reporter, user_report, now):
-    task = schedule(reporter, "email_report", {
-        "report": user_report.pk, "recipients": "a@example.com; B@example.com, a@example.com"})
+    task = schedule(
+        reporter,
+        "email_report",
+        {"report": user_report.pk, "recipients": "a@example.com; B@example.com, a@example.com"},
+    )
     assert task.config["recipients"] == ["a@example.com", "B@example.com"]
 
     result = run(task, now)
@@ -119,18 +138,20 @@ def test_email_report_sends_text_and_html_with_csv_attachment(reporter, user_rep
     assert message.to == ["a@example.com", "B@example.com"]
     assert message.subject == "Report: User list"
     assert "User list" in message.body and "reporter@example.com" in message.body
-    (html, mimetype), = message.alternatives
+    ((html, mimetype),) = message.alternatives
     assert mimetype == "text/html" and "<table" in html and "reporter@example.com" in html
-    (filename, content, attachment_type), = message.attachments
+    ((filename, content, attachment_type),) = message.attachments
     assert (filename, attachment_type) == ("user-list.csv", "text/csv")
     assert read_csv(content)[1][0] == reporter.username
     assert result.data["recipients"] == ["a@example.com", "B@example.com"]
 
 
 def test_email_report_uses_the_configured_subject(reporter, user_report, now):
-    task = schedule(reporter, "email_report", {"report": user_report.pk,
-                                               "recipients": ["x@example.com"],
-                                               "subject": "Monday numbers"})
+    task = schedule(
+        reporter,
+        "email_report",
+        {"report": user_report.pk, "recipients": ["x@example.com"], "subject": "Monday numbers"},
+    )
     assert run(task, now).ok
     assert mail.outbox[0].subject == "Monday numbers"
 
@@ -145,9 +166,12 @@ def test_email_report_rejects_bad_recipients(reporter, user_report, recipients):
 
 def test_export_report_writes_the_configured_path_and_replaces_it(media_root, reporter, now):
     report = Report.objects.create(name="Tasks", source=ReportSource.SCHEDULED_TASKS)
-    task = schedule(reporter, "export_report",
-                    {"report": report.pk, "path": "./exports//{date}/tasks.csv"},
-                    timezone="Pacific/Auckland")
+    task = schedule(
+        reporter,
+        "export_report",
+        {"report": report.pk, "path": "./exports//{date}/tasks.csv"},
+        timezone="Pacific/Auckland",
+    )
     assert task.config["path"] == "exports/{date}/tasks.csv"
 
     first = run(task, now)
@@ -160,10 +184,20 @@ def test_export_report_writes_the_configured_path_and_replaces_it(media_root, re
     assert rows[1][0] == str(task.pk) and rows[1][3] == task.name
 
 
-@pytest.mark.parametrize("path", [
-    "/etc/passwd", "../outside.csv", "exports/../../outside.csv", "exports/..", "~/x.csv",
-    "C:/x.csv", "exports\\x.csv", "exports/", "exports/{when}.csv",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/passwd",
+        "../outside.csv",
+        "exports/../../outside.csv",
+        "exports/..",
+        "~/x.csv",
+        "C:/x.csv",
+        "exports\\x.csv",
+        "exports/",
+        "exports/{when}.csv",
+    ],
+)
 def test_export_report_rejects_unsafe_paths(reporter, user_report, path):
     with pytest.raises(ValidationError) as info:
         schedule(reporter, "export_report", {"report": user_report.pk, "path": path})
@@ -179,16 +213,24 @@ def test_unknown_report_is_a_field_error(reporter, db):
 def test_run_summary_counts_runs_in_the_period(media_root, make_task, reporter, now):
     task = make_task("noop")
     for attempt, (status, days_ago) in enumerate(
-            [("success", 1), ("success", 2), ("failed", 3), ("success", 30)], start=1):
-        TaskExecutionLog.objects.create(task=task, run_id=str(attempt), attempt=attempt,
-                                        scheduled_for=now, status=status,
-                                        started_at=now - dt.timedelta(days=days_ago))
+        [("success", 1), ("success", 2), ("failed", 3), ("success", 30)], start=1
+    ):
+        TaskExecutionLog.objects.create(
+            task=task,
+            run_id=str(attempt),
+            attempt=attempt,
+            scheduled_for=now,
+            status=status,
+            started_at=now - dt.timedelta(days=days_ago),
+        )
     report = Report.objects.create(name="Runs", source=ReportSource.RUN_SUMMARY, period_days=7)
     result = run(schedule(reporter, "generate_report", {"report": report.pk}), now)
 
     rows = read_csv((media_root / result.data["path"]).read_text(encoding="utf-8"))
-    assert [r[:4] for r in rows[1:]] == [["testmod", "noop", "failed", "1"],
-                                         ["testmod", "noop", "success", "2"]]
+    assert [r[:4] for r in rows[1:]] == [
+        ["testmod", "noop", "failed", "1"],
+        ["testmod", "noop", "success", "2"],
+    ]
 
 
 def test_download_view_needs_the_reports_permission(client, make_user, user_report):
@@ -207,7 +249,9 @@ def test_seed_demo_is_idempotent(db, capsys):
     call_command("seed_demo")
     first = capsys.readouterr().out
     reports_users = get_user_model().objects.filter(username__in=[u.username for u in demo.USERS])
-    report_tasks = ScheduledTask.objects.filter(module_id="reports")  # seed_demo seeds CRM and Todo too
+    report_tasks = ScheduledTask.objects.filter(
+        module_id="reports"
+    )  # seed_demo seeds CRM and Todo too
     counts = (reports_users.count(), Report.objects.count(), report_tasks.count())
     call_command("seed_demo")
     second = capsys.readouterr().out

@@ -18,8 +18,13 @@ from tests.testapp.models import Execution
 def test_run_now_runs_through_a_blackout_that_skips_the_scheduled_slot(make_task, settings):
     settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline"}
     today = timezone.now().date()
-    freeze = calendars.create_calendar(user=None, name="Freeze", periods=[
-        Period(today - dt.timedelta(days=1), today + dt.timedelta(days=1), label="freeze")])
+    freeze = calendars.create_calendar(
+        user=None,
+        name="Freeze",
+        periods=[
+            Period(today - dt.timedelta(days=1), today + dt.timedelta(days=1), label="freeze")
+        ],
+    )
     task = make_task(due=timezone.now() - dt.timedelta(seconds=1), calendars=[freeze])
 
     run_pass(PassOptions())

@@ -24,7 +24,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def own_locks(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "LOCK_PREFIX": f"scheduler:test:{uuid.uuid4().hex}:"}
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "LOCK_PREFIX": f"scheduler:test:{uuid.uuid4().hex}:",
+    }
 
 
 @pytest.fixture
@@ -36,8 +39,13 @@ def procs():
 
 def due(make_task, task_type="record", **kwargs):
     kwargs.setdefault("due", timezone.now() - dt.timedelta(seconds=5))
-    return make_task(task_type, schedule_type="one_time", cron=None,
-                     run_at=timezone.now() + dt.timedelta(days=1), **kwargs)
+    return make_task(
+        task_type,
+        schedule_type="one_time",
+        cron=None,
+        run_at=timezone.now() + dt.timedelta(days=1),
+        **kwargs,
+    )
 
 
 def run(*args, **options) -> list[str]:
@@ -63,7 +71,9 @@ def test_a_pass_prints_a_line_per_task_and_a_summary(make_task):
 
     assert len(lines) == 3
     assert re.fullmatch(rf"#{ok.pk} Nightly export: ok \(\d+\.\d\d s\)", lines[0])
-    assert re.fullmatch(rf"#{bad.pk} Flaky import: FAILED \(\d+\.\d\d s\) - it failed on purpose", lines[1])
+    assert re.fullmatch(
+        rf"#{bad.pk} Flaky import: FAILED \(\d+\.\d\d s\) - it failed on purpose", lines[1]
+    )
     assert re.fullmatch(r"Pass finished in \d+\.\d\d s: 1 failed, 1 success\.", lines[2])
 
 
@@ -136,7 +146,9 @@ def test_negative_max_tasks_and_workers_are_refused(make_task):
 def test_dry_run_lists_what_is_due_and_runs_nothing(make_task):
     task = due(make_task, name="Weekly digest", priority=3)
     lines = run("--dry-run")
-    assert lines[0].startswith(f"due: #{task.pk} Weekly digest (testmod.record, priority 3, next run ")
+    assert lines[0].startswith(
+        f"due: #{task.pk} Weekly digest (testmod.record, priority 3, next run "
+    )
     assert lines[-1] == "1 task(s) due; nothing was run (--dry-run)."
     assert ran() == [] and not TaskExecutionLog.objects.exists()
     assert ScheduledTask.objects.get(pk=task.pk).status == "pending"
@@ -203,7 +215,9 @@ def test_check_exits_non_zero_with_one_line_when_the_database_is_unusable(procs,
     code, out, err = finish(procs.scheduler("--check", env=env))
     assert code == 1
     line = one_line(err)
-    assert line.startswith("Database: OperationalError: ") and line.endswith("(did you run migrate?)")
+    assert line.startswith("Database: OperationalError: ") and line.endswith(
+        "(did you run migrate?)"
+    )
     assert "Scheduler check passed." not in out
 
 
@@ -213,8 +227,10 @@ def test_check_names_missing_tables(procs, tmp_path):
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     code, _out, err = finish(procs.scheduler("--check", env=env))
     assert code == 1
-    assert one_line(err) == ("Database: OperationalError: no such table: scheduler_app_scheduledtask "
-                             "(did you run migrate?)")
+    assert one_line(err) == (
+        "Database: OperationalError: no such table: scheduler_app_scheduledtask "
+        "(did you run migrate?)"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -237,8 +253,11 @@ def test_a_pass_on_an_unusable_database_exits_non_zero_with_one_line(procs, tmp_
 def test_loop_stops_cleanly_after_the_run_in_flight(procs, make_task, signum):
     (task_id,) = due_tasks(make_task, 1, config={"sleep": 2.5})
     daemon = procs.scheduler("--loop", "--sleep", "0.2", "--workers", "1", env=scheduler_env())
-    wait_for(lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
-             30, "the run to be claimed")
+    wait_for(
+        lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
+        30,
+        "the run to be claimed",
+    )
     time.sleep(1)  # the log row is written at the claim; let the body start
     # As a service manager does: the signal goes to the whole process group, workers too.
     os.killpg(daemon.pid, signum)

@@ -40,7 +40,11 @@ def field_errors(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, li
 
 def test_cron_runs_in_the_tasks_zone_and_returns_aware_local_times():
     runs = cron_runs_after("0 6 * * 1-5", BERLIN, utc(2026, 6, 5, 12), 3)  # a Friday
-    assert local(runs) == ["2026-06-08 06:00+0200", "2026-06-09 06:00+0200", "2026-06-10 06:00+0200"]
+    assert local(runs) == [
+        "2026-06-08 06:00+0200",
+        "2026-06-09 06:00+0200",
+        "2026-06-10 06:00+0200",
+    ]
     assert [r.astimezone(UTC).hour for r in runs] == [4, 4, 4]
 
 
@@ -51,11 +55,20 @@ def test_cron_runs_are_strictly_after_the_given_instant():
     assert runs == [utc(2026, 6, 1, 12)]
 
 
-@pytest.mark.parametrize(("macro", "expected"), [
-    ("@yearly", "0 0 1 1 *"), ("@annually", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"),
-    ("@weekly", "0 0 * * 0"), ("@daily", "0 0 * * *"), ("@midnight", "0 0 * * *"),
-    ("@hourly", "0 * * * *"), ("@DAILY", "0 0 * * *"), ("  @hourly ", "0 * * * *"),
-])
+@pytest.mark.parametrize(
+    ("macro", "expected"),
+    [
+        ("@yearly", "0 0 1 1 *"),
+        ("@annually", "0 0 1 1 *"),
+        ("@monthly", "0 0 1 * *"),
+        ("@weekly", "0 0 * * 0"),
+        ("@daily", "0 0 * * *"),
+        ("@midnight", "0 0 * * *"),
+        ("@hourly", "0 * * * *"),
+        ("@DAILY", "0 0 * * *"),
+        ("  @hourly ", "0 * * * *"),
+    ],
+)
 def test_cron_macros_expand_to_five_fields(macro, expected):
     assert schedules.normalize_cron(macro) == expected
 
@@ -64,30 +77,42 @@ def test_cron_whitespace_is_normalized():
     assert schedules.normalize_cron("  0   6 * *\t1-5 ") == "0 6 * * 1-5"
 
 
-@pytest.mark.parametrize("expression", [
-    "*/15 * * * *", "0 6 * * MON-FRI", "0 0 1 JAN *", "0 0 * * 7", "5,35 8-18 * * *",
-    "0 0 29 2 *", "0 0 L * *", "0 0 * * 1#2",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "*/15 * * * *",
+        "0 6 * * MON-FRI",
+        "0 0 1 JAN *",
+        "0 0 * * 7",
+        "5,35 8-18 * * *",
+        "0 0 29 2 *",
+        "0 0 L * *",
+        "0 0 * * 1#2",
+    ],
+)
 def test_valid_cron_expressions_are_accepted(expression):
     assert schedules.normalize_cron(expression) == expression
 
 
-@pytest.mark.parametrize(("expression", "words"), [
-    ("", "Enter a cron expression"),
-    (None, "Enter a cron expression"),
-    ("0 6 * *", "has 5 fields"),
-    ("0 0 6 * * *", "has 6"),
-    ("0 0 6 * * * 2030", "has 7"),
-    ("@every", "Unknown cron macro"),
-    ("@reboot", "Unknown cron macro"),
-    ("61 * * * *", "not a valid cron expression"),
-    ("* 24 * * *", "not a valid cron expression"),
-    ("*/0 * * * *", "not a valid cron expression"),
-    ("a b c d e", "not a valid cron expression"),
-    ("0 0 31 2 *", "never matches"),
-    ("R 0 * * *", "random"),
-    ("H 0 * * *", "random"),
-])
+@pytest.mark.parametrize(
+    ("expression", "words"),
+    [
+        ("", "Enter a cron expression"),
+        (None, "Enter a cron expression"),
+        ("0 6 * *", "has 5 fields"),
+        ("0 0 6 * * *", "has 6"),
+        ("0 0 6 * * * 2030", "has 7"),
+        ("@every", "Unknown cron macro"),
+        ("@reboot", "Unknown cron macro"),
+        ("61 * * * *", "not a valid cron expression"),
+        ("* 24 * * *", "not a valid cron expression"),
+        ("*/0 * * * *", "not a valid cron expression"),
+        ("a b c d e", "not a valid cron expression"),
+        ("0 0 31 2 *", "never matches"),
+        ("R 0 * * *", "random"),
+        ("H 0 * * *", "random"),
+    ],
+)
 def test_bad_cron_is_a_validation_error_on_the_cron_field(expression, words):
     with pytest.raises(ValidationError) as excinfo:
         schedules.normalize_cron(expression)
@@ -123,13 +148,21 @@ def test_a_cron_that_matches_rarely_still_finds_its_runs():
 def test_berlin_spring_forward_runs_a_skipped_time_at_the_first_minute_after_the_gap():
     # 29 March 2026: 02:00 CET becomes 03:00 CEST.
     runs = cron_runs_after("30 2 * * *", BERLIN, utc(2026, 3, 28, 12), 3)
-    assert local(runs) == ["2026-03-29 03:00+0200", "2026-03-30 02:30+0200", "2026-03-31 02:30+0200"]
+    assert local(runs) == [
+        "2026-03-29 03:00+0200",
+        "2026-03-30 02:30+0200",
+        "2026-03-31 02:30+0200",
+    ]
 
 
 def test_berlin_spring_forward_collapses_several_skipped_slots_into_one_run():
     runs = cron_runs_after("*/20 * * * *", BERLIN, utc(2026, 3, 29, 0, 30), 4)  # 01:30 CET
-    assert local(runs) == ["2026-03-29 01:40+0100", "2026-03-29 03:00+0200",
-                           "2026-03-29 03:20+0200", "2026-03-29 03:40+0200"]
+    assert local(runs) == [
+        "2026-03-29 01:40+0100",
+        "2026-03-29 03:00+0200",
+        "2026-03-29 03:20+0200",
+        "2026-03-29 03:40+0200",
+    ]
 
 
 def test_berlin_fall_back_runs_a_repeated_time_once_on_its_first_occurrence():
@@ -141,8 +174,12 @@ def test_berlin_fall_back_runs_a_repeated_time_once_on_its_first_occurrence():
 
 def test_berlin_fall_back_hourly_cron_skips_the_repeated_hour():
     runs = cron_runs_after("0 * * * *", BERLIN, utc(2026, 10, 24, 23, 30), 4)  # 01:30 CEST
-    assert local(runs) == ["2026-10-25 02:00+0200", "2026-10-25 03:00+0100",
-                           "2026-10-25 04:00+0100", "2026-10-25 05:00+0100"]
+    assert local(runs) == [
+        "2026-10-25 02:00+0200",
+        "2026-10-25 03:00+0100",
+        "2026-10-25 04:00+0100",
+        "2026-10-25 05:00+0100",
+    ]
     # One hour of wall clock, two hours of real time between the first two runs.
     assert runs[1].astimezone(UTC) - runs[0].astimezone(UTC) == dt.timedelta(hours=2)
 
@@ -225,12 +262,15 @@ def test_dst_note_is_empty_on_ordinary_days_and_zones_without_dst():
 # -- describe ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("expression", "text"), [
-    ("0 6 * * 1-5", "At 06:00, Monday through Friday"),
-    ("*/15 * * * *", "Every 15 minutes"),
-    ("@daily", "At 00:00"),
-    ("30 18 * * 0", "At 18:30, only on Sunday"),
-])
+@pytest.mark.parametrize(
+    ("expression", "text"),
+    [
+        ("0 6 * * 1-5", "At 06:00, Monday through Friday"),
+        ("*/15 * * * *", "Every 15 minutes"),
+        ("@daily", "At 00:00"),
+        ("30 18 * * 0", "At 18:30, only on Sunday"),
+    ],
+)
 def test_describe_cron_is_readable_text(expression, text):
     assert schedules.describe_cron(expression) == text
 
@@ -240,18 +280,28 @@ def test_describe_cron_rejects_bad_input_instead_of_describing_it():
         schedules.describe_cron("not cron")
 
 
-@pytest.mark.parametrize(("schedule", "text"), [
-    (Schedule("cron", cron="0 6 * * 1-5", timezone="Europe/Berlin"),
-     "At 06:00, Monday through Friday (Europe/Berlin)"),
-    (Schedule("conditional", cron="0 * * * *"), "When its condition holds, checked: Every hour (UTC)"),
-    (Schedule("one_time", run_at=utc(2026, 7, 1, 4, 0), timezone="Europe/Berlin"),
-     "Once, at 2026-07-01 06:00 CEST"),
-    (Schedule("recurring", interval_every=1, interval_unit="minutes"), "Every minute"),
-    (Schedule("recurring", interval_every=15, interval_unit="minutes"), "Every 15 minutes"),
-    (Schedule("recurring", interval_every=2, interval_unit="weeks"), "Every 2 weeks"),
-    (Schedule("recurring", interval_every=1, interval_unit="days"), "Every day"),
-    (Schedule("event", event="invoice.paid"), "On event “invoice.paid”"),
-])
+@pytest.mark.parametrize(
+    ("schedule", "text"),
+    [
+        (
+            Schedule("cron", cron="0 6 * * 1-5", timezone="Europe/Berlin"),
+            "At 06:00, Monday through Friday (Europe/Berlin)",
+        ),
+        (
+            Schedule("conditional", cron="0 * * * *"),
+            "When its condition holds, checked: Every hour (UTC)",
+        ),
+        (
+            Schedule("one_time", run_at=utc(2026, 7, 1, 4, 0), timezone="Europe/Berlin"),
+            "Once, at 2026-07-01 06:00 CEST",
+        ),
+        (Schedule("recurring", interval_every=1, interval_unit="minutes"), "Every minute"),
+        (Schedule("recurring", interval_every=15, interval_unit="minutes"), "Every 15 minutes"),
+        (Schedule("recurring", interval_every=2, interval_unit="weeks"), "Every 2 weeks"),
+        (Schedule("recurring", interval_every=1, interval_unit="days"), "Every day"),
+        (Schedule("event", event="invoice.paid"), "On event “invoice.paid”"),
+    ],
+)
 def test_schedule_describe(schedule, text):
     assert schedule.describe() == text
 
@@ -294,11 +344,16 @@ def test_one_time_in_the_past_may_be_accepted_when_asked():
     assert Schedule("one_time", run_at=utc(2020, 1, 1)).validate(NOW, check_past=False).run_at
 
 
-@pytest.mark.parametrize(("run_at", "words"), [
-    (None, "Give the date and time"), ("", "Give the date and time"),
-    ("tomorrow", "valid date and time"), (12345, "valid date and time"),
-    ("2026-13-40 10:00", "valid date and time"),
-])
+@pytest.mark.parametrize(
+    ("run_at", "words"),
+    [
+        (None, "Give the date and time"),
+        ("", "Give the date and time"),
+        ("tomorrow", "valid date and time"),
+        (12345, "valid date and time"),
+        ("2026-13-40 10:00", "valid date and time"),
+    ],
+)
 def test_one_time_needs_a_readable_run_at(run_at, words):
     with pytest.raises(ValidationError) as excinfo:
         Schedule("one_time", run_at=run_at).validate(NOW)
@@ -309,15 +364,20 @@ def test_one_time_needs_a_readable_run_at(run_at, words):
 
 
 def test_recurring_minutes_follow_the_anchor():
-    sched = Schedule("recurring", run_at=utc(2026, 6, 1, 11, 7), interval_every=15,
-                     interval_unit="minutes").validate(NOW)
-    assert sched.runs_after(NOW, 3) == [utc(2026, 6, 1, 12, 7), utc(2026, 6, 1, 12, 22),
-                                        utc(2026, 6, 1, 12, 37)]
+    sched = Schedule(
+        "recurring", run_at=utc(2026, 6, 1, 11, 7), interval_every=15, interval_unit="minutes"
+    ).validate(NOW)
+    assert sched.runs_after(NOW, 3) == [
+        utc(2026, 6, 1, 12, 7),
+        utc(2026, 6, 1, 12, 22),
+        utc(2026, 6, 1, 12, 37),
+    ]
 
 
 def test_recurring_future_anchor_is_the_first_run():
-    sched = Schedule("recurring", run_at=utc(2026, 6, 3, 9), interval_every=2,
-                     interval_unit="hours").validate(NOW)
+    sched = Schedule(
+        "recurring", run_at=utc(2026, 6, 3, 9), interval_every=2, interval_unit="hours"
+    ).validate(NOW)
     assert sched.first_run(NOW) == utc(2026, 6, 3, 9)
     assert sched.runs_after(NOW, 2) == [utc(2026, 6, 3, 9), utc(2026, 6, 3, 11)]
 
@@ -333,27 +393,49 @@ def test_recurring_without_start_first_runs_one_interval_from_now_and_keeps_that
 
 
 def test_recurring_hours_are_elapsed_time_across_dst():
-    sched = Schedule("recurring", run_at=utc(2026, 3, 28, 23), interval_every=1,
-                     interval_unit="hours", timezone="Europe/Berlin").validate(NOW)
+    sched = Schedule(
+        "recurring",
+        run_at=utc(2026, 3, 28, 23),
+        interval_every=1,
+        interval_unit="hours",
+        timezone="Europe/Berlin",
+    ).validate(NOW)
     runs = sched.runs_after(utc(2026, 3, 29, 0, 30), 3)
-    assert [r.astimezone(UTC) for r in runs] == [utc(2026, 3, 29, 1), utc(2026, 3, 29, 2),
-                                                 utc(2026, 3, 29, 3)]
-    assert local(runs) == ["2026-03-29 03:00+0200", "2026-03-29 04:00+0200", "2026-03-29 05:00+0200"]
+    assert [r.astimezone(UTC) for r in runs] == [
+        utc(2026, 3, 29, 1),
+        utc(2026, 3, 29, 2),
+        utc(2026, 3, 29, 3),
+    ]
+    assert local(runs) == [
+        "2026-03-29 03:00+0200",
+        "2026-03-29 04:00+0200",
+        "2026-03-29 05:00+0200",
+    ]
 
 
 def test_recurring_days_keep_the_wall_clock_time_across_dst():
     anchor = utc(2026, 3, 27, 1, 30)  # 02:30 CET
     runs = interval_runs_after(1, "days", anchor, BERLIN, utc(2026, 3, 27, 12), 4)
-    assert local(runs) == ["2026-03-28 02:30+0100", "2026-03-29 03:00+0200",
-                           "2026-03-30 02:30+0200", "2026-03-31 02:30+0200"]
-    fall = interval_runs_after(1, "days", utc(2026, 10, 23, 0, 30), BERLIN, utc(2026, 10, 24, 12), 2)
+    assert local(runs) == [
+        "2026-03-28 02:30+0100",
+        "2026-03-29 03:00+0200",
+        "2026-03-30 02:30+0200",
+        "2026-03-31 02:30+0200",
+    ]
+    fall = interval_runs_after(
+        1, "days", utc(2026, 10, 23, 0, 30), BERLIN, utc(2026, 10, 24, 12), 2
+    )
     assert local(fall) == ["2026-10-25 02:30+0200", "2026-10-26 02:30+0100"]
 
 
 def test_recurring_weeks_keep_the_weekday_and_wall_clock_time():
     anchor = utc(2026, 3, 16, 8)  # Monday 09:00 CET
     runs = interval_runs_after(2, "weeks", anchor, BERLIN, utc(2026, 3, 20), 3)
-    assert local(runs) == ["2026-03-30 09:00+0200", "2026-04-13 09:00+0200", "2026-04-27 09:00+0200"]
+    assert local(runs) == [
+        "2026-03-30 09:00+0200",
+        "2026-04-13 09:00+0200",
+        "2026-04-27 09:00+0200",
+    ]
     assert {r.weekday() for r in runs} == {0}
 
 
@@ -361,16 +443,23 @@ def test_recurring_days_without_start_keep_the_wall_clock_time_of_now():
     # Scheduled at 02:30 CET the day before clocks go forward: the gap day runs at 03:00,
     # and the days after return to 02:30.
     now = utc(2026, 3, 28, 1, 30)
-    sched = Schedule("recurring", interval_every=1, interval_unit="days",
-                     timezone="Europe/Berlin").validate(now)
-    assert local(sched.runs_after(now, 3)) == ["2026-03-29 03:00+0200", "2026-03-30 02:30+0200",
-                                               "2026-03-31 02:30+0200"]
+    sched = Schedule(
+        "recurring", interval_every=1, interval_unit="days", timezone="Europe/Berlin"
+    ).validate(now)
+    assert local(sched.runs_after(now, 3)) == [
+        "2026-03-29 03:00+0200",
+        "2026-03-30 02:30+0200",
+        "2026-03-31 02:30+0200",
+    ]
 
 
 @pytest.mark.parametrize("count", [0, -1])
 def test_asking_for_no_runs_gives_none(count):
-    for sched in (Schedule("cron", cron="* * * * *"), Schedule("one_time", run_at=utc(2030, 1, 1)),
-                  Schedule("recurring", run_at=NOW, interval_every=1, interval_unit="hours")):
+    for sched in (
+        Schedule("cron", cron="* * * * *"),
+        Schedule("one_time", run_at=utc(2030, 1, 1)),
+        Schedule("recurring", run_at=NOW, interval_every=1, interval_unit="hours"),
+    ):
         assert sched.runs_after(NOW, count) == []
 
 
@@ -380,30 +469,52 @@ def test_recurring_days_far_after_the_anchor_are_computed_without_walking_every_
     assert (runs[0].astimezone(UTC) - utc(2000, 1, 1, 6)).days % 3 == 0
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("15 minutes", (15, "minutes")), ("1 hour", (1, "hours")), ("2 Days", (2, "days")),
-    ((3, "weeks"), (3, "weeks")), ([4, "hours"], (4, "hours")), (("5", " minute "), (5, "minutes")),
-    (10, (10, "minutes")), (dt.timedelta(hours=2), (2, "hours")),
-    (dt.timedelta(minutes=90), (90, "minutes")), (dt.timedelta(days=14), (2, "weeks")),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("15 minutes", (15, "minutes")),
+        ("1 hour", (1, "hours")),
+        ("2 Days", (2, "days")),
+        ((3, "weeks"), (3, "weeks")),
+        ([4, "hours"], (4, "hours")),
+        (("5", " minute "), (5, "minutes")),
+        (10, (10, "minutes")),
+        (dt.timedelta(hours=2), (2, "hours")),
+        (dt.timedelta(minutes=90), (90, "minutes")),
+        (dt.timedelta(days=14), (2, "weeks")),
+    ],
+)
 def test_parse_interval_accepts_the_documented_forms(value, expected):
     assert schedules.parse_interval(value) == expected
 
 
-@pytest.mark.parametrize(("value", "words"), [
-    (0, "at least 1"), (-5, "at least 1"), ("0 minutes", "at least 1"), ("-1 hours", "at least 1"),
-    ((0, "days"), "at least 1"),
-    ("soon", "positive number and a unit"), ("fifteen minutes", "positive number and a unit"),
-    ("1.5 hours", "positive number and a unit"), ("1 2 3", "positive number and a unit"),
-    (None, "positive number and a unit"), (True, "positive number and a unit"),
-    ((True, "hours"), "positive number and a unit"), (1.5, "positive number and a unit"),
-    ({"every": 5}, "positive number and a unit"),
-    ("5 fortnights", "Unknown interval unit"), ((5, "seconds"), "Unknown interval unit"),
-    ("5 s", "Unknown interval unit"),
-    (dt.timedelta(0), "whole minutes"), (dt.timedelta(seconds=-60), "whole minutes"),
-    (dt.timedelta(seconds=90), "whole minutes"),
-    ("99999999999999999999 weeks", "at most"), (10**30, "at most"),
-])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (0, "at least 1"),
+        (-5, "at least 1"),
+        ("0 minutes", "at least 1"),
+        ("-1 hours", "at least 1"),
+        ((0, "days"), "at least 1"),
+        ("soon", "positive number and a unit"),
+        ("fifteen minutes", "positive number and a unit"),
+        ("1.5 hours", "positive number and a unit"),
+        ("1 2 3", "positive number and a unit"),
+        (None, "positive number and a unit"),
+        (True, "positive number and a unit"),
+        ((True, "hours"), "positive number and a unit"),
+        (1.5, "positive number and a unit"),
+        ({"every": 5}, "positive number and a unit"),
+        ("5 fortnights", "Unknown interval unit"),
+        ((5, "seconds"), "Unknown interval unit"),
+        ("5 s", "Unknown interval unit"),
+        (dt.timedelta(0), "whole minutes"),
+        (dt.timedelta(seconds=-60), "whole minutes"),
+        (dt.timedelta(seconds=90), "whole minutes"),
+        ("99999999999999999999 weeks", "at most"),
+        (10**30, "at most"),
+    ],
+)
 def test_bad_intervals_are_validation_errors_on_the_interval_field(value, words):
     with pytest.raises(ValidationError) as excinfo:
         schedules.parse_interval(value)
@@ -429,10 +540,15 @@ def test_event_schedule_has_no_times():
     assert sched.first_run(NOW) is None
 
 
-@pytest.mark.parametrize(("event", "words"), [
-    ("", "Name the event"), ("   ", "Name the event"), (None, "Name the event"),
-    ("x" * 121, "120 characters"),
-])
+@pytest.mark.parametrize(
+    ("event", "words"),
+    [
+        ("", "Name the event"),
+        ("   ", "Name the event"),
+        (None, "Name the event"),
+        ("x" * 121, "120 characters"),
+    ],
+)
 def test_event_needs_a_name(event, words):
     with pytest.raises(ValidationError) as excinfo:
         Schedule("event", event=event).validate(NOW)
@@ -460,8 +576,19 @@ def test_unknown_schedule_type_names_the_known_ones(kind):
     assert all(name in message for name in schedules.SCHEDULE_TYPES)
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus", "Europe/Berlinn", "../etc/passwd", "/etc/localtime",
-                                  "Europe", "Europe/Berlin\x00", "europe/berlin", "x" * 300])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mars/Olympus",
+        "Europe/Berlinn",
+        "../etc/passwd",
+        "/etc/localtime",
+        "Europe",
+        "Europe/Berlin\x00",
+        "europe/berlin",
+        "x" * 300,
+    ],
+)
 def test_unknown_time_zone_is_a_validation_error_on_the_timezone_field(name):
     with pytest.raises(ValidationError) as excinfo:
         Schedule("cron", cron="@daily", timezone=name).validate(NOW)
@@ -480,24 +607,37 @@ def test_zone_and_field_errors_are_reported_together():
 def test_blank_zone_means_utc_and_names_are_normalized():
     assert Schedule("cron", cron="@daily", timezone="").validate(NOW).timezone == "UTC"
     assert Schedule("cron", cron="@daily", timezone=" Europe/Berlin ").validate(NOW).timezone == (
-        "Europe/Berlin")
+        "Europe/Berlin"
+    )
 
 
 # -- properties ----------------------------------------------------------------------
 
 ZONES = [BERLIN, NEW_YORK, LORD_HOWE, TOKYO, ZoneInfo("UTC"), ZoneInfo("Asia/Kolkata")]
 # Around the 2026 DST changes of the zones above, and an ordinary day.
-AROUND = [utc(2026, 3, 7, 20), utc(2026, 3, 28, 20), utc(2026, 4, 4, 10), utc(2026, 10, 3, 10),
-          utc(2026, 10, 24, 20), utc(2026, 10, 31, 20), utc(2026, 6, 15)]
+AROUND = [
+    utc(2026, 3, 7, 20),
+    utc(2026, 3, 28, 20),
+    utc(2026, 4, 4, 10),
+    utc(2026, 10, 3, 10),
+    utc(2026, 10, 24, 20),
+    utc(2026, 10, 31, 20),
+    utc(2026, 6, 15),
+]
 
 minute_fields = st.sampled_from(["*", "0", "30", "*/15", "5,35", "0-10/5", "59"])
 hour_fields = st.sampled_from(["*", "2", "1-3", "*/2", "0,12", "23"])
 day_fields = st.sampled_from(["*", "*", "1", "15", "L"])
 weekday_fields = st.sampled_from(["*", "*", "0", "1-5", "6"])
-crons = st.builds(lambda m, h, d, w: f"{m} {h} {d} * {w}", minute_fields, hour_fields, day_fields,
-                  weekday_fields)
-afters = st.builds(lambda base, minutes, seconds: base + dt.timedelta(minutes=minutes, seconds=seconds),
-                   st.sampled_from(AROUND), st.integers(-36 * 60, 36 * 60), st.integers(0, 59))
+crons = st.builds(
+    lambda m, h, d, w: f"{m} {h} {d} * {w}", minute_fields, hour_fields, day_fields, weekday_fields
+)
+afters = st.builds(
+    lambda base, minutes, seconds: base + dt.timedelta(minutes=minutes, seconds=seconds),
+    st.sampled_from(AROUND),
+    st.integers(-36 * 60, 36 * 60),
+    st.integers(0, 59),
+)
 
 
 def _moved_out_of_gap(run: dt.datetime, tz: ZoneInfo) -> bool:
@@ -520,8 +660,12 @@ def test_cron_runs_increase_follow_after_and_match_the_cron(expression, tz, afte
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(minutes=minute_fields.filter(lambda m: m != "*"), hours=hour_fields, tz=st.sampled_from(ZONES),
-       after=afters)
+@given(
+    minutes=minute_fields.filter(lambda m: m != "*"),
+    hours=hour_fields,
+    tz=st.sampled_from(ZONES),
+    after=afters,
+)
 def test_cron_runs_miss_no_matching_first_occurrence(minutes, hours, tz, after):
     expression = f"{minutes} {hours} * * *"
     expanded = croniter(expression).expanded
@@ -539,8 +683,13 @@ def test_cron_runs_miss_no_matching_first_occurrence(minutes, hours, tz, after):
 
 
 @settings(max_examples=100, deadline=None)
-@given(every=st.integers(1, 500), unit=st.sampled_from(list(schedules.INTERVAL_UNITS)),
-       tz=st.sampled_from(ZONES), anchor=afters, offset=st.integers(-10_000, 200_000))
+@given(
+    every=st.integers(1, 500),
+    unit=st.sampled_from(list(schedules.INTERVAL_UNITS)),
+    tz=st.sampled_from(ZONES),
+    anchor=afters,
+    offset=st.integers(-10_000, 200_000),
+)
 def test_interval_runs_increase_and_follow_after(every, unit, tz, anchor, offset):
     after = anchor + dt.timedelta(minutes=offset)
     runs = interval_runs_after(every, unit, anchor, tz, after, 4)

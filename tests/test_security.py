@@ -75,9 +75,11 @@ def modules(db):
     registry.register(SecureProvider, strict=True)
     permissions.sync_permissions()
     audit_perm = Permission.objects.get(codename="SA_SECUREMOD_ADMIN")
-    Permission.objects.get_or_create(codename="SA_SECUREMOD_AUDIT",
-                                     content_type=audit_perm.content_type,
-                                     defaults={"name": "Secure module: audit"})
+    Permission.objects.get_or_create(
+        codename="SA_SECUREMOD_AUDIT",
+        content_type=audit_perm.content_type,
+        defaults={"name": "Secure module: audit"},
+    )
     yield
     registry.unregister("securemod")
     unregister_other_module()
@@ -90,31 +92,45 @@ def owner(make_user, modules):
 
 @pytest.fixture
 def task(owner):
-    return services.schedule(user=owner, module="testmod", task_type="record",
-                             schedule_type="cron", cron="0 * * * *", config={"note": "mine"})
+    return services.schedule(
+        user=owner,
+        module="testmod",
+        task_type="record",
+        schedule_type="cron",
+        cron="0 * * * *",
+        config={"note": "mine"},
+    )
 
 
 def schedule_mail(user, group, **config):  # noqa: ANN001, ANN201
-    return services.schedule(user=user, module="securemod", task_type="mail_group",
-                             schedule_type="cron", cron="0 6 * * *",
-                             config={"group": group.pk, **config})
+    return services.schedule(
+        user=user,
+        module="securemod",
+        task_type="mail_group",
+        schedule_type="cron",
+        cron="0 6 * * *",
+        config={"group": group.pk, **config},
+    )
 
 
 # --- scheduling ---------------------------------------------------------------
 
+
 def test_a_user_without_sa_scheduler_cannot_schedule(make_user, modules):
     user = make_user(BASE)
     with pytest.raises(PermissionDenied):
-        services.schedule(user=user, module="testmod", task_type="record", schedule_type="cron",
-                          cron="0 * * * *")
+        services.schedule(
+            user=user, module="testmod", task_type="record", schedule_type="cron", cron="0 * * * *"
+        )
     assert not ScheduledTask.objects.exists()
 
 
 def test_sa_scheduler_without_the_module_permission_cannot_schedule_there(make_user, modules):
     user = make_user(permissions.SCHEDULER, BASE)
     with pytest.raises(PermissionDenied):
-        services.schedule(user=user, module="othermod", task_type="noop", schedule_type="cron",
-                          cron="0 * * * *")
+        services.schedule(
+            user=user, module="othermod", task_type="noop", schedule_type="cron", cron="0 * * * *"
+        )
 
 
 def test_an_inactive_user_can_do_nothing(make_user, task, owner):
@@ -128,11 +144,23 @@ def test_an_inactive_user_can_do_nothing(make_user, task, owner):
 def test_only_module_admins_schedule_for_someone_else(make_user, modules, owner):
     victim = make_user()
     with pytest.raises(PermissionDenied):
-        services.schedule(user=owner, module="testmod", task_type="record", schedule_type="cron",
-                          cron="0 * * * *", owner=victim)
+        services.schedule(
+            user=owner,
+            module="testmod",
+            task_type="record",
+            schedule_type="cron",
+            cron="0 * * * *",
+            owner=victim,
+        )
     boss = make_user(ADMIN)
-    task = services.schedule(user=boss, module="testmod", task_type="record", schedule_type="cron",
-                             cron="0 * * * *", owner=victim)
+    task = services.schedule(
+        user=boss,
+        module="testmod",
+        task_type="record",
+        schedule_type="cron",
+        cron="0 * * * *",
+        owner=victim,
+    )
     assert task.owner == victim and task.created_by == boss
     assert policy.can_edit(fresh(victim), task)
 
@@ -140,24 +168,50 @@ def test_only_module_admins_schedule_for_someone_else(make_user, modules, owner)
 def test_only_scheduler_admins_create_system_tasks(make_user, modules):
     for user in (make_user(ADMIN), make_user(permissions.SCHEDULER, BASE)):
         with pytest.raises(PermissionDenied):
-            services.schedule(user=user, module="testmod", task_type="record",
-                              schedule_type="cron", cron="0 * * * *", is_system=True)
+            services.schedule(
+                user=user,
+                module="testmod",
+                task_type="record",
+                schedule_type="cron",
+                cron="0 * * * *",
+                is_system=True,
+            )
     admin = make_user(permissions.SCHEDULER_ADMIN)
-    assert services.schedule(user=admin, module="testmod", task_type="record",
-                             schedule_type="cron", cron="0 * * * *", is_system=True).is_system
+    assert services.schedule(
+        user=admin,
+        module="testmod",
+        task_type="record",
+        schedule_type="cron",
+        cron="0 * * * *",
+        is_system=True,
+    ).is_system
 
 
 # --- forged changes -------------------------------------------------------------
 
-@pytest.mark.parametrize("field, value", [
-    ("module_id", "othermod"), ("task_type", "noop"), ("owner", None), ("owner_id", None),
-    ("is_system", True), ("status", "success"), ("next_run", None), ("created_by", None),
-    ("lease_owner", "me"), ("run_count", 99),
-])
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("module_id", "othermod"),
+        ("task_type", "noop"),
+        ("owner", None),
+        ("owner_id", None),
+        ("is_system", True),
+        ("status", "success"),
+        ("next_run", None),
+        ("created_by", None),
+        ("lease_owner", "me"),
+        ("run_count", 99),
+    ],
+)
 @pytest.mark.parametrize("who", ["owner", "module admin", "superuser"])
 def test_update_refuses_fixed_fields(make_user, task, owner, field, value, who):
-    user = {"owner": owner, "module admin": make_user(ADMIN),
-            "superuser": make_user(is_superuser=True)}[who]
+    user = {
+        "owner": owner,
+        "module admin": make_user(ADMIN),
+        "superuser": make_user(is_superuser=True),
+    }[who]
     before = ScheduledTask.objects.values().get(pk=task.pk)
     with pytest.raises(ValidationError) as caught:
         services.update(task, user=user, **{field: value, "name": "renamed"})
@@ -191,9 +245,13 @@ def test_an_update_saves_the_stored_row_not_the_forged_instance(task, owner):
 
 
 def test_global_model_permissions_open_nothing(make_user, task):
-    staff = make_user("scheduler_app.change_scheduledtask", "scheduler_app.delete_scheduledtask",
-                      "scheduler_app.view_scheduledtask", "scheduler_app.run_scheduledtask",
-                      is_staff=True)
+    staff = make_user(
+        "scheduler_app.change_scheduledtask",
+        "scheduler_app.delete_scheduledtask",
+        "scheduler_app.view_scheduledtask",
+        "scheduler_app.run_scheduledtask",
+        is_staff=True,
+    )
     assert policy.allowed_actions(staff, task) == frozenset()
     assert not policy.viewable_queryset(staff).exists()
     with pytest.raises(PermissionDenied):
@@ -222,23 +280,34 @@ def test_an_owner_keeps_their_tasks_after_losing_the_module_permission(task, own
     owner.user_permissions.clear()
     owner = fresh(owner)
     assert not policy.can_schedule(owner, "testmod")
-    assert {"view", "edit", "run", "pause", "cancel", "delete"} <= policy.allowed_actions(owner, task)
+    assert {"view", "edit", "run", "pause", "cancel", "delete"} <= policy.allowed_actions(
+        owner, task
+    )
 
 
 # --- system tasks -----------------------------------------------------------------
 
+
 def test_admins_may_still_pause_and_run_a_system_task(make_user, modules):
-    task = services.schedule(user=None, module="testmod", task_type="record", schedule_type="cron",
-                             cron="0 * * * *", is_system=True)
+    task = services.schedule(
+        user=None,
+        module="testmod",
+        task_type="record",
+        schedule_type="cron",
+        cron="0 * * * *",
+        is_system=True,
+    )
     admin = make_user(ADMIN)
     assert policy.allowed_actions(admin, task) == (
-        frozenset(policy.TASK_ACTIONS) - {"edit", "delete"})
+        frozenset(policy.TASK_ACTIONS) - {"edit", "delete"}
+    )
     services.pause(task, user=admin)
     with pytest.raises(PermissionDenied):
         services.delete(task, user=None)
 
 
 # --- sharing --------------------------------------------------------------------------
+
 
 def test_sharing_opens_exactly_the_shared_levels(make_user, task, owner):
     friend = make_user()
@@ -292,6 +361,7 @@ def test_deleting_a_task_drops_its_object_permissions(make_user, task, owner):
 
 # --- required permissions of a task type -----------------------------------------------
 
+
 @pytest.fixture
 def mailer(make_user, modules):
     return make_user(permissions.SCHEDULER, SECURE_BASE)
@@ -333,7 +403,12 @@ def test_editing_the_config_needs_the_required_permission_for_the_editor(make_us
 
 def test_a_plain_required_permission(make_user, modules):
     user = make_user(permissions.SCHEDULER, SECURE_BASE)
-    kwargs = {"module": "securemod", "task_type": "audit", "schedule_type": "cron", "cron": "0 * * * *"}
+    kwargs = {
+        "module": "securemod",
+        "task_type": "audit",
+        "schedule_type": "cron",
+        "cron": "0 * * * *",
+    }
     with pytest.raises(PermissionDenied):
         services.schedule(user=user, **kwargs)
     user = make_user(permissions.SCHEDULER, SECURE_BASE, "scheduler_app.SA_SECUREMOD_AUDIT")
@@ -341,6 +416,7 @@ def test_a_plain_required_permission(make_user, modules):
 
 
 # --- secrets -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def secret_task(make_user, modules):

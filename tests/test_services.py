@@ -46,8 +46,15 @@ def scheduler(make_user):
 
 
 def test_schedule_saves_a_pending_task_with_its_first_run(now, scheduler):
-    task = new_task(now, scheduler, cron="30 8 * * *", timezone="Europe/Berlin", name=" Morning ",
-                    priority=2, tags=["Ops", "daily"])
+    task = new_task(
+        now,
+        scheduler,
+        cron="30 8 * * *",
+        timezone="Europe/Berlin",
+        name=" Morning ",
+        priority=2,
+        tags=["Ops", "daily"],
+    )
     task.refresh_from_db()
     assert task.status == TaskStatus.PENDING
     assert task.enabled
@@ -67,15 +74,20 @@ def test_schedule_fills_defaults_from_the_task_type_and_settings(now, settings):
     assert task.owner is None
 
 
-@pytest.mark.parametrize(("kwargs", "first_run"), [
-    ({"schedule_type": "cron", "cron": "@hourly"}, utc(2026, 6, 1, 13)),
-    ({"schedule_type": "conditional", "cron": "*/10 * * * *"}, utc(2026, 6, 1, 12, 10)),
-    ({"schedule_type": "one_time", "run_at": utc(2026, 6, 3, 9)}, utc(2026, 6, 3, 9)),
-    ({"schedule_type": "recurring", "interval": "15 minutes"}, utc(2026, 6, 1, 12, 15)),
-    ({"schedule_type": "recurring", "interval": (2, "days"), "run_at": utc(2026, 5, 1, 7)},
-     utc(2026, 6, 2, 7)),
-    ({"schedule_type": "event", "event": "invoice.paid"}, None),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "first_run"),
+    [
+        ({"schedule_type": "cron", "cron": "@hourly"}, utc(2026, 6, 1, 13)),
+        ({"schedule_type": "conditional", "cron": "*/10 * * * *"}, utc(2026, 6, 1, 12, 10)),
+        ({"schedule_type": "one_time", "run_at": utc(2026, 6, 3, 9)}, utc(2026, 6, 3, 9)),
+        ({"schedule_type": "recurring", "interval": "15 minutes"}, utc(2026, 6, 1, 12, 15)),
+        (
+            {"schedule_type": "recurring", "interval": (2, "days"), "run_at": utc(2026, 5, 1, 7)},
+            utc(2026, 6, 2, 7),
+        ),
+        ({"schedule_type": "event", "event": "invoice.paid"}, None),
+    ],
+)
 def test_schedule_computes_the_first_run_of_each_type(now, kwargs, first_run):
     kwargs["cron"] = kwargs.get("cron")
     task = new_task(now, **kwargs)
@@ -85,14 +97,20 @@ def test_schedule_computes_the_first_run_of_each_type(now, kwargs, first_run):
 
 
 def test_recurring_runs_keep_the_phase_of_the_first_run(now):
-    task = new_task(now + dt.timedelta(microseconds=1234), schedule_type="recurring", cron=None,
-                    interval="15 minutes")
+    task = new_task(
+        now + dt.timedelta(microseconds=1234),
+        schedule_type="recurring",
+        cron=None,
+        interval="15 minutes",
+    )
     task.refresh_from_db()
     assert task.next_run == utc(2026, 6, 1, 12, 15)
     # The engine computes the next slot from the occurrence that just ran.
     assert task.next_run_after(task.next_run) == utc(2026, 6, 1, 12, 30)
     assert services.next_runs(task=task, after=task.next_run, count=2) == [
-        utc(2026, 6, 1, 12, 30), utc(2026, 6, 1, 12, 45)]
+        utc(2026, 6, 1, 12, 30),
+        utc(2026, 6, 1, 12, 45),
+    ]
 
 
 def test_bad_config_is_refused_before_anything_is_saved(now, scheduler):
@@ -124,26 +142,29 @@ def test_unknown_task_type_names_the_known_task_types(now, scheduler):
     assert "nope" in message and "record" in message and "noop" in message
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"schedule_type": "hourly"}, "schedule_type"),
-    ({"cron": "0 0 6 * * *"}, "cron"),
-    ({"cron": "@sometimes"}, "cron"),
-    ({"timezone": "Mars/Olympus"}, "timezone"),
-    ({"schedule_type": "one_time", "run_at": utc(2026, 5, 1)}, "run_at"),
-    ({"schedule_type": "one_time"}, "run_at"),
-    ({"schedule_type": "recurring"}, "interval"),
-    ({"schedule_type": "recurring", "interval": "0 minutes"}, "interval"),
-    ({"schedule_type": "recurring", "interval": "5 lightyears"}, "interval"),
-    ({"schedule_type": "recurring", "interval": "often"}, "interval"),
-    ({"schedule_type": "event", "event": " "}, "event"),
-    ({"priority": 0}, "priority"),
-    ({"priority": "high"}, "priority"),
-    ({"max_retries": -1}, "max_retries"),
-    ({"timeout": 0}, "timeout"),
-    ({"tags": ["no spaces allowed"]}, "tags"),
-    ({"misfire_policy": "sometimes"}, "misfire_policy"),
-    ({"name": "x" * 201}, "name"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"schedule_type": "hourly"}, "schedule_type"),
+        ({"cron": "0 0 6 * * *"}, "cron"),
+        ({"cron": "@sometimes"}, "cron"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"schedule_type": "one_time", "run_at": utc(2026, 5, 1)}, "run_at"),
+        ({"schedule_type": "one_time"}, "run_at"),
+        ({"schedule_type": "recurring"}, "interval"),
+        ({"schedule_type": "recurring", "interval": "0 minutes"}, "interval"),
+        ({"schedule_type": "recurring", "interval": "5 lightyears"}, "interval"),
+        ({"schedule_type": "recurring", "interval": "often"}, "interval"),
+        ({"schedule_type": "event", "event": " "}, "event"),
+        ({"priority": 0}, "priority"),
+        ({"priority": "high"}, "priority"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"timeout": 0}, "timeout"),
+        ({"tags": ["no spaces allowed"]}, "tags"),
+        ({"misfire_policy": "sometimes"}, "misfire_policy"),
+        ({"name": "x" * 201}, "name"),
+    ],
+)
 def test_bad_input_is_a_field_error_and_saves_nothing(now, scheduler, kwargs, field):
     with pytest.raises(ValidationError) as excinfo:
         new_task(now, scheduler, **kwargs)
@@ -153,8 +174,11 @@ def test_bad_input_is_a_field_error_and_saves_nothing(now, scheduler, kwargs, fi
 
 def test_scheduled_signal_is_sent_after_commit(now, django_capture_on_commit_callbacks):
     received = []
-    task_scheduled.connect(lambda sender, task, **kw: received.append(task.pk), weak=False,
-                           dispatch_uid="test_services_scheduled")
+    task_scheduled.connect(
+        lambda sender, task, **kw: received.append(task.pk),
+        weak=False,
+        dispatch_uid="test_services_scheduled",
+    )
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             task = new_task(now)
@@ -305,12 +329,16 @@ def test_run_now_makes_the_task_due_now(now):
     assert list(ScheduledTask.objects.due(now)) == [task]
 
 
-def test_cancel_stops_the_task_and_sends_a_signal_after_commit(now,
-                                                               django_capture_on_commit_callbacks):
+def test_cancel_stops_the_task_and_sends_a_signal_after_commit(
+    now, django_capture_on_commit_callbacks
+):
     task = new_task(now)
     received = []
-    task_cancelled.connect(lambda sender, task, **kw: received.append(task.pk), weak=False,
-                           dispatch_uid="test_services_cancelled")
+    task_cancelled.connect(
+        lambda sender, task, **kw: received.append(task.pk),
+        weak=False,
+        dispatch_uid="test_services_cancelled",
+    )
     try:
         with django_capture_on_commit_callbacks(execute=True):
             returned = services.cancel(task, user=None)
@@ -323,16 +351,19 @@ def test_cancel_stops_the_task_and_sends_a_signal_after_commit(now,
     assert stored.status == TaskStatus.CANCELLED and stored.next_run is None
 
 
-@pytest.mark.parametrize(("start", "action", "kwargs"), [
-    (TaskStatus.CANCELLED, services.pause, {}),
-    (TaskStatus.CANCELLED, services.run_now, {}),
-    (TaskStatus.CANCELLED, services.resume, {}),
-    (TaskStatus.PENDING, services.resume, {}),
-    (TaskStatus.RUNNING, services.pause, {}),
-    (TaskStatus.RUNNING, services.run_now, {}),
-    (TaskStatus.FAILED, services.pause, {}),
-    (TaskStatus.SUCCESS, services.pause, {}),
-])
+@pytest.mark.parametrize(
+    ("start", "action", "kwargs"),
+    [
+        (TaskStatus.CANCELLED, services.pause, {}),
+        (TaskStatus.CANCELLED, services.run_now, {}),
+        (TaskStatus.CANCELLED, services.resume, {}),
+        (TaskStatus.PENDING, services.resume, {}),
+        (TaskStatus.RUNNING, services.pause, {}),
+        (TaskStatus.RUNNING, services.run_now, {}),
+        (TaskStatus.FAILED, services.pause, {}),
+        (TaskStatus.SUCCESS, services.pause, {}),
+    ],
+)
 def test_impossible_transitions_are_refused(now, start, action, kwargs):
     task = new_task(now)
     ScheduledTask.objects.filter(pk=task.pk).update(status=start)
@@ -376,22 +407,29 @@ def test_system_tasks_cannot_be_deleted(now):
 
 
 def test_next_runs_previews_a_schedule_in_its_zone(now):
-    runs = services.next_runs("cron", cron="0 6 * * 1-5", timezone="Europe/Berlin", count=3,
-                              after=now)
-    assert [r.isoformat() for r in runs] == ["2026-06-02T06:00:00+02:00",
-                                            "2026-06-03T06:00:00+02:00",
-                                            "2026-06-04T06:00:00+02:00"]
+    runs = services.next_runs(
+        "cron", cron="0 6 * * 1-5", timezone="Europe/Berlin", count=3, after=now
+    )
+    assert [r.isoformat() for r in runs] == [
+        "2026-06-02T06:00:00+02:00",
+        "2026-06-03T06:00:00+02:00",
+        "2026-06-04T06:00:00+02:00",
+    ]
 
 
 def test_next_runs_of_a_task(now):
     task = new_task(now, cron="0 12 * * *")
-    assert services.next_runs(task=task, after=now, count=2) == [utc(2026, 6, 2, 12),
-                                                                utc(2026, 6, 3, 12)]
+    assert services.next_runs(task=task, after=now, count=2) == [
+        utc(2026, 6, 2, 12),
+        utc(2026, 6, 3, 12),
+    ]
 
 
 def test_next_runs_of_an_interval_and_an_event(now):
     assert services.next_runs("recurring", interval="2 hours", after=now, count=2) == [
-        utc(2026, 6, 1, 14), utc(2026, 6, 1, 16)]
+        utc(2026, 6, 1, 14),
+        utc(2026, 6, 1, 16),
+    ]
     assert services.next_runs("event", event="x", after=now) == []
 
 

@@ -77,10 +77,14 @@ def test_system_tasks_refuse_deletion_and_edit_even_for_a_superuser(make_user, c
     client.force_login(boss)
     delete_page = client.get(reverse("admin:scheduler_app_scheduledtask_delete", args=[task.pk]))
     assert delete_page.status_code == 403
-    client.post(reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk]),
-                {"name": "renamed"})
+    client.post(
+        reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk]), {"name": "renamed"}
+    )
     task.refresh_from_db()
-    assert task.name.startswith("scheduler_prune") and ScheduledTask.objects.filter(pk=task.pk).exists()
+    assert (
+        task.name.startswith("scheduler_prune")
+        and ScheduledTask.objects.filter(pk=task.pk).exists()
+    )
 
 
 @pytest.mark.django_db
@@ -95,16 +99,23 @@ def test_a_scheduler_admin_may_pause_resume_and_run_a_system_task(make_user):
 
 
 @pytest.mark.django_db
-def test_a_changed_declaration_updates_the_task_and_a_removed_one_disables_it(maintenance, monkeypatch):
+def test_a_changed_declaration_updates_the_task_and_a_removed_one_disables_it(
+    maintenance, monkeypatch
+):
     system_tasks.sync()
     pk = system_task().pk
-    changed = SystemTask(task_type="prune_logs", name="Prune weekly", cron="0 4 * * 0",
-                         config={"days": 90})
+    changed = SystemTask(
+        task_type="prune_logs", name="Prune weekly", cron="0 4 * * 0", config={"days": 90}
+    )
     monkeypatch.setattr(maintenance, "system_tasks", {"prune": changed})
     report = system_tasks.sync()
     task = system_task()
     assert report.updated == [PRUNE] and task.pk == pk
-    assert (task.name, task.cron_expression, task.config) == ("Prune weekly", "0 4 * * 0", {"days": 90})
+    assert (task.name, task.cron_expression, task.config) == (
+        "Prune weekly",
+        "0 4 * * 0",
+        {"days": 90},
+    )
 
     monkeypatch.setattr(maintenance, "system_tasks", {})
     report = system_tasks.sync()
@@ -120,11 +131,16 @@ def test_a_changed_declaration_updates_the_task_and_a_removed_one_disables_it(ma
 @pytest.mark.django_db
 def test_a_fourth_module_declares_system_tasks_without_changes_in_scheduler_app(monkeypatch):
     testmod = registry.get("testmod")
-    monkeypatch.setattr(testmod, "system_tasks", {
-        "heartbeat": SystemTask(task_type="noop", name="Heartbeat", schedule_type="recurring",
-                                interval="15 minutes"),
-        "broken": SystemTask(task_type="noop", name="Broken", cron="every day"),
-    })
+    monkeypatch.setattr(
+        testmod,
+        "system_tasks",
+        {
+            "heartbeat": SystemTask(
+                task_type="noop", name="Heartbeat", schedule_type="recurring", interval="15 minutes"
+            ),
+            "broken": SystemTask(task_type="noop", name="Broken", cron="every day"),
+        },
+    )
     with pytest.raises(CommandError, match="1 system task"):
         call_command("scheduler_sync_system_tasks", stdout=None, stderr=None)
     heartbeat = system_task("testmod.heartbeat")
@@ -137,10 +153,17 @@ def test_the_prune_system_task_deletes_old_logs(make_task):
     system_tasks.sync()
     other = make_task("noop")
     old = timezone.now() - dt.timedelta(days=40)
-    TaskExecutionLog.objects.create(task=other, run_id="old", scheduled_for=old, started_at=old,
-                                    finished_at=old, status=RunStatus.SUCCESS)
-    TaskExecutionLog.objects.create(task=other, run_id="new", scheduled_for=timezone.now(),
-                                    status=RunStatus.SUCCESS)
+    TaskExecutionLog.objects.create(
+        task=other,
+        run_id="old",
+        scheduled_for=old,
+        started_at=old,
+        finished_at=old,
+        status=RunStatus.SUCCESS,
+    )
+    TaskExecutionLog.objects.create(
+        task=other, run_id="new", scheduled_for=timezone.now(), status=RunStatus.SUCCESS
+    )
     ScheduledTask.objects.filter(pk=other.pk).update(next_run=None)
     prune = services.run_now(system_task(), user=None)
 
@@ -149,4 +172,6 @@ def test_the_prune_system_task_deletes_old_logs(make_task):
     log = TaskExecutionLog.objects.get(task=prune)
     assert log.status == RunStatus.SUCCESS, log.error_message
     assert "Deleted 1 log row(s) older than 30 day(s)." in log.result["message"]
-    assert list(TaskExecutionLog.objects.filter(task=other).values_list("run_id", flat=True)) == ["new"]
+    assert list(TaskExecutionLog.objects.filter(task=other).values_list("run_id", flat=True)) == [
+        "new"
+    ]

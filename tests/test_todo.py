@@ -51,8 +51,9 @@ def team(db, lead, dev):
 def schedule(user, task_type: str, config: dict | None = None, **kwargs) -> ScheduledTask:
     kwargs.setdefault("schedule_type", "cron")
     kwargs.setdefault("cron", "0 * * * *")
-    return services.schedule(user=user, module="todo", task_type=task_type, config=config or {},
-                             **kwargs)
+    return services.schedule(
+        user=user, module="todo", task_type=task_type, config=config or {}, **kwargs
+    )
 
 
 def due_now(task: ScheduledTask) -> None:
@@ -61,7 +62,9 @@ def due_now(task: ScheduledTask) -> None:
 
 
 def inbox(user) -> list[str]:
-    return list(Notification.objects.filter(recipient=user).order_by("pk").values_list("subject", flat=True))
+    return list(
+        Notification.objects.filter(recipient=user).order_by("pk").values_list("subject", flat=True)
+    )
 
 
 def hours(n: float) -> dt.datetime:
@@ -70,7 +73,11 @@ def hours(n: float) -> dt.datetime:
 
 def test_provider_offers_its_task_types_and_permission(db):
     assert set(registry.get("todo").task_types) == {
-        "deadline_reminder", "goal_milestone_alert", "overdue_escalation", "team_digest"}
+        "deadline_reminder",
+        "goal_milestone_alert",
+        "overdue_escalation",
+        "team_digest",
+    }
     assert Permission.objects.filter(codename__in=["SA_TODO", "SA_TODO_ADMIN"]).count() == 2
 
 
@@ -79,7 +86,9 @@ def test_deadline_reminder_reminds_assignees_once(lead, dev):
     soon = Todo.objects.create(title="Ship it", assignee=dev, due_at=hours(3))
     Todo.objects.create(title="Next month", assignee=dev, due_at=hours(24 * 30))
     Todo.objects.create(title="Done", assignee=dev, due_at=hours(2), status=TodoStatus.DONE)
-    task = schedule(lead, "deadline_reminder", {"hours_before": 24, "channels": ["email", "in_app"]})
+    task = schedule(
+        lead, "deadline_reminder", {"hours_before": 24, "channels": ["email", "in_app"]}
+    )
     for _ in range(2):
         due_now(task)
         run_pass(PassOptions())
@@ -92,8 +101,9 @@ def test_deadline_reminder_reminds_assignees_once(lead, dev):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_overdue_escalation_goes_to_the_manager_else_the_team_else_the_fallback(lead, dev, team,
-                                                                               make_user):
+def test_overdue_escalation_goes_to_the_manager_else_the_team_else_the_fallback(
+    lead, dev, team, make_user
+):
     boss = make_user(username="boss")
     TeamMember.objects.create(user=dev, manager=boss)
     loner = make_user(username="loner")
@@ -122,21 +132,34 @@ def test_overdue_escalation_goes_to_the_manager_else_the_team_else_the_fallback(
 
 @pytest.mark.django_db(transaction=True)
 def test_completing_a_todo_emits_its_event_once_after_commit(lead, dev):
-    listener = schedule(lead, "goal_milestone_alert", {"milestones": "50"}, schedule_type="event",
-                        event="todo.todo.completed", cron=None)
+    listener = schedule(
+        lead,
+        "goal_milestone_alert",
+        {"milestones": "50"},
+        schedule_type="event",
+        event="todo.todo.completed",
+        cron=None,
+    )
     todo = Todo.objects.create(title="Write tests", assignee=dev)
     todo.complete()
     todo.complete()
     Todo.objects.get(pk=todo.pk).save()
-    assert list(PendingEvent.objects.filter(task=listener).values_list("payload__todo", flat=True)) \
-        == [todo.pk]
+    assert list(
+        PendingEvent.objects.filter(task=listener).values_list("payload__todo", flat=True)
+    ) == [todo.pk]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_goal_milestones_alert_owner_and_team_once_each_on_the_progress_event(lead, dev, team):
     goal = Goal.objects.create(title="Migrate services", owner=lead, team=team, target=4)
-    alert = schedule(lead, "goal_milestone_alert", {"milestones": "50, 100"}, schedule_type="event",
-                     event="todo.goal.progressed", cron=None)
+    alert = schedule(
+        lead,
+        "goal_milestone_alert",
+        {"milestones": "50, 100"},
+        schedule_type="event",
+        event="todo.goal.progressed",
+        cron=None,
+    )
     todos = [Todo.objects.create(title=f"Service {n}", assignee=dev, goal=goal) for n in range(4)]
 
     todos[0].complete()  # 25%: below every milestone
@@ -148,7 +171,10 @@ def test_goal_milestones_alert_owner_and_team_once_each_on_the_progress_event(le
     todos[3].complete()  # 100%
     run_pass(PassOptions())
 
-    assert inbox(lead) == ["Goal Migrate services: 50% reached", "Goal Migrate services: 100% reached"]
+    assert inbox(lead) == [
+        "Goal Migrate services: 50% reached",
+        "Goal Migrate services: 100% reached",
+    ]
     assert inbox(dev) == inbox(lead)
     goal.refresh_from_db()
     assert (goal.progress, goal.last_milestone) == (4, 100)
@@ -168,11 +194,13 @@ def test_team_digest_sends_each_member_the_team_todos(lead, dev, team, make_user
     outsider = make_user(username="outsider", email="out@example.com")
     Todo.objects.create(title="Late one", team=team, assignee=dev, due_at=hours(-5))
     Todo.objects.create(title="Coming up", team=team, assignee=lead, due_at=hours(30))
-    Todo.objects.create(title="Finished", team=team, assignee=dev, status=TodoStatus.DONE,
-                        done_at=hours(-10))
+    Todo.objects.create(
+        title="Finished", team=team, assignee=dev, status=TodoStatus.DONE, done_at=hours(-10)
+    )
     Todo.objects.create(title="Other team", assignee=outsider, due_at=hours(-5))
-    task = schedule(lead, "team_digest", {"team": team.pk, "days": 7, "channels": ["email"]},
-                    cron="0 8 * * 1")
+    task = schedule(
+        lead, "team_digest", {"team": team.pk, "days": 7, "channels": ["email"]}, cron="0 8 * * 1"
+    )
     due_now(task)
     run_pass(PassOptions())
 

@@ -24,18 +24,42 @@ def comparable(data: dict) -> list[dict]:
 @pytest.fixture
 def source(make_task, make_user):
     owner = make_user(username="carol")
-    holidays = calendars.create_calendar(user=None, name="Holidays", timezone="Europe/Berlin", periods=[
-        Period(dt.date(2026, 12, 25), dt.date(2026, 12, 26), label="Christmas"),
-        Period(dt.date(2026, 12, 31), dt.date(2026, 12, 31), end_time=dt.time(18), label="Eve")])
+    holidays = calendars.create_calendar(
+        user=None,
+        name="Holidays",
+        timezone="Europe/Berlin",
+        periods=[
+            Period(dt.date(2026, 12, 25), dt.date(2026, 12, 26), label="Christmas"),
+            Period(dt.date(2026, 12, 31), dt.date(2026, 12, 31), end_time=dt.time(18), label="Eve"),
+        ],
+    )
     tasks = [
-        make_task(name="Nightly", cron="0 2 * * *", timezone="Europe/Berlin", priority=3,
-                  tags=["nightly"], owner=owner, calendars=[holidays]),
-        make_task("noop", name="Every 15 minutes", schedule_type="recurring", cron=None,
-                  interval=(15, "minutes")),
-        make_task("record_payload", name="On won", schedule_type="event", cron=None,
-                  event="crm.won"),
-        make_task("request", module="http", name="Ping", cron="*/5 * * * *",
-                  config={"url": "https://example.com/ping", "secret_headers": SECRET}),
+        make_task(
+            name="Nightly",
+            cron="0 2 * * *",
+            timezone="Europe/Berlin",
+            priority=3,
+            tags=["nightly"],
+            owner=owner,
+            calendars=[holidays],
+        ),
+        make_task(
+            "noop",
+            name="Every 15 minutes",
+            schedule_type="recurring",
+            cron=None,
+            interval=(15, "minutes"),
+        ),
+        make_task(
+            "record_payload", name="On won", schedule_type="event", cron=None, event="crm.won"
+        ),
+        make_task(
+            "request",
+            module="http",
+            name="Ping",
+            cron="*/5 * * * *",
+            config={"url": "https://example.com/ping", "secret_headers": SECRET},
+        ),
     ]
     services.pause(tasks[1], user=None)
     return tasks
@@ -66,8 +90,11 @@ def test_round_trip_into_an_empty_environment(source):
     assert report.count("create") == 5  # four tasks and a calendar
     again = transfer.export_schedules(user=None)
     assert comparable(again) == [
-        {**t, "config": {**t["config"], "secret_headers": configs.SECRET_MASK}} if t["name"] == "Ping"
-        else t for t in comparable(data)]
+        {**t, "config": {**t["config"], "secret_headers": configs.SECRET_MASK}}
+        if t["name"] == "Ping"
+        else t
+        for t in comparable(data)
+    ]
     assert again["calendars"] == data["calendars"]
     assert ScheduledTask.objects.get(name="Ping").config["secret_headers"] == SECRET
     assert ScheduledTask.objects.get(name="Every 15 minutes").status == "paused"
@@ -122,13 +149,22 @@ def test_dry_run_shows_the_diff_and_saves_nothing_and_the_import_keeps_secrets(s
 @pytest.mark.django_db
 def test_commands_round_trip_through_a_file(source, tmp_path):
     path = tmp_path / "schedules.json"
-    call_command("scheduler_export", "--module", "testmod", "--output", str(path),
-                 stdout=StringIO(), stderr=StringIO())
+    call_command(
+        "scheduler_export",
+        "--module",
+        "testmod",
+        "--output",
+        str(path),
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     data = json.loads(path.read_text())
     assert {t["module"] for t in data["tasks"]} == {"testmod"} and len(data["tasks"]) == 3
     out = StringIO()
     call_command("scheduler_import", str(path), stdout=out)
-    assert "Tasks: 0 created, 0 updated, 3 unchanged. Calendars: 0 created, 1 kept" in out.getvalue()
+    assert (
+        "Tasks: 0 created, 0 updated, 3 unchanged. Calendars: 0 created, 1 kept" in out.getvalue()
+    )
 
 
 @pytest.mark.django_db

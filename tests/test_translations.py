@@ -17,6 +17,7 @@ MO = PO.with_suffix(".mo")
 
 def po_entries(text: str) -> dict[str, str]:
     """msgid -> first msgstr of each entry of a .po file (the header left out)."""
+
     def unquote(lines: list[str]) -> str:
         raw = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', "\n".join(lines)))
         return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), raw)
@@ -25,7 +26,9 @@ def po_entries(text: str) -> dict[str, str]:
     for block in text.split("\n\n"):
         if "#, fuzzy" in block and 'msgid ""\nmsgstr ""' not in block:
             raise AssertionError(f"fuzzy entry in {PO.name}:\n{block}")
-        parts = re.split(r"^(msgid|msgid_plural|msgstr(?:\[0\])?|msgstr\[\d+\]) ", block, flags=re.M)
+        parts = re.split(
+            r"^(msgid|msgid_plural|msgstr(?:\[0\])?|msgstr\[\d+\]) ", block, flags=re.M
+        )
         fields: dict[str, str] = {}
         for key, value in zip(parts[1::2], parts[2::2], strict=True):
             fields.setdefault(key.replace("[0]", ""), unquote(value.splitlines()))
@@ -45,8 +48,11 @@ def test_the_compiled_catalogue_matches_the_po_file():
     with MO.open("rb") as handle:
         catalog = gettext.GNUTranslations(handle)
     entries = po_entries(PO.read_text(encoding="utf-8"))
-    stale = [msgid for msgid, msgstr in entries.items() if catalog.gettext(msgid) != msgstr
-             and catalog.ngettext(msgid, msgid + "\x00", 1) != msgstr]
+    stale = [
+        msgid
+        for msgid, msgstr in entries.items()
+        if catalog.gettext(msgid) != msgstr and catalog.ngettext(msgid, msgid + "\x00", 1) != msgstr
+    ]
     assert not stale, f"{MO.name} is older than {PO.name}; run compilemessages: {stale[:5]}"
 
 

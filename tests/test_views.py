@@ -24,10 +24,22 @@ def user(make_user):
 
 
 def post_data(**overrides):
-    data = {"name": "From the page", "schedule_type": "cron", "cron": "*/15 * * * *",
-            "run_at": "", "interval_every": "", "interval_unit": "hours", "event": "",
-            "timezone": "Europe/Berlin", "priority": "5", "max_retries": "2", "timeout": "60",
-            "tags": "", "config-note": "n", "config-sleep": ""}
+    data = {
+        "name": "From the page",
+        "schedule_type": "cron",
+        "cron": "*/15 * * * *",
+        "run_at": "",
+        "interval_every": "",
+        "interval_unit": "hours",
+        "event": "",
+        "timezone": "Europe/Berlin",
+        "priority": "5",
+        "max_retries": "2",
+        "timeout": "60",
+        "tags": "",
+        "config-note": "n",
+        "config-sleep": "",
+    }
     data.update(overrides)
     return data
 
@@ -63,7 +75,11 @@ def test_posting_the_form_schedules_the_task(client, user):
     assert response.status_code == 302
     assert response["Location"] == reverse("scheduler_app:edit", args=[task.pk])
     assert (task.owner, task.timezone, task.max_retries, task.config["note"]) == (
-        user, "Europe/Berlin", 2, "n")
+        user,
+        "Europe/Berlin",
+        2,
+        "n",
+    )
 
 
 def test_staff_are_sent_to_the_admin_task_page_or_next(client, make_user):
@@ -71,7 +87,9 @@ def test_staff_are_sent_to_the_admin_task_page_or_next(client, make_user):
     client.force_login(staff)
     response = client.post(NEW, post_data())
     task = ScheduledTask.objects.get()
-    assert response["Location"] == reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk])
+    assert response["Location"] == reverse(
+        "admin:scheduler_app_scheduledtask_change", args=[task.pk]
+    )
     response = client.post(NEW, post_data(next="/reports/"))
     assert response["Location"] == "/reports/"
     response = client.post(NEW, post_data(next="https://evil.example/"))
@@ -120,38 +138,56 @@ def test_system_tasks_are_not_edited(client, make_user, make_task):
 
 def test_preview_describes_the_cron_and_lists_five_runs_in_the_zone(client, user):
     client.force_login(user)
-    response = client.get(reverse("scheduler_app:preview"), {
-        "schedule_type": "cron", "cron": "30 6 * * 1-5", "timezone": "America/New_York"})
+    response = client.get(
+        reverse("scheduler_app:preview"),
+        {"schedule_type": "cron", "cron": "30 6 * * 1-5", "timezone": "America/New_York"},
+    )
     payload = response.json()
     assert payload["valid"] is True
     assert "06:30" in payload["description"] and "Monday through Friday" in payload["description"]
     assert len(payload["runs"]) == 5
-    assert all("06:30" in run["text"] and ("EDT" in run["text"] or "EST" in run["text"])
-               for run in payload["runs"])
+    assert all(
+        "06:30" in run["text"] and ("EDT" in run["text"] or "EST" in run["text"])
+        for run in payload["runs"]
+    )
 
 
 def test_preview_returns_field_errors(client, user):
     client.force_login(user)
-    payload = client.get(reverse("scheduler_app:preview"), {
-        "schedule_type": "cron", "cron": "1 2 3", "timezone": "UTC"}).json()
+    payload = client.get(
+        reverse("scheduler_app:preview"),
+        {"schedule_type": "cron", "cron": "1 2 3", "timezone": "UTC"},
+    ).json()
     assert payload["valid"] is False
     assert "5 fields" in payload["errors"]["cron"][0]
-    payload = client.get(reverse("scheduler_app:preview"), {
-        "schedule_type": "one_time", "run_at": "2000-01-01T00:00", "timezone": "UTC"}).json()
+    payload = client.get(
+        reverse("scheduler_app:preview"),
+        {"schedule_type": "one_time", "run_at": "2000-01-01T00:00", "timezone": "UTC"},
+    ).json()
     assert "past" in payload["errors"]["run_at"][0]
 
 
 def test_preview_of_an_interval_and_of_an_event(client, user):
     client.force_login(user)
-    payload = client.get(reverse("scheduler_app:preview"), {
-        "schedule_type": "recurring", "interval_every": "15", "interval_unit": "minutes",
-        "timezone": "UTC"}).json()
+    payload = client.get(
+        reverse("scheduler_app:preview"),
+        {
+            "schedule_type": "recurring",
+            "interval_every": "15",
+            "interval_unit": "minutes",
+            "timezone": "UTC",
+        },
+    ).json()
     assert payload["valid"] and len(payload["runs"]) == 5
-    gaps = [dt.datetime.fromisoformat(b["at"]) - dt.datetime.fromisoformat(a["at"])
-            for a, b in zip(payload["runs"], payload["runs"][1:], strict=False)]
+    gaps = [
+        dt.datetime.fromisoformat(b["at"]) - dt.datetime.fromisoformat(a["at"])
+        for a, b in zip(payload["runs"], payload["runs"][1:], strict=False)
+    ]
     assert set(gaps) == {dt.timedelta(minutes=15)}
-    payload = client.get(reverse("scheduler_app:preview"), {
-        "schedule_type": "event", "event": "report.ready", "timezone": "UTC"}).json()
+    payload = client.get(
+        reverse("scheduler_app:preview"),
+        {"schedule_type": "event", "event": "report.ready", "timezone": "UTC"},
+    ).json()
     assert payload["valid"] and payload["runs"] == [] and "report.ready" in payload["description"]
 
 

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 def beat(at: dt.datetime, host: str = "web-1", pid: int = 42) -> SchedulerHeartbeat:
-    return SchedulerHeartbeat.objects.create(host=host, pid=pid, started_at=at - dt.timedelta(seconds=1),
-                                             finished_at=at)
+    return SchedulerHeartbeat.objects.create(
+        host=host, pid=pid, started_at=at - dt.timedelta(seconds=1), finished_at=at
+    )
 
 
 def due_at(task: ScheduledTask, when: dt.datetime, **fields) -> ScheduledTask:
@@ -69,7 +70,9 @@ def test_the_watchdog_sees_a_scheduler_stop_as_the_clock_moves_on(make_task, clo
     assert later.silent and later.lines()[0].startswith("No scheduler pass for 6 minutes")
 
 
-def test_before_the_first_pass_the_scheduler_is_silent_only_once_a_task_waited_too_long(make_task, clock):
+def test_before_the_first_pass_the_scheduler_is_silent_only_once_a_task_waited_too_long(
+    make_task, clock
+):
     assert watchdog.status(clock).healthy  # fresh install: nothing ran, nothing was due
     task = due_at(make_task(), clock - dt.timedelta(minutes=3))
     assert watchdog.status(clock).healthy
@@ -83,13 +86,16 @@ def test_before_the_first_pass_the_scheduler_is_silent_only_once_a_task_waited_t
 
 def test_a_task_pending_past_its_grace_is_overdue_with_a_readable_line(make_task, clock):
     beat(clock)
-    task = due_at(make_task(name="Nightly export", timezone="Europe/Berlin"),
-                  dt.datetime(2026, 6, 2, 0, 0, tzinfo=dt.UTC))
+    task = due_at(
+        make_task(name="Nightly export", timezone="Europe/Berlin"),
+        dt.datetime(2026, 6, 2, 0, 0, tzinfo=dt.UTC),
+    )
     status = watchdog.status(clock)
     assert [o.task_id for o in status.overdue] == [task.pk]
     assert status.overdue[0].describe(clock) == (
         f"“Nightly export” (#{task.pk}) should have run at 02:00, still pending at 02:17 "
-        "(Europe/Berlin).")
+        "(Europe/Berlin)."
+    )
     assert status.lines() == [f"1 task is overdue: {status.overdue[0].describe(clock)}"]
 
 
@@ -115,7 +121,9 @@ def test_paused_disabled_and_running_tasks_are_not_overdue(make_task, clock):
     assert watchdog.status(clock).overdue == []
 
 
-def test_the_overdue_list_is_bounded_and_says_there_are_more(make_task, clock, django_assert_num_queries):
+def test_the_overdue_list_is_bounded_and_says_there_are_more(
+    make_task, clock, django_assert_num_queries
+):
     beat(clock)
     for n in range(5):
         due_at(make_task(name=f"t{n}"), clock - dt.timedelta(hours=1, minutes=n))
@@ -181,8 +189,9 @@ def test_the_watchdog_command_prints_json_and_exits_by_health(make_task):
         call_command("scheduler_watchdog", "--json", stdout=out, stderr=StringIO())
     payload = json.loads(out.getvalue())
     assert payload["status"] == "unhealthy" and payload["scheduler"]["silent"] is True
-    SchedulerHeartbeat.objects.create(host="h", pid=1, started_at=dt.datetime.now(dt.UTC),
-                                      finished_at=dt.datetime.now(dt.UTC))
+    SchedulerHeartbeat.objects.create(
+        host="h", pid=1, started_at=dt.datetime.now(dt.UTC), finished_at=dt.datetime.now(dt.UTC)
+    )
     out = StringIO()
     call_command("scheduler_watchdog", stdout=out, stderr=StringIO())
     assert out.getvalue().startswith("Scheduler healthy: last pass")
@@ -198,8 +207,12 @@ def test_the_dashboard_shows_a_silent_scheduler_and_overdue_tasks(client, make_u
     assert 'id="watchdog" data-healthy="false"' in html
     assert "old-host" in html and "“Late one”" in html
     assert f'data-task="{task.pk}"' in html
-    SchedulerHeartbeat.objects.create(host="new-host", pid=1, started_at=dt.datetime.now(dt.UTC),
-                                      finished_at=dt.datetime.now(dt.UTC))
+    SchedulerHeartbeat.objects.create(
+        host="new-host",
+        pid=1,
+        started_at=dt.datetime.now(dt.UTC),
+        finished_at=dt.datetime.now(dt.UTC),
+    )
     ScheduledTask.objects.filter(pk=task.pk).update(status="paused")
     html = client.get(reverse("admin:scheduler_app_scheduledtask_dashboard")).content.decode()
     assert 'data-healthy="true"' in html and "new-host" in html

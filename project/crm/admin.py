@@ -28,8 +28,9 @@ class OpportunityAdmin(admin.ModelAdmin):
         for opportunity in queryset.exclude(stage=OpportunityStage.WON):
             opportunity.mark_won()
             won += 1
-        self.message_user(request, _("%(count)d opportunity(ies) marked won.") % {"count": won},
-                          messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)d opportunity(ies) marked won.") % {"count": won}, messages.SUCCESS
+        )
 
 
 @admin.register(Meeting)

@@ -17,51 +17,112 @@ MODULE_ID = "crm"
 CRM_VIEW = ("crm.view_contact", "crm.view_opportunity", "crm.view_meeting")
 
 USERS = [
-    DemoUser("sales", "demo", "schedules CRM tasks, sees all CRM tasks",
-             perms=("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_CRM", *CRM_VIEW,
-                    "crm.change_opportunity")),
-    DemoUser("sales_admin", "demo", "administers all CRM tasks and the CRM data",
-             perms=("scheduler_app.SA_CRM_ADMIN", *CRM_VIEW, "crm.add_contact", "crm.change_contact",
-                    "crm.add_opportunity", "crm.change_opportunity", "crm.add_meeting",
-                    "crm.change_meeting")),
+    DemoUser(
+        "sales",
+        "demo",
+        "schedules CRM tasks, sees all CRM tasks",
+        perms=(
+            "scheduler_app.SA_SCHEDULER",
+            "scheduler_app.SA_CRM",
+            *CRM_VIEW,
+            "crm.change_opportunity",
+        ),
+    ),
+    DemoUser(
+        "sales_admin",
+        "demo",
+        "administers all CRM tasks and the CRM data",
+        perms=(
+            "scheduler_app.SA_CRM_ADMIN",
+            *CRM_VIEW,
+            "crm.add_contact",
+            "crm.change_contact",
+            "crm.add_opportunity",
+            "crm.change_opportunity",
+            "crm.add_meeting",
+            "crm.change_meeting",
+        ),
+    ),
 ]
 
 # name, schedule, config; owned by "sales".
 TASKS = [
-    ("Meeting reminders", {"schedule_type": "recurring", "interval": "15 minutes"},
-     {"minutes_before": 60, "channels": ["in_app", "email"]}),
-    ("Follow up quiet opportunities", {"schedule_type": "cron", "cron": "0 9 * * 1-5",
-                                       "timezone": "Europe/Berlin"},
-     {"quiet_days": 7, "channels": ["in_app"]}),
-    ("Re-engage inactive customers", {"schedule_type": "conditional", "cron": "0 10 * * 1-5",
-                                      "timezone": "Europe/Berlin"},
-     {"inactive_days": 30, "channels": ["in_app", "email"]}),
-    ("Announce wins", {"schedule_type": "event", "event": "crm.opportunity.won"},
-     {"channels": ["in_app"]}),
+    (
+        "Meeting reminders",
+        {"schedule_type": "recurring", "interval": "15 minutes"},
+        {"minutes_before": 60, "channels": ["in_app", "email"]},
+    ),
+    (
+        "Follow up quiet opportunities",
+        {"schedule_type": "cron", "cron": "0 9 * * 1-5", "timezone": "Europe/Berlin"},
+        {"quiet_days": 7, "channels": ["in_app"]},
+    ),
+    (
+        "Re-engage inactive customers",
+        {"schedule_type": "conditional", "cron": "0 10 * * 1-5", "timezone": "Europe/Berlin"},
+        {"inactive_days": 30, "channels": ["in_app", "email"]},
+    ),
+    (
+        "Announce wins",
+        {"schedule_type": "event", "event": "crm.opportunity.won"},
+        {"channels": ["in_app"]},
+    ),
 ]
-TASK_TYPES = {"Meeting reminders": "meeting_reminder", "Follow up quiet opportunities": "follow_up",
-              "Re-engage inactive customers": "reengage_inactive", "Announce wins": "announce_win"}
+TASK_TYPES = {
+    "Meeting reminders": "meeting_reminder",
+    "Follow up quiet opportunities": "follow_up",
+    "Re-engage inactive customers": "reengage_inactive",
+    "Announce wins": "announce_win",
+}
 
 
 def seed_data(users: dict, now: dt.datetime) -> None:
     sales = users["sales"]
     ada, _ = Contact.objects.get_or_create(
-        name="Ada Lovelace", defaults={"company": "Analytical Engines", "email": "ada@example.com",
-                                       "owner": sales, "last_activity_at": now - dt.timedelta(days=2)})
+        name="Ada Lovelace",
+        defaults={
+            "company": "Analytical Engines",
+            "email": "ada@example.com",
+            "owner": sales,
+            "last_activity_at": now - dt.timedelta(days=2),
+        },
+    )
     grace, _ = Contact.objects.get_or_create(
-        name="Grace Hopper", defaults={"company": "Compilers Inc.", "email": "grace@example.com",
-                                       "owner": sales, "last_activity_at": now - dt.timedelta(days=45)})
+        name="Grace Hopper",
+        defaults={
+            "company": "Compilers Inc.",
+            "email": "grace@example.com",
+            "owner": sales,
+            "last_activity_at": now - dt.timedelta(days=45),
+        },
+    )
     Opportunity.objects.get_or_create(
-        title="Engine licence", defaults={"contact": ada, "owner": sales, "amount": Decimal("12000"),
-                                          "last_activity_at": now - dt.timedelta(days=1)})
+        title="Engine licence",
+        defaults={
+            "contact": ada,
+            "owner": sales,
+            "amount": Decimal("12000"),
+            "last_activity_at": now - dt.timedelta(days=1),
+        },
+    )
     Opportunity.objects.get_or_create(
-        title="Compiler support", defaults={"contact": grace, "owner": sales,
-                                            "amount": Decimal("4500"),
-                                            "last_activity_at": now - dt.timedelta(days=10)})
+        title="Compiler support",
+        defaults={
+            "contact": grace,
+            "owner": sales,
+            "amount": Decimal("4500"),
+            "last_activity_at": now - dt.timedelta(days=10),
+        },
+    )
     meeting, created = Meeting.objects.get_or_create(
-        title="Licence negotiation", defaults={"contact": ada, "organizer": sales,
-                                               "starts_at": now + dt.timedelta(minutes=50),
-                                               "location": "Video call"})
+        title="Licence negotiation",
+        defaults={
+            "contact": ada,
+            "organizer": sales,
+            "starts_at": now + dt.timedelta(minutes=50),
+            "location": "Video call",
+        },
+    )
     if created:
         meeting.attendees.add(sales, users["sales_admin"])
 
@@ -71,9 +132,18 @@ def seed_tasks(users: dict, now: dt.datetime) -> list[ScheduledTask]:
     for name, schedule, config in TASKS:
         if ScheduledTask.objects.filter(module_id=MODULE_ID, name=name).exists():
             continue
-        created.append(services.schedule(user=users["sales"], module=MODULE_ID,
-                                         task_type=TASK_TYPES[name], name=name, config=config,
-                                         tags=["demo"], now=now, **schedule))
+        created.append(
+            services.schedule(
+                user=users["sales"],
+                module=MODULE_ID,
+                task_type=TASK_TYPES[name],
+                name=name,
+                config=config,
+                tags=["demo"],
+                now=now,
+                **schedule,
+            )
+        )
     return created
 
 

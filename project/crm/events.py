@@ -16,12 +16,23 @@ OPPORTUNITY_WON = "crm.opportunity.won"
 
 
 def won_payload(instance: Any, **kwargs: Any) -> dict[str, Any]:
-    return {"opportunity": instance.pk, "title": instance.title, "amount": str(instance.amount),
-            "owner": instance.owner_id, "contact": instance.contact_id}
+    return {
+        "opportunity": instance.pk,
+        "title": instance.title,
+        "amount": str(instance.amount),
+        "owner": instance.owner_id,
+        "contact": instance.contact_id,
+    }
 
 
 def connect() -> None:
     from project.crm.models import Opportunity, OpportunityStage
 
-    emit_on(Opportunity, post_save, OPPORTUNITY_WON, when=became("stage", OpportunityStage.WON),
-            payload=won_payload, dispatch_uid="crm.opportunity.won")
+    emit_on(
+        Opportunity,
+        post_save,
+        OPPORTUNITY_WON,
+        when=became("stage", OpportunityStage.WON),
+        payload=won_payload,
+        dispatch_uid="crm.opportunity.won",
+    )

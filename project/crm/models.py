@@ -15,8 +15,14 @@ class Contact(models.Model):
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True)
     company = models.CharField(_("company"), max_length=200, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="crm_contacts", verbose_name=_("account owner"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crm_contacts",
+        verbose_name=_("account owner"),
+    )
     is_customer = models.BooleanField(_("customer"), default=True)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     # Set when a re-engage nudge went out; new activity makes the contact eligible again.
@@ -27,7 +33,11 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["name", "pk"]  # noqa: RUF012 - Django compares Meta options with the migration
-        indexes = [models.Index(fields=["is_customer", "last_activity_at"], name="crm_contact_activity_idx")]  # noqa: RUF012
+        indexes = [
+            models.Index(
+                fields=["is_customer", "last_activity_at"], name="crm_contact_activity_idx"
+            )
+        ]  # noqa: RUF012
 
     def __str__(self) -> str:
         return f"{self.name} ({self.company})" if self.company else self.name
@@ -46,12 +56,20 @@ class OpportunityStage(models.TextChoices):
 
 class Opportunity(models.Model):
     title = models.CharField(_("title"), max_length=200)
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="opportunities",
-                                verbose_name=_("contact"))
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="crm_opportunities", verbose_name=_("owner"))
-    stage = models.CharField(_("stage"), max_length=8, choices=OpportunityStage.choices,
-                             default=OpportunityStage.OPEN)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="opportunities", verbose_name=_("contact")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crm_opportunities",
+        verbose_name=_("owner"),
+    )
+    stage = models.CharField(
+        _("stage"), max_length=8, choices=OpportunityStage.choices, default=OpportunityStage.OPEN
+    )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=0)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     follow_up_sent_at = models.DateTimeField(_("follow-up sent"), null=True, blank=True)
@@ -83,13 +101,28 @@ class Opportunity(models.Model):
 
 class Meeting(models.Model):
     title = models.CharField(_("title"), max_length=200)
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="meetings", verbose_name=_("contact"))
-    organizer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="crm_organized_meetings",
-                                  verbose_name=_("organizer"))
-    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="crm_meetings",
-                                       verbose_name=_("attendees"))
+    contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meetings",
+        verbose_name=_("contact"),
+    )
+    organizer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crm_organized_meetings",
+        verbose_name=_("organizer"),
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="crm_meetings",
+        verbose_name=_("attendees"),
+    )
     starts_at = models.DateTimeField(_("starts"))
     location = models.CharField(_("location"), max_length=200, blank=True)
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
@@ -98,8 +131,13 @@ class Meeting(models.Model):
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
         ordering = ["starts_at", "pk"]  # noqa: RUF012
-        indexes = [models.Index(fields=["starts_at"], name="crm_meeting_unreminded_idx",  # noqa: RUF012
-                                condition=Q(reminder_sent_at__isnull=True))]
+        indexes = [
+            models.Index(
+                fields=["starts_at"],
+                name="crm_meeting_unreminded_idx",  # noqa: RUF012
+                condition=Q(reminder_sent_at__isnull=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M})"

@@ -43,10 +43,23 @@ def schedules(request: HttpRequest) -> HttpResponse:
     if not (policy.is_module_user(user, MODULE_ID) or policy.is_module_admin(user, MODULE_ID)):
         raise PermissionDenied(_("You may not use the CRM module."))
     provider = registry.get(MODULE_ID)
-    tasks = (policy.viewable_queryset(user).for_module(MODULE_ID)
-             .select_related("owner").order_by("next_run", "pk")[:200])
-    task_types = [(key, cls) for key, cls in sorted(provider.task_types.items())
-                  if policy.can_schedule(user, MODULE_ID, key)]
-    return render(request, "crm/schedules.html", {
-        "title": _("CRM schedules"), "tasks": tasks, "task_types": task_types,
-    })
+    tasks = (
+        policy.viewable_queryset(user)
+        .for_module(MODULE_ID)
+        .select_related("owner")
+        .order_by("next_run", "pk")[:200]
+    )
+    task_types = [
+        (key, cls)
+        for key, cls in sorted(provider.task_types.items())
+        if policy.can_schedule(user, MODULE_ID, key)
+    ]
+    return render(
+        request,
+        "crm/schedules.html",
+        {
+            "title": _("CRM schedules"),
+            "tasks": tasks,
+            "task_types": task_types,
+        },
+    )

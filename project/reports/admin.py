@@ -15,5 +15,6 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("CSV"))
     def download_link(self, obj: Report) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("reports:download", args=[obj.pk]),
-                           _("Download"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("reports:download", args=[obj.pk]), _("Download")
+        )

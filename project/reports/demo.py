@@ -29,24 +29,55 @@ class DemoUser:
 
 USERS = [
     DemoUser("admin", "admin", "superuser: everything", superuser=True),
-    DemoUser("scheduler_admin", "demo", "scheduler admin: all tasks of all modules",
-             perms=("scheduler_app.SA_SCHEDULER_ADMIN", "reports.view_report")),
-    DemoUser("reports_user", "demo", "schedules report tasks, sees all report tasks",
-             perms=("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_REPORTS", "reports.view_report")),
-    DemoUser("reports_admin", "demo", "administers all report tasks and the reports",
-             perms=("scheduler_app.SA_REPORTS_ADMIN", "reports.add_report", "reports.change_report",
-                    "reports.delete_report", "reports.view_report")),
-    DemoUser("viewer", "demo", "sees every task, changes nothing",
-             perms=("scheduler_app.SA_SCHEDULER_VIEW",)),
+    DemoUser(
+        "scheduler_admin",
+        "demo",
+        "scheduler admin: all tasks of all modules",
+        perms=("scheduler_app.SA_SCHEDULER_ADMIN", "reports.view_report"),
+    ),
+    DemoUser(
+        "reports_user",
+        "demo",
+        "schedules report tasks, sees all report tasks",
+        perms=("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_REPORTS", "reports.view_report"),
+    ),
+    DemoUser(
+        "reports_admin",
+        "demo",
+        "administers all report tasks and the reports",
+        perms=(
+            "scheduler_app.SA_REPORTS_ADMIN",
+            "reports.add_report",
+            "reports.change_report",
+            "reports.delete_report",
+            "reports.view_report",
+        ),
+    ),
+    DemoUser(
+        "viewer",
+        "demo",
+        "sees every task, changes nothing",
+        perms=("scheduler_app.SA_SCHEDULER_VIEW",),
+    ),
 ]
 
 REPORTS = [
-    {"name": "User list", "source": ReportSource.USERS,
-     "description": "Every user account with its roles and last login."},
-    {"name": "Scheduled tasks", "source": ReportSource.SCHEDULED_TASKS,
-     "description": "All scheduled tasks with their status and next run."},
-    {"name": "Weekly run summary", "source": ReportSource.RUN_SUMMARY, "period_days": 7,
-     "description": "Task runs of the last seven days by module, task type and status."},
+    {
+        "name": "User list",
+        "source": ReportSource.USERS,
+        "description": "Every user account with its roles and last login.",
+    },
+    {
+        "name": "Scheduled tasks",
+        "source": ReportSource.SCHEDULED_TASKS,
+        "description": "All scheduled tasks with their status and next run.",
+    },
+    {
+        "name": "Weekly run summary",
+        "source": ReportSource.RUN_SUMMARY,
+        "period_days": 7,
+        "description": "Task runs of the last seven days by module, task type and status.",
+    },
 ]
 
 
@@ -62,16 +93,38 @@ class DemoTask:
 
 
 TASKS = [
-    DemoTask("First user list", "reports_user", "generate_report", "User list",
-             {"schedule_type": "one_time"}, due_now=True),
-    DemoTask("Nightly user list", "reports_user", "generate_report", "User list",
-             {"schedule_type": "cron", "cron": "0 2 * * *", "timezone": "Europe/Berlin"}),
-    DemoTask("Weekly run summary to the team", "reports_user", "email_report", "Weekly run summary",
-             {"schedule_type": "cron", "cron": "0 8 * * 1", "timezone": "Europe/Berlin"},
-             config={"recipients": "team@example.com, ops@example.com"}, due_now=True),
-    DemoTask("Hourly task export", "reports_admin", "export_report", "Scheduled tasks",
-             {"schedule_type": "recurring", "interval": "1 hours"},
-             config={"path": "exports/{date}/scheduled-tasks.csv"}),
+    DemoTask(
+        "First user list",
+        "reports_user",
+        "generate_report",
+        "User list",
+        {"schedule_type": "one_time"},
+        due_now=True,
+    ),
+    DemoTask(
+        "Nightly user list",
+        "reports_user",
+        "generate_report",
+        "User list",
+        {"schedule_type": "cron", "cron": "0 2 * * *", "timezone": "Europe/Berlin"},
+    ),
+    DemoTask(
+        "Weekly run summary to the team",
+        "reports_user",
+        "email_report",
+        "Weekly run summary",
+        {"schedule_type": "cron", "cron": "0 8 * * 1", "timezone": "Europe/Berlin"},
+        config={"recipients": "team@example.com, ops@example.com"},
+        due_now=True,
+    ),
+    DemoTask(
+        "Hourly task export",
+        "reports_admin",
+        "export_report",
+        "Scheduled tasks",
+        {"schedule_type": "recurring", "interval": "1 hours"},
+        config={"path": "exports/{date}/scheduled-tasks.csv"},
+    ),
 ]
 
 
@@ -81,7 +134,8 @@ def _permission(full_name: str) -> Permission:
         return Permission.objects.get(content_type__app_label=app_label, codename=codename)
     except Permission.DoesNotExist:
         raise ImproperlyConfigured(
-            f"Permission {full_name} does not exist yet: run “manage.py migrate” first.") from None
+            f"Permission {full_name} does not exist yet: run “manage.py migrate” first."
+        ) from None
 
 
 def seed_users(specs: list[DemoUser] | None = None) -> dict[str, object]:
@@ -115,16 +169,22 @@ def seed_tasks(users: dict, reports: dict[str, Report], now: dt.datetime) -> lis
     created = []
     for spec in TASKS:
         owner = users[spec.owner]
-        if ScheduledTask.objects.filter(module_id=MODULE_ID, task_type=spec.task_type,
-                                        name=spec.name).exists():
+        if ScheduledTask.objects.filter(
+            module_id=MODULE_ID, task_type=spec.task_type, name=spec.name
+        ).exists():
             continue
         schedule = dict(spec.schedule)
         if schedule["schedule_type"] == "one_time":
             schedule["run_at"] = now + dt.timedelta(minutes=1)
         task = services.schedule(
-            user=owner, module=MODULE_ID, task_type=spec.task_type, name=spec.name,
-            config={**spec.config, "report": reports[spec.report].pk}, tags=["demo"],
-            now=now, **schedule,
+            user=owner,
+            module=MODULE_ID,
+            task_type=spec.task_type,
+            name=spec.name,
+            config={**spec.config, "report": reports[spec.report].pk},
+            tags=["demo"],
+            now=now,
+            **schedule,
         )
         if spec.due_now:
             task = services.run_now(task, user=owner, now=now)

@@ -46,10 +46,12 @@ class EmailListField(forms.Field):
         if invalid:
             raise ValidationError(
                 _("Not a valid e-mail address: %(addresses)s.") % {"addresses": ", ".join(invalid)},
-                code="invalid_email")
+                code="invalid_email",
+            )
         if len(value) > MAX_RECIPIENTS:
-            raise ValidationError(_("Send to at most %(max)d recipients.") % {"max": MAX_RECIPIENTS},
-                                  code="too_many")
+            raise ValidationError(
+                _("Send to at most %(max)d recipients.") % {"max": MAX_RECIPIENTS}, code="too_many"
+            )
 
     def clean(self, value: Any) -> list[str]:
         # Drop repeated addresses, keeping the first spelling of each, in order.
@@ -68,12 +70,14 @@ def clean_storage_path(value: str) -> str:
     if not path:
         raise ValidationError(_("Give a path."), code="required")
     if "\x00" in path or "\\" in path:
-        raise ValidationError(_("Use forward slashes and no control characters."),
-                              code="invalid_path")
+        raise ValidationError(
+            _("Use forward slashes and no control characters."), code="invalid_path"
+        )
     if path.startswith(("/", "~")) or DRIVE_RE.match(path):
         raise ValidationError(
             _("Give a path relative to the storage (e.g. exports/tasks.csv), not an absolute one."),
-            code="absolute_path")
+            code="absolute_path",
+        )
     parts = [p for p in PurePosixPath(path).parts if p != "."]
     if ".." in parts:
         raise ValidationError(_("The path must not contain “..”."), code="path_traversal")
@@ -96,24 +100,33 @@ class GenerateReportForm(forms.Form):
 class EmailReportForm(forms.Form):
     report = ReportChoiceField()
     recipients = EmailListField(
-        label=_("Recipients"),
-        help_text=_("E-mail addresses, separated by commas."))
+        label=_("Recipients"), help_text=_("E-mail addresses, separated by commas.")
+    )
     subject = forms.CharField(
-        label=_("Subject"), required=False, max_length=150,
-        help_text=_("Empty: “Report: <report name>”."))
+        label=_("Subject"),
+        required=False,
+        max_length=150,
+        help_text=_("Empty: “Report: <report name>”."),
+    )
 
 
 class ExportReportForm(forms.Form):
     report = ReportChoiceField()
     path = forms.CharField(
-        label=_("Storage path"), max_length=255,
-        help_text=_("Relative to the file storage, e.g. exports/{date}/users.csv; {date} becomes "
-                    "the run's date. The file is replaced on each run."))
+        label=_("Storage path"),
+        max_length=255,
+        help_text=_(
+            "Relative to the file storage, e.g. exports/{date}/users.csv; {date} becomes "
+            "the run's date. The file is replaced on each run."
+        ),
+    )
 
     def clean_path(self) -> str:
         path = clean_storage_path(self.cleaned_data["path"])
         if "{" in path or "}" in path:
             unknown = set(re.findall(r"\{([^}]*)\}", path)) - {"date"}
             if unknown or path.count("{") != path.count("}"):
-                raise ValidationError(_("The only placeholder is {date}."), code="invalid_placeholder")
+                raise ValidationError(
+                    _("The only placeholder is {date}."), code="invalid_placeholder"
+                )
         return path

@@ -17,8 +17,10 @@ class Report(models.Model):
     description = models.TextField(_("description"), blank=True)
     source = models.CharField(_("data source"), max_length=32, choices=ReportSource.choices)
     period_days = models.PositiveSmallIntegerField(
-        _("period (days)"), default=7,
-        help_text=_("Time window of sources that count runs; ignored by the others."))
+        _("period (days)"),
+        default=7,
+        help_text=_("Time window of sources that count runs; ignored by the others."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -65,11 +65,13 @@ class GenerateReport(ReportTask):
     def deliver(self, report: Report, table: sources.Table, context: TaskContext) -> TaskResult:
         stem = _file_stem(report)
         stamp = table.generated_at.astimezone(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        path = default_storage.save(f"reports/{stem}/{stem}-{stamp}.csv",
-                                    ContentFile(table.to_csv().encode("utf-8")))
+        path = default_storage.save(
+            f"reports/{stem}/{stem}-{stamp}.csv", ContentFile(table.to_csv().encode("utf-8"))
+        )
         return TaskResult.success(
             f"Wrote {len(table.rows)} rows to {path}.",
-            data={"report": report.pk, "path": path, "rows": len(table.rows)})
+            data={"report": report.pk, "path": path, "rows": len(table.rows)},
+        )
 
 
 class EmailReport(ReportTask):
@@ -95,7 +97,9 @@ class EmailReport(ReportTask):
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=recipients,
         )
-        message.attach_alternative(render_to_string("reports/email/report.html", values), "text/html")
+        message.attach_alternative(
+            render_to_string("reports/email/report.html", values), "text/html"
+        )
         filename = f"{_file_stem(report)}.csv"
         message.attach(filename, table.to_csv(), "text/csv")
         try:
@@ -104,8 +108,13 @@ class EmailReport(ReportTask):
             return TaskResult.failure(f"Sending the e-mail failed: {exc}")
         return TaskResult.success(
             f"Sent {len(table.rows)} rows to {len(recipients)} recipient(s).",
-            data={"report": report.pk, "recipients": recipients, "attachment": filename,
-                  "rows": len(table.rows)})
+            data={
+                "report": report.pk,
+                "recipients": recipients,
+                "attachment": filename,
+                "rows": len(table.rows),
+            },
+        )
 
 
 class ExportReport(ReportTask):
@@ -116,13 +125,16 @@ class ExportReport(ReportTask):
     def deliver(self, report: Report, table: sources.Table, context: TaskContext) -> TaskResult:
         local_date = self.run_time(context).astimezone(ZoneInfo(context.timezone or "UTC")).date()
         # The form checked the path already; the check is repeated after {date} is filled in.
-        path = clean_storage_path(str(context.config["path"]).replace("{date}", local_date.isoformat()))
+        path = clean_storage_path(
+            str(context.config["path"]).replace("{date}", local_date.isoformat())
+        )
         if default_storage.exists(path):
             default_storage.delete(path)
         saved = default_storage.save(path, ContentFile(table.to_csv().encode("utf-8")))
         return TaskResult.success(
             f"Exported {len(table.rows)} rows to {saved}.",
-            data={"report": report.pk, "path": saved, "rows": len(table.rows)})
+            data={"report": report.pk, "path": saved, "rows": len(table.rows)},
+        )
 
 
 @register

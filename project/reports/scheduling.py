@@ -35,10 +35,23 @@ def schedules(request: HttpRequest) -> HttpResponse:
     if not (policy.is_module_user(user, MODULE_ID) or policy.is_module_admin(user, MODULE_ID)):
         raise PermissionDenied(_("You may not use the reports module."))
     provider = registry.get(MODULE_ID)
-    tasks = (policy.viewable_queryset(user).for_module(MODULE_ID)
-             .select_related("owner").order_by("next_run", "pk")[:200])
-    task_types = [(key, cls) for key, cls in sorted(provider.task_types.items())
-                  if policy.can_schedule(user, MODULE_ID, key)]
-    return render(request, "reports/schedules.html", {
-        "title": _("Scheduled reports"), "tasks": tasks, "task_types": task_types,
-    })
+    tasks = (
+        policy.viewable_queryset(user)
+        .for_module(MODULE_ID)
+        .select_related("owner")
+        .order_by("next_run", "pk")[:200]
+    )
+    task_types = [
+        (key, cls)
+        for key, cls in sorted(provider.task_types.items())
+        if policy.can_schedule(user, MODULE_ID, key)
+    ]
+    return render(
+        request,
+        "reports/schedules.html",
+        {
+            "title": _("Scheduled reports"),
+            "tasks": tasks,
+            "task_types": task_types,
+        },
+    )

@@ -40,21 +40,47 @@ def _when(value: dt.datetime | None) -> str:
 def _users(report: Report, now: dt.datetime) -> tuple[list[str], list[list[str]]]:
     header = ["username", "email", "full name", "staff", "active", "joined", "last login"]
     rows = [
-        [u.get_username(), u.email, u.get_full_name(), "yes" if u.is_staff else "no",
-         "yes" if u.is_active else "no", _when(u.date_joined), _when(u.last_login)]
+        [
+            u.get_username(),
+            u.email,
+            u.get_full_name(),
+            "yes" if u.is_staff else "no",
+            "yes" if u.is_active else "no",
+            _when(u.date_joined),
+            _when(u.last_login),
+        ]
         for u in get_user_model().objects.order_by("pk")
     ]
     return header, rows
 
 
 def _scheduled_tasks(report: Report, now: dt.datetime) -> tuple[list[str], list[list[str]]]:
-    header = ["id", "module", "task type", "name", "status", "schedule", "next run", "last run",
-              "last run status", "owner"]
+    header = [
+        "id",
+        "module",
+        "task type",
+        "name",
+        "status",
+        "schedule",
+        "next run",
+        "last run",
+        "last run status",
+        "owner",
+    ]
     tasks = ScheduledTask.objects.select_related("owner").order_by("module_id", "task_type", "pk")
     rows = [
-        [str(t.pk), t.module_id, t.task_type, t.name, t.status, t.describe_schedule(),
-         _when(t.next_run), _when(t.last_run), t.last_status,
-         t.owner.get_username() if t.owner else ""]
+        [
+            str(t.pk),
+            t.module_id,
+            t.task_type,
+            t.name,
+            t.status,
+            t.describe_schedule(),
+            _when(t.next_run),
+            _when(t.last_run),
+            t.last_status,
+            t.owner.get_username() if t.owner else "",
+        ]
         for t in tasks
     ]
     return header, rows
@@ -89,6 +115,8 @@ def build(report: Report, now: dt.datetime | None = None) -> Table:
     try:
         source = SOURCES[report.source]
     except KeyError:
-        raise ValueError(f"Report “{report.name}” has an unknown source “{report.source}”.") from None
+        raise ValueError(
+            f"Report “{report.name}” has an unknown source “{report.source}”."
+        ) from None
     header, rows = source(report, now)
     return Table(title=report.name, header=header, rows=rows, generated_at=now)

@@ -31,5 +31,6 @@ class TodoAdmin(admin.ModelAdmin):
         for todo in queryset.filter(status=TodoStatus.OPEN).select_related("goal"):
             todo.complete()
             done += 1
-        self.message_user(request, _("%(count)d todo(s) marked done.") % {"count": done},
-                          messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)d todo(s) marked done.") % {"count": done}, messages.SUCCESS
+        )

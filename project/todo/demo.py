@@ -17,28 +17,54 @@ MODULE_ID = "todo"
 TEAM = "Platform team"
 
 USERS = [
-    DemoUser("team_lead", "demo", "schedules Todo tasks, manages the platform team",
-             perms=("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TODO", "todo.view_todo",
-                    "todo.change_todo", "todo.view_goal")),
-    DemoUser("developer", "demo", "has todos; gets reminders in the app",
-             perms=("todo.view_todo", "todo.view_goal")),
+    DemoUser(
+        "team_lead",
+        "demo",
+        "schedules Todo tasks, manages the platform team",
+        perms=(
+            "scheduler_app.SA_SCHEDULER",
+            "scheduler_app.SA_TODO",
+            "todo.view_todo",
+            "todo.change_todo",
+            "todo.view_goal",
+        ),
+    ),
+    DemoUser(
+        "developer",
+        "demo",
+        "has todos; gets reminders in the app",
+        perms=("todo.view_todo", "todo.view_goal"),
+    ),
 ]
 
 
 def _tasks(team: Group) -> list[tuple[str, str, dict, dict]]:
     """(name, task type, schedule, config) of the demo schedules, owned by team_lead."""
     return [
-        ("Deadline reminders", "deadline_reminder", {"schedule_type": "recurring", "interval": "1 hours"},
-         {"hours_before": 24, "channels": ["in_app"]}),
-        ("Goal milestones", "goal_milestone_alert",
-         {"schedule_type": "event", "event": "todo.goal.progressed"},
-         {"milestones": [25, 50, 75, 100], "channels": ["in_app"]}),
-        ("Platform team digest", "team_digest",
-         {"schedule_type": "cron", "cron": "0 8 * * 1", "timezone": "Europe/Berlin"},
-         {"team": team.pk, "days": 7, "channels": ["email", "in_app"]}),
-        ("Escalate overdue todos", "overdue_escalation",
-         {"schedule_type": "cron", "cron": "30 8 * * 1-5", "timezone": "Europe/Berlin"},
-         {"grace_hours": 24, "channels": ["in_app", "email"]}),
+        (
+            "Deadline reminders",
+            "deadline_reminder",
+            {"schedule_type": "recurring", "interval": "1 hours"},
+            {"hours_before": 24, "channels": ["in_app"]},
+        ),
+        (
+            "Goal milestones",
+            "goal_milestone_alert",
+            {"schedule_type": "event", "event": "todo.goal.progressed"},
+            {"milestones": [25, 50, 75, 100], "channels": ["in_app"]},
+        ),
+        (
+            "Platform team digest",
+            "team_digest",
+            {"schedule_type": "cron", "cron": "0 8 * * 1", "timezone": "Europe/Berlin"},
+            {"team": team.pk, "days": 7, "channels": ["email", "in_app"]},
+        ),
+        (
+            "Escalate overdue todos",
+            "overdue_escalation",
+            {"schedule_type": "cron", "cron": "30 8 * * 1-5", "timezone": "Europe/Berlin"},
+            {"grace_hours": 24, "channels": ["in_app", "email"]},
+        ),
     ]
 
 
@@ -49,12 +75,24 @@ def seed_data(users: dict, now: dt.datetime) -> Group:
     dev.groups.add(team)
     TeamMember.objects.update_or_create(user=dev, defaults={"manager": lead, "team": team})
     TeamMember.objects.update_or_create(user=lead, defaults={"team": team})
-    goal, _ = Goal.objects.get_or_create(title="Move to PostgreSQL 18",
-                                         defaults={"owner": lead, "team": team, "target": 4})
-    for title, hours, assignee in (("Upgrade staging", 6, dev), ("Rehearse the switch-over", 48, dev),
-                                   ("Update the runbook", -30, dev), ("Book the maintenance window", 20, lead)):
-        Todo.objects.get_or_create(title=title, defaults={
-            "assignee": assignee, "team": team, "goal": goal, "due_at": now + dt.timedelta(hours=hours)})
+    goal, _ = Goal.objects.get_or_create(
+        title="Move to PostgreSQL 18", defaults={"owner": lead, "team": team, "target": 4}
+    )
+    for title, hours, assignee in (
+        ("Upgrade staging", 6, dev),
+        ("Rehearse the switch-over", 48, dev),
+        ("Update the runbook", -30, dev),
+        ("Book the maintenance window", 20, lead),
+    ):
+        Todo.objects.get_or_create(
+            title=title,
+            defaults={
+                "assignee": assignee,
+                "team": team,
+                "goal": goal,
+                "due_at": now + dt.timedelta(hours=hours),
+            },
+        )
     return team
 
 
@@ -63,10 +101,21 @@ def seed_tasks(users: dict, team: Group, now: dt.datetime) -> list[ScheduledTask
     for name, task_type, schedule, config in _tasks(team):
         if ScheduledTask.objects.filter(module_id=MODULE_ID, name=name).exists():
             continue
-        created.append(services.schedule(user=users["team_lead"], module=MODULE_ID,
-                                         task_type=task_type, name=name, config=config,
-                                         tags=["demo"], now=now, **schedule))
-    escalate = ScheduledTask.objects.filter(module_id=MODULE_ID, name="Escalate overdue todos").first()
+        created.append(
+            services.schedule(
+                user=users["team_lead"],
+                module=MODULE_ID,
+                task_type=task_type,
+                name=name,
+                config=config,
+                tags=["demo"],
+                now=now,
+                **schedule,
+            )
+        )
+    escalate = ScheduledTask.objects.filter(
+        module_id=MODULE_ID, name="Escalate overdue todos"
+    ).first()
     digest = ScheduledTask.objects.filter(module_id=MODULE_ID, name="Platform team digest").first()
     if escalate and digest and not escalate.on_success.exists():
         # A chain: after each escalation round the team gets the digest as well.

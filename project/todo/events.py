@@ -18,19 +18,39 @@ GOAL_PROGRESSED = "todo.goal.progressed"
 
 
 def todo_payload(instance: Any, **kwargs: Any) -> dict[str, Any]:
-    return {"todo": instance.pk, "title": instance.title, "assignee": instance.assignee_id,
-            "goal": instance.goal_id}
+    return {
+        "todo": instance.pk,
+        "title": instance.title,
+        "assignee": instance.assignee_id,
+        "goal": instance.goal_id,
+    }
 
 
 def goal_payload(instance: Any, **kwargs: Any) -> dict[str, Any]:
-    return {"goal": instance.pk, "progress": instance.progress, "target": instance.target,
-            "percent": instance.percent}
+    return {
+        "goal": instance.pk,
+        "progress": instance.progress,
+        "target": instance.target,
+        "percent": instance.percent,
+    }
 
 
 def connect() -> None:
     from project.todo.models import Goal, Todo, TodoStatus
 
-    emit_on(Todo, post_save, TODO_COMPLETED, when=became("status", TodoStatus.DONE),
-            payload=todo_payload, dispatch_uid="todo.todo.completed")
-    emit_on(Goal, post_save, GOAL_PROGRESSED, when=changed("progress"), payload=goal_payload,
-            dispatch_uid="todo.goal.progressed")
+    emit_on(
+        Todo,
+        post_save,
+        TODO_COMPLETED,
+        when=became("status", TodoStatus.DONE),
+        payload=todo_payload,
+        dispatch_uid="todo.todo.completed",
+    )
+    emit_on(
+        Goal,
+        post_save,
+        GOAL_PROGRESSED,
+        when=changed("progress"),
+        payload=goal_payload,
+        dispatch_uid="todo.goal.progressed",
+    )

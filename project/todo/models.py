@@ -15,12 +15,28 @@ from django.utils.translation import gettext_lazy as _
 class TeamMember(models.Model):
     """Where a user sits: their manager (escalations go there) and their team."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="todo_member", verbose_name=_("user"))
-    manager = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="todo_reports", verbose_name=_("manager"))
-    team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="todo_members", verbose_name=_("team"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="todo_member",
+        verbose_name=_("user"),
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="todo_reports",
+        verbose_name=_("manager"),
+    )
+    team = models.ForeignKey(
+        Group,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="todo_members",
+        verbose_name=_("team"),
+    )
 
     class Meta:
         verbose_name = _("team member")
@@ -32,10 +48,22 @@ class TeamMember(models.Model):
 
 class Goal(models.Model):
     title = models.CharField(_("title"), max_length=200)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="todo_goals", verbose_name=_("owner"))
-    team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="todo_goals", verbose_name=_("team"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="todo_goals",
+        verbose_name=_("owner"),
+    )
+    team = models.ForeignKey(
+        Group,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="todo_goals",
+        verbose_name=_("team"),
+    )
     target = models.PositiveIntegerField(_("target"), default=10)
     progress = models.PositiveIntegerField(_("progress"), default=0)
     due_date = models.DateField(_("due"), null=True, blank=True)
@@ -73,14 +101,33 @@ class TodoStatus(models.TextChoices):
 class Todo(models.Model):
     title = models.CharField(_("title"), max_length=200)
     notes = models.TextField(_("notes"), blank=True)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="todos", verbose_name=_("assignee"))
-    team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="todos", verbose_name=_("team"))
-    goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="todos", verbose_name=_("goal"))
-    status = models.CharField(_("status"), max_length=8, choices=TodoStatus.choices,
-                              default=TodoStatus.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="todos",
+        verbose_name=_("assignee"),
+    )
+    team = models.ForeignKey(
+        Group,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="todos",
+        verbose_name=_("team"),
+    )
+    goal = models.ForeignKey(
+        Goal,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="todos",
+        verbose_name=_("goal"),
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=TodoStatus.choices, default=TodoStatus.OPEN
+    )
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
@@ -91,8 +138,13 @@ class Todo(models.Model):
         verbose_name = _("todo")
         verbose_name_plural = _("todos")
         ordering = ["due_at", "pk"]  # noqa: RUF012
-        indexes = [models.Index(fields=["due_at"], name="todo_open_due_idx",  # noqa: RUF012
-                                condition=Q(status="open"))]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="todo_open_due_idx",  # noqa: RUF012
+                condition=Q(status="open"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

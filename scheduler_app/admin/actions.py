@@ -32,9 +32,12 @@ def _reason(error: Exception) -> str:
     return str(error) or _("Permission denied.")
 
 
-def apply_to_each(request: Any, tasks: Iterable[ScheduledTask], operation: Callable[[ScheduledTask], Any],
-                  done_message: Callable[[int], str],
-                  ) -> tuple[list[ScheduledTask], list[tuple[ScheduledTask, str]]]:
+def apply_to_each(
+    request: Any,
+    tasks: Iterable[ScheduledTask],
+    operation: Callable[[ScheduledTask], Any],
+    done_message: Callable[[int], str],
+) -> tuple[list[ScheduledTask], list[tuple[ScheduledTask, str]]]:
     """Run ``operation`` per task; message the user with what was done and what was refused."""
     done: list[ScheduledTask] = []
     refused: list[tuple[ScheduledTask, str]] = []
@@ -46,43 +49,68 @@ def apply_to_each(request: Any, tasks: Iterable[ScheduledTask], operation: Calla
         else:
             done.append(task)
     if done:
-        messages.success(request, done_message(len(done)) % {
-            "count": len(done), "names": _names(done)})
+        messages.success(
+            request, done_message(len(done)) % {"count": len(done), "names": _names(done)}
+        )
     for task, reason in refused[:NAMES_SHOWN]:
-        messages.warning(request, _("Skipped “%(name)s”: %(reason)s") % {"name": task.name,
-                                                                         "reason": reason})
+        messages.warning(
+            request, _("Skipped “%(name)s”: %(reason)s") % {"name": task.name, "reason": reason}
+        )
     if len(refused) > NAMES_SHOWN:
-        messages.warning(request, _("%(count)d more tasks were skipped.") % {
-            "count": len(refused) - NAMES_SHOWN})
+        messages.warning(
+            request, _("%(count)d more tasks were skipped.") % {"count": len(refused) - NAMES_SHOWN}
+        )
     return done, refused
 
 
 @admin.action(description=gettext_lazy("Pause selected tasks"), permissions=["view"])
 def pause_tasks(modeladmin: Any, request: Any, queryset: Any) -> None:
-    apply_to_each(request, queryset, lambda t: services.pause(t, user=request.user),
-                  lambda n: ngettext("Paused %(count)d task: %(names)s.",
-                                       "Paused %(count)d tasks: %(names)s.", n))
+    apply_to_each(
+        request,
+        queryset,
+        lambda t: services.pause(t, user=request.user),
+        lambda n: ngettext(
+            "Paused %(count)d task: %(names)s.", "Paused %(count)d tasks: %(names)s.", n
+        ),
+    )
 
 
 @admin.action(description=gettext_lazy("Resume selected tasks"), permissions=["view"])
 def resume_tasks(modeladmin: Any, request: Any, queryset: Any) -> None:
-    apply_to_each(request, queryset, lambda t: services.resume(t, user=request.user),
-                  lambda n: ngettext("Resumed %(count)d task: %(names)s.",
-                                       "Resumed %(count)d tasks: %(names)s.", n))
+    apply_to_each(
+        request,
+        queryset,
+        lambda t: services.resume(t, user=request.user),
+        lambda n: ngettext(
+            "Resumed %(count)d task: %(names)s.", "Resumed %(count)d tasks: %(names)s.", n
+        ),
+    )
 
 
 @admin.action(description=gettext_lazy("Cancel selected tasks"), permissions=["view"])
 def cancel_tasks(modeladmin: Any, request: Any, queryset: Any) -> None:
-    apply_to_each(request, queryset, lambda t: services.cancel(t, user=request.user),
-                  lambda n: ngettext("Cancelled %(count)d task: %(names)s.",
-                                       "Cancelled %(count)d tasks: %(names)s.", n))
+    apply_to_each(
+        request,
+        queryset,
+        lambda t: services.cancel(t, user=request.user),
+        lambda n: ngettext(
+            "Cancelled %(count)d task: %(names)s.", "Cancelled %(count)d tasks: %(names)s.", n
+        ),
+    )
 
 
 @admin.action(description=gettext_lazy("Run selected tasks now"), permissions=["view"])
 def run_tasks_now(modeladmin: Any, request: Any, queryset: Any) -> None:
-    apply_to_each(request, queryset, lambda t: services.run_now(t, user=request.user),
-                  lambda n: ngettext("Queued %(count)d task to run on the next scheduler pass: %(names)s.",
-                                       "Queued %(count)d tasks to run on the next scheduler pass: %(names)s.", n))
+    apply_to_each(
+        request,
+        queryset,
+        lambda t: services.run_now(t, user=request.user),
+        lambda n: ngettext(
+            "Queued %(count)d task to run on the next scheduler pass: %(names)s.",
+            "Queued %(count)d tasks to run on the next scheduler pass: %(names)s.",
+            n,
+        ),
+    )
 
 
 def clear_lock_function() -> Callable[[int], Any] | None:
@@ -103,12 +131,20 @@ def _clear_lock(request: Any, task: ScheduledTask) -> None:
     clear(task.pk)
 
 
-@admin.action(description=gettext_lazy("Clear the overlap lock of selected tasks"),
-              permissions=["view"])
+@admin.action(
+    description=gettext_lazy("Clear the overlap lock of selected tasks"), permissions=["view"]
+)
 def clear_locks(modeladmin: Any, request: Any, queryset: Any) -> None:
-    apply_to_each(request, queryset, lambda t: _clear_lock(request, t),
-                  lambda n: ngettext("Cleared the lock of %(count)d task: %(names)s.",
-                                       "Cleared the locks of %(count)d tasks: %(names)s.", n))
+    apply_to_each(
+        request,
+        queryset,
+        lambda t: _clear_lock(request, t),
+        lambda n: ngettext(
+            "Cleared the lock of %(count)d task: %(names)s.",
+            "Cleared the locks of %(count)d tasks: %(names)s.",
+            n,
+        ),
+    )
 
 
 #: The actions that can also be run on one task from its page: name -> action.

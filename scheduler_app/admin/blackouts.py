@@ -42,9 +42,15 @@ class PeriodFormSet(forms.BaseInlineFormSet):
             data = getattr(form, "cleaned_data", None)
             if not data or data.get("DELETE") or not data.get("start_date"):
                 continue
-            periods.append(calendars.Period(
-                data["start_date"], data.get("end_date") or data["start_date"],
-                data.get("start_time"), data.get("end_time"), data.get("label") or ""))
+            periods.append(
+                calendars.Period(
+                    data["start_date"],
+                    data.get("end_date") or data["start_date"],
+                    data.get("start_time"),
+                    data.get("end_time"),
+                    data.get("label") or "",
+                )
+            )
         calendars.check_periods(periods)
 
 
@@ -57,11 +63,15 @@ class PeriodInline(admin.TabularInline):
 
 class CalendarForm(forms.ModelForm):
     ics_file = forms.FileField(
-        label=gettext_lazy("Import an .ics file"), required=False,
-        help_text=gettext_lazy("Its events are added as periods (all-day events as whole days)."))
+        label=gettext_lazy("Import an .ics file"),
+        required=False,
+        help_text=gettext_lazy("Its events are added as periods (all-day events as whole days)."),
+    )
     replace_periods = forms.BooleanField(
-        label=gettext_lazy("Replace the periods"), required=False,
-        help_text=gettext_lazy("With an .ics file: drop the calendar's periods first."))
+        label=gettext_lazy("Replace the periods"),
+        required=False,
+        help_text=gettext_lazy("With an .ics file: drop the calendar's periods first."),
+    )
 
     class Meta:
         model = BlackoutCalendar
@@ -91,8 +101,13 @@ class BlackoutCalendarAdmin(admin.ModelAdmin):
     fields = ("name", "description", "timezone", "ics_file", "replace_periods")
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).annotate(
-            n_periods=Count("periods", distinct=True), n_tasks=Count("tasks", distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_periods=Count("periods", distinct=True), n_tasks=Count("tasks", distinct=True)
+            )
+        )
 
     @admin.display(description=gettext_lazy("time zone"))
     def timezone_display(self, obj: BlackoutCalendar) -> str:
@@ -127,14 +142,23 @@ class BlackoutCalendarAdmin(admin.ModelAdmin):
         if not periods:
             return
         try:
-            added = calendars.add_periods(form.instance, periods, user=request.user,
-                                          replace=form.cleaned_data.get("replace_periods", False))
+            added = calendars.add_periods(
+                form.instance,
+                periods,
+                user=request.user,
+                replace=form.cleaned_data.get("replace_periods", False),
+            )
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _("The .ics file was not imported: %(reason)s") % {
-                "reason": _reason(error)})
+            messages.error(
+                request,
+                _("The .ics file was not imported: %(reason)s") % {"reason": _reason(error)},
+            )
         else:
-            messages.success(request, ngettext("Imported %(count)d period.", "Imported %(count)d periods.",
-                                               added) % {"count": added})
+            messages.success(
+                request,
+                ngettext("Imported %(count)d period.", "Imported %(count)d periods.", added)
+                % {"count": added},
+            )
 
 
 # --- pause windows ---------------------------------------------------------------
@@ -150,7 +174,9 @@ class PauseWindowForm(forms.ModelForm):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        choices = [(m, str(registry.get(m).verbose_name())) for m in policy.administered_modules(user)]
+        choices = [
+            (m, str(registry.get(m).verbose_name())) for m in policy.administered_modules(user)
+        ]
         if policy.is_scheduler_admin(user):
             choices.insert(0, ("", _("Every module")))
         field = self.fields["module_id"]
@@ -162,9 +188,13 @@ class PauseWindowForm(forms.ModelForm):
         if self.errors:
             return data
         try:
-            pause_windows.check_window(user=self.user, module_id=data.get("module_id"),
-                                       until=data.get("ends_at"), reason=data.get("reason") or "",
-                                       starts_at=data.get("starts_at"))
+            pause_windows.check_window(
+                user=self.user,
+                module_id=data.get("module_id"),
+                until=data.get("ends_at"),
+                reason=data.get("reason") or "",
+                starts_at=data.get("starts_at"),
+            )
         except PermissionDenied as exc:
             raise ValidationError(str(exc)) from None
         except ValidationError as exc:
@@ -181,7 +211,9 @@ class PauseWindowAdmin(admin.ModelAdmin):
     readonly_fields = ("created_by", "created_at", "lifted_at", "lifted_by")
     actions = ("end_now",)
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form_class = super().get_form(request, obj, change=change, **kwargs)
 
         class WithUser(form_class):  # type: ignore[misc, valid-type]
@@ -191,7 +223,12 @@ class PauseWindowAdmin(admin.ModelAdmin):
         return WithUser
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        qs = super().get_queryset(request).annotate(n_tasks=Count("tasks")).select_related("created_by")
+        qs = (
+            super()
+            .get_queryset(request)
+            .annotate(n_tasks=Count("tasks"))
+            .select_related("created_by")
+        )
         if policy.can_view_all(request.user):
             return qs
         return qs.filter(module_id__in=[""] + policy.administered_modules(request.user))
@@ -230,9 +267,13 @@ class PauseWindowAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: PauseWindow, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        window = pause_windows.open_window(user=request.user, module_id=data.get("module_id"),
-                                           until=data["ends_at"], reason=data["reason"],
-                                           starts_at=data.get("starts_at"))
+        window = pause_windows.open_window(
+            user=request.user,
+            module_id=data.get("module_id"),
+            until=data["ends_at"],
+            reason=data["reason"],
+            starts_at=data.get("starts_at"),
+        )
         obj.pk = window.pk
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -245,10 +286,16 @@ class PauseWindowAdmin(admin.ModelAdmin):
             try:
                 resumed += pause_windows.lift(window, user=request.user)
             except PermissionDenied as error:
-                messages.warning(request, _("Not ended “%(window)s”: %(reason)s") % {
-                    "window": window, "reason": _reason(error)})
-        messages.success(request, ngettext("Resumed %(count)d task.", "Resumed %(count)d tasks.",
-                                           resumed) % {"count": resumed})
+                messages.warning(
+                    request,
+                    _("Not ended “%(window)s”: %(reason)s")
+                    % {"window": window, "reason": _reason(error)},
+                )
+        messages.success(
+            request,
+            ngettext("Resumed %(count)d task.", "Resumed %(count)d tasks.", resumed)
+            % {"count": resumed},
+        )
 
 
 # --- calendar-feed tokens --------------------------------------------------------
@@ -285,5 +332,8 @@ class FeedTokenAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Revoke the selected feed links"), permissions=["view"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         count = feeds.revoke_tokens(queryset, user=request.user)
-        messages.success(request, ngettext("Revoked %(count)d feed link.", "Revoked %(count)d feed links.",
-                                           count) % {"count": count})
+        messages.success(
+            request,
+            ngettext("Revoked %(count)d feed link.", "Revoked %(count)d feed links.", count)
+            % {"count": count},
+        )

@@ -35,8 +35,10 @@ def chart_data(user: Any, logs: QuerySet, now: dt.datetime) -> tuple[list, dict,
     # The newest run of all (two index reads), not of the visible ones (a join over every run).
     newest = TaskExecutionLog.objects.aggregate(pk=Max("pk"), at=Max("started_at"))
     scope = "all" if policy.can_view_all(user) else f"user-{user.pk}"
-    key = (f"scheduler_app:dashboard:{scope}:{timezone.localdate(now)}:{newest['pk']}:"
-           f"{newest['at'].timestamp() if newest['at'] else 0}")
+    key = (
+        f"scheduler_app:dashboard:{scope}:{timezone.localdate(now)}:{newest['pk']}:"
+        f"{newest['at'].timestamp() if newest['at'] else 0}"
+    )
     cached = cache.get(key)
     if cached is None:
         days, outcomes = metrics.daily_outcomes(logs, now, CHART_DAYS)
@@ -52,19 +54,30 @@ def dashboard_view(request: HttpRequest, tasks: QuerySet, now: dt.datetime) -> d
     counts = metrics.status_counts(tasks)
     days, outcomes, durations = chart_data(request.user, logs, now)
     outcome_charts = [
-        (_module_name(module_id), charts.stacked_bars(
-            _("Runs of %(module)s per day: successes and failures") % {"module": _module_name(module_id)},
-            days, per_day))
+        (
+            _module_name(module_id),
+            charts.stacked_bars(
+                _("Runs of %(module)s per day: successes and failures")
+                % {"module": _module_name(module_id)},
+                days,
+                per_day,
+            ),
+        )
         for module_id, per_day in outcomes.items()
     ]
     duration_chart = charts.line_chart(
-        _("Run duration per day"), days,
-        [(_("average"), {d: v[0] for d, v in durations.items()}),
-         (_("longest"), {d: v[1] for d, v in durations.items()})],
+        _("Run duration per day"),
+        days,
+        [
+            (_("average"), {d: v[0] for d, v in durations.items()}),
+            (_("longest"), {d: v[1] for d, v in durations.items()}),
+        ],
     )
     return {
         "now": now,
-        "status_counts": [(status, label, counts.get(status, 0)) for status, label in TaskStatus.choices],
+        "status_counts": [
+            (status, label, counts.get(status, 0)) for status, label in TaskStatus.choices
+        ],
         "total": sum(counts.values()),
         "failing": list(metrics.failing_tasks(tasks)),
         "stale": list(metrics.stale_tasks(tasks, now)),

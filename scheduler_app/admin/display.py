@@ -22,12 +22,13 @@ def badge(status: str) -> SafeString:
     """A coloured label for a task or run status."""
     if not status:
         return format_html('<span class="sched-muted">{}</span>', _("never run"))
-    return format_html('<span class="sched-badge sched-badge-{}">{}</span>', status,
-                       LABELS.get(status, status))
+    return format_html(
+        '<span class="sched-badge sched-badge-{}">{}</span>', status, LABELS.get(status, status)
+    )
 
 
 def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """"in 3 hours" or "5 minutes ago"."""
+    """ "in 3 hours" or "5 minutes ago"."""
     if when is None:
         return ""
     now = now or timezone.now()
@@ -40,9 +41,11 @@ def when_with_relative(when: dt.datetime | None, now: dt.datetime | None = None)
     """The local time and, below it, how far away it is."""
     if when is None:
         return format_html('<span class="sched-muted">{}</span>', "—")
-    return format_html('{}<br><span class="sched-muted">{}</span>',
-                       date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT"),
-                       relative(when, now))
+    return format_html(
+        '{}<br><span class="sched-muted">{}</span>',
+        date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT"),
+        relative(when, now),
+    )
 
 
 def duration(seconds: float | None) -> str:

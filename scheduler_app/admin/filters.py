@@ -37,7 +37,8 @@ class TaskTypeFilter(admin.SimpleListFilter):
         module = request.GET.get(ModuleFilter.parameter_name)
         return [
             (f"{p.module_id}.{key}", f"{p.verbose_name()}: {cls.name or key}")
-            for p in registry.providers() if not module or p.module_id == module
+            for p in registry.providers()
+            if not module or p.module_id == module
             for key, cls in sorted(p.task_types.items())
         ]
 
@@ -61,8 +62,11 @@ class OwnerFilter(admin.SimpleListFilter):
 
         User = get_user_model()
         owns = model_admin.get_queryset(request).filter(owner=OuterRef("pk"))
-        users = (User.objects.filter(Exists(owns)).order_by(User.USERNAME_FIELD)
-                 .only("pk", User.USERNAME_FIELD)[:OWNER_CHOICES])
+        users = (
+            User.objects.filter(Exists(owns))
+            .order_by(User.USERNAME_FIELD)
+            .only("pk", User.USERNAME_FIELD)[:OWNER_CHOICES]
+        )
         return [(str(u.pk), u.get_username()) for u in users]
 
     def queryset(self, request: Any, queryset: Any) -> Any:
@@ -82,8 +86,11 @@ class TagFilter(admin.SimpleListFilter):
     parameter_name = "tag"
 
     def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
-        lists = (model_admin.get_queryset(request).order_by("-pk")
-                 .values_list("tags", flat=True)[:TAG_SAMPLE])
+        lists = (
+            model_admin.get_queryset(request)
+            .order_by("-pk")
+            .values_list("tags", flat=True)[:TAG_SAMPLE]
+        )
         tags = {str(tag) for tag_list in lists if isinstance(tag_list, list) for tag in tag_list}
         if value := self.value():
             tags.add(value)

@@ -14,19 +14,41 @@ from scheduler_app.models import ScheduledTask
 
 #: Model fields the admin form edits; everything else is read-only.
 ADMIN_EDITABLE = (
-    "name", "enabled", "schedule_type", "cron_expression", "run_at", "interval_every",
-    "interval_unit", "event_name", "timezone", "priority", "max_retries", "timeout",
-    "allow_overlap", "misfire_policy", "misfire_grace", "tags", "calendars",
+    "name",
+    "enabled",
+    "schedule_type",
+    "cron_expression",
+    "run_at",
+    "interval_every",
+    "interval_unit",
+    "event_name",
+    "timezone",
+    "priority",
+    "max_retries",
+    "timeout",
+    "allow_overlap",
+    "misfire_policy",
+    "misfire_grace",
+    "tags",
+    "calendars",
 )
-SCHEDULE_MODEL_FIELDS = ("schedule_type", "cron_expression", "run_at", "interval_every",
-                         "interval_unit", "event_name", "timezone")
+SCHEDULE_MODEL_FIELDS = (
+    "schedule_type",
+    "cron_expression",
+    "run_at",
+    "interval_every",
+    "interval_unit",
+    "event_name",
+    "timezone",
+)
 #: Model field -> services.update() argument.
 UPDATE_NAMES = {"cron_expression": "cron", "event_name": "event"}
 
 
 class ScheduledTaskAdminForm(forms.ModelForm):
-    tags = forms.CharField(label=_("Tags"), required=False,
-                           help_text=_("Comma-separated, e.g. nightly, finance."))
+    tags = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Comma-separated, e.g. nightly, finance.")
+    )
 
     class Meta:
         model = ScheduledTask
@@ -50,15 +72,20 @@ class ScheduledTaskAdminForm(forms.ModelForm):
             every = data.get("interval_every")
             try:
                 services.build_schedule(
-                    data.get("schedule_type") or "", cron=data.get("cron_expression"),
+                    data.get("schedule_type") or "",
+                    cron=data.get("cron_expression"),
                     run_at=data.get("run_at"),
                     interval=(every, data.get("interval_unit") or "minutes") if every else None,
-                    event=data.get("event_name"), timezone_name=data.get("timezone"),
+                    event=data.get("event_name"),
+                    timezone_name=data.get("timezone"),
                 )
             except ValidationError as exc:
                 for key, messages in exc.error_dict.items():
-                    field = {"cron": "cron_expression", "event": "event_name",
-                             "interval": "interval_every"}.get(key, key)
+                    field = {
+                        "cron": "cron_expression",
+                        "event": "event_name",
+                        "interval": "interval_every",
+                    }.get(key, key)
                     self.add_error(field if field in self.fields else None, messages)
         return data
 
@@ -69,10 +96,12 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         if self.schedule_changed():
             every = data.get("interval_every")
             changes.update(
-                schedule_type=data["schedule_type"], cron=data.get("cron_expression") or "",
+                schedule_type=data["schedule_type"],
+                cron=data.get("cron_expression") or "",
                 run_at=data.get("run_at"),
                 interval=(every, data.get("interval_unit") or "minutes") if every else None,
-                event=data.get("event_name") or "", timezone=data.get("timezone"),
+                event=data.get("event_name") or "",
+                timezone=data.get("timezone"),
             )
         for field in self.changed_data:
             if field not in SCHEDULE_MODEL_FIELDS:

@@ -14,8 +14,20 @@ from scheduler_app.models import ScheduledTask
 PER_PAGE = 20
 PAGE_PARAM = "logs_page"
 #: Columns of a history row; the large text columns are loaded only on the detail page.
-ROW_FIELDS = ("pk", "task_id", "run_id", "scheduled_for", "attempt", "status", "started_at",
-              "finished_at", "duration", "error_message", "host", "triggered_by")
+ROW_FIELDS = (
+    "pk",
+    "task_id",
+    "run_id",
+    "scheduled_for",
+    "attempt",
+    "status",
+    "started_at",
+    "finished_at",
+    "duration",
+    "error_message",
+    "host",
+    "triggered_by",
+)
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -25,12 +37,14 @@ def _page_number(request: HttpRequest) -> int:
         return 1
 
 
-def history_page(request: HttpRequest, task: ScheduledTask, per_page: int = PER_PAGE) -> dict[str, Any]:
+def history_page(
+    request: HttpRequest, task: ScheduledTask, per_page: int = PER_PAGE
+) -> dict[str, Any]:
     """One page of the task's runs, newest first, in one query (no COUNT over the history)."""
     page = _page_number(request)
     start = (page - 1) * per_page
     logs = services.task_logs(task, user=request.user)
-    rows = list(logs.only(*ROW_FIELDS)[start:start + per_page + 1])
+    rows = list(logs.only(*ROW_FIELDS)[start : start + per_page + 1])
     params = request.GET.copy()
 
     def link(number: int) -> str:
@@ -51,11 +65,15 @@ def log_detail_context(request: HttpRequest, task: ScheduledTask, log_id: int) -
     log = services.task_logs(task, user=request.user).filter(pk=log_id).first()
     if log is None:
         raise Http404(_("No such run of this task."))
-    result = json.dumps(log.result, indent=2, ensure_ascii=False, default=str) if log.result is not None else ""
+    result = (
+        json.dumps(log.result, indent=2, ensure_ascii=False, default=str)
+        if log.result is not None
+        else ""
+    )
     return {
         "task": task,
         "log": log,
         "result_json": result,
-        "title": _("Run of “%(name)s” at %(when)s") % {"name": task.name,
-                                                        "when": log.started_at.strftime("%Y-%m-%d %H:%M:%S")},
+        "title": _("Run of “%(name)s” at %(when)s")
+        % {"name": task.name, "when": log.started_at.strftime("%Y-%m-%d %H:%M:%S")},
     }

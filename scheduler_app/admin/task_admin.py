@@ -27,10 +27,26 @@ from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
 
 READ_ONLY = (
-    "module_display", "task_type_display", "owner", "is_system", "status_display",
-    "config_display", "next_runs_display", "next_run", "last_run", "last_status_display",
-    "error_message", "run_count", "failure_streak", "retry_count", "lease_owner",
-    "lease_expires_at", "created_at", "created_by", "updated_at", "updated_by",
+    "module_display",
+    "task_type_display",
+    "owner",
+    "is_system",
+    "status_display",
+    "config_display",
+    "next_runs_display",
+    "next_run",
+    "last_run",
+    "last_status_display",
+    "error_message",
+    "run_count",
+    "failure_streak",
+    "retry_count",
+    "lease_owner",
+    "lease_expires_at",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
 )
 
 
@@ -38,11 +54,26 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
     form = ScheduledTaskAdminForm
     change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
     change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"
-    list_display = ("name", "module_display", "task_type_display", "schedule_display",
-                    "next_run_display", "last_run_display", "owner", "enabled")
+    list_display = (
+        "name",
+        "module_display",
+        "task_type_display",
+        "schedule_display",
+        "next_run_display",
+        "last_run_display",
+        "owner",
+        "enabled",
+    )
     list_display_links = ("name",)
-    list_filter = (ModuleFilter, TaskTypeFilter, "status", OwnerFilter, "schedule_type", "enabled",
-                   TagFilter)
+    list_filter = (
+        ModuleFilter,
+        TaskTypeFilter,
+        "status",
+        OwnerFilter,
+        "schedule_type",
+        "enabled",
+        TagFilter,
+    )
     # Module and type are filters; a search scans names only, plus exact owner, event and id.
     search_fields = ("name", "=owner__username", "=event_name", "=pk")
     search_help_text = gettext_lazy("Search by name, or an exact owner username, event name or id.")
@@ -53,23 +84,83 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
     # A second COUNT over every visible row would double the cost of each filtered page.
     show_full_result_count = False
     readonly_fields = READ_ONLY
-    actions = (actions.run_tasks_now, actions.pause_tasks, actions.resume_tasks,
-               actions.cancel_tasks, actions.clear_locks)
+    actions = (
+        actions.run_tasks_now,
+        actions.pause_tasks,
+        actions.resume_tasks,
+        actions.cancel_tasks,
+        actions.clear_locks,
+    )
     fieldsets = (
-        (None, {"fields": ("name", "module_display", "task_type_display", "owner", "is_system",
-                           "enabled", "status_display")}),
-        (gettext_lazy("Schedule"), {"fields": ("schedule_type", "cron_expression", "run_at",
-                                               "interval_every", "interval_unit", "event_name",
-                                               "timezone", "calendars", "next_runs_display")}),
-        (gettext_lazy("Options"), {"fields": ("priority", "max_retries", "timeout", "allow_overlap",
-                                              "misfire_policy", "misfire_grace", "tags")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "module_display",
+                    "task_type_display",
+                    "owner",
+                    "is_system",
+                    "enabled",
+                    "status_display",
+                )
+            },
+        ),
+        (
+            gettext_lazy("Schedule"),
+            {
+                "fields": (
+                    "schedule_type",
+                    "cron_expression",
+                    "run_at",
+                    "interval_every",
+                    "interval_unit",
+                    "event_name",
+                    "timezone",
+                    "calendars",
+                    "next_runs_display",
+                )
+            },
+        ),
+        (
+            gettext_lazy("Options"),
+            {
+                "fields": (
+                    "priority",
+                    "max_retries",
+                    "timeout",
+                    "allow_overlap",
+                    "misfire_policy",
+                    "misfire_grace",
+                    "tags",
+                )
+            },
+        ),
         (gettext_lazy("Configuration"), {"fields": ("config_display",)}),
-        (gettext_lazy("State"), {"fields": ("next_run", "last_run", "last_status_display",
-                                            "error_message", "run_count", "failure_streak",
-                                            "retry_count", "lease_owner", "lease_expires_at"),
-                                 "classes": ("collapse",)}),
-        (gettext_lazy("Changes"), {"fields": ("created_at", "created_by", "updated_at", "updated_by"),
-                                   "classes": ("collapse",)}),
+        (
+            gettext_lazy("State"),
+            {
+                "fields": (
+                    "next_run",
+                    "last_run",
+                    "last_status_display",
+                    "error_message",
+                    "run_count",
+                    "failure_streak",
+                    "retry_count",
+                    "lease_owner",
+                    "lease_expires_at",
+                ),
+                "classes": ("collapse",),
+            },
+        ),
+        (
+            gettext_lazy("Changes"),
+            {
+                "fields": ("created_at", "created_by", "updated_at", "updated_by"),
+                "classes": ("collapse",),
+            },
+        ),
     )
 
     # -- access: the one policy decides ------------------------------------
@@ -121,8 +212,11 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 passes where the actions are shown; older versions do not.
-        found = (super().get_actions(request) if action_location is None
-                 else super().get_actions(request, action_location=action_location))  # type: ignore[call-arg]
+        found = (
+            super().get_actions(request)
+            if action_location is None
+            else super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
+        )
         if actions.clear_lock_function() is None:
             found.pop("clear_locks", None)
         return found
@@ -154,8 +248,9 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
     def last_run_display(self, obj: ScheduledTask) -> str:
         if obj.last_run is None:
             return display.badge("")
-        return format_html("{} {}", display.badge(obj.last_status),
-                           display.when_with_relative(obj.last_run))
+        return format_html(
+            "{} {}", display.badge(obj.last_status), display.when_with_relative(obj.last_run)
+        )
 
     @admin.display(description=gettext_lazy("status"))
     def status_display(self, obj: ScheduledTask) -> str:
@@ -170,8 +265,12 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         shown = services.visible_config(obj)
         if not shown:
             return format_html('<span class="sched-muted">{}</span>', _("No configuration."))
-        return format_html('<table class="sched-config">{}</table>', format_html_join(
-            "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in shown.items())))
+        return format_html(
+            '<table class="sched-config">{}</table>',
+            format_html_join(
+                "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in shown.items())
+            ),
+        )
 
     @admin.display(description=gettext_lazy("next 5 runs"))
     def next_runs_display(self, obj: ScheduledTask) -> str:
@@ -183,32 +282,58 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
             return _("No upcoming runs.")
         zone = obj.schedule.zone
         blackouts = blackout_notes(obj, [r.at for r in runs])
-        return format_html("<ol>{}</ol>", format_html_join(
-            "", '<li data-dst="{}">{}{}{}</li>',
-            ((r.dst, r.at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"),
-              format_html(' <span class="help sched-dst">{}</span>', r.note) if r.note else "",
-              format_html(' <span class="help sched-blackout">{}</span>',
-                          _("skipped: %(why)s") % {"why": b}) if b else "")
-             for r, b in zip(runs, blackouts, strict=True))))
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                '<li data-dst="{}">{}{}{}</li>',
+                (
+                    (
+                        r.dst,
+                        r.at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"),
+                        format_html(' <span class="help sched-dst">{}</span>', r.note)
+                        if r.note
+                        else "",
+                        format_html(
+                            ' <span class="help sched-blackout">{}</span>',
+                            _("skipped: %(why)s") % {"why": b},
+                        )
+                        if b
+                        else "",
+                    )
+                    for r, b in zip(runs, blackouts, strict=True)
+                ),
+            ),
+        )
 
     # -- the task page: metrics and history below the form ------------------
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         extra = dict(extra_context or {})
         obj = self.get_object(request, object_id)
         if obj is not None and self.has_view_permission(request, obj):
             extra["task_actions"] = self._task_actions(request, obj)
             if policy.can_view_logs(request.user, obj):
-                extra.update(task_metrics=metrics.task_metrics(obj),
-                             history=history_page(request, obj))
+                extra.update(
+                    task_metrics=metrics.task_metrics(obj), history=history_page(request, obj)
+                )
         return super().change_view(request, object_id, form_url, extra)
 
     def _task_actions(self, request: HttpRequest, obj: ScheduledTask) -> list[tuple[str, str]]:
         """The one-task buttons to show (the services still check each click)."""
         available = policy.available_actions(request.user, obj)
-        buttons = [("run_now", policy.RUN, _("Run now")), ("pause", policy.PAUSE, _("Pause")),
-                   ("resume", policy.RESUME, _("Resume")), ("cancel", policy.CANCEL, _("Cancel"))]
+        buttons = [
+            ("run_now", policy.RUN, _("Run now")),
+            ("pause", policy.PAUSE, _("Pause")),
+            ("resume", policy.RESUME, _("Resume")),
+            ("cancel", policy.CANCEL, _("Cancel")),
+        ]
         shown = [(name, label) for name, action, label in buttons if action in available]
         if actions.clear_lock_function() and policy.is_module_admin(request.user, obj.module_id):
             shown.append(("clear_lock", _("Clear lock")))
@@ -219,9 +344,16 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("dashboard/", wrap(self.dashboard), name="{}_{}_dashboard".format(*info)),
-            path("<int:task_id>/logs/<int:log_id>/", wrap(self.log_detail), name="{}_{}_log".format(*info)),
-            path("<int:task_id>/do/<slug:action>/", wrap(require_POST(self.task_action)),
-                 name="{}_{}_action".format(*info)),
+            path(
+                "<int:task_id>/logs/<int:log_id>/",
+                wrap(self.log_detail),
+                name="{}_{}_log".format(*info),
+            ),
+            path(
+                "<int:task_id>/do/<slug:action>/",
+                wrap(require_POST(self.task_action)),
+                name="{}_{}_action".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -232,31 +364,48 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
 
     def log_detail(self, request: HttpRequest, task_id: int, log_id: int) -> HttpResponse:
         task = self._viewable_task(request, task_id)
-        context = {**self.admin_site.each_context(request), **log_detail_context(request, task, log_id),
-                   "opts": self.opts}
-        return TemplateResponse(request, "admin/scheduler_app/scheduledtask/log_detail.html", context)
+        context = {
+            **self.admin_site.each_context(request),
+            **log_detail_context(request, task, log_id),
+            "opts": self.opts,
+        }
+        return TemplateResponse(
+            request, "admin/scheduler_app/scheduledtask/log_detail.html", context
+        )
 
     def task_action(self, request: HttpRequest, task_id: int, action: str) -> HttpResponse:
         task = self._viewable_task(request, task_id)
         if action not in actions.TASK_ACTIONS:
             raise Http404
         actions.TASK_ACTIONS[action](self, request, ScheduledTask.objects.filter(pk=task.pk))
-        return HttpResponseRedirect(reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk]))
+        return HttpResponseRedirect(
+            reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk])
+        )
 
     def dashboard(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        context = {**self.admin_site.each_context(request), "opts": self.opts,
-                   "title": _("Scheduler dashboard"),
-                   **dashboard_view(request, self.get_queryset(request), timezone.now())}
-        return TemplateResponse(request, "admin/scheduler_app/scheduledtask/dashboard.html", context)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Scheduler dashboard"),
+            **dashboard_view(request, self.get_queryset(request), timezone.now()),
+        }
+        return TemplateResponse(
+            request, "admin/scheduler_app/scheduledtask/dashboard.html", context
+        )
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None,
-                        ) -> HttpResponse:
+    def changelist_view(
+        self,
+        request: HttpRequest,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         extra = dict(extra_context or {})
         modules = set(policy.schedulable_modules(request.user))
         extra["schedulable"] = [
-            (p, key, cls) for p in registry.providers() if p.module_id in modules
+            (p, key, cls)
+            for p in registry.providers()
+            if p.module_id in modules
             for key, cls in sorted(p.task_types.items())
         ]
         return super().changelist_view(request, extra)

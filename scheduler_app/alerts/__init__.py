@@ -27,8 +27,12 @@ __all__ = ["FAILED", "KINDS", "OVERDUE", "SILENT", "STREAK", "Alert", "deliver",
 logger = logging.getLogger("scheduler_app.alerts")
 
 
-def send(alerts: Iterable[Alert], *, now: dt.datetime | None = None,
-         sleep: Callable[[float], None] | None = None) -> list[Alert]:
+def send(
+    alerts: Iterable[Alert],
+    *,
+    now: dt.datetime | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> list[Alert]:
     """Rate-limit and deliver ``alerts``; return those that went out."""
     settings = config.get()
     sent: list[Alert] = []
@@ -38,7 +42,9 @@ def send(alerts: Iterable[Alert], *, now: dt.datetime | None = None,
         try:
             admitted, held_back = ratelimit.admit(alert.key, now or alert.at, settings.rate_limit)
         except DatabaseError:
-            logger.warning("Alert rate limit unavailable; sending %s anyway.", alert.key, exc_info=True)
+            logger.warning(
+                "Alert rate limit unavailable; sending %s anyway.", alert.key, exc_info=True
+            )
             admitted, held_back = True, 0
         if not admitted:
             logger.info("Alert %s held back by the rate limit.", alert.key)
@@ -49,16 +55,25 @@ def send(alerts: Iterable[Alert], *, now: dt.datetime | None = None,
     return sent
 
 
-def deliver(alert: Alert, settings: config.AlertSettings | None = None, *,
-            sleep: Callable[[float], None] | None = None) -> None:
+def deliver(
+    alert: Alert,
+    settings: config.AlertSettings | None = None,
+    *,
+    sleep: Callable[[float], None] | None = None,
+) -> None:
     """Send ``alert`` through every configured channel (no rate limit here)."""
     settings = settings or config.get()
     if settings.email:
         try:
-            to = (recipients.for_task(alert.module_id, alert.owner_id) if alert.task_id is not None
-                  else recipients.for_scheduler())
+            to = (
+                recipients.for_task(alert.module_id, alert.owner_id)
+                if alert.task_id is not None
+                else recipients.for_scheduler()
+            )
         except DatabaseError:
-            logger.warning("Could not look up who to mail the %s alert to.", alert.key, exc_info=True)
+            logger.warning(
+                "Could not look up who to mail the %s alert to.", alert.key, exc_info=True
+            )
             to = []
         channels.send_email(alert, [*to, *settings.email_to], settings)
     if settings.webhook_url:

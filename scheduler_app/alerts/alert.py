@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 @dataclass
 class Alert:
-    kind: str                       # config.FAILED, STREAK, OVERDUE or SILENT
+    kind: str  # config.FAILED, STREAK, OVERDUE or SILENT
     subject: str
     message: str
     at: dt.datetime
@@ -21,7 +21,7 @@ class Alert:
     task_type: str = ""
     owner_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
-    suppressed: int = 0             # alerts of this key held back by the rate limit since the last one
+    suppressed: int = 0  # alerts of this key held back by the rate limit since the last one
 
     @property
     def key(self) -> str:
@@ -31,23 +31,44 @@ class Alert:
     def body(self) -> str:
         lines = [self.message, ""]
         if self.task_id is not None:
-            lines.append(_("Task: %(name)s (#%(id)d, %(module)s.%(type)s)") % {
-                "name": self.task_name, "id": self.task_id, "module": self.module_id,
-                "type": self.task_type})
+            lines.append(
+                _("Task: %(name)s (#%(id)d, %(module)s.%(type)s)")
+                % {
+                    "name": self.task_name,
+                    "id": self.task_id,
+                    "module": self.module_id,
+                    "type": self.task_type,
+                }
+            )
         for key, value in self.details.items():
             lines.append(f"{key}: {value}")
-        lines.append(_("At: %(at)s") % {"at": self.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")})
+        lines.append(
+            _("At: %(at)s") % {"at": self.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
+        )
         if self.suppressed:
-            lines += ["", _("%(count)d similar alert(s) were held back since the last one.")
-                      % {"count": self.suppressed}]
+            lines += [
+                "",
+                _("%(count)d similar alert(s) were held back since the last one.")
+                % {"count": self.suppressed},
+            ]
         return "\n".join(lines) + "\n"
 
     def payload(self) -> dict[str, Any]:
         """The webhook's JSON body."""
         task = None
         if self.task_id is not None:
-            task = {"id": self.task_id, "name": self.task_name, "module": self.module_id,
-                    "task_type": self.task_type}
-        return {"kind": self.kind, "subject": self.subject, "message": self.message,
-                "at": self.at.isoformat(), "task": task, "details": self.details,
-                "suppressed": self.suppressed}
+            task = {
+                "id": self.task_id,
+                "name": self.task_name,
+                "module": self.module_id,
+                "task_type": self.task_type,
+            }
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "message": self.message,
+            "at": self.at.isoformat(),
+            "task": task,
+            "details": self.details,
+            "suppressed": self.suppressed,
+        }

@@ -33,16 +33,22 @@ def send_email(alert: Alert, recipients: Iterable[str], settings: AlertSettings)
     if not to:
         return False
     try:
-        send_mail(alert.subject, alert.body(), settings.from_email or django_settings.DEFAULT_FROM_EMAIL,
-                  to, fail_silently=False)
+        send_mail(
+            alert.subject,
+            alert.body(),
+            settings.from_email or django_settings.DEFAULT_FROM_EMAIL,
+            to,
+            fail_silently=False,
+        )
     except Exception:  # noqa: BLE001 - a mail server problem must not stop the scheduler
         logger.exception("Could not e-mail the %s alert for %s to %s.", alert.kind, alert.key, to)
         return False
     return True
 
 
-def post_webhook(alert: Alert, settings: AlertSettings, *,
-                 sleep: Callable[[float], None] = time.sleep) -> bool:
+def post_webhook(
+    alert: Alert, settings: AlertSettings, *, sleep: Callable[[float], None] = time.sleep
+) -> bool:
     """POST ``alert`` as JSON to the webhook; retried on errors, 5xx and 429 answers."""
     url = settings.webhook_url
     reason = url_problem(url)
@@ -50,8 +56,11 @@ def post_webhook(alert: Alert, settings: AlertSettings, *,
         logger.error("Alert webhook not called: %s", reason)
         return False
     body = json.dumps(alert.payload(), cls=DjangoJSONEncoder).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               **settings.webhook_headers}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **settings.webhook_headers,
+    }
     delay = settings.webhook_retry_delay
     attempts = 1 + max(0, settings.webhook_retries)
     for attempt in range(1, attempts + 1):
@@ -59,19 +68,33 @@ def post_webhook(alert: Alert, settings: AlertSettings, *,
         if not problem:
             return True
         retry = attempt < attempts and problem[1]
-        logger.warning("Alert webhook %s, attempt %d of %d: %s%s", _safe(url), attempt, attempts,
-                       problem[0], "; retrying" if retry else "")
+        logger.warning(
+            "Alert webhook %s, attempt %d of %d: %s%s",
+            _safe(url),
+            attempt,
+            attempts,
+            problem[0],
+            "; retrying" if retry else "",
+        )
         if not retry:
             break
         sleep(delay)
         delay *= 2
-    logger.error("Could not deliver the %s alert for %s to the webhook %s.", alert.kind, alert.key,
-                 _safe(url))
+    logger.error(
+        "Could not deliver the %s alert for %s to the webhook %s.",
+        alert.kind,
+        alert.key,
+        _safe(url),
+    )
     return False
 
 
-def _post_once(url: str, body: bytes, headers: dict[str, str], timeout: float,
-               ) -> tuple[str, bool] | None:
+def _post_once(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+) -> tuple[str, bool] | None:
     """None on a 2xx answer, else (what went wrong, whether to retry)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     opener = urllib.request.build_opener(_NoRedirect)

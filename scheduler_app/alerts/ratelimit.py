@@ -46,5 +46,8 @@ def recently_sent(keys: list[str], now: dt.datetime, window: float) -> set[str]:
     if not keys or window <= 0:
         return set()
     since = now - dt.timedelta(seconds=window)
-    return set(AlertState.objects.filter(key__in=keys, last_sent_at__gt=since)
-               .values_list("key", flat=True))
+    return set(
+        AlertState.objects.filter(key__in=keys, last_sent_at__gt=since).values_list(
+            "key", flat=True
+        )
+    )

@@ -14,16 +14,23 @@ def _holders(permission: str | None) -> list[str]:
     if not permission:
         return []
     users = get_user_model()._default_manager.with_perm(
-        permission, include_superusers=False, backend=_MODEL_BACKEND)
-    return [email for email in users.filter(is_active=True).values_list("email", flat=True) if email]
+        permission, include_superusers=False, backend=_MODEL_BACKEND
+    )
+    return [
+        email for email in users.filter(is_active=True).values_list("email", flat=True) if email
+    ]
 
 
 def for_task(module_id: str, owner_id: int | None) -> list[str]:
     """The owner's address and those of the module admins."""
     found: list[str] = []
     if owner_id is not None:
-        owner = (get_user_model()._default_manager.filter(pk=owner_id, is_active=True)
-                 .values_list("email", flat=True).first())
+        owner = (
+            get_user_model()
+            ._default_manager.filter(pk=owner_id, is_active=True)
+            .values_list("email", flat=True)
+            .first()
+        )
         if owner:
             found.append(owner)
     found += _holders(policy.admin_permission(module_id))

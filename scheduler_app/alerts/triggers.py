@@ -31,30 +31,55 @@ ERROR_CHARS = 500
 def failure_alerts(task: Any, log: Any, now: dt.datetime) -> list[Alert]:
     """The alerts a failed run of ``task`` raises: permanent failure, failure streak."""
     settings = config.get()
-    error = ((getattr(log, "error_message", "") or task.error_message or "").strip()
-             .splitlines() or [""])[0][:ERROR_CHARS]
+    error = (
+        (getattr(log, "error_message", "") or task.error_message or "").strip().splitlines() or [""]
+    )[0][:ERROR_CHARS]
     status = getattr(log, "status", "") or "failed"
-    common = {"task_id": task.pk, "task_name": task.name, "module_id": task.module_id,
-              "task_type": task.task_type, "owner_id": task.owner_id, "at": now}
-    details = {"run": getattr(log, "run_id", ""), "status": status, "error": error,
-               "consecutive_failures": task.failure_streak}
+    common = {
+        "task_id": task.pk,
+        "task_name": task.name,
+        "module_id": task.module_id,
+        "task_type": task.task_type,
+        "owner_id": task.owner_id,
+        "at": now,
+    }
+    details = {
+        "run": getattr(log, "run_id", ""),
+        "status": status,
+        "error": error,
+        "consecutive_failures": task.failure_streak,
+    }
     if getattr(log, "scheduled_for", None):
         details["scheduled_for"] = log.scheduled_for.isoformat()
     found = []
     # After a failure, a retry_count of 0 means no retry was planned: the failure is final.
     if settings.wants(FAILED) and task.retry_count == 0:
-        found.append(Alert(
-            FAILED, _("[scheduler] “%(name)s” failed") % {"name": task.name},
-            _("A run of “%(name)s” ended %(status)s and will not be retried: %(error)s")
-            % {"name": task.name, "status": status, "error": error or _("no message")},
-            details=dict(details), **common))
+        found.append(
+            Alert(
+                FAILED,
+                _("[scheduler] “%(name)s” failed") % {"name": task.name},
+                _("A run of “%(name)s” ended %(status)s and will not be retried: %(error)s")
+                % {"name": task.name, "status": status, "error": error or _("no message")},
+                details=dict(details),
+                **common,
+            )
+        )
     if settings.wants(STREAK) and task.failure_streak >= settings.failure_streak:
-        found.append(Alert(
-            STREAK, _("[scheduler] “%(name)s” failed %(count)d times in a row")
-            % {"name": task.name, "count": task.failure_streak},
-            _("The last %(count)d runs of “%(name)s” failed; the last error: %(error)s")
-            % {"count": task.failure_streak, "name": task.name, "error": error or _("no message")},
-            details=dict(details), **common))
+        found.append(
+            Alert(
+                STREAK,
+                _("[scheduler] “%(name)s” failed %(count)d times in a row")
+                % {"name": task.name, "count": task.failure_streak},
+                _("The last %(count)d runs of “%(name)s” failed; the last error: %(error)s")
+                % {
+                    "count": task.failure_streak,
+                    "name": task.name,
+                    "error": error or _("no message"),
+                },
+                details=dict(details),
+                **common,
+            )
+        )
     return found
 
 
@@ -76,11 +101,21 @@ def on_task_failed(sender: Any, task: Any, log: Any = None, **kwargs: Any) -> No
 
 def overdue_alert(item: watchdog.OverdueTask, now: dt.datetime) -> Alert:
     return Alert(
-        OVERDUE, _("[scheduler] “%(name)s” is overdue") % {"name": item.name}, item.describe(now),
-        now, task_id=item.task_id, task_name=item.name, module_id=item.module_id,
-        task_type=item.task_type, owner_id=item.owner_id,
-        details={"due_at": item.due_at.isoformat(),
-                 "late_seconds": int(item.late_by(now).total_seconds()), "grace_seconds": item.grace})
+        OVERDUE,
+        _("[scheduler] “%(name)s” is overdue") % {"name": item.name},
+        item.describe(now),
+        now,
+        task_id=item.task_id,
+        task_name=item.name,
+        module_id=item.module_id,
+        task_type=item.task_type,
+        owner_id=item.owner_id,
+        details={
+            "due_at": item.due_at.isoformat(),
+            "late_seconds": int(item.late_by(now).total_seconds()),
+            "grace_seconds": item.grace,
+        },
+    )
 
 
 def watchdog_alerts(status: watchdog.WatchdogStatus) -> list[Alert]:
@@ -93,13 +128,23 @@ def watchdog_alerts(status: watchdog.WatchdogStatus) -> list[Alert]:
     if status.silent:
         if not settings.wants(SILENT):
             return []
-        details: dict[str, Any] = {"overdue_tasks": len(status.overdue)
-                                   + (1 if status.more_overdue else 0)}
+        details: dict[str, Any] = {
+            "overdue_tasks": len(status.overdue) + (1 if status.more_overdue else 0)
+        }
         if status.last_pass:
-            details.update(last_pass_at=status.last_pass.finished_at.isoformat(),
-                           last_pass_host=status.last_pass.host)
-        return [Alert(SILENT, _("[scheduler] The scheduler is silent"), status.silence_line(), now,
-                      details=details)]
+            details.update(
+                last_pass_at=status.last_pass.finished_at.isoformat(),
+                last_pass_host=status.last_pass.host,
+            )
+        return [
+            Alert(
+                SILENT,
+                _("[scheduler] The scheduler is silent"),
+                status.silence_line(),
+                now,
+                details=details,
+            )
+        ]
     if not settings.wants(OVERDUE) or not status.overdue:
         return []
     alerts = [overdue_alert(item, now) for item in status.overdue]

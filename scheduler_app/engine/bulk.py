@@ -29,7 +29,9 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _elements(fields: Sequence[models.Field], rows: Sequence[Sequence[Any]], connection) -> tuple[str, str, str]:  # noqa: ANN001
+def _elements(
+    fields: Sequence[models.Field], rows: Sequence[Sequence[Any]], connection
+) -> tuple[str, str, str]:  # noqa: ANN001
     """(FROM source, select list ``v0, v1, ...``, the JSON parameter) for rows sent as one array."""
     columns = []
     for i, field in enumerate(fields):
@@ -41,8 +43,13 @@ def _elements(fields: Sequence[models.Field], rows: Sequence[Sequence[Any]], con
     return ("jsonb_array_elements(%s::jsonb) AS e", ", ".join(columns), payload)
 
 
-def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
-                using: str = "default", guard: dict[str, Any] | None = None) -> set[Any]:
+def update_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    using: str = "default",
+    guard: dict[str, Any] | None = None,
+) -> set[Any]:
     """Update ``rows`` of ``(pk, value_for_each_field...)``; return the pks changed.
 
     ``guard`` adds column = value conditions: rows not matching them stay as they are
@@ -59,29 +66,39 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         guard_fields = [(meta.get_field(name), value) for name, value in (guard or {}).items()]
         if connection.vendor == "postgresql":
             source, select, payload = _elements([meta.pk, *model_fields], rows, connection)
-            assignments = ", ".join(f"{qn(f.column)} = v.v{i + 1}" for i, f in enumerate(model_fields))
+            assignments = ", ".join(
+                f"{qn(f.column)} = v.v{i + 1}" for i, f in enumerate(model_fields)
+            )
             conditions = "".join(f" AND t.{qn(f.column)} = %s" for f, _ in guard_fields)
             cursor.execute(
                 f"UPDATE {table} AS t SET {assignments} FROM (SELECT {select} FROM {source}) AS v "
                 f"WHERE t.{qn(meta.pk.column)} = v.v0{conditions} RETURNING t.{qn(meta.pk.column)}",
-                [payload, *(f.get_db_prep_value(value, connection) for f, value in guard_fields)])
+                [payload, *(f.get_db_prep_value(value, connection) for f, value in guard_fields)],
+            )
             return {row[0] for row in cursor.fetchall()}
         if guard_fields:
             conditions = " AND ".join(f"{qn(f.column)} = %s" for f, _ in guard_fields)
             ids = [row[0] for row in rows]
             placeholders = ", ".join(["%s"] * len(ids))
-            cursor.execute(f"SELECT {qn(meta.pk.column)} FROM {table} WHERE {conditions} "
-                           f"AND {qn(meta.pk.column)} IN ({placeholders})",
-                           [*(f.get_db_prep_value(v, connection) for f, v in guard_fields), *ids])
+            cursor.execute(
+                f"SELECT {qn(meta.pk.column)} FROM {table} WHERE {conditions} "
+                f"AND {qn(meta.pk.column)} IN ({placeholders})",
+                [*(f.get_db_prep_value(v, connection) for f, v in guard_fields), *ids],
+            )
             held = {row[0] for row in cursor.fetchall()}
             rows = [row for row in rows if row[0] in held]
         prepared = [
-            [f.get_db_prep_save(value, connection) for f, value in zip(model_fields, row[1:], strict=True)]
+            [
+                f.get_db_prep_save(value, connection)
+                for f, value in zip(model_fields, row[1:], strict=True)
+            ]
             + [meta.pk.get_db_prep_save(row[0], connection)]
             for row in rows
         ]
         assignments = ", ".join(f"{qn(f.column)} = %s" for f in model_fields)
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {qn(meta.pk.column)} = %s", prepared)
+        cursor.executemany(
+            f"UPDATE {table} SET {assignments} WHERE {qn(meta.pk.column)} = %s", prepared
+        )
         return {row[0] for row in rows}
 
 
@@ -93,8 +110,13 @@ def _default(field: models.Field) -> Any:
     return field.get_default()
 
 
-def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
-                key: str, using: str = "default") -> dict[Any, int]:
+def insert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    key: str,
+    using: str = "default",
+) -> dict[Any, int]:
     """Insert ``rows`` (a value for each of ``fields``); return {value of ``key``: new pk}.
 
     ``key`` names one of ``fields`` whose values are unique within ``rows``.
@@ -118,9 +140,11 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         source, select, payload = _elements(model_fields, rows, connection)
         columns = ", ".join(qn(f.column) for f in model_fields)
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT {select} FROM {source} "
-                           f"RETURNING {qn(meta.pk.column)}, {qn(model_fields[key_index].column)}",
-                           [payload])
+            cursor.execute(
+                f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT {select} FROM {source} "
+                f"RETURNING {qn(meta.pk.column)}, {qn(model_fields[key_index].column)}",
+                [payload],
+            )
             return {row_key: pk for pk, row_key in cursor.fetchall()}
     objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
     model.objects.using(using).bulk_create(objects)

@@ -29,11 +29,36 @@ from scheduler_app.models import (
 OPEN_STATUSES = (RunStatus.RUNNING, RunStatus.ENQUEUED)
 
 CLAIM_FIELDS = (
-    "id", "module_id", "task_type", "name", "config", "owner_id", "timezone", "timeout",
-    "max_retries", "retry_count", "next_run", "occurrence_at", "schedule_type", "cron_expression",
-    "run_at", "interval_every", "interval_unit", "event_name", "misfire_policy", "misfire_grace",
-    "allow_overlap", "event_payload", "created_at", "run_count", "failure_streak",
-    "last_run", "last_status", "error_message", "skipped_checks", "last_checked_at",
+    "id",
+    "module_id",
+    "task_type",
+    "name",
+    "config",
+    "owner_id",
+    "timezone",
+    "timeout",
+    "max_retries",
+    "retry_count",
+    "next_run",
+    "occurrence_at",
+    "schedule_type",
+    "cron_expression",
+    "run_at",
+    "interval_every",
+    "interval_unit",
+    "event_name",
+    "misfire_policy",
+    "misfire_grace",
+    "allow_overlap",
+    "event_payload",
+    "created_at",
+    "run_count",
+    "failure_streak",
+    "last_run",
+    "last_status",
+    "error_message",
+    "skipped_checks",
+    "last_checked_at",
     "run_requested",
 )
 
@@ -76,12 +101,17 @@ def take(rows: list[dict], lease: Lease, now: dt.datetime) -> list[dict]:
         return []
     ids = [row["id"] for row in rows]
     changed = ScheduledTask.objects.filter(pk__in=ids, status=TaskStatus.PENDING).update(
-        status=TaskStatus.RUNNING, lease_owner=lease.holder, lease_token=lease.token,
+        status=TaskStatus.RUNNING,
+        lease_owner=lease.holder,
+        lease_token=lease.token,
         lease_expires_at=now + dt.timedelta(seconds=lease.seconds),
     )
     if changed != len(ids):
-        won = set(ScheduledTask.objects.filter(pk__in=ids, lease_token=lease.token,
-                                               status=TaskStatus.RUNNING).values_list("pk", flat=True))
+        won = set(
+            ScheduledTask.objects.filter(
+                pk__in=ids, lease_token=lease.token, status=TaskStatus.RUNNING
+            ).values_list("pk", flat=True)
+        )
         rows = [row for row in rows if row["id"] in won]
     lease.claimed_ids.update(row["id"] for row in rows)
     return rows
@@ -92,16 +122,17 @@ def renew(lease: Lease, now: dt.datetime) -> int:
     if not lease.claimed_ids:
         return 0
     return ScheduledTask.objects.filter(lease_token=lease.token, status=TaskStatus.RUNNING).update(
-        lease_expires_at=now + dt.timedelta(seconds=lease.seconds))
+        lease_expires_at=now + dt.timedelta(seconds=lease.seconds)
+    )
 
 
 def release(lease: Lease, task_ids: list[int], log_ids: list[int]) -> None:
     """Give back claimed tasks that were never started (shutdown, lock held elsewhere)."""
     with transaction.atomic():
         TaskExecutionLog.objects.filter(pk__in=log_ids, status=RunStatus.RUNNING).delete()
-        ScheduledTask.objects.filter(pk__in=task_ids, lease_token=lease.token,
-                                     status=TaskStatus.RUNNING).update(
-            status=TaskStatus.PENDING, lease_owner="", lease_token="", lease_expires_at=None)
+        ScheduledTask.objects.filter(
+            pk__in=task_ids, lease_token=lease.token, status=TaskStatus.RUNNING
+        ).update(status=TaskStatus.PENDING, lease_owner="", lease_token="", lease_expires_at=None)
     lease.claimed_ids.difference_update(task_ids)
 
 
@@ -115,7 +146,8 @@ def expired_rows(now: dt.datetime, limit: int) -> list[dict]:
 
 def open_logs_of(task_ids: list[int]) -> dict[int, Any]:
     rows = TaskExecutionLog.objects.filter(task_id__in=task_ids, status__in=OPEN_STATUSES).values(
-        "id", "task_id", "started_at", "attempt", "scheduled_for")
+        "id", "task_id", "started_at", "attempt", "scheduled_for"
+    )
     return {row["task_id"]: row for row in rows}
 
 

@@ -23,8 +23,11 @@ def take_events(rows: list[dict]) -> None:
     if not fresh:
         return
     first: dict[int, Any] = {}
-    for event in (PendingEvent.objects.filter(task_id__in=[r["id"] for r in fresh])
-                  .order_by("task_id", "fired_at", "pk").values("id", "task_id", "payload", "fired_at")):
+    for event in (
+        PendingEvent.objects.filter(task_id__in=[r["id"] for r in fresh])
+        .order_by("task_id", "fired_at", "pk")
+        .values("id", "task_id", "payload", "fired_at")
+    ):
         first.setdefault(event["task_id"], event)
     for row in fresh:
         waiting = first.get(row["id"])
@@ -34,8 +37,11 @@ def take_events(rows: list[dict]) -> None:
     if first:
         PendingEvent.objects.filter(pk__in=[e["id"] for e in first.values()]).delete()
         # Kept on the task so a retry of this occurrence gets the same payload.
-        update_rows(ScheduledTask, ("event_payload",), [[r["id"], r["event_payload"]] for r in fresh
-                                                         if r["id"] in first])
+        update_rows(
+            ScheduledTask,
+            ("event_payload",),
+            [[r["id"], r["event_payload"]] for r in fresh if r["id"] in first],
+        )
 
 
 def mark_waiting_events(rows: dict[int, dict], task_ids: Iterable[int]) -> None:
@@ -43,7 +49,9 @@ def mark_waiting_events(rows: dict[int, dict], task_ids: Iterable[int]) -> None:
     event_ids = [tid for tid in task_ids if rows[tid]["schedule_type"] == ScheduleType.EVENT]
     if not event_ids:
         return
-    waiting = set(PendingEvent.objects.filter(task_id__in=event_ids).values_list("task_id", flat=True))
+    waiting = set(
+        PendingEvent.objects.filter(task_id__in=event_ids).values_list("task_id", flat=True)
+    )
     for tid in event_ids:
         rows[tid]["has_more_events"] = tid in waiting
 
@@ -53,11 +61,18 @@ def trigger_chains(succeeded: list[int], now: dt.datetime) -> int:
     if not succeeded:
         return 0
     through = ScheduledTask.on_success.through
-    targets = through.objects.filter(from_scheduledtask_id__in=succeeded).values("to_scheduledtask_id")
-    return ScheduledTask.objects.filter(
-        pk__in=targets, status=TaskStatus.PENDING, enabled=True,
-    ).filter(Q(next_run__isnull=True) | Q(next_run__gt=now)).update(next_run=now, occurrence_at=now)
-
+    targets = through.objects.filter(from_scheduledtask_id__in=succeeded).values(
+        "to_scheduledtask_id"
+    )
+    return (
+        ScheduledTask.objects.filter(
+            pk__in=targets,
+            status=TaskStatus.PENDING,
+            enabled=True,
+        )
+        .filter(Q(next_run__isnull=True) | Q(next_run__gt=now))
+        .update(next_run=now, occurrence_at=now)
+    )
 
 
 def chains_exist() -> bool:

@@ -59,15 +59,21 @@ def run_scheduled(spec: dict[str, Any], lease_token: str) -> str:
     now = timezone.now()
     with transaction.atomic():
         started = TaskExecutionLog.objects.filter(pk=run.log_id, status=RunStatus.ENQUEUED).update(
-            status=RunStatus.RUNNING, started_at=now)
+            status=RunStatus.RUNNING, started_at=now
+        )
         if started:
             # The body may take up to its timeout: hold the lease that long.
-            ScheduledTask.objects.filter(pk=run.task_id, lease_token=lease_token,
-                                         status=TaskStatus.RUNNING).update(
-                lease_expires_at=now + dt.timedelta(seconds=run.timeout + settings.LEASE_SECONDS))
+            ScheduledTask.objects.filter(
+                pk=run.task_id, lease_token=lease_token, status=TaskStatus.RUNNING
+            ).update(
+                lease_expires_at=now + dt.timedelta(seconds=run.timeout + settings.LEASE_SECONDS)
+            )
     if not started:
-        logger.warning("Run %s of task %s was given up before a worker took it; not run.",
-                       run.run_id, run.task_id)
+        logger.warning(
+            "Run %s of task %s was given up before a worker took it; not run.",
+            run.run_id,
+            run.task_id,
+        )
         return "abandoned"
     outcome = runner.execute(run, settings.OUTPUT_LIMIT)
     row = ScheduledTask.objects.filter(pk=run.task_id).values(*claiming.CLAIM_FIELDS).first()
@@ -89,16 +95,19 @@ def enqueue(scheduler_pass: SchedulerPass, specs: list[RunSpec]) -> None:
     longest = max(spec.timeout for spec in specs)
     with transaction.atomic():
         TaskExecutionLog.objects.filter(pk__in=[s.log_id for s in specs]).update(
-            status=RunStatus.ENQUEUED, started_at=now)
-        ScheduledTask.objects.filter(lease_token=lease.token, pk__in=[s.task_id for s in specs]).update(
-            lease_expires_at=now + dt.timedelta(seconds=longest + 10 * settings.LEASE_SECONDS))
+            status=RunStatus.ENQUEUED, started_at=now
+        )
+        ScheduledTask.objects.filter(
+            lease_token=lease.token, pk__in=[s.task_id for s in specs]
+        ).update(lease_expires_at=now + dt.timedelta(seconds=longest + 10 * settings.LEASE_SECONDS))
     failed: list[RunSpec] = []
     for spec in specs:
         try:
             task.enqueue(_spec_to_args(spec), lease.token)
         except Exception:  # noqa: BLE001 - a broken backend leaves the run to lease recovery
-            logger.exception("Could not enqueue task %s on backend %r.", spec.task_id,
-                             settings.TASKS_BACKEND)
+            logger.exception(
+                "Could not enqueue task %s on backend %r.", spec.task_id, settings.TASKS_BACKEND
+            )
             failed.append(spec)
     if failed:
         claiming.release(lease, [s.task_id for s in failed], [])

@@ -22,8 +22,10 @@ def problems(now: dt.datetime | None = None) -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM scheduler_app_scheduledtask LIMIT 1")
     except Exception as exc:  # noqa: BLE001 - reported as a line
-        found.append(f"Database: {exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-                     " (did you run migrate?)")
+        found.append(
+            f"Database: {exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            " (did you run migrate?)"
+        )
     try:
         cache = caches[conf.get().LOCK_CACHE]
         cache.set("scheduler:check", "ok", 10)
@@ -33,7 +35,9 @@ def problems(now: dt.datetime | None = None) -> list[str]:
     except Exception as exc:  # noqa: BLE001
         found.append(f"Lock cache '{conf.get().LOCK_CACHE}' unreachable: {exc}")
     if not registry.providers():
-        found.append("No task providers are registered (no scheduler_tasks.py found in INSTALLED_APPS).")
+        found.append(
+            "No task providers are registered (no scheduler_tasks.py found in INSTALLED_APPS)."
+        )
     if not any(line.startswith("Database:") for line in found):
         found.extend(watchdog_problems(now))
     return found

@@ -40,8 +40,9 @@ def register_after_pass(hook: Callable[[Any, Any], None]) -> Callable[[Any, Any]
     return _register(after_pass, hook)
 
 
-def register_slot_filter(hook: Callable[[list[dict], dt.datetime], dict[int, str]],
-                         ) -> Callable[[list[dict], dt.datetime], dict[int, str]]:
+def register_slot_filter(
+    hook: Callable[[list[dict], dt.datetime], dict[int, str]],
+) -> Callable[[list[dict], dt.datetime], dict[int, str]]:
     return _register(slot_filters, hook)
 
 
@@ -74,7 +75,11 @@ def _safely(hook: Callable, *args: Any) -> Any:
         # One line at WARNING (the pass may fail on the same cause, with its own
         # one-line error); the traceback at DEBUG for whoever digs.
         name = getattr(hook, "__qualname__", hook)
-        logger.warning("Scheduler hook %s failed (%s: %s); the pass goes on.", name,
-                       type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        logger.warning(
+            "Scheduler hook %s failed (%s: %s); the pass goes on.",
+            name,
+            type(exc).__name__,
+            str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+        )
         logger.debug("Traceback of the failed hook %s", name, exc_info=True)
         return None

@@ -39,12 +39,19 @@ def acquire_many(ttls: dict[int, int], holder: str) -> tuple[set[int], bool]:
             pipe = client.pipeline(transaction=False)
             ids = list(ttls)
             for task_id in ids:
-                pipe.set(cache.client.make_key(lock_key(task_id)), holder, nx=True,
-                         ex=ttls[task_id] + TTL_MARGIN)
+                pipe.set(
+                    cache.client.make_key(lock_key(task_id)),
+                    holder,
+                    nx=True,
+                    ex=ttls[task_id] + TTL_MARGIN,
+                )
             results = pipe.execute()
             return {task_id for task_id, ok in zip(ids, results, strict=True) if ok}, False
-        return {task_id for task_id, ttl in ttls.items()
-                if cache.add(lock_key(task_id), holder, ttl + TTL_MARGIN)}, False
+        return {
+            task_id
+            for task_id, ttl in ttls.items()
+            if cache.add(lock_key(task_id), holder, ttl + TTL_MARGIN)
+        }, False
     except Exception as exc:  # noqa: BLE001 - an unreachable lock backend must not stop the pass
         logger.warning("Lock cache unreachable (%s); relying on the database lease.", exc)
         return set(ttls), True

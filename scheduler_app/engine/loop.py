@@ -15,10 +15,15 @@ logger = logging.getLogger("scheduler_app.engine")
 
 
 class SchedulerLoop:
-    def __init__(self, options: PassOptions, *, sleep: float,
-                 on_line: Callable[[RunLine], None] | None = None,
-                 on_pass: Callable[[PassReport], None] | None = None,
-                 max_passes: int | None = None) -> None:
+    def __init__(
+        self,
+        options: PassOptions,
+        *,
+        sleep: float,
+        on_line: Callable[[RunLine], None] | None = None,
+        on_pass: Callable[[PassReport], None] | None = None,
+        max_passes: int | None = None,
+    ) -> None:
         self.options = options
         self.sleep = sleep
         self.on_line = on_line
@@ -39,8 +44,9 @@ class SchedulerLoop:
         pool = None
         try:
             while not self.shutdown:
-                scheduler_pass = SchedulerPass(self.options, pool=pool, on_line=self.on_line,
-                                               should_stop=lambda: self.shutdown)
+                scheduler_pass = SchedulerPass(
+                    self.options, pool=pool, on_line=self.on_line, should_stop=lambda: self.shutdown
+                )
                 try:
                     report = scheduler_pass.run()
                     if self.on_pass:

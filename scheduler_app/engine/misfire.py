@@ -51,21 +51,37 @@ def plan(row: dict, now: dt.datetime, default_grace: int | None, cap: int) -> Pl
     if policy == MisfirePolicy.RUN_ALL:
         if len(missed) >= cap > 0:
             keep_from = missed[-cap]
-            return Plan(None, skipped=1 + len(missed) - cap, resume_at=keep_from,
-                        reason=f"more than {cap} missed runs; replaying the last {cap}")
+            return Plan(
+                None,
+                skipped=1 + len(missed) - cap,
+                resume_at=keep_from,
+                reason=f"more than {cap} missed runs; replaying the last {cap}",
+            )
         if _too_late(slot, now, grace):
-            return Plan(None, skipped=1, resume_at=missed[0] if missed else upcoming,
-                        reason=_late_reason(slot, now, grace))
+            return Plan(
+                None,
+                skipped=1,
+                resume_at=missed[0] if missed else upcoming,
+                reason=_late_reason(slot, now, grace),
+            )
         return Plan(slot)
     if policy == MisfirePolicy.SKIP:
         if missed or _too_late(slot, now, grace):
-            return Plan(None, skipped=1 + len(missed), resume_at=upcoming,
-                        reason=f"{1 + len(missed)} missed run(s) skipped by the skip policy")
+            return Plan(
+                None,
+                skipped=1 + len(missed),
+                resume_at=upcoming,
+                reason=f"{1 + len(missed)} missed run(s) skipped by the skip policy",
+            )
         return Plan(slot)
     latest = missed[-1] if missed else slot
     if _too_late(latest, now, grace):
-        return Plan(None, skipped=1 + len(missed), resume_at=upcoming,
-                    reason=_late_reason(latest, now, grace))
+        return Plan(
+            None,
+            skipped=1 + len(missed),
+            resume_at=upcoming,
+            reason=_late_reason(latest, now, grace),
+        )
     return Plan(latest, coalesced=len(missed))
 
 

@@ -47,9 +47,23 @@ from scheduler_app.models import (
 
 logger = logging.getLogger("scheduler_app.engine")
 
-NEW_LOG_FIELDS = ("task_id", "run_id", "scheduled_for", "attempt", "status", "started_at",
-                  "finished_at", "duration", "result", "error_message", "traceback", "output",
-                  "host", "pid", "triggered_by")
+NEW_LOG_FIELDS = (
+    "task_id",
+    "run_id",
+    "scheduled_for",
+    "attempt",
+    "status",
+    "started_at",
+    "finished_at",
+    "duration",
+    "result",
+    "error_message",
+    "traceback",
+    "output",
+    "host",
+    "pid",
+    "triggered_by",
+)
 FLUSH_EVERY = 500
 FLUSH_SECONDS = 0.5
 
@@ -104,9 +118,14 @@ class PassReport:
 class SchedulerPass:
     """Runs due tasks once. ``pool`` may be shared across passes (daemon mode)."""
 
-    def __init__(self, options: PassOptions | None = None, *, pool=None,  # noqa: ANN001
-                 on_line: Callable[[RunLine], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self,
+        options: PassOptions | None = None,
+        *,
+        pool=None,  # noqa: ANN001
+        on_line: Callable[[RunLine], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
         self.options = options or PassOptions()
         self.settings = conf.get()
         self.on_line = on_line
@@ -136,9 +155,10 @@ class SchedulerPass:
             self.recover_expired()
             if self.options.dry_run:
                 self.report.due_preview = list(
-                    self.options.filters.apply(ScheduledTask.objects.due(self._due_at))
-                    .values("id", "name", "module_id", "task_type", "next_run", "priority")
-                    [: self.options.max_tasks or 1000])
+                    self.options.filters.apply(ScheduledTask.objects.due(self._due_at)).values(
+                        "id", "name", "module_id", "task_type", "next_run", "priority"
+                    )[: self.options.max_tasks or 1000]
+                )
                 return self.report
             while not self.should_stop():
                 specs = self.next_batch()
@@ -157,11 +177,18 @@ class SchedulerPass:
         report = self.report
         try:
             SchedulerHeartbeat.objects.create(
-                host=identity.host(), pid=identity.pid(), started_at=report.started_at,
-                finished_at=report.finished_at or timezone.now(), claimed=report.claimed,
-                executed=report.executed, recovered=report.recovered,
-                failed=sum(report.by_status.get(s, 0) for s in (RunStatus.FAILED, RunStatus.TIMEOUT)),
-                lock_degraded=report.lock_degraded)
+                host=identity.host(),
+                pid=identity.pid(),
+                started_at=report.started_at,
+                finished_at=report.finished_at or timezone.now(),
+                claimed=report.claimed,
+                executed=report.executed,
+                recovered=report.recovered,
+                failed=sum(
+                    report.by_status.get(s, 0) for s in (RunStatus.FAILED, RunStatus.TIMEOUT)
+                ),
+                lock_degraded=report.lock_degraded,
+            )
         except DatabaseError:
             logger.warning("Could not record the scheduler heartbeat.", exc_info=True)
 
@@ -191,21 +218,42 @@ class SchedulerPass:
             log_rows, task_rows = [], []
             for row in rows:
                 log = open_logs.get(row["id"])
-                error = (f"The scheduler holding this run ({row['lease_token'][:8]}) stopped "
-                         "renewing its lease; the run was abandoned.")
-                slot = log["scheduled_for"] if log else (row["occurrence_at"] or row["next_run"] or now)
+                error = (
+                    f"The scheduler holding this run ({row['lease_token'][:8]}) stopped "
+                    "renewing its lease; the run was abandoned."
+                )
+                slot = (
+                    log["scheduled_for"]
+                    if log
+                    else (row["occurrence_at"] or row["next_run"] or now)
+                )
                 if log:
                     started = log["started_at"]
-                    log_rows.append([log["id"], RunStatus.ABANDONED, started, now,
-                                     (now - started).total_seconds(), None, error, "", ""])
+                    log_rows.append(
+                        [
+                            log["id"],
+                            RunStatus.ABANDONED,
+                            started,
+                            now,
+                            (now - started).total_seconds(),
+                            None,
+                            error,
+                            "",
+                            "",
+                        ]
+                    )
                 ending = Ending(ABANDONED, slot, log["started_at"] if log else now, error=error)
-                task_rows.append(task_row_values(row["id"], settle(row, ending, now, self.settings)))
+                task_rows.append(
+                    task_row_values(row["id"], settle(row, ending, now, self.settings))
+                )
             update_rows(TaskExecutionLog, LOG_FIELDS, log_rows)
             # Compare-and-set on the old token: a row renewed meanwhile is left alone.
             tokens = {r["id"]: r["lease_token"] for r in rows}
-            still = set(ScheduledTask.objects.filter(pk__in=list(tokens), status="running",
-                                                     lease_expires_at__lt=now)
-                        .values_list("pk", flat=True))
+            still = set(
+                ScheduledTask.objects.filter(
+                    pk__in=list(tokens), status="running", lease_expires_at__lt=now
+                ).values_list("pk", flat=True)
+            )
             update_rows(ScheduledTask, TASK_FIELDS, [r for r in task_rows if r[0] in still])
         # Their holder is gone: its overlap locks must not block the retries.
         locks.release_many(still)
@@ -260,15 +308,32 @@ class SchedulerPass:
             planned.append((row, p))
             row["coalesced_slots"] = p.coalesced
             slot = p.run_slot or row["occurrence_at"] or row["next_run"]
-            log = {"task_id": row["id"], "run_id": uuid.uuid4().hex, "scheduled_for": slot,
-                   "attempt": row["retry_count"] + 1, "status": RunStatus.RUNNING, "started_at": now,
-                   "finished_at": None, "duration": None,
-                   "result": {"coalesced_slots": p.coalesced} if p.coalesced else None,
-                   "error_message": "", "traceback": "", "output": "", "host": host, "pid": pid,
-                   "triggered_by": "request" if row["run_requested"] else "scheduler"}
+            log = {
+                "task_id": row["id"],
+                "run_id": uuid.uuid4().hex,
+                "scheduled_for": slot,
+                "attempt": row["retry_count"] + 1,
+                "status": RunStatus.RUNNING,
+                "started_at": now,
+                "finished_at": None,
+                "duration": None,
+                "result": {"coalesced_slots": p.coalesced} if p.coalesced else None,
+                "error_message": "",
+                "traceback": "",
+                "output": "",
+                "host": host,
+                "pid": pid,
+                "triggered_by": "request" if row["run_requested"] else "scheduler",
+            }
             if p.run_slot is None:
-                log.update(attempt=1, status=RunStatus.SKIPPED, finished_at=now, duration=0.0,
-                           result={"skipped_slots": p.skipped}, error_message=p.reason)
+                log.update(
+                    attempt=1,
+                    status=RunStatus.SKIPPED,
+                    finished_at=now,
+                    duration=0.0,
+                    result={"skipped_slots": p.skipped},
+                    error_message=p.reason,
+                )
             logs.append(log)
         self._insert_logs(logs)
         specs: list[RunSpec] = []
@@ -286,19 +351,37 @@ class SchedulerPass:
             if recording.overlaps(row):
                 # Overlapping runs allowed: the next slot is claimable while this one runs.
                 values = settle(row, Ending("success", p.run_slot, now), now, self.settings)
-                values.update(last_run=row["last_run"], last_status=row["last_status"],
-                              error_message=row["error_message"], run_count=row["run_count"],
-                              failure_streak=row["failure_streak"])
+                values.update(
+                    last_run=row["last_run"],
+                    last_status=row["last_status"],
+                    error_message=row["error_message"],
+                    run_count=row["run_count"],
+                    failure_streak=row["failure_streak"],
+                )
                 skips.append(task_row_values(row["id"], values))
-            specs.append(RunSpec(
-                log_id=log["pk"], task_id=row["id"], module_id=row["module_id"],
-                task_type=row["task_type"], name=row["name"], config=row["config"] or {},
-                scheduled_for=log["scheduled_for"], attempt=log["attempt"], run_id=log["run_id"],
-                owner_id=row["owner_id"], timezone=row["timezone"], timeout=row["timeout"],
-                schedule_type=row["schedule_type"], payload=row["event_payload"] or {}))
+            specs.append(
+                RunSpec(
+                    log_id=log["pk"],
+                    task_id=row["id"],
+                    module_id=row["module_id"],
+                    task_type=row["task_type"],
+                    name=row["name"],
+                    config=row["config"] or {},
+                    scheduled_for=log["scheduled_for"],
+                    attempt=log["attempt"],
+                    run_id=log["run_id"],
+                    owner_id=row["owner_id"],
+                    timezone=row["timezone"],
+                    timeout=row["timeout"],
+                    schedule_type=row["schedule_type"],
+                    payload=row["event_payload"] or {},
+                )
+            )
         return specs, skips
 
-    def _skip_values(self, row: dict, p: misfire.Plan, now: dt.datetime, duplicate: bool = False) -> list:
+    def _skip_values(
+        self, row: dict, p: misfire.Plan, now: dt.datetime, duplicate: bool = False
+    ) -> list:
         slot = row["occurrence_at"] or row["next_run"]
         from scheduler_app.engine import timing
 
@@ -318,28 +401,39 @@ class SchedulerPass:
         fields = tuple(NEW_LOG_FIELDS)
         try:
             with transaction.atomic():
-                pks = insert_rows(TaskExecutionLog, fields, [[log[f] for f in fields] for log in logs],
-                                  key="run_id")
+                pks = insert_rows(
+                    TaskExecutionLog,
+                    fields,
+                    [[log[f] for f in fields] for log in logs],
+                    key="run_id",
+                )
         except IntegrityError:
             # Someone already recorded one of these occurrences: insert one by one.
             pks = {}
             for log in logs:
                 try:
                     with transaction.atomic():
-                        pks.update(insert_rows(TaskExecutionLog, fields, [[log[f] for f in fields]],
-                                               key="run_id"))
+                        pks.update(
+                            insert_rows(
+                                TaskExecutionLog, fields, [[log[f] for f in fields]], key="run_id"
+                            )
+                        )
                 except IntegrityError as exc:
                     if not _is_unique_violation(exc):
                         raise
-            logger.warning("%d occurrence(s) were already recorded; not run twice.",
-                           len(logs) - len(pks))
+            logger.warning(
+                "%d occurrence(s) were already recorded; not run twice.", len(logs) - len(pks)
+            )
         for log in logs:
             log["pk"] = pks.get(log["run_id"])
 
     def _lock(self, specs: list[RunSpec]) -> list[RunSpec]:
         """Take the no-overlap locks in one round trip; give back what is locked elsewhere."""
-        wanted = {spec.task_id: spec.timeout for spec in specs
-                  if not self._rows[spec.task_id]["allow_overlap"]}
+        wanted = {
+            spec.task_id: spec.timeout
+            for spec in specs
+            if not self._rows[spec.task_id]["allow_overlap"]
+        }
         if self.options.force or not wanted:
             return specs
         got, degraded = locks.acquire_many(wanted, self.lease.holder)
@@ -348,7 +442,9 @@ class SchedulerPass:
         if blocked:
             claiming.release(self.lease, [s.task_id for s in blocked], [s.log_id for s in blocked])
             self._released.update(s.task_id for s in blocked)
-            logger.info("%d task(s) still locked by another run; left for a later pass.", len(blocked))
+            logger.info(
+                "%d task(s) still locked by another run; left for a later pass.", len(blocked)
+            )
         return [s for s in specs if s.task_id not in self._released]
 
     # -- execution -----------------------------------------------------------
@@ -357,7 +453,9 @@ class SchedulerPass:
         from scheduler_app.engine.workers import InlinePool
 
         mode = self.options.execution or self.settings.EXECUTION
-        workers = self.options.workers if self.options.workers is not None else self.settings.WORKERS
+        workers = (
+            self.options.workers if self.options.workers is not None else self.settings.WORKERS
+        )
         if mode == "inline" or workers == 0:
             return InlinePool(self.settings.OUTPUT_LIMIT)
         return WorkerPool(workers, self.settings.OUTPUT_LIMIT)
@@ -377,8 +475,13 @@ class SchedulerPass:
         if isinstance(self.pool, WorkerPool):
             left = self._execute_in_workers(specs)
         else:
-            left = self.pool.run(specs, self._collect, on_tick=self._tick, tick_every=FLUSH_SECONDS,
-                                 should_stop=self.should_stop)
+            left = self.pool.run(
+                specs,
+                self._collect,
+                on_tick=self._tick,
+                tick_every=FLUSH_SECONDS,
+                should_stop=self.should_stop,
+            )
             self.flush()
         if left:
             claiming.release(self.lease, [s.task_id for s in left], [s.log_id for s in left])
@@ -390,11 +493,16 @@ class SchedulerPass:
         self._claim_job = None
         try:
             left = self.pool.run(
-                specs, self._collect, on_tick=self._tick,
+                specs,
+                self._collect,
+                on_tick=self._tick,
                 tick_every=min(FLUSH_SECONDS, self.lease.seconds / 3),
                 should_stop=lambda: self.should_stop() or self._db.error is not None,
-                refill=self._refill, interrupts=self._interrupts,
-                grace=self.settings.INTERRUPT_GRACE, fork_guard=self._db.guard)
+                refill=self._refill,
+                interrupts=self._interrupts,
+                grace=self.settings.INTERRUPT_GRACE,
+                fork_guard=self._db.guard,
+            )
             self._submit_flush()
         finally:
             db, self._db = self._db, None
@@ -404,8 +512,11 @@ class SchedulerPass:
     @staticmethod
     def _interrupts(log_ids: list[int]) -> dict[int, str]:
         """Runs among ``log_ids`` someone asked to stop: {log id: who}."""
-        return dict(TaskExecutionLog.objects.filter(pk__in=log_ids, interrupt_requested_at__isnull=False)
-                    .values_list("pk", "interrupt_requested_by"))
+        return dict(
+            TaskExecutionLog.objects.filter(
+                pk__in=log_ids, interrupt_requested_at__isnull=False
+            ).values_list("pk", "interrupt_requested_by")
+        )
 
     def _refill(self) -> list[RunSpec] | None:
         """The next batch if its claim is done; [] while it is on its way; None when all is claimed."""
@@ -461,8 +572,9 @@ class SchedulerPass:
     def _record(self, outcomes: list[Outcome]) -> None:
         if self._chains is None:
             self._chains = events.chains_exist()
-        self.report.lost_leases += recording.record(outcomes, self._rows, self.lease, self.settings,
-                                                    chains=self._chains)
+        self.report.lost_leases += recording.record(
+            outcomes, self._rows, self.lease, self.settings, chains=self._chains
+        )
         for o in outcomes:
             status = LOG_STATUS[o.kind]
             self.report.count(status)

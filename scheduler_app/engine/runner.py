@@ -32,7 +32,9 @@ from scheduler_app.schedules import CONDITIONAL
 
 def error_text(exc: BaseException) -> str:
     cls = type(exc)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    name = (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
     return f"{name}: {exc}" if str(exc) else name
 
 
@@ -42,7 +44,9 @@ def execute(spec: RunSpec, output_limit: int) -> Outcome:
     buffer = BoundedBuffer(output_limit)
     outcome = Outcome(spec, FAILED, started, started)
     # Inline, the caller may already be in a transaction: its connections are not the body's to drop.
-    callers = {conn.alias for conn in connections.all(initialized_only=True) if conn.in_atomic_block}
+    callers = {
+        conn.alias for conn in connections.all(initialized_only=True) if conn.in_atomic_block
+    }
     with captured(buffer):
         _execute_into(spec, outcome)
     outcome.finished_at = timezone.now()
@@ -67,9 +71,17 @@ def _execute_into(spec: RunSpec, outcome: Outcome) -> None:
         outcome.retry, outcome.unrunnable = False, True
         return
     context = TaskContext(
-        task_id=spec.task_id, module_id=spec.module_id, task_type=spec.task_type, name=spec.name,
-        config=config, scheduled_for=spec.scheduled_for, attempt=spec.attempt, run_id=spec.run_id,
-        owner_id=spec.owner_id, timezone=spec.timezone, payload=spec.payload or {},
+        task_id=spec.task_id,
+        module_id=spec.module_id,
+        task_type=spec.task_type,
+        name=spec.name,
+        config=config,
+        scheduled_for=spec.scheduled_for,
+        attempt=spec.attempt,
+        run_id=spec.run_id,
+        owner_id=spec.owner_id,
+        timezone=spec.timezone,
+        payload=spec.payload or {},
     )
     task = task_cls(provider, spec.task_type)
     try:
@@ -81,7 +93,10 @@ def _execute_into(spec: RunSpec, outcome: Outcome) -> None:
             return
     except Exception as exc:  # noqa: BLE001 - a provider bug fails this task only
         outcome.error, outcome.traceback, outcome.retry = (
-            f"The task type's checks raised {error_text(exc)}", tb.format_exc(), False)
+            f"The task type's checks raised {error_text(exc)}",
+            tb.format_exc(),
+            False,
+        )
         outcome.unrunnable = True
         return
     try:
@@ -129,6 +144,7 @@ def _drop_broken_connections(keep: set[str] | frozenset[str] = frozenset()) -> N
     for conn in connections.all(initialized_only=True):
         if conn.alias in keep:
             continue
-        if conn.connection is not None and (conn.needs_rollback or conn.in_atomic_block
-                                            or not conn.is_usable()):
+        if conn.connection is not None and (
+            conn.needs_rollback or conn.in_atomic_block or not conn.is_usable()
+        ):
             conn.close()

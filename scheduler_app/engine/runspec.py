@@ -62,15 +62,49 @@ class Outcome:
 
 def pack(outcome: Outcome) -> tuple:
     """What a worker sends back: the outcome without its spec (the parent has it)."""
-    return (outcome.kind, outcome.started_at.timestamp(), outcome.finished_at.timestamp(),
-            outcome.message, outcome.data, outcome.retry, outcome.retry_delay, outcome.next_run,
-            outcome.error, outcome.traceback, outcome.output, outcome.unrunnable)
+    return (
+        outcome.kind,
+        outcome.started_at.timestamp(),
+        outcome.finished_at.timestamp(),
+        outcome.message,
+        outcome.data,
+        outcome.retry,
+        outcome.retry_delay,
+        outcome.next_run,
+        outcome.error,
+        outcome.traceback,
+        outcome.output,
+        outcome.unrunnable,
+    )
 
 
 def unpack(spec: RunSpec, packed: tuple) -> Outcome:
-    (kind, started, finished, message, data, retry, retry_delay, next_run, error, tb, output,
-     unrunnable) = packed
-    return Outcome(spec, kind, dt.datetime.fromtimestamp(started, dt.UTC),
-                   dt.datetime.fromtimestamp(finished, dt.UTC), message=message, data=data,
-                   retry=retry, retry_delay=retry_delay, next_run=next_run, error=error,
-                   traceback=tb, output=output, unrunnable=unrunnable)
+    (
+        kind,
+        started,
+        finished,
+        message,
+        data,
+        retry,
+        retry_delay,
+        next_run,
+        error,
+        tb,
+        output,
+        unrunnable,
+    ) = packed
+    return Outcome(
+        spec,
+        kind,
+        dt.datetime.fromtimestamp(started, dt.UTC),
+        dt.datetime.fromtimestamp(finished, dt.UTC),
+        message=message,
+        data=data,
+        retry=retry,
+        retry_delay=retry_delay,
+        next_run=next_run,
+        error=error,
+        traceback=tb,
+        output=output,
+        unrunnable=unrunnable,
+    )

@@ -39,9 +39,22 @@ FAILURES = (FAILED, TIMEOUT, ABANDONED)
 
 # Columns the pass writes back after a run, in this order.
 TASK_FIELDS = (
-    "status", "next_run", "occurrence_at", "retry_count", "last_run", "last_status",
-    "error_message", "run_count", "failure_streak", "lease_owner", "lease_token",
-    "lease_expires_at", "event_payload", "updated_at", "skipped_checks", "last_checked_at",
+    "status",
+    "next_run",
+    "occurrence_at",
+    "retry_count",
+    "last_run",
+    "last_status",
+    "error_message",
+    "run_count",
+    "failure_streak",
+    "lease_owner",
+    "lease_token",
+    "lease_expires_at",
+    "event_payload",
+    "updated_at",
+    "skipped_checks",
+    "last_checked_at",
     "run_requested",
 )
 
@@ -66,8 +79,7 @@ def _following(row: dict, slot: dt.datetime, now: dt.datetime) -> dt.datetime | 
     return timing.next_slot(row, max(now, slot))
 
 
-def _after_occurrence(row: dict, slot: dt.datetime, now: dt.datetime,
-                      final_status: str) -> dict:
+def _after_occurrence(row: dict, slot: dt.datetime, now: dt.datetime, final_status: str) -> dict:
     """Where a task goes once an occurrence is over (succeeded or failed for good)."""
     if timing.is_repeating(row):
         upcoming = _following(row, slot, now)
@@ -79,17 +91,32 @@ def _after_occurrence(row: dict, slot: dt.datetime, now: dt.datetime,
     return {"status": final_status, "next_run": None, "occurrence_at": None}
 
 
-def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSettings,
-           rng: random.Random | None = None) -> dict:
+def settle(
+    row: dict,
+    ending: Ending,
+    now: dt.datetime,
+    settings: SchedulerSettings,
+    rng: random.Random | None = None,
+) -> dict:
     """The task's new column values after ``ending`` (see TASK_FIELDS)."""
     kind = ending.kind
     values = {
-        "lease_owner": "", "lease_token": "", "lease_expires_at": None, "event_payload": None,
-        "last_run": ending.started_at, "last_status": LOG_STATUS[kind], "updated_at": now,
+        "lease_owner": "",
+        "lease_token": "",
+        "lease_expires_at": None,
+        "event_payload": None,
+        "last_run": ending.started_at,
+        "last_status": LOG_STATUS[kind],
+        "updated_at": now,
         "run_count": row["run_count"] + (0 if kind == CONDITION_UNMET else 1),
-        "retry_count": 0, "failure_streak": row["failure_streak"],
-        "error_message": "", "skipped_checks": 0, "run_requested": False,
-        "last_checked_at": now if row["schedule_type"] == ScheduleType.CONDITIONAL else row["last_checked_at"],
+        "retry_count": 0,
+        "failure_streak": row["failure_streak"],
+        "error_message": "",
+        "skipped_checks": 0,
+        "run_requested": False,
+        "last_checked_at": now
+        if row["schedule_type"] == ScheduleType.CONDITIONAL
+        else row["last_checked_at"],
     }
     if kind in FAILURES:
         values["failure_streak"] += 1
@@ -98,25 +125,42 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
             # A row that cannot run fails for good, whatever its schedule: no failure every slot.
             values.update(status=TaskStatus.FAILED, next_run=None, occurrence_at=None)
             return values
-        can_retry = ending.retry and row["retry_count"] < row["max_retries"] and not row["allow_overlap"]
+        can_retry = (
+            ending.retry and row["retry_count"] < row["max_retries"] and not row["allow_overlap"]
+        )
         if can_retry:
             delay = ending.retry_delay
             if delay is None:
-                delay = timing.backoff(row["retry_count"], settings.RETRY_BACKOFF_BASE,
-                                       settings.RETRY_BACKOFF_MAX, settings.RETRY_JITTER, rng)
-            values.update(status=TaskStatus.PENDING, next_run=now + dt.timedelta(seconds=delay),
-                          occurrence_at=ending.slot, retry_count=row["retry_count"] + 1,
-                          event_payload=row["event_payload"],  # a retried event keeps its payload
-                          run_requested=row["run_requested"])
+                delay = timing.backoff(
+                    row["retry_count"],
+                    settings.RETRY_BACKOFF_BASE,
+                    settings.RETRY_BACKOFF_MAX,
+                    settings.RETRY_JITTER,
+                    rng,
+                )
+            values.update(
+                status=TaskStatus.PENDING,
+                next_run=now + dt.timedelta(seconds=delay),
+                occurrence_at=ending.slot,
+                retry_count=row["retry_count"] + 1,
+                event_payload=row["event_payload"],  # a retried event keeps its payload
+                run_requested=row["run_requested"],
+            )
             return values
         values.update(_after_occurrence(row, ending.slot, now, TaskStatus.FAILED))
         return values
     if kind == PENDING:
         later = ending.next_run
         if later is None or later <= now:
-            later = now + dt.timedelta(seconds=timing.backoff(
-                row["retry_count"], settings.RETRY_BACKOFF_BASE, settings.RETRY_BACKOFF_MAX,
-                settings.RETRY_JITTER, rng))
+            later = now + dt.timedelta(
+                seconds=timing.backoff(
+                    row["retry_count"],
+                    settings.RETRY_BACKOFF_BASE,
+                    settings.RETRY_BACKOFF_MAX,
+                    settings.RETRY_JITTER,
+                    rng,
+                )
+            )
         # "Not ready yet" is a new occurrence at the later time, not a failed attempt.
         values.update(status=TaskStatus.PENDING, next_run=later, occurrence_at=later)
         return values
@@ -127,8 +171,12 @@ def settle(row: dict, ending: Ending, now: dt.datetime, settings: SchedulerSetti
         values["failure_streak"] = 0
     if kind == CONDITION_UNMET:
         # An unmet condition is a check, not a run: the last run stays what it was.
-        values.update(last_run=row["last_run"], last_status=row["last_status"],
-                      error_message=row["error_message"], skipped_checks=row["skipped_checks"] + 1)
+        values.update(
+            last_run=row["last_run"],
+            last_status=row["last_status"],
+            error_message=row["error_message"],
+            skipped_checks=row["skipped_checks"] + 1,
+        )
     values.update(_after_occurrence(row, ending.slot, now, TaskStatus.SUCCESS))
     return values
 

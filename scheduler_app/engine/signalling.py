@@ -7,10 +7,27 @@ from scheduler_app.engine.runspec import FAILED, SUCCESS, TIMEOUT, Outcome, RunS
 from scheduler_app.engine.settle import LOG_STATUS
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
 
-_TASK_ATTRS = ("id", "module_id", "task_type", "name", "config", "owner_id", "timezone", "timeout",
-               "max_retries", "schedule_type", "cron_expression", "run_at", "interval_every",
-               "interval_unit", "event_name", "misfire_policy", "misfire_grace", "allow_overlap",
-               "created_at")
+_TASK_ATTRS = (
+    "id",
+    "module_id",
+    "task_type",
+    "name",
+    "config",
+    "owner_id",
+    "timezone",
+    "timeout",
+    "max_retries",
+    "schedule_type",
+    "cron_expression",
+    "run_at",
+    "interval_every",
+    "interval_unit",
+    "event_name",
+    "misfire_policy",
+    "misfire_grace",
+    "allow_overlap",
+    "created_at",
+)
 
 
 def _listening(*sigs) -> bool:  # noqa: ANN002
@@ -29,11 +46,17 @@ def send_executing(rows: dict[int, dict], specs: list[RunSpec]) -> None:
     if not _listening(signals.task_executing):
         return
     for spec in specs:
-        log = TaskExecutionLog(pk=spec.log_id, task_id=spec.task_id, run_id=spec.run_id,
-                               scheduled_for=spec.scheduled_for, attempt=spec.attempt)
+        log = TaskExecutionLog(
+            pk=spec.log_id,
+            task_id=spec.task_id,
+            run_id=spec.run_id,
+            scheduled_for=spec.scheduled_for,
+            attempt=spec.attempt,
+        )
         log._state.adding = False
-        signals.send_lifecycle(signals.task_executing, "task.executing",
-                               task=_task(rows[spec.task_id]), log=log)
+        signals.send_lifecycle(
+            signals.task_executing, "task.executing", task=_task(rows[spec.task_id]), log=log
+        )
 
 
 def send_run_signals(rows: dict[int, dict], outcomes: list[Outcome], task_values: dict) -> None:
@@ -42,10 +65,18 @@ def send_run_signals(rows: dict[int, dict], outcomes: list[Outcome], task_values
     for o in outcomes:
         task = _task(rows[o.spec.task_id], task_values.get(o.spec.task_id))
         log = TaskExecutionLog(
-            pk=o.spec.log_id, task_id=o.spec.task_id, run_id=o.spec.run_id,
-            scheduled_for=o.spec.scheduled_for, attempt=o.spec.attempt, status=LOG_STATUS[o.kind],
-            started_at=o.started_at, finished_at=o.finished_at, duration=o.duration,
-            error_message=o.error, output=o.output)
+            pk=o.spec.log_id,
+            task_id=o.spec.task_id,
+            run_id=o.spec.run_id,
+            scheduled_for=o.spec.scheduled_for,
+            attempt=o.spec.attempt,
+            status=LOG_STATUS[o.kind],
+            started_at=o.started_at,
+            finished_at=o.finished_at,
+            duration=o.duration,
+            error_message=o.error,
+            output=o.output,
+        )
         log._state.adding = False
         signals.send_lifecycle(signals.task_executed, "task.executed", task=task, log=log)
         if o.kind == SUCCESS:

@@ -14,14 +14,20 @@ REPEATING = (CRON, RECURRING, CONDITIONAL)
 
 def schedule_of(row: dict) -> Schedule:
     return Schedule(
-        type=row["schedule_type"], cron=row["cron_expression"], run_at=row["run_at"],
-        interval_every=row["interval_every"], interval_unit=row["interval_unit"],
-        event=row["event_name"], timezone=row["timezone"],
+        type=row["schedule_type"],
+        cron=row["cron_expression"],
+        run_at=row["run_at"],
+        interval_every=row["interval_every"],
+        interval_unit=row["interval_unit"],
+        event=row["event_name"],
+        timezone=row["timezone"],
     )
 
 
 @lru_cache(maxsize=4096)
-def _next_slot(schedule: Schedule, anchor: dt.datetime | None, after: dt.datetime) -> dt.datetime | None:
+def _next_slot(
+    schedule: Schedule, anchor: dt.datetime | None, after: dt.datetime
+) -> dt.datetime | None:
     # Many tasks share a schedule and a slot (every task on "0 * * * *" at the
     # top of the hour), so a burst computes each next slot once.
     return schedule.next_after(after, anchor=anchor)
@@ -56,10 +62,11 @@ def missed_slots(row: dict, slot: dt.datetime, now: dt.datetime, cap: int) -> li
     return found[-cap:] if cap else found
 
 
-def backoff(retry_count: int, base: float, cap: float, jitter: float,
-            rng: random.Random | None = None) -> float:
+def backoff(
+    retry_count: int, base: float, cap: float, jitter: float, rng: random.Random | None = None
+) -> float:
     """Seconds to wait before retry number ``retry_count + 1``: exponential, capped, jittered."""
-    delay = min(cap, base * (2 ** retry_count))
+    delay = min(cap, base * (2**retry_count))
     spread = delay * max(0.0, min(1.0, jitter))
     return max(0.0, delay - (rng or random).uniform(0, spread))
 

@@ -112,8 +112,11 @@ class _Worker:
         self.channel, child = ctx.Pipe(duplex=True)
         self.running = ctx.Value("q", 0, lock=False)
         self.stop_target = ctx.Value("q", 0, lock=False)
-        self.process = ctx.Process(target=_worker_main, daemon=True,
-                                   args=(child, output_limit, self.running, self.stop_target))
+        self.process = ctx.Process(
+            target=_worker_main,
+            daemon=True,
+            args=(child, output_limit, self.running, self.stop_target),
+        )
         self.process.start()
         child.close()
         self.inflight: deque[RunSpec] = deque()
@@ -198,12 +201,18 @@ class WorkerPool:
             connections.close_all()
             self._workers = [_Worker(self._ctx, self.output_limit) for _ in range(self.size)]
 
-    def run(self, specs: Iterable[RunSpec], on_outcome: Callable[[Outcome], None],
-            on_tick: Callable[[], None] | None = None, tick_every: float = 1.0,
-            should_stop: Callable[[], bool] | None = None,
-            refill: Callable[[], list[RunSpec] | None] | None = None,
-            interrupts: Callable[[list[int]], dict[int, str]] | None = None,
-            grace: float = 10.0, fork_guard: Any = None) -> list[RunSpec]:
+    def run(
+        self,
+        specs: Iterable[RunSpec],
+        on_outcome: Callable[[Outcome], None],
+        on_tick: Callable[[], None] | None = None,
+        tick_every: float = 1.0,
+        should_stop: Callable[[], bool] | None = None,
+        refill: Callable[[], list[RunSpec] | None] | None = None,
+        interrupts: Callable[[list[int]], dict[int, str]] | None = None,
+        grace: float = 10.0,
+        fork_guard: Any = None,
+    ) -> list[RunSpec]:
         """Execute ``specs`` (and what ``refill`` supplies as the queue runs low).
 
         ``refill`` returns more specs, [] while more are on their way, or None
@@ -241,7 +250,9 @@ class WorkerPool:
                 time.sleep(0.002)  # the next batch is being claimed
                 continue
             timeout = max(0.0, min(min(w.deadline for w in busy), next_tick) - time.monotonic())
-            ready = set(wait([w.channel for w in busy] + [w.process.sentinel for w in busy], timeout))
+            ready = set(
+                wait([w.channel for w in busy] + [w.process.sentinel for w in busy], timeout)
+            )
             for index, worker in enumerate(self._workers):
                 if worker.inflight and not self._drain(worker, ready, on_outcome, queue):
                     self._workers[index] = self._spawn()
@@ -253,9 +264,16 @@ class WorkerPool:
                     self._stop_requested(queue, interrupts, grace, on_outcome)
         return list(queue)
 
-    def _stop_requested(self, queue: deque[RunSpec], interrupts: Callable[[list[int]], dict[int, str]],
-                        grace: float, on_outcome: Callable[[Outcome], None]) -> None:
-        running = {w.inflight[0].log_id: w for w in self._workers if w.inflight and not w.stopped_by}
+    def _stop_requested(
+        self,
+        queue: deque[RunSpec],
+        interrupts: Callable[[list[int]], dict[int, str]],
+        grace: float,
+        on_outcome: Callable[[Outcome], None],
+    ) -> None:
+        running = {
+            w.inflight[0].log_id: w for w in self._workers if w.inflight and not w.stopped_by
+        }
         waiting = {spec.log_id: spec for spec in queue}
         if not running and not waiting:
             return
@@ -266,7 +284,15 @@ class WorkerPool:
             elif log_id in waiting:
                 queue.remove(waiting[log_id])
                 now = timezone.now()
-                on_outcome(Outcome(waiting[log_id], CANCELLED, now, now, error=f"Stopped by {by} before it started."))
+                on_outcome(
+                    Outcome(
+                        waiting[log_id],
+                        CANCELLED,
+                        now,
+                        now,
+                        error=f"Stopped by {by} before it started.",
+                    )
+                )
 
     def _hand_out(self, queue: deque[RunSpec]) -> None:
         for index, worker in enumerate(self._workers):
@@ -286,8 +312,13 @@ class WorkerPool:
                     worker.kill()
                     self._workers[index] = self._spawn()
 
-    def _drain(self, worker: _Worker, ready: set, on_outcome: Callable[[Outcome], None],
-               queue: deque[RunSpec]) -> bool:
+    def _drain(
+        self,
+        worker: _Worker,
+        ready: set,
+        on_outcome: Callable[[Outcome], None],
+        queue: deque[RunSpec],
+    ) -> bool:
         """Collect what ``worker`` finished; False if it had to be killed or died."""
         if worker.channel in ready:
             try:
@@ -306,27 +337,48 @@ class WorkerPool:
             spec = worker.inflight[0]
             worker.kill()
             if worker.stopped_by:
-                outcome = Outcome(spec, CANCELLED, worker.started_at, timezone.now(),
-                                  error=f"Stopped by {worker.stopped_by} (killed after the grace period).")
+                outcome = Outcome(
+                    spec,
+                    CANCELLED,
+                    worker.started_at,
+                    timezone.now(),
+                    error=f"Stopped by {worker.stopped_by} (killed after the grace period).",
+                )
             else:
-                outcome = Outcome(spec, TIMEOUT, worker.started_at, timezone.now(),
-                                  error=f"Timed out after {spec.timeout} s; the worker was killed.")
+                outcome = Outcome(
+                    spec,
+                    TIMEOUT,
+                    worker.started_at,
+                    timezone.now(),
+                    error=f"Timed out after {spec.timeout} s; the worker was killed.",
+                )
             self._fail_current(worker, queue, on_outcome, outcome)
             return False
         worker.process.join(5)
         message = describe_exit(worker.process.exitcode)
         worker.kill()
         if worker.stopped_by:
-            outcome = Outcome(worker.inflight[0], CANCELLED, worker.started_at, timezone.now(),
-                              error=f"Stopped by {worker.stopped_by}.")
+            outcome = Outcome(
+                worker.inflight[0],
+                CANCELLED,
+                worker.started_at,
+                timezone.now(),
+                error=f"Stopped by {worker.stopped_by}.",
+            )
         else:
-            outcome = Outcome(worker.inflight[0], FAILED, worker.started_at, timezone.now(), error=message)
+            outcome = Outcome(
+                worker.inflight[0], FAILED, worker.started_at, timezone.now(), error=message
+            )
         self._fail_current(worker, queue, on_outcome, outcome)
         return False
 
     @staticmethod
-    def _fail_current(worker: _Worker, queue: deque[RunSpec], on_outcome: Callable[[Outcome], None],
-                      outcome: Outcome) -> None:
+    def _fail_current(
+        worker: _Worker,
+        queue: deque[RunSpec],
+        on_outcome: Callable[[Outcome], None],
+        outcome: Outcome,
+    ) -> None:
         worker.inflight.popleft()
         # Runs handed to the dead worker but not started go back to the front of the queue.
         queue.extendleft(reversed(worker.inflight))
@@ -345,12 +397,17 @@ class InlinePool:
     def __init__(self, output_limit: int) -> None:
         self.output_limit = output_limit
 
-    def run(self, specs: Iterable[RunSpec], on_outcome: Callable[[Outcome], None],
-            on_tick: Callable[[], None] | None = None, tick_every: float = 1.0,
-            should_stop: Callable[[], bool] | None = None,
-            refill: Callable[[], list[RunSpec] | None] | None = None,
-            interrupts: Callable[[list[int]], dict[int, str]] | None = None,
-            grace: float = 10.0) -> list[RunSpec]:
+    def run(
+        self,
+        specs: Iterable[RunSpec],
+        on_outcome: Callable[[Outcome], None],
+        on_tick: Callable[[], None] | None = None,
+        tick_every: float = 1.0,
+        should_stop: Callable[[], bool] | None = None,
+        refill: Callable[[], list[RunSpec] | None] | None = None,
+        interrupts: Callable[[list[int]], dict[int, str]] | None = None,
+        grace: float = 10.0,
+    ) -> list[RunSpec]:
         # In-process bodies cannot be stopped from outside; interrupts need process workers.
         queue = deque(specs)
         while queue:
@@ -374,8 +431,9 @@ class InlinePool:
         try:
             return runner.execute(spec, self.output_limit)
         except _InlineTimeout:
-            return Outcome(spec, TIMEOUT, started, timezone.now(),
-                           error=f"Timed out after {spec.timeout} s.")
+            return Outcome(
+                spec, TIMEOUT, started, timezone.now(), error=f"Timed out after {spec.timeout} s."
+            )
         finally:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)

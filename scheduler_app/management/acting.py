@@ -10,9 +10,10 @@ from django.core.management.base import CommandError
 
 def add_as_user_argument(parser: Any) -> None:
     parser.add_argument(
-        "--as-user", metavar="USERNAME",
+        "--as-user",
+        metavar="USERNAME",
         help="Act as this user, under the scheduler's permission rules. Without it the "
-             "command acts as the system (whoever can run manage.py can do anything).",
+        "command acts as the system (whoever can run manage.py can do anything).",
     )
 
 
@@ -35,8 +36,9 @@ def task_for(pk: int, user: Any):  # noqa: ANN201
     try:
         return services.get_task(pk, user=user)
     except ScheduledTask.DoesNotExist:
-        raise CommandError(f"No scheduled task with id {pk}"
-                           + (" that you may see." if user is not None else ".")) from None
+        raise CommandError(
+            f"No scheduled task with id {pk}" + (" that you may see." if user is not None else ".")
+        ) from None
 
 
 def one_line(exc: Exception) -> str:

@@ -36,15 +36,27 @@ class TaskAuditEventQuerySet(models.QuerySet):
 class TaskAuditEvent(models.Model):
     """Who did what to a task, and when. Written by ``scheduler_app.services`` only."""
 
-    task = models.ForeignKey(ScheduledTask, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="audit_events", verbose_name=_("task"))
+    task = models.ForeignKey(
+        ScheduledTask,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+        verbose_name=_("task"),
+    )
     # Kept when the task is deleted, so its history stays readable.
     task_ref = models.BigIntegerField(_("task id"), db_index=True)
     task_name = models.CharField(_("task name"), max_length=200, blank=True)
     module_id = models.CharField(_("module"), max_length=64, blank=True)
     action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     # The actor's username at the time; empty means the system itself.
     actor_name = models.CharField(_("by (name)"), max_length=150, blank=True)
     at = models.DateTimeField(_("at"), default=dj_timezone.now)

@@ -52,10 +52,24 @@ class RunStatus(models.TextChoices):
 
 # The lifecycle: from -> allowed targets. Everything else is refused.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    TaskStatus.PENDING: frozenset({TaskStatus.RUNNING, TaskStatus.PAUSED, TaskStatus.CANCELLED,
-                                   TaskStatus.FAILED, TaskStatus.SUCCESS}),
-    TaskStatus.RUNNING: frozenset({TaskStatus.PENDING, TaskStatus.SUCCESS, TaskStatus.FAILED,
-                                   TaskStatus.CANCELLED, TaskStatus.PAUSED}),
+    TaskStatus.PENDING: frozenset(
+        {
+            TaskStatus.RUNNING,
+            TaskStatus.PAUSED,
+            TaskStatus.CANCELLED,
+            TaskStatus.FAILED,
+            TaskStatus.SUCCESS,
+        }
+    ),
+    TaskStatus.RUNNING: frozenset(
+        {
+            TaskStatus.PENDING,
+            TaskStatus.SUCCESS,
+            TaskStatus.FAILED,
+            TaskStatus.CANCELLED,
+            TaskStatus.PAUSED,
+        }
+    ),
     TaskStatus.PAUSED: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
     TaskStatus.FAILED: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
     TaskStatus.SUCCESS: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),

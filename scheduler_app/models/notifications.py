@@ -39,15 +39,26 @@ class NotificationQuerySet(models.QuerySet):
 class Notification(models.Model):
     """An in-app message to one user, written by the ``in_app`` notification channel."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                  related_name="scheduler_notifications", verbose_name=_("recipient"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="scheduler_notifications",
+        verbose_name=_("recipient"),
+    )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
-    level = models.CharField(_("level"), max_length=8, choices=NotificationLevel.choices,
-                             default=NotificationLevel.INFO)
-    task = models.ForeignKey(ScheduledTask, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="notifications", verbose_name=_("sent by task"))
+    level = models.CharField(
+        _("level"), max_length=8, choices=NotificationLevel.choices, default=NotificationLevel.INFO
+    )
+    task = models.ForeignKey(
+        ScheduledTask,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+        verbose_name=_("sent by task"),
+    )
     module_id = models.CharField(_("module"), max_length=64, blank=True)
     # Same run (task and occurrence) and message: a retry does not notify twice.
     dedupe_key = models.CharField(_("delivery key"), max_length=200, blank=True, editable=False)
@@ -62,12 +73,18 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="sched_notif_recent_idx"),
-            models.Index(fields=["recipient"], name="sched_notif_unread_idx",
-                         condition=Q(read_at__isnull=True)),
+            models.Index(
+                fields=["recipient"],
+                name="sched_notif_unread_idx",
+                condition=Q(read_at__isnull=True),
+            ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="sched_notif_once_per_run",
-                                    condition=~Q(dedupe_key="")),
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                name="sched_notif_once_per_run",
+                condition=~Q(dedupe_key=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,10 +98,18 @@ class Notification(models.Model):
 class SystemTaskRecord(models.Model):
     """Binds a system task declared in code (``TaskProvider.system_tasks``) to its row."""
 
-    key = models.CharField(_("key"), max_length=140, unique=True,
-                           help_text=_("<module>.<name> as declared by the module."))
-    task = models.OneToOneField(ScheduledTask, on_delete=models.CASCADE, related_name="system_record",
-                                verbose_name=_("task"))
+    key = models.CharField(
+        _("key"),
+        max_length=140,
+        unique=True,
+        help_text=_("<module>.<name> as declared by the module."),
+    )
+    task = models.OneToOneField(
+        ScheduledTask,
+        on_delete=models.CASCADE,
+        related_name="system_record",
+        verbose_name=_("task"),
+    )
     # Digest of the declaration last applied: a changed declaration updates the task.
     fingerprint = models.CharField(_("declaration digest"), max_length=64)
     synced_at = models.DateTimeField(_("synced"), default=dj_timezone.now)

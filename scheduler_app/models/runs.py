@@ -59,13 +59,15 @@ class TaskExecutionLogQuerySet(models.QuerySet):
 
 
 class TaskExecutionLog(models.Model):
-    task = models.ForeignKey(ScheduledTask, on_delete=models.CASCADE, related_name="logs",
-                             verbose_name=_("task"))
+    task = models.ForeignKey(
+        ScheduledTask, on_delete=models.CASCADE, related_name="logs", verbose_name=_("task")
+    )
     run_id = models.CharField(_("run id"), max_length=40, db_index=True)
     scheduled_for = models.DateTimeField(_("scheduled for"))
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
-    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices,
-                              default=RunStatus.RUNNING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
     started_at = models.DateTimeField(_("started"), default=dj_timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     duration = models.FloatField(_("duration (s)"), null=True, blank=True)
@@ -88,14 +90,19 @@ class TaskExecutionLog(models.Model):
         ordering = ["-started_at", "-pk"]
         constraints = [
             # Exactly once, as a database guarantee: one row per occurrence and attempt.
-            models.UniqueConstraint(fields=["task", "scheduled_for", "attempt"],
-                                    name="sched_log_one_run_per_occurrence"),
+            models.UniqueConstraint(
+                fields=["task", "scheduled_for", "attempt"], name="sched_log_one_run_per_occurrence"
+            ),
         ]
         indexes = [
             models.Index(fields=["task", "-started_at"], name="sched_log_task_recent_idx"),
             models.Index(fields=["started_at"], name="sched_log_started_idx"),
-            models.Index(fields=["status"], name="sched_log_open_idx", condition=Q(status="running")),
+            models.Index(
+                fields=["status"], name="sched_log_open_idx", condition=Q(status="running")
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.task_id} @ {self.scheduled_for:%Y-%m-%d %H:%M} #{self.attempt}: {self.status}"
+        return (
+            f"{self.task_id} @ {self.scheduled_for:%Y-%m-%d %H:%M} #{self.attempt}: {self.status}"
+        )

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 class ScheduledTaskQuerySet(models.QuerySet):
     def due(self, now: dt.datetime) -> ScheduledTaskQuerySet:
         """Enabled, pending tasks whose next run has come, highest priority first."""
-        return self.filter(
-            enabled=True, status=TaskStatus.PENDING, next_run__lte=now
-        ).order_by("priority", "next_run", "pk")
+        return self.filter(enabled=True, status=TaskStatus.PENDING, next_run__lte=now).order_by(
+            "priority", "next_run", "pk"
+        )
 
     def lease_expired(self, now: dt.datetime) -> ScheduledTaskQuerySet:
         """Tasks claimed by a scheduler that stopped renewing its lease."""
@@ -57,32 +57,50 @@ class ScheduledTask(models.Model):
     task_type = models.CharField(_("task type"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
     config = models.JSONField(_("configuration"), default=dict, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="scheduled_tasks")
-    status = models.CharField(_("status"), max_length=16, choices=TaskStatus.choices,
-                              default=TaskStatus.PENDING)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scheduled_tasks",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.PENDING
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
 
-    schedule_type = models.CharField(_("schedule type"), max_length=16, choices=ScheduleType.choices)
+    schedule_type = models.CharField(
+        _("schedule type"), max_length=16, choices=ScheduleType.choices
+    )
     cron_expression = models.CharField(_("cron expression"), max_length=120, blank=True)
     run_at = models.DateTimeField(_("run at / start"), null=True, blank=True)
     interval_every = models.PositiveIntegerField(_("every"), null=True, blank=True)
-    interval_unit = models.CharField(_("interval unit"), max_length=8, choices=IntervalUnit.choices,
-                                     blank=True)
+    interval_unit = models.CharField(
+        _("interval unit"), max_length=8, choices=IntervalUnit.choices, blank=True
+    )
     event_name = models.CharField(_("event"), max_length=120, blank=True, db_index=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
 
-    priority = models.PositiveSmallIntegerField(_("priority"), default=5,
-                                                help_text=_("1 is the highest, 10 the lowest."))
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), default=5, help_text=_("1 is the highest, 10 the lowest.")
+    )
     max_retries = models.PositiveSmallIntegerField(_("max retries"), default=3)
     retry_count = models.PositiveSmallIntegerField(_("retry count"), default=0)
     timeout = models.PositiveIntegerField(_("timeout (seconds)"), default=300)
     allow_overlap = models.BooleanField(_("allow overlapping runs"), default=False)
-    misfire_policy = models.CharField(_("misfire policy"), max_length=8, choices=MisfirePolicy.choices,
-                                      default=MisfirePolicy.RUN_ONCE)
+    misfire_policy = models.CharField(
+        _("misfire policy"),
+        max_length=8,
+        choices=MisfirePolicy.choices,
+        default=MisfirePolicy.RUN_ONCE,
+    )
     misfire_grace = models.PositiveIntegerField(
-        _("misfire grace (seconds)"), null=True, blank=True,
-        help_text=_("A run later than this is skipped. Empty: the site default."))
+        _("misfire grace (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("A run later than this is skipped. Empty: the site default."),
+    )
     tags = models.JSONField(_("tags"), default=list, blank=True)
     # Payload of the last emitted event, handed to the next run of an EVENT task.
     event_payload = models.JSONField(_("event payload"), null=True, blank=True)
@@ -93,8 +111,9 @@ class ScheduledTask(models.Model):
     # when next_run moves on (backoff) but the occurrence stays the same.
     occurrence_at = models.DateTimeField(_("occurrence"), null=True, blank=True)
     last_run = models.DateTimeField(_("last run"), null=True, blank=True)
-    last_status = models.CharField(_("last run status"), max_length=16, choices=RunStatus.choices,
-                                   blank=True)
+    last_status = models.CharField(
+        _("last run status"), max_length=16, choices=RunStatus.choices, blank=True
+    )
     error_message = models.TextField(_("last error"), blank=True)
     run_count = models.PositiveIntegerField(_("runs"), default=0)
     # Set by run_now(): the next occurrence was asked for by a person, so it is
@@ -105,11 +124,20 @@ class ScheduledTask(models.Model):
     skipped_checks = models.PositiveIntegerField(_("checks skipped"), default=0)
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     on_success = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="chained_from",
-        verbose_name=_("then run"), help_text=_("Tasks to run after this one succeeds."))
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="chained_from",
+        verbose_name=_("then run"),
+        help_text=_("Tasks to run after this one succeeds."),
+    )
     calendars: models.ManyToManyField[BlackoutCalendar, Any] = models.ManyToManyField(
-        "BlackoutCalendar", blank=True, related_name="tasks", verbose_name=_("blackout calendars"),
-        help_text=_("Runs that fall inside a period of these calendars are skipped."))
+        "BlackoutCalendar",
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("blackout calendars"),
+        help_text=_("Runs that fall inside a period of these calendars are skipped."),
+    )
     failure_streak = models.PositiveIntegerField(_("consecutive failures"), default=0)
 
     lease_owner = models.CharField(_("held by"), max_length=200, blank=True)
@@ -118,10 +146,22 @@ class ScheduledTask(models.Model):
 
     created_at = models.DateTimeField(_("created"), default=dj_timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
-                                   on_delete=models.SET_NULL, related_name="+")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = ScheduledTaskQuerySet.as_manager()
 
@@ -131,16 +171,23 @@ class ScheduledTask(models.Model):
         ordering = ["priority", "next_run", "pk"]
         indexes = [
             # The due query: only pending, enabled rows, by time then priority.
-            models.Index(fields=["next_run", "priority"], name="sched_task_due_idx",
-                         condition=Q(status="pending", enabled=True)),
-            models.Index(fields=["lease_expires_at"], name="sched_task_lease_idx",
-                         condition=Q(status="running")),
+            models.Index(
+                fields=["next_run", "priority"],
+                name="sched_task_due_idx",
+                condition=Q(status="pending", enabled=True),
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                name="sched_task_lease_idx",
+                condition=Q(status="running"),
+            ),
             models.Index(fields=["module_id", "task_type"], name="sched_task_type_idx"),
             models.Index(fields=["owner", "status"], name="sched_task_owner_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=10),
-                                   name="sched_task_priority_range"),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1, priority__lte=10), name="sched_task_priority_range"
+            ),
         ]
         permissions = [
             ("run_scheduledtask", "Can run scheduled task"),

@@ -7,6 +7,7 @@ A task type lets its owner choose the channels in its config (add
     class MeetingReminderForm(NotificationConfigForm):
         minutes_before = forms.IntegerField(initial=60)
 
+
     def execute(self, context):
         outbox = Outbox(context)
         for meeting in due_meetings:
@@ -39,7 +40,19 @@ from scheduler_app.notifications.delivery import (
 from scheduler_app.notifications.forms import ChannelsField, NotificationConfigForm
 
 __all__ = [
-    "EMAIL", "IN_APP", "Channel", "ChannelsField", "EmailChannel", "InAppChannel", "Message",
-    "NotificationConfigForm", "NotificationError", "Origin", "Outbox", "channel_choices",
-    "get_channel", "notify", "register_channel",
+    "EMAIL",
+    "IN_APP",
+    "Channel",
+    "ChannelsField",
+    "EmailChannel",
+    "InAppChannel",
+    "Message",
+    "NotificationConfigForm",
+    "NotificationError",
+    "Origin",
+    "Outbox",
+    "channel_choices",
+    "get_channel",
+    "notify",
+    "register_channel",
 ]

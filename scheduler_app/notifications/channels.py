@@ -40,15 +40,21 @@ class EmailChannel(Channel):
         addresses = _addresses(recipients)
         if not addresses:
             return 0
-        html = message.html or render_to_string("scheduler_app/notifications/email.html",
-                                                {"message": message, "origin": origin})
-        text = render_to_string("scheduler_app/notifications/email.txt",
-                                {"message": message, "origin": origin})
+        html = message.html or render_to_string(
+            "scheduler_app/notifications/email.html", {"message": message, "origin": origin}
+        )
+        text = render_to_string(
+            "scheduler_app/notifications/email.txt", {"message": message, "origin": origin}
+        )
         sent = 0
         for address in addresses:
             # One message each: recipients do not see each other's addresses.
-            mail = EmailMultiAlternatives(subject=message.subject, body=text,
-                                          from_email=settings.DEFAULT_FROM_EMAIL, to=[address])
+            mail = EmailMultiAlternatives(
+                subject=message.subject,
+                body=text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[address],
+            )
             mail.attach_alternative(html, "text/html")
             sent += mail.send()
         return sent
@@ -68,14 +74,27 @@ class InAppChannel(Channel):
             return 0
         key = origin.delivery_key(message)
         if key:
-            done = set(Notification.objects.filter(dedupe_key=key, recipient_id__in=list(users))
-                       .values_list("recipient_id", flat=True))
+            done = set(
+                Notification.objects.filter(
+                    dedupe_key=key, recipient_id__in=list(users)
+                ).values_list("recipient_id", flat=True)
+            )
         else:
             done = set()
-        rows = [Notification(recipient_id=pk, subject=message.subject[:200], body=message.text,
-                             url=message.url[:500], level=message.level, task_id=origin.task_id,
-                             module_id=origin.module_id, dedupe_key=key)
-                for pk in users if pk not in done]
+        rows = [
+            Notification(
+                recipient_id=pk,
+                subject=message.subject[:200],
+                body=message.text,
+                url=message.url[:500],
+                level=message.level,
+                task_id=origin.task_id,
+                module_id=origin.module_id,
+                dedupe_key=key,
+            )
+            for pk in users
+            if pk not in done
+        ]
         Notification.objects.bulk_create(rows)
         return len(users)
 

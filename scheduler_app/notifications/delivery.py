@@ -41,8 +41,16 @@ class Message:
     key: str = ""
 
     @classmethod
-    def render(cls, template: str, values: dict[str, Any], *, subject: str, url: str = "",
-               level: str = "info", key: str = "") -> Message:
+    def render(
+        cls,
+        template: str,
+        values: dict[str, Any],
+        *,
+        subject: str,
+        url: str = "",
+        level: str = "info",
+        key: str = "",
+    ) -> Message:
         """Build the text from ``<template>.txt`` and the HTML from ``<template>.html`` if it exists."""
         text = str(render_to_string(f"{template}.txt", values)).strip()
         html = ""
@@ -71,8 +79,12 @@ class Origin:
     @classmethod
     def of(cls, context: TaskContext) -> Origin:
         when = context.scheduled_for.isoformat() if context.scheduled_for else context.run_id
-        return cls(task_id=context.task_id, task_name=context.name, module_id=context.module_id,
-                   run_key=f"{context.task_id}@{when}" if when else "")
+        return cls(
+            task_id=context.task_id,
+            task_name=context.name,
+            module_id=context.module_id,
+            run_key=f"{context.task_id}@{when}" if when else "",
+        )
 
     def delivery_key(self, message: Message) -> str:
         return f"{self.run_key}#{message.fingerprint}"[:200] if self.run_key else ""
@@ -81,7 +93,9 @@ class Origin:
 def error_text(exc: BaseException) -> str:
     """``module.Class: message`` (builtins unqualified), as run logs show errors."""
     cls = type(exc)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    name = (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
     return f"{name}: {exc}" if str(exc) else name
 
 
@@ -98,8 +112,12 @@ def _unique(recipients: Iterable[Any]) -> list[Any]:
     return found
 
 
-def notify(recipients: Iterable[Any], message: Message, channels: Iterable[str],
-           origin: Origin | None = None) -> dict[str, int]:
+def notify(
+    recipients: Iterable[Any],
+    message: Message,
+    channels: Iterable[str],
+    origin: Origin | None = None,
+) -> dict[str, int]:
     """Send ``message`` to ``recipients`` (users or addresses) by each channel.
 
     Every channel is tried; returns {channel: recipients reached}.
@@ -159,5 +177,6 @@ class Outbox:
         if self.failures:
             return TaskResult.failure(
                 f"{len(self.failures)} notification(s) not delivered: " + " ".join(self.failures),
-                data=payload)
+                data=payload,
+            )
         return TaskResult.success(summary, data=payload)

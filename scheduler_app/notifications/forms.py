@@ -20,8 +20,10 @@ class ChannelsField(forms.MultipleChoiceField):
         kwargs.setdefault("label", _("Notify by"))
         kwargs.setdefault("initial", [IN_APP])
         kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", _("None chosen: in the app. A channel that fails fails the "
-                                         "run, which is retried."))
+        kwargs.setdefault(
+            "help_text",
+            _("None chosen: in the app. A channel that fails fails the run, which is retried."),
+        )
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> list[str]:

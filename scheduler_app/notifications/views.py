@@ -20,9 +20,15 @@ PAGE_SIZE = 50
 def notification_list(request: HttpRequest) -> HttpResponse:
     mine = Notification.objects.for_user(request.user)
     page = Paginator(mine.newest_first(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "scheduler_app/notifications/list.html", {
-        "title": _("Notifications"), "page": page, "unread": mine.unread().count(),
-    })
+    return render(
+        request,
+        "scheduler_app/notifications/list.html",
+        {
+            "title": _("Notifications"),
+            "page": page,
+            "unread": mine.unread().count(),
+        },
+    )
 
 
 @login_required
@@ -36,7 +42,8 @@ def mark_read(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     notification = get_object_or_404(mine, pk=pk)
     mine.filter(pk=notification.pk).mark_read()
     target = notification.url
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return HttpResponseRedirect(target)
     return HttpResponseRedirect(reverse("scheduler_notifications:list"))

@@ -26,8 +26,11 @@ def sched_open_runs(task: Any, limit: int = 5) -> list[Any]:
     """The task's open runs, newest first (one query)."""
     if task is None:
         return []
-    return list(task.logs.filter(status__in=OPEN).only("pk", "run_id", "status", "started_at")
-                .order_by("-started_at", "-pk")[:limit])
+    return list(
+        task.logs.filter(status__in=OPEN)
+        .only("pk", "run_id", "status", "started_at")
+        .order_by("-started_at", "-pk")[:limit]
+    )
 
 
 @register.filter

@@ -1,9 +1,9 @@
 """Template tags for modules that link to or embed the scheduling form.
 
-    {% load scheduler_tags %}
-    <a href="{% schedule_url 'reports' 'email_report' %}">Schedule</a>
-    {% scheduler_form form %}          {# inside a <form>, with a TaskScheduleForm #}
-    {% next_runs task 5 as runs %}
+{% load scheduler_tags %}
+<a href="{% schedule_url 'reports' 'email_report' %}">Schedule</a>
+{% scheduler_form form %}          {# inside a <form>, with a TaskScheduleForm #}
+{% next_runs task 5 as runs %}
 """
 
 from __future__ import annotations
@@ -58,16 +58,26 @@ def form_preview(form: TaskScheduleForm) -> dict[str, Any]:
     spec.check_past = options.check_past
     if not spec.is_valid() or spec.schedule is None:
         errors = [str(m) for messages in spec.errors.values() for m in messages]
-        return {"description": "", "runs": [], "error": errors[0] if options.is_bound and errors else ""}
-    return {"description": spec.schedule.describe(), "runs": describe_runs(spec.schedule),
-            "error": ""}
+        return {
+            "description": "",
+            "runs": [],
+            "error": errors[0] if options.is_bound and errors else "",
+        }
+    return {
+        "description": spec.schedule.describe(),
+        "runs": describe_runs(spec.schedule),
+        "error": "",
+    }
 
 
 @register.inclusion_tag("scheduler_app/includes/schedule_form_fields.html")
 def scheduler_form(form: TaskScheduleForm) -> dict[str, Any]:
     """Render a TaskScheduleForm's fields with the live preview panel."""
-    return {"form": form, "preview_url": reverse("scheduler_app:preview"),
-            "preview": form_preview(form)}
+    return {
+        "form": form,
+        "preview_url": reverse("scheduler_app:preview"),
+        "preview": form_preview(form),
+    }
 
 
 @register.filter

@@ -22,7 +22,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     user = feeds.user_for_token(token)
     if user is None:
         raise Http404(_("No such calendar feed."))
-    body = feeds.render_feed(user, link=lambda task: request.build_absolute_uri(task_page_url(task, user)))
+    body = feeds.render_feed(
+        user, link=lambda task: request.build_absolute_uri(task_page_url(task, user))
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="scheduled-tasks.ics"'
     return response
@@ -44,6 +46,12 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
             feeds.revoke(request.user)
             messages.success(request, _("Your feed link was revoked."))
             return HttpResponseRedirect(reverse("scheduler_app:feed_settings"))
-    return render(request, "scheduler_app/feed_settings.html", {
-        "title": _("Calendar feed"), "token": feeds.active_token(request.user), "new_url": new_url,
-    })
+    return render(
+        request,
+        "scheduler_app/feed_settings.html",
+        {
+            "title": _("Calendar feed"),
+            "token": feeds.active_token(request.user),
+            "new_url": new_url,
+        },
+    )

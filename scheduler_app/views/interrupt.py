@@ -28,11 +28,20 @@ def stop_run(request: HttpRequest, log_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Asked the scheduler to stop run %(run)s of “%(name)s”; the log "
-                                    "will say cancelled when it has stopped.")
-                         % {"run": log.run_id[:8], "name": log.task.name})
+        messages.success(
+            request,
+            _(
+                "Asked the scheduler to stop run %(run)s of “%(name)s”; the log "
+                "will say cancelled when it has stopped."
+            )
+            % {"run": log.run_id[:8], "name": log.task.name},
+        )
     target = request.POST.get("next", "")
-    if not (target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                       require_https=request.is_secure())):
+    if not (
+        target
+        and url_has_allowed_host_and_scheme(
+            target, {request.get_host()}, require_https=request.is_secure()
+        )
+    ):
         target = task_page_url(log.task, request.user)
     return HttpResponseRedirect(target)

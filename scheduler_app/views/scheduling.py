@@ -50,9 +50,15 @@ class TaskFormViewMixin(LoginRequiredMixin):
     def get_form(self, instance: ScheduledTask | None = None) -> TaskScheduleForm:
         data = self.request.POST if self.request.method == "POST" else None
         files = self.request.FILES if self.request.method == "POST" else None
-        return self.form_class(self.get_module_id(), self.get_task_type(), user=self.request.user,
-                               data=data, files=files, instance=instance,
-                               initial=self.get_initial())
+        return self.form_class(
+            self.get_module_id(),
+            self.get_task_type(),
+            user=self.request.user,
+            data=data,
+            files=files,
+            instance=instance,
+            initial=self.get_initial(),
+        )
 
     def get_initial(self) -> dict[str, Any]:
         return {}
@@ -68,8 +74,9 @@ class TaskFormViewMixin(LoginRequiredMixin):
 
     def get_success_url(self, task: ScheduledTask) -> str:
         target = self.request.POST.get("next") or self.request.GET.get("next")
-        if target and url_has_allowed_host_and_scheme(target, {self.request.get_host()},
-                                                      require_https=self.request.is_secure()):
+        if target and url_has_allowed_host_and_scheme(
+            target, {self.request.get_host()}, require_https=self.request.is_secure()
+        ):
             return target
         return self.success_url or task_page_url(task, self.request.user)
 
@@ -78,18 +85,25 @@ class TaskFormViewMixin(LoginRequiredMixin):
         provider = registry.get(self.get_module_id())
         task_cls = provider.get_task_type(self.get_task_type())
         context.update(
-            provider=provider, task_type_class=task_cls, module_id=self.get_module_id(),
-            task_type=self.get_task_type(), title=self.get_title(task_cls),
+            provider=provider,
+            task_type_class=task_cls,
+            module_id=self.get_module_id(),
+            task_type=self.get_task_type(),
+            title=self.get_title(task_cls),
             next=self.request.GET.get("next", ""),
         )
         return context
 
     def form_saved_message(self, task: ScheduledTask) -> str:
         if task.next_run:
-            when = date_format(timezone.localtime(task.next_run, task.schedule.zone),
-                               "DATETIME_FORMAT")
+            when = date_format(
+                timezone.localtime(task.next_run, task.schedule.zone), "DATETIME_FORMAT"
+            )
             return _("Saved “%(name)s”; next run %(when)s (%(zone)s).") % {
-                "name": task.name, "when": when, "zone": task.timezone}
+                "name": task.name,
+                "when": when,
+                "zone": task.timezone,
+            }
         return _("Saved “%(name)s”.") % {"name": task.name}
 
     def handle(self, instance: ScheduledTask | None = None) -> HttpResponse:

@@ -14,8 +14,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -24,14 +29,22 @@ def browser_type_launch_args(browser_type_launch_args):
     executable = shutil.which("chromium")
     if executable is None:
         pytest.skip("Debian's chromium package is not installed (apt-get install chromium).")
-    return {**browser_type_launch_args, "executable_path": executable, "headless": True,
-            "args": CHROMIUM_ARGS}
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000},
-            "locale": "en-US", "timezone_id": "UTC"}
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1400, "height": 1000},
+        "locale": "en-US",
+        "timezone_id": "UTC",
+    }
 
 
 @pytest.fixture

@@ -31,7 +31,9 @@ def run_scheduler_pass(task: ScheduledTask) -> None:
     call_command("runscheduler", task_ids=[task.pk], workers=0, verbosity=0)
 
 
-def test_report_user_schedules_finds_and_runs_a_report(page, live_server, login, screenshot, people):
+def test_report_user_schedules_finds_and_runs_a_report(
+    page, live_server, login, screenshot, people
+):
     report_user, _admin, report = people
     base = live_server.url
 
@@ -79,7 +81,11 @@ def test_report_user_schedules_finds_and_runs_a_report(page, live_server, login,
     screenshot("04-reports-page-with-task")
     task = ScheduledTask.objects.get(name=TASK_NAME)
     assert (task.module_id, task.task_type, task.owner, task.timezone) == (
-        "reports", "email_report", report_user, "Europe/Berlin")
+        "reports",
+        "email_report",
+        report_user,
+        "Europe/Berlin",
+    )
 
     # 4. The global view finds it; "run now" is reported.
     page.goto(f"{base}/admin/scheduler_app/scheduledtask/")

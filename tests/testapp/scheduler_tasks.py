@@ -24,9 +24,13 @@ class Record(SchedulableTask):
 
         if context.config.get("sleep"):
             time.sleep(context.config["sleep"])
-        Execution.objects.create(task_id=context.task_id, scheduled_for=context.scheduled_for,
-                                 attempt=context.attempt, pid=os.getpid(),
-                                 note=context.config.get("note") or "")
+        Execution.objects.create(
+            task_id=context.task_id,
+            scheduled_for=context.scheduled_for,
+            attempt=context.attempt,
+            pid=os.getpid(),
+            note=context.config.get("note") or "",
+        )
         print(f"recorded {context.task_id}")
         return TaskResult.success("recorded", data={"task": context.task_id})
 
@@ -98,9 +102,13 @@ class RecordPayload(SchedulableTask):
 
         from tests.testapp.models import Execution
 
-        Execution.objects.create(task_id=context.task_id, scheduled_for=context.scheduled_for,
-                                 attempt=context.attempt, pid=os.getpid(),
-                                 note=json.dumps(context.payload, sort_keys=True))
+        Execution.objects.create(
+            task_id=context.task_id,
+            scheduled_for=context.scheduled_for,
+            attempt=context.attempt,
+            pid=os.getpid(),
+            note=json.dumps(context.payload, sort_keys=True),
+        )
         return TaskResult.success()
 
 

@@ -48,13 +48,17 @@ def send(config: dict[str, Any]) -> TaskResult:
     """Send the request ``config`` describes (a cleaned HttpRequestForm config)."""
     method = config.get("method") or "GET"
     url = config["url"]
-    headers = {"User-Agent": USER_AGENT, **parse_headers(config.get("headers") or ""),
-               **parse_headers(config.get("secret_headers") or "")}
+    headers = {
+        "User-Agent": USER_AGENT,
+        **parse_headers(config.get("headers") or ""),
+        **parse_headers(config.get("secret_headers") or ""),
+    }
     body = config.get("body") or ""
     expected = parse_statuses(config.get("expected_status") or "200-299")
     timeout = float(config.get("timeout") or 30)
-    request = urllib.request.Request(url, data=body.encode("utf-8") if body else None,
-                                     headers=headers, method=method)
+    request = urllib.request.Request(
+        url, data=body.encode("utf-8") if body else None, headers=headers, method=method
+    )
     opener = urllib.request.build_opener(_HttpOnlyRedirects)
     started = time.monotonic()
     try:
@@ -64,16 +68,29 @@ def send(config: dict[str, Any]) -> TaskResult:
     except urllib.error.HTTPError as exc:
         status, reason = exc.code, exc.reason
         raw, charset = _read(exc), exc.headers.get_content_charset() if exc.headers else None
-    except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
+    except (
+        urllib.error.URLError,
+        TimeoutError,
+        ConnectionError,
+        http.client.HTTPException,
+        OSError,
+    ) as exc:
         why = getattr(exc, "reason", None) or exc
         if isinstance(why, (TimeoutError, socket.timeout)) or "timed out" in str(why):
             message = f"No answer from {method} {url} within {timeout:g} s."
         else:
             message = f"Could not reach {method} {url}: {why}"
-        return TaskResult.failure(message, data={"url": url, "method": method, "error": str(why)},
-                                  retry=True)
-    data = {"url": url, "method": method, "status": status, "reason": str(reason or ""),
-            "elapsed": round(time.monotonic() - started, 3), "body": _excerpt(raw, charset)}
+        return TaskResult.failure(
+            message, data={"url": url, "method": method, "error": str(why)}, retry=True
+        )
+    data = {
+        "url": url,
+        "method": method,
+        "status": status,
+        "reason": str(reason or ""),
+        "elapsed": round(time.monotonic() - started, 3),
+        "body": _excerpt(raw, charset),
+    }
     if any(low <= status <= high for low, high in expected):
         return TaskResult.success(f"HTTP {status} {reason or ''}".strip(), data=data)
     message = f"{method} {url} answered HTTP {status} {reason or ''}".strip()

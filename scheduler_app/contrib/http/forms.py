@@ -26,8 +26,9 @@ def parse_headers(text: str) -> dict[str, str]:
         name, sep, value = line.partition(":")
         name = name.strip()
         if not sep or not HEADER_NAME.match(name):
-            raise ValidationError(_("Line %(n)d is not “Name: value”."), code="bad_header",
-                                  params={"n": number})
+            raise ValidationError(
+                _("Line %(n)d is not “Name: value”."), code="bad_header", params={"n": number}
+            )
         headers[name] = value.strip()
     return headers
 
@@ -42,30 +43,55 @@ def parse_statuses(text: str) -> list[tuple[int, int]]:
         low = int(match[1])
         high = int(match[2] or match[1])
         if not 100 <= low <= high <= 599:
-            raise ValidationError(_("Status codes run from 100 to 599, low to high."), code="bad_status")
+            raise ValidationError(
+                _("Status codes run from 100 to 599, low to high."), code="bad_status"
+            )
         ranges.append((low, high))
     return ranges
 
 
 class HttpRequestForm(forms.Form):
-    method = forms.ChoiceField(label=_("Method"), choices=[(m, m) for m in METHODS], initial="GET",
-                               required=False)
-    url = forms.CharField(label=_("URL"), max_length=2000,
-                          validators=[URLValidator(schemes=["http", "https"])],
-                          help_text=_("An http:// or https:// address."))
-    headers = forms.CharField(label=_("Headers"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text=_("One per line: Name: value."))
+    method = forms.ChoiceField(
+        label=_("Method"), choices=[(m, m) for m in METHODS], initial="GET", required=False
+    )
+    url = forms.CharField(
+        label=_("URL"),
+        max_length=2000,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("An http:// or https:// address."),
+    )
+    headers = forms.CharField(
+        label=_("Headers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: Name: value."),
+    )
     secret_headers = forms.CharField(
-        label=_("Secret headers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Like headers (e.g. Authorization: Bearer …), but masked wherever the task is "
-                    "shown, logged or exported."))
-    body = forms.CharField(label=_("Body"), required=False, max_length=100_000, strip=False,
-                           widget=forms.Textarea(attrs={"rows": 4}))
-    expected_status = forms.CharField(label=_("Expected status codes"), initial="200-299",
-                                      max_length=200, required=False,
-                                      help_text=_("E.g. 200-299, 304. Others fail the run."))
-    timeout = forms.FloatField(label=_("Timeout (seconds)"), min_value=0.1, max_value=600, initial=30,
-                               required=False)
+        label=_("Secret headers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Like headers (e.g. Authorization: Bearer …), but masked wherever the task is "
+            "shown, logged or exported."
+        ),
+    )
+    body = forms.CharField(
+        label=_("Body"),
+        required=False,
+        max_length=100_000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    expected_status = forms.CharField(
+        label=_("Expected status codes"),
+        initial="200-299",
+        max_length=200,
+        required=False,
+        help_text=_("E.g. 200-299, 304. Others fail the run."),
+    )
+    timeout = forms.FloatField(
+        label=_("Timeout (seconds)"), min_value=0.1, max_value=600, initial=30, required=False
+    )
 
     def clean_method(self) -> str:
         return self.cleaned_data.get("method") or "GET"
@@ -94,5 +120,7 @@ class HttpRequestForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("method") in ("GET", "HEAD") and data.get("body"):
-            self.add_error("body", _("A %(method)s request has no body.") % {"method": data["method"]})
+            self.add_error(
+                "body", _("A %(method)s request has no body.") % {"method": data["method"]}
+            )
         return data

@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 class HttpRequest(SchedulableTask):
     name = "HTTP request"
-    description = ("Send an HTTP request and check the answer's status; 5xx answers and "
-                   "connection failures are retried, 4xx answers are not.")
+    description = (
+        "Send an HTTP request and check the answer's status; 5xx answers and "
+        "connection failures are retried, 4xx answers are not."
+    )
     config_form = HttpRequestForm
     secret_fields = ("secret_headers",)
     default_timeout = 660  # above the longest request timeout the form accepts

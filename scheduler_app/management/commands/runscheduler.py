@@ -10,8 +10,14 @@ from django.db import DatabaseError
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, PassReport, RunLine, run_pass
 
-SYMBOLS = {"success": "ok", "failed": "FAILED", "timeout": "TIMEOUT", "skipped": "skipped",
-           "abandoned": "abandoned", "enqueued": "enqueued"}
+SYMBOLS = {
+    "success": "ok",
+    "failed": "FAILED",
+    "timeout": "TIMEOUT",
+    "skipped": "skipped",
+    "abandoned": "abandoned",
+    "enqueued": "enqueued",
+}
 
 
 class Command(BaseCommand):
@@ -20,16 +26,35 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
-        parser.add_argument("--loop", action="store_true", help="Keep running passes until SIGTERM/SIGINT.")
-        parser.add_argument("--sleep", type=float, default=None, help="Seconds between passes with --loop.")
-        parser.add_argument("--check", action="store_true",
-                            help="Verify configuration, database, lock backend and providers; exit.")
+        parser.add_argument(
+            "--loop", action="store_true", help="Keep running passes until SIGTERM/SIGINT."
+        )
+        parser.add_argument(
+            "--sleep", type=float, default=None, help="Seconds between passes with --loop."
+        )
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Verify configuration, database, lock backend and providers; exit.",
+        )
         parser.add_argument("--module", help="Only tasks of this module.")
-        parser.add_argument("--tag", action="append", default=[], help="Only tasks with this tag (repeatable).")
-        parser.add_argument("--task", type=int, action="append", default=[], dest="task_ids",
-                            help="Only this task id (repeatable).")
-        parser.add_argument("--max-tasks", type=int, help="Claim at most this many tasks in this pass.")
-        parser.add_argument("--workers", type=int, help="Worker processes (0 runs bodies in this process).")
+        parser.add_argument(
+            "--tag", action="append", default=[], help="Only tasks with this tag (repeatable)."
+        )
+        parser.add_argument(
+            "--task",
+            type=int,
+            action="append",
+            default=[],
+            dest="task_ids",
+            help="Only this task id (repeatable).",
+        )
+        parser.add_argument(
+            "--max-tasks", type=int, help="Claim at most this many tasks in this pass."
+        )
+        parser.add_argument(
+            "--workers", type=int, help="Worker processes (0 runs bodies in this process)."
+        )
         parser.add_argument("--dry-run", action="store_true", help="List what is due; run nothing.")
         parser.add_argument("--max-passes", type=int, help=argparse_hidden())
 
@@ -40,9 +65,14 @@ class Command(BaseCommand):
             if options[name] is not None and options[name] < 0:
                 raise CommandError(f"--{name.replace('_', '-')} must be 0 or more.")
         pass_options = PassOptions(
-            filters=Filters(module=options["module"], tags=tuple(options["tag"]),
-                            task_ids=tuple(options["task_ids"])),
-            max_tasks=options["max_tasks"], workers=options["workers"], dry_run=options["dry_run"],
+            filters=Filters(
+                module=options["module"],
+                tags=tuple(options["tag"]),
+                task_ids=tuple(options["task_ids"]),
+            ),
+            max_tasks=options["max_tasks"],
+            workers=options["workers"],
+            dry_run=options["dry_run"],
         )
         verbosity = options["verbosity"]
         on_line = self._print_line if verbosity >= 1 else None
@@ -63,12 +93,17 @@ class Command(BaseCommand):
             raise CommandError("--sleep must be 0 or more.")
         verbosity = options["verbosity"]
         loop = SchedulerLoop(
-            pass_options, sleep=sleep, on_line=on_line, max_passes=options["max_passes"],
+            pass_options,
+            sleep=sleep,
+            on_line=on_line,
+            max_passes=options["max_passes"],
             on_pass=(lambda r: self.stdout.write(r.summary())) if verbosity >= 2 else None,
         )
         loop.install_signal_handlers()
         if verbosity >= 1:
-            self.stdout.write(f"Scheduler running (every {sleep:g} s); stop with SIGTERM or Ctrl-C.")
+            self.stdout.write(
+                f"Scheduler running (every {sleep:g} s); stop with SIGTERM or Ctrl-C."
+            )
         passes = loop.run()
         if verbosity >= 1:
             self.stdout.write(f"Scheduler stopped after {passes} pass(es).")
@@ -92,9 +127,13 @@ class Command(BaseCommand):
     def _print_report(self, report: PassReport, options: PassOptions, verbosity: int) -> None:
         if options.dry_run:
             for row in report.due_preview:
-                self.stdout.write(f"due: #{row['id']} {row['name']} ({row['module_id']}.{row['task_type']}, "
-                                  f"priority {row['priority']}, next run {row['next_run']:%Y-%m-%d %H:%M:%S %Z})")
-            self.stdout.write(f"{len(report.due_preview)} task(s) due; nothing was run (--dry-run).")
+                self.stdout.write(
+                    f"due: #{row['id']} {row['name']} ({row['module_id']}.{row['task_type']}, "
+                    f"priority {row['priority']}, next run {row['next_run']:%Y-%m-%d %H:%M:%S %Z})"
+                )
+            self.stdout.write(
+                f"{len(report.due_preview)} task(s) due; nothing was run (--dry-run)."
+            )
             return
         if verbosity >= 1:
             self.stdout.write(report.summary())

@@ -25,8 +25,11 @@ class Command(BaseCommand):
             manage = base / "manage.py"
         workdir = manage.parent
         log = options["log"] or str(workdir / "var" / "scheduler.log")
-        env = f"DJANGO_SETTINGS_MODULE={shlex.quote(os.environ.get('DJANGO_SETTINGS_MODULE', ''))} " \
-            if os.environ.get("DJANGO_SETTINGS_MODULE") else ""
+        env = (
+            f"DJANGO_SETTINGS_MODULE={shlex.quote(os.environ.get('DJANGO_SETTINGS_MODULE', ''))} "
+            if os.environ.get("DJANGO_SETTINGS_MODULE")
+            else ""
+        )
         # Several schedulers may overlap safely (claims are exactly-once), so no flock is needed.
         self.stdout.write(
             f"* * * * * cd {shlex.quote(str(workdir))} && {env}{shlex.quote(sys.executable)} "

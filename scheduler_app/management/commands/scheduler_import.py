@@ -13,14 +13,19 @@ from scheduler_app.management.acting import acting_user, add_as_user_argument
 
 
 class Command(BaseCommand):
-    help = ("Import tasks exported by scheduler_export: new tasks are created, tasks with the same "
-            "module, type and name are updated. All or nothing. Masked secrets keep the stored ones.")
+    help = (
+        "Import tasks exported by scheduler_export: new tasks are created, tasks with the same "
+        "module, type and name are updated. All or nothing. Masked secrets keep the stored ones."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("file", help="The export file, or - for standard input.")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="Show what would change and check it, but save nothing.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Show what would change and check it, but save nothing.",
+        )
         add_as_user_argument(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003

@@ -16,15 +16,22 @@ OPEN = (RunStatus.RUNNING, RunStatus.ENQUEUED)
 
 
 class Command(BaseCommand):
-    help = ("Stop a running run (RUN_ID: the run id from the log, or the log's number). The "
-            "worker gets SIGTERM, then SIGKILL after SCHEDULER['INTERRUPT_GRACE'] seconds; the log "
-            "ends cancelled, naming who stopped it.")
+    help = (
+        "Stop a running run (RUN_ID: the run id from the log, or the log's number). The "
+        "worker gets SIGTERM, then SIGKILL after SCHEDULER['INTERRUPT_GRACE'] seconds; the log "
+        "ends cancelled, naming who stopped it."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("run_id", metavar="RUN_ID")
-        parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
-                            help="Wait up to this long for the run to end and print how it ended.")
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="Wait up to this long for the run to end and print how it ended.",
+        )
         add_as_user_argument(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
@@ -34,8 +41,9 @@ class Command(BaseCommand):
             services.interrupt(log, user=user)
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError(f"Run {log.run_id} of task {log.task_id}: {one_line(exc)}") from None
-        self.stdout.write(f"Asked the scheduler to stop run {log.run_id} of #{log.task_id} "
-                          f"{log.task.name}.")
+        self.stdout.write(
+            f"Asked the scheduler to stop run {log.run_id} of #{log.task_id} {log.task.name}."
+        )
         if options["wait"] > 0:
             self._wait(log, options["wait"])
 
@@ -47,7 +55,9 @@ class Command(BaseCommand):
         if log is None and key.isdigit():
             log = logs.filter(pk=int(key)).first()
         if log is None:
-            raise CommandError(f"No run {key!r}" + (" that you may see." if user is not None else "."))
+            raise CommandError(
+                f"No run {key!r}" + (" that you may see." if user is not None else ".")
+            )
         return log
 
     def _wait(self, log: TaskExecutionLog, seconds: float) -> None:
@@ -55,7 +65,9 @@ class Command(BaseCommand):
         while True:
             log.refresh_from_db(fields=["status", "error_message"])
             if log.status not in OPEN:
-                self.stdout.write(f"Run {log.run_id} ended {log.status}: {log.error_message}".rstrip(": "))
+                self.stdout.write(
+                    f"Run {log.run_id} ended {log.status}: {log.error_message}".rstrip(": ")
+                )
                 return
             if time.monotonic() >= deadline:
                 raise CommandError(f"Run {log.run_id} is still {log.status} after {seconds:g} s.")

@@ -24,15 +24,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("--json", action="store_true", help="Print JSON (one array).")
         parser.add_argument("--module", help="Only tasks of this module.")
-        parser.add_argument("--status", choices=TaskStatus.values, help="Only tasks in this status.")
+        parser.add_argument(
+            "--status", choices=TaskStatus.values, help="Only tasks in this status."
+        )
         parser.add_argument("--tag", help="Only tasks with this tag.")
-        parser.add_argument("--limit", type=int, default=500, help="At most this many rows (default 500).")
+        parser.add_argument(
+            "--limit", type=int, default=500, help="At most this many rows (default 500)."
+        )
         add_as_user_argument(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         user = acting_user(options["as_user"])
-        qs = (ScheduledTask.objects.all() if user is None
-              else cast("ScheduledTaskQuerySet", policy.viewable_queryset(user)))
+        qs = (
+            ScheduledTask.objects.all()
+            if user is None
+            else cast("ScheduledTaskQuerySet", policy.viewable_queryset(user))
+        )
         if options["module"]:
             qs = qs.for_module(options["module"])
         if options["status"]:
@@ -43,15 +50,24 @@ class Command(BaseCommand):
         now = timezone.now()
         rows = []
         for task in qs.iterator(chunk_size=500):
-            rows.append({
-                "id": task.pk, "name": task.name, "module": task.module_id, "task_type": task.task_type,
-                "schedule": task.describe_schedule(), "status": task.status, "enabled": task.enabled,
-                "next_run": task.next_run.isoformat() if task.next_run else None,
-                "next_run_relative": relative(task.next_run, now) if task.next_run else "-",
-                "last_run": task.last_run.isoformat() if task.last_run else None,
-                "last_status": task.last_status or None, "priority": task.priority,
-                "tags": task.tags, "config": services.visible_config(task),
-            })
+            rows.append(
+                {
+                    "id": task.pk,
+                    "name": task.name,
+                    "module": task.module_id,
+                    "task_type": task.task_type,
+                    "schedule": task.describe_schedule(),
+                    "status": task.status,
+                    "enabled": task.enabled,
+                    "next_run": task.next_run.isoformat() if task.next_run else None,
+                    "next_run_relative": relative(task.next_run, now) if task.next_run else "-",
+                    "last_run": task.last_run.isoformat() if task.last_run else None,
+                    "last_status": task.last_status or None,
+                    "priority": task.priority,
+                    "tags": task.tags,
+                    "config": services.visible_config(task),
+                }
+            )
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
@@ -60,11 +76,21 @@ class Command(BaseCommand):
             return
         headers = ("ID", "NAME", "TASK", "SCHEDULE", "NEXT RUN", "STATUS", "LAST")
         table = [headers] + [
-            (str(r["id"]), r["name"][:40], f"{r['module']}.{r['task_type']}", r["schedule"][:60],
-             f"{(r['next_run'] or '-')[:16].replace('T', ' ')} ({r['next_run_relative']})",
-             r["status"] + ("" if r["enabled"] else " (disabled)"), r["last_status"] or "-")
+            (
+                str(r["id"]),
+                r["name"][:40],
+                f"{r['module']}.{r['task_type']}",
+                r["schedule"][:60],
+                f"{(r['next_run'] or '-')[:16].replace('T', ' ')} ({r['next_run_relative']})",
+                r["status"] + ("" if r["enabled"] else " (disabled)"),
+                r["last_status"] or "-",
+            )
             for r in rows
         ]
         widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
         for row in table:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+            self.stdout.write(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )

@@ -33,9 +33,11 @@ def parse_duration(value: str) -> dt.timedelta:
 
 
 class Command(BaseCommand):
-    help = ("Pause all tasks of a module (--module) or of every module until --until or for --for, "
-            "with a --reason; they resume by themselves at the end. --list shows open windows, "
-            "--end ID ends one now.")
+    help = (
+        "Pause all tasks of a module (--module) or of every module until --until or for --for, "
+        "with a --reason; they resume by themselves at the end. --list shows open windows, "
+        "--end ID ends one now."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
@@ -65,9 +67,11 @@ class Command(BaseCommand):
         if not windows:
             self.stdout.write("No open pause windows.")
         for w in windows:
-            self.stdout.write(f"#{w.pk} {w.module_id or '(every module)'} "
-                              f"{w.starts_at:%Y-%m-%d %H:%M} → {w.ends_at:%Y-%m-%d %H:%M} UTC, "
-                              f"{w.tasks.count()} task(s): {w.reason}")
+            self.stdout.write(
+                f"#{w.pk} {w.module_id or '(every module)'} "
+                f"{w.starts_at:%Y-%m-%d %H:%M} → {w.ends_at:%Y-%m-%d %H:%M} UTC, "
+                f"{w.tasks.count()} task(s): {w.reason}"
+            )
 
     def end(self, pk: int, user) -> None:  # noqa: ANN001
         try:
@@ -86,13 +90,23 @@ class Command(BaseCommand):
             until = (starts or now) + parse_duration(options["duration"])
         else:
             raise CommandError("Say until when: --until DATE-TIME or --for 2h.")
-        window = pause_windows.open_window(user=user, module_id=options["module"] or None, until=until,
-                                           reason=options["reason"], starts_at=starts, now=now)
+        window = pause_windows.open_window(
+            user=user,
+            module_id=options["module"] or None,
+            until=until,
+            reason=options["reason"],
+            starts_at=starts,
+            now=now,
+        )
         scope = f"module {window.module_id}" if window.module_id else "every module"
         if window.starts_at > now:
-            self.stdout.write(f"Pause window #{window.pk} for {scope} opens at "
-                              f"{window.starts_at:%Y-%m-%d %H:%M} UTC and ends at "
-                              f"{window.ends_at:%Y-%m-%d %H:%M} UTC.")
+            self.stdout.write(
+                f"Pause window #{window.pk} for {scope} opens at "
+                f"{window.starts_at:%Y-%m-%d %H:%M} UTC and ends at "
+                f"{window.ends_at:%Y-%m-%d %H:%M} UTC."
+            )
         else:
-            self.stdout.write(f"Paused {window.tasks.count()} task(s) of {scope} until "
-                              f"{window.ends_at:%Y-%m-%d %H:%M} UTC (pause window #{window.pk}).")
+            self.stdout.write(
+                f"Paused {window.tasks.count()} task(s) of {scope} until "
+                f"{window.ends_at:%Y-%m-%d %H:%M} UTC (pause window #{window.pk})."
+            )

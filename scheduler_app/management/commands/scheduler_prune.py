@@ -27,9 +27,13 @@ class Command(BaseCommand):
             raise CommandError("--days must be 0 or more.")
         cutoff = timezone.now() - dt.timedelta(days=days)
         # Open rows belong to live runs; the engine closes them.
-        old = TaskExecutionLog.objects.filter(started_at__lt=cutoff).exclude(status=RunStatus.RUNNING)
+        old = TaskExecutionLog.objects.filter(started_at__lt=cutoff).exclude(
+            status=RunStatus.RUNNING
+        )
         if options["dry_run"]:
-            self.stdout.write(f"{old.count()} log row(s) older than {days} day(s) would be deleted.")
+            self.stdout.write(
+                f"{old.count()} log row(s) older than {days} day(s) would be deleted."
+            )
             return
         deleted = 0
         while True:
@@ -40,6 +44,7 @@ class Command(BaseCommand):
             deleted += TaskExecutionLog.objects.filter(pk__in=ids).delete()[0]
         self.stdout.write(f"Deleted {deleted} log row(s) older than {days} day(s).")
         beats = SchedulerHeartbeat.objects.filter(
-            finished_at__lt=timezone.now() - dt.timedelta(days=conf.get().HEARTBEAT_RETENTION_DAYS)).delete()[0]
+            finished_at__lt=timezone.now() - dt.timedelta(days=conf.get().HEARTBEAT_RETENTION_DAYS)
+        ).delete()[0]
         if beats:
             self.stdout.write(f"Deleted {beats} scheduler heartbeat(s).")

@@ -18,10 +18,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("task_id", type=int)
-        parser.add_argument("--force", action="store_true",
-                            help="Run even if the task's overlap lock is held.")
-        parser.add_argument("--workers", type=int, default=1,
-                            help="Worker processes (0 runs the body in this process).")
+        parser.add_argument(
+            "--force", action="store_true", help="Run even if the task's overlap lock is held."
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="Worker processes (0 runs the body in this process).",
+        )
         add_as_user_argument(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
@@ -31,12 +36,19 @@ class Command(BaseCommand):
             services.run_now(task, user=user)
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError(one_line(exc)) from None
-        report = run_pass(PassOptions(filters=Filters(task_ids=(task.pk,)), workers=options["workers"],
-                                      force=options["force"]))
+        report = run_pass(
+            PassOptions(
+                filters=Filters(task_ids=(task.pk,)),
+                workers=options["workers"],
+                force=options["force"],
+            )
+        )
         log = TaskExecutionLog.objects.filter(task=task).newest_first().first()
         if report.claimed == 0 or log is None:
-            raise CommandError(f"Task {task.pk} was not run (its lock is held by another run; "
-                               "use --force to run anyway).")
+            raise CommandError(
+                f"Task {task.pk} was not run (its lock is held by another run; "
+                "use --force to run anyway)."
+            )
         line = f"#{task.pk} {task.name}: {log.status} ({(log.duration or 0):.2f} s)"
         if log.error_message:
             line += f" - {log.error_message.splitlines()[0][:200]}"

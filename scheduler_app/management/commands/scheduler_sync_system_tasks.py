@@ -8,17 +8,25 @@ from scheduler_app import system_tasks
 
 
 class Command(BaseCommand):
-    help = ("Create the system tasks declared by the installed modules, apply changed "
-            "declarations and disable those no longer declared.")
+    help = (
+        "Create the system tasks declared by the installed modules, apply changed "
+        "declarations and disable those no longer declared."
+    )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         report = system_tasks.sync()
-        for label, keys in (("created", report.created), ("updated", report.updated),
-                            ("unchanged", report.unchanged), ("retired", report.retired)):
+        for label, keys in (
+            ("created", report.created),
+            ("updated", report.updated),
+            ("unchanged", report.unchanged),
+            ("retired", report.retired),
+        ):
             for key in keys:
                 self.stdout.write(f"{label:>9}  {key}")
-        self.stdout.write(f"System tasks: {len(report.created)} created, {len(report.updated)} "
-                          f"updated, {len(report.unchanged)} unchanged, {len(report.retired)} retired.")
+        self.stdout.write(
+            f"System tasks: {len(report.created)} created, {len(report.updated)} "
+            f"updated, {len(report.unchanged)} unchanged, {len(report.retired)} retired."
+        )
         if report.errors:
             for key, error in report.errors.items():
                 self.stderr.write(f"{key}: {error}")

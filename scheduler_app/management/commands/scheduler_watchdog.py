@@ -15,13 +15,18 @@ from scheduler_app import watchdog
 
 
 class Command(BaseCommand):
-    help = ("Report whether a scheduler is passing and which tasks are overdue; exit 1 when not "
-            "healthy. --alert sends the configured alerts (SCHEDULER['ALERTS']).")
+    help = (
+        "Report whether a scheduler is passing and which tasks are overdue; exit 1 when not "
+        "healthy. --alert sends the configured alerts (SCHEDULER['ALERTS'])."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
-        parser.add_argument("--alert", action="store_true",
-                            help="Send alerts for a silent scheduler or overdue tasks (rate-limited).")
+        parser.add_argument(
+            "--alert",
+            action="store_true",
+            help="Send alerts for a silent scheduler or overdue tasks (rate-limited).",
+        )
         parser.add_argument("--json", action="store_true", help="Print the status as JSON.")
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
@@ -36,8 +41,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(status.as_json(), indent=2))
         elif status.healthy:
             last = status.last_pass
-            when = (f"last pass {last.finished_at:%Y-%m-%d %H:%M:%S %Z} on {last.host}" if last
-                    else "no pass recorded yet, nothing due")
+            when = (
+                f"last pass {last.finished_at:%Y-%m-%d %H:%M:%S %Z} on {last.host}"
+                if last
+                else "no pass recorded yet, nothing due"
+            )
             self.stdout.write(f"Scheduler healthy: {when}; no task is overdue.")
         else:
             for line in status.lines():

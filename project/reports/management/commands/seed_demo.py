@@ -12,12 +12,15 @@ MODULE_DEMOS = (("CRM", crm_demo), ("Todo", todo_demo))
 
 
 class Command(BaseCommand):
-    help = ("Create demo users with roles, reports, CRM and Todo data and their scheduled tasks; "
-            "print the logins.")
+    help = (
+        "Create demo users with roles, reports, CRM and Todo data and their scheduled tasks; "
+        "print the logins."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--logins-only", action="store_true",
-                            help="Only print the demo logins; change nothing.")
+        parser.add_argument(
+            "--logins-only", action="store_true", help="Only print the demo logins; change nothing."
+        )
 
     def handle(self, *args, **options):
         if not options["logins_only"]:
@@ -26,7 +29,9 @@ class Command(BaseCommand):
         users = [*demo.USERS, *(u for _label, module in MODULE_DEMOS for u in module.USERS)]
         width = max(len(u.username) for u in users)
         for spec in users:
-            self.stdout.write(f"  {spec.username:<{width}}  password: {spec.password:<6}  {spec.role}")
+            self.stdout.write(
+                f"  {spec.username:<{width}}  password: {spec.password:<6}  {spec.role}"
+            )
 
     def seed(self) -> None:
         try:
