@@ -4,3 +4,13 @@ from project.settings import *  # noqa: F403
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.benchapp"]  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Knobs a benchmark run may turn (defaults as shipped).
+SCHEDULER = {
+    **SCHEDULER,
+    **(
+        {"BATCH_SIZE": int(env("SCHEDULER_BATCH_SIZE"))}
+        if env("SCHEDULER_BATCH_SIZE", default="")
+        else {}
+    ),
+}  # noqa: F405

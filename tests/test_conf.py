@@ -22,7 +22,7 @@ def test_defaults_fill_in_what_the_project_does_not_set(settings):
     assert s.DEFAULT_TIMEOUT == 300
     assert s.DEFAULT_MAX_RETRIES == 3
     assert s.LEASE_SECONDS == 120
-    assert s.BATCH_SIZE == 250
+    assert s.BATCH_SIZE == 500
     assert s.MISFIRE_GRACE == 3600
     assert s.EXPECT_SINGLE_SCHEDULER is False
 
