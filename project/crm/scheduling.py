@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from scheduler_app import policy
-from scheduler_app.registry import registry
-from scheduler_app.views import ScheduleTaskView
+from scheduler_app.views import ModuleTasksView, ScheduleTaskView
 
 MODULE_ID = "crm"
 
@@ -36,30 +30,13 @@ class CrmScheduleView(ScheduleTaskView):
         return reverse("crm:schedules")
 
 
-@login_required
-def schedules(request: HttpRequest) -> HttpResponse:
-    """The CRM tasks the user may see, and the CRM task types they may schedule."""
-    user = request.user
-    if not (policy.is_module_user(user, MODULE_ID) or policy.is_module_admin(user, MODULE_ID)):
-        raise PermissionDenied(_("You may not use the CRM module."))
-    provider = registry.get(MODULE_ID)
-    tasks = (
-        policy.viewable_queryset(user)
-        .for_module(MODULE_ID)
-        .select_related("owner")
-        .order_by("next_run", "pk")[:200]
-    )
-    task_types = [
-        (key, cls)
-        for key, cls in sorted(provider.task_types.items())
-        if policy.can_schedule(user, MODULE_ID, key)
-    ]
-    return render(
-        request,
-        "crm/schedules.html",
-        {
-            "title": _("CRM schedules"),
-            "tasks": tasks,
-            "task_types": task_types,
-        },
-    )
+class CrmTasksView(ModuleTasksView):
+    """The crm tasks the user may see, and the crm task types they may schedule."""
+
+    module_id = MODULE_ID
+    template_name = "crm/schedules.html"
+    title = gettext_lazy("CRM schedules")
+    denied_message = gettext_lazy("You may not use the CRM module.")
+
+
+schedules = CrmTasksView.as_view()
