@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from scheduler_app.models import (
     RunStatus,
@@ -149,7 +148,3 @@ def open_logs_of(task_ids: list[int]) -> dict[int, Any]:
         "id", "task_id", "started_at", "attempt", "scheduled_for"
     )
     return {row["task_id"]: row for row in rows}
-
-
-def still_expired(task_id: int, token: str) -> Q:
-    return Q(pk=task_id, status=TaskStatus.RUNNING, lease_token=token)

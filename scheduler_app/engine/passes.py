@@ -20,7 +20,16 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.engine import claiming, events, hooks, identity, locks, misfire, recording
+from scheduler_app.engine import (
+    claiming,
+    events,
+    hooks,
+    identity,
+    locks,
+    misfire,
+    recording,
+    timing,
+)
 from scheduler_app.engine.background import DatabaseThread, Job
 from scheduler_app.engine.bulk import insert_rows, update_rows
 from scheduler_app.engine.claiming import Filters, Lease
@@ -383,8 +392,6 @@ class SchedulerPass:
         self, row: dict, p: misfire.Plan, now: dt.datetime, duplicate: bool = False
     ) -> list:
         slot = row["occurrence_at"] or row["next_run"]
-        from scheduler_app.engine import timing
-
         upcoming = p.resume_at if p.resume_at is not None else timing.next_slot(row, max(now, slot))
         values = settle(row, Ending("skipped", slot, now), now, self.settings)
         if timing.is_repeating(row):
