@@ -9,6 +9,7 @@ E016 bad text/flag setting
 W001 process-local lock cache W002 provider without task types
 E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
 W020 scheduler silent         W021 tasks overdue  (``check --database default`` only)
+E030 bad OUTBOUND_ALLOWED_NETWORKS                W030 alert webhook at a refused address
 """
 
 from __future__ import annotations
@@ -278,6 +279,34 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     found.extend(_check_lock_cache(s))
     found.extend(_check_tasks_backend(s))
     found.extend(_check_alerts_and_health(s))
+    found.extend(_check_outbound(s))
+    return found
+
+
+def _check_outbound(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
+    from scheduler_app import outbound
+    from scheduler_app.alerts import config as alert_config
+
+    found: list[checks.CheckMessage] = [
+        checks.Error(
+            f"SCHEDULER['OUTBOUND_ALLOWED_NETWORKS']: {problem}.",
+            id="scheduler_app.E030",
+            hint="Use a list of networks in CIDR notation with no host bits set, "
+            "e.g. ['10.20.0.0/16', 'fd00:1::/64'].",
+        )
+        for problem in outbound.network_problems(s.OUTBOUND_ALLOWED_NETWORKS)
+    ]
+    webhook = alert_config.get().webhook_url
+    refused = webhook and outbound.url_problem(webhook)
+    if refused:
+        found.append(
+            checks.Warning(
+                f"Alerts will not reach the webhook: {refused}.",
+                id="scheduler_app.W030",
+                hint="Add the webhook's network to SCHEDULER['OUTBOUND_ALLOWED_NETWORKS'] "
+                "if this internal address is meant.",
+            )
+        )
     return found
 
 

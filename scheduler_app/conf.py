@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "ALERTS": {},
     # Create and update the modules' system tasks after every migrate.
     "SYSTEM_TASKS_ON_MIGRATE": True,
+    # Networks (CIDRs) outbound requests may reach although private, loopback or reserved.
+    "OUTBOUND_ALLOWED_NETWORKS": [],
 }
 
 
@@ -74,6 +76,7 @@ class SchedulerSettings:
     HEALTH_TOKEN: str
     ALERTS: dict
     SYSTEM_TASKS_ON_MIGRATE: bool
+    OUTBOUND_ALLOWED_NETWORKS: list
 
 
 _cached: SchedulerSettings | None = None

@@ -1,22 +1,25 @@
-"""Delivery channels: e-mail (django.core.mail) and a JSON webhook (urllib, retried).
+"""Delivery channels: e-mail (django.core.mail) and a JSON webhook (retried).
 
 A channel never raises: a failed delivery is logged (and a webhook retried).
+The webhook goes through the outbound guard (scheduler_app.outbound) and does
+not follow redirects: a 3xx answer is a failed delivery, not retried.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 
+from scheduler_app import outbound
 from scheduler_app.alerts.config import AlertSettings, url_problem
 
 if TYPE_CHECKING:
@@ -96,29 +99,28 @@ def _post_once(
     timeout: float,
 ) -> tuple[str, bool] | None:
     """None on a 2xx answer, else (what went wrong, whether to retry)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    opener = urllib.request.build_opener(_NoRedirect)
+    request = outbound.Request(
+        "POST", url, headers=headers, body=body, timeout=timeout, read_limit=1024
+    )
     try:
-        with opener.open(request, timeout=timeout) as response:
-            response.read(1024)
-            return None
-    except urllib.error.HTTPError as exc:
-        return f"HTTP {exc.code}", exc.code >= 500 or exc.code == 429
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return f"{type(reason).__name__}: {reason}", True
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead off http(s) or to another host: treat it as an answer, not follow it."""
-
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        response = outbound.fetch(request)
+    except outbound.DestinationRefused as exc:
+        return f"refused: {exc}", False
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}", True
+    status = response.status
+    if 200 <= status < 300:
         return None
+    if 300 <= status < 400:
+        return f"HTTP {status} (redirects are not followed)", False
+    return f"HTTP {status}", status >= 500 or status == 429
 
 
 def _safe(url: str) -> str:
     """The URL without credentials or query (it may hold a token), for logs."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a bad port: logging must not raise
+        return "(an unreadable URL)"
+    return f"{parts.scheme}://{parts.hostname}{':' + str(port) if port else ''}{parts.path}"

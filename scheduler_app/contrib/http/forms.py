@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from scheduler_app import outbound
 from scheduler_app.configs import SECRET_MASK
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -50,6 +51,20 @@ def parse_statuses(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
+def validate_destination(url: str) -> None:
+    """Refuse a URL the outbound guard refuses without a look-up (a private address, ...).
+
+    Names are resolved when the request is made, and checked again then.
+    """
+    problem = outbound.url_problem(url)
+    if problem:
+        raise ValidationError(
+            _("This address may not be requested: %(reason)s."),
+            code="refused_destination",
+            params={"reason": problem},
+        )
+
+
 class HttpRequestForm(forms.Form):
     method = forms.ChoiceField(
         label=_("Method"), choices=[(m, m) for m in METHODS], initial="GET", required=False
@@ -57,8 +72,11 @@ class HttpRequestForm(forms.Form):
     url = forms.CharField(
         label=_("URL"),
         max_length=2000,
-        validators=[URLValidator(schemes=["http", "https"])],
-        help_text=_("An http:// or https:// address."),
+        validators=[URLValidator(schemes=["http", "https"]), validate_destination],
+        help_text=_(
+            "An http:// or https:// address on a public network, unless the site allows "
+            "the network."
+        ),
     )
     headers = forms.CharField(
         label=_("Headers"),
