@@ -159,7 +159,8 @@ class Guard:
         if why is None:
             return
         if target.host.address is not None:
-            subject = str(address)
+            spelled = target.host.name
+            subject = str(address) if spelled == str(address) else f"{spelled} ({address})"
         else:
             subject = f"{target.host.name} resolves to {address}"
         raise DestinationRefused(
