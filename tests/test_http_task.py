@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from scheduler_app import configs, services
+from scheduler_app import configs, outbound, services
 from scheduler_app.contrib.http import client
 from scheduler_app.engine.passes import run_pass
 from scheduler_app.models import TaskExecutionLog
@@ -54,8 +54,18 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+#: The networks of the test servers, allowed where a test talks to them.
+LOOPBACK = ["127.0.0.0/8", "::1/128"]
+
+
 @pytest.fixture
-def server():
+def allow_loopback(settings):
+    settings.SCHEDULER = {**settings.SCHEDULER, "OUTBOUND_ALLOWED_NETWORKS": LOOPBACK}
+
+
+@pytest.fixture
+def loopback_server():
+    """A server on 127.0.0.1, which the outbound guard refuses by default."""
     Handler.seen = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
@@ -64,6 +74,12 @@ def server():
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture
+def server(loopback_server, allow_loopback):
+    """The server, with loopback allowed."""
+    return loopback_server
 
 
 @pytest.fixture
@@ -146,7 +162,7 @@ def test_a_404_fails_without_retry(inline, server, make_task):
     assert task.retry_count == 0
 
 
-def test_a_refused_connection_is_retried():
+def test_a_refused_connection_is_retried(allow_loopback):
     result = client.send({"url": "http://127.0.0.1:9/", "method": "GET", "timeout": 2})
     assert result.status == "failure" and result.retry and "Could not reach" in result.message
 
@@ -185,3 +201,86 @@ def test_an_edit_that_sends_the_secret_back_masked_keeps_it(make_task):
     task.refresh_from_db()
     assert task.config["secret_headers"] == "Authorization: Bearer a"
     assert task.config["url"] == "https://example.org"
+
+
+# -- the outbound guard -------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_loopback_destination_is_refused_by_default_and_nothing_is_sent(
+    inline, loopback_server, make_task
+):
+    # A name passes the form (it is resolved at run time), so the runtime check decides.
+    port = loopback_server.rsplit(":", 1)[1]
+    task = http_task(
+        make_task, url=f"http://localhost:{port}/ok", secret_headers="Authorization: Bearer s"
+    )
+    run_pass()
+    log = only_log(task)
+    assert log.status == "failed"
+    assert log.error_message.startswith(f"Refused GET http://localhost:{port}/ok: ")
+    assert "localhost resolves to 127.0.0.1, a loopback address" in log.error_message
+    assert "OUTBOUND_ALLOWED_NETWORKS" in log.error_message and not log.traceback
+    assert log.result["data"]["refused"]
+    assert Handler.seen == []
+    task.refresh_from_db()
+    assert task.retry_count == 0  # asking again cannot help
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/",
+        "http://10.1.2.3/",
+        "http://172.16.0.1/",
+        "http://192.168.1.1/admin",
+        "http://100.64.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0/",
+        "http://224.0.0.1/",
+        "http://255.255.255.255/",
+        "https://[::1]/",
+        "https://[fd00::1]/",
+        "https://[fe80::1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://[::ffff:a9fe:a9fe]/",
+        "HTTP://127.0.0.1/",
+    ],
+)
+@pytest.mark.django_db
+def test_a_literal_private_address_is_a_field_error_unless_allowed(make_task, settings, url):
+    with pytest.raises(ValidationError) as info:
+        make_task("request", module="http", config={"url": url})
+    assert "may not be requested" in " ".join(info.value.message_dict["url"])
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "OUTBOUND_ALLOWED_NETWORKS": ["0.0.0.0/0", "::/0"],
+    }
+    assert make_task("request", module="http", config={"url": url}).config["url"] == url
+
+
+@pytest.mark.django_db
+def test_credentials_in_the_url_are_a_field_error(make_task):
+    with pytest.raises(ValidationError) as info:
+        make_task("request", module="http", config={"url": "https://user:pw@example.com/"})
+    assert "secret header" in " ".join(info.value.message_dict["url"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_network_is_no_longer_allowed_fails_without_a_request(
+    inline, server, make_task, settings
+):
+    task = http_task(make_task, url=f"{server}/ok")
+    settings.SCHEDULER = {**settings.SCHEDULER, "OUTBOUND_ALLOWED_NETWORKS": []}
+    run_pass()
+    log = only_log(task)
+    assert log.status == "failed" and "a loopback address" in log.error_message
+    assert Handler.seen == []
+
+
+def test_a_refused_destination_makes_no_connection():
+    connected = []
+    guard = outbound.Guard(connect=lambda address, timeout: connected.append(address))
+    result = client.send({"url": "http://[::ffff:10.0.0.1]:8080/", "method": "POST"}, guard=guard)
+    assert result.status == "failure" and not result.retry
+    assert "10.0.0.1, a private address" in result.message and connected == []
