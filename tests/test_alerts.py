@@ -37,6 +37,7 @@ class Receiver:
         self.bodies: list[dict] = []
         self.headers: list[dict] = []
         self.statuses: list[int] = []
+        self.location = ""  # sent as Location when set
         self.delay = 0.0
         receiver = self
 
@@ -50,6 +51,8 @@ class Receiver:
                 receiver.bodies.append(json.loads(body))
                 receiver.headers.append(dict(self.headers))
                 self.send_response(status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -88,6 +91,8 @@ def alerting(settings, receiver):
             "EXECUTION": "inline",
             "RETRY_BACKOFF_BASE": 0,
             "RETRY_JITTER": 0,
+            # The receiver listens on 127.0.0.1, which the outbound guard refuses by default.
+            "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
             "ALERTS": {
                 "EMAIL": True,
                 "EMAIL_TO": ["ops@example.com"],
@@ -317,6 +322,38 @@ def test_a_slow_webhook_times_out(alerting, receiver):
     started = time.monotonic()
     assert not channels.post_webhook(alert(), config.get(), sleep=lambda s: None)
     assert time.monotonic() - started < 1.0
+
+
+def test_a_webhook_at_a_loopback_address_is_refused_by_default_and_not_retried(
+    alerting, receiver, settings, caplog
+):
+    alerting(WEBHOOK_RETRIES=3)
+    settings.SCHEDULER = {**settings.SCHEDULER, "OUTBOUND_ALLOWED_NETWORKS": []}
+    waits = []
+    with caplog.at_level(logging.WARNING, logger="scheduler_app.alerts"):
+        assert not channels.post_webhook(alert(), config.get(), sleep=waits.append)
+    assert receiver.bodies == [] and waits == []
+    assert "attempt 1 of 4: refused: 127.0.0.1, a loopback address" in caplog.text
+    assert "Could not deliver the failed alert" in caplog.text
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_webhook_redirect_is_not_followed(alerting, receiver, caplog, status):
+    alerting(WEBHOOK_RETRIES=2)
+    receiver.statuses = [status]
+    receiver.location = receiver.url + "/elsewhere"
+    with caplog.at_level(logging.WARNING, logger="scheduler_app.alerts"):
+        assert not channels.post_webhook(alert(), config.get(), sleep=lambda s: None)
+    assert len(receiver.bodies) == 1  # neither followed nor retried
+    assert f"HTTP {status} (redirects are not followed)" in caplog.text
+
+
+def test_a_webhook_at_a_refused_literal_address_is_a_w030_warning(alerting, settings):
+    alerting(WEBHOOK_URL="http://10.1.2.3/hook")
+    warnings = [e for e in check_settings() if e.id == "scheduler_app.W030"]
+    assert warnings and "a private address" in warnings[0].msg and warnings[0].hint
+    settings.SCHEDULER = {**settings.SCHEDULER, "OUTBOUND_ALLOWED_NETWORKS": ["10.0.0.0/8"]}
+    assert [e for e in check_settings() if e.id == "scheduler_app.W030"] == []
 
 
 def test_a_failing_mail_server_is_logged_not_raised(alerting, receiver, monkeypatch, caplog):

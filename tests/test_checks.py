@@ -345,3 +345,30 @@ def test_every_message_has_a_hint(scheduler_settings):
     messages = scheduler_settings(EXECUTION="x", WORKERS=-1, LOCK_CACHE="nope", BOGUS=1)
     messages += messages_for(provider(base=""), provider(module_id="Bad", task_types={"x": None}))
     assert messages and all(m.hint for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("10.0.0.0/8", "must be a list"),
+        (None, "must be a list"),
+        ({"10.0.0.0/8": True}, "must be a list"),
+        (["10.0.0.0/33"], "'10.0.0.0/33' is not a network"),
+        (["10.0.0.1/8"], "has host bits set"),
+        (["intranet.example"], "'intranet.example' is not a network"),
+        (["fd00::/129"], "'fd00::/129' is not a network"),
+        ([10], "10 is not a string"),
+        (["10.0.0.0/8", "192.168.1.0/240"], "'192.168.1.0/240' is not a network"),
+    ],
+)
+def test_e030_bad_outbound_allowed_networks(scheduler_settings, value, fragment):
+    [message] = scheduler_settings(OUTBOUND_ALLOWED_NETWORKS=value)
+    assert message.id == "scheduler_app.E030"
+    assert fragment in message.msg and "CIDR" in message.hint
+
+
+@pytest.mark.parametrize(
+    "value", [[], ["10.0.0.0/8"], ("127.0.0.1", "::1/128", "fd00:1::/64"), [" 10.0.0.0/8 "]]
+)
+def test_good_outbound_allowed_networks_pass(scheduler_settings, value):
+    assert scheduler_settings(OUTBOUND_ALLOWED_NETWORKS=value) == []
