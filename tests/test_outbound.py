@@ -6,8 +6,12 @@ the remote host (it hands over a socket to a server on 127.0.0.1).
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -385,3 +389,70 @@ def test_the_default_guard_reads_the_setting(settings):
     assert "loopback" in outbound.url_problem("http://127.0.0.1/")
     settings.SCHEDULER = {**settings.SCHEDULER, "OUTBOUND_ALLOWED_NETWORKS": []}
     assert "private" in outbound.url_problem("http://10.1.1.1/")
+
+
+def test_an_ipv6_literal_is_requested_with_its_bracketed_host_header(echo_port):
+    net = Network(server_port=echo_port)
+    outbound.fetch(outbound.Request("GET", "http://[2606:4700::1]:8080/", timeout=5), net.guard())
+    assert net.connected == [("2606:4700::1", 8080)]
+    assert Echo.seen == [{"path": "/", "host": "[2606:4700::1]:8080"}]
+
+
+# -- https: the certificate is checked against the URL's name, not the address ------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        + ["-nodes", "-days", "2", "-subj", "/CN=public.example"]
+        + ["-addext", "subjectAltName=DNS:public.example"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_port(certificate):
+    cert, key = certificate
+    Echo.seen = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    httpd.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def tls_guard(net: Network, certificate) -> outbound.Guard:
+    return dataclasses.replace(
+        net.guard(), tls_context=lambda: ssl.create_default_context(cafile=str(certificate[0]))
+    )
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_urls_name(tls_port, certificate):
+    net = Network({"public.example": ["93.184.215.14"]}, server_port=tls_port)
+    guard = tls_guard(net, certificate)
+    response = outbound.fetch(outbound.Request("GET", "https://public.example/", timeout=5), guard)
+    assert response.status == 200
+    assert net.connected == [("93.184.215.14", 443)]
+    assert Echo.seen == [{"path": "/", "host": "public.example"}]
+
+
+def test_https_refuses_a_certificate_for_another_name(tls_port, certificate):
+    net = Network({"other.example": ["93.184.215.14"]}, server_port=tls_port)
+    with pytest.raises(ssl.SSLCertVerificationError, match="other.example"):
+        outbound.fetch(
+            outbound.Request("GET", "https://other.example/", timeout=5),
+            tls_guard(net, certificate),
+        )
+    assert Echo.seen == []

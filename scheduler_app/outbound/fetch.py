@@ -11,12 +11,11 @@ for the rest of the chain.
 from __future__ import annotations
 
 import http.client
-import ssl
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from scheduler_app.outbound.guard import Guard, Target, TooManyRedirects
+from scheduler_app.outbound.guard import DestinationRefused, Guard, Target, TooManyRedirects
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Headers that carry credentials, secret in every request.
@@ -81,7 +80,10 @@ def fetch(request: Request, guard: Guard | None = None) -> Response:
             return Response(status, str(reason or ""), answer, raw, url, tuple(redirects))
         if len(redirects) >= request.max_redirects:
             raise TooManyRedirects(f"stopped after {request.max_redirects} redirects")
-        url = urljoin(url, location.strip())
+        try:
+            url = urljoin(url, location.strip())
+        except ValueError:
+            raise DestinationRefused("a redirect's Location cannot be read") from None
         redirects.append(url)
         if (status in (301, 302) and method == "POST") or (
             status == 303 and method not in ("GET", "HEAD")
@@ -106,8 +108,9 @@ def _exchange(
     sock = guard.open(target, remaining)
     connection: http.client.HTTPConnection
     try:
+        sock.settimeout(remaining)
         if target.scheme == "https":
-            context = ssl.create_default_context()
+            context = guard.tls_context()
             # The name checked against the certificate (and sent as SNI) is the URL's.
             sock = context.wrap_socket(sock, server_hostname=target.host.name)
             connection = http.client.HTTPSConnection(

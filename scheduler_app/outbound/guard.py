@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
@@ -112,12 +113,14 @@ class Guard:
     """The rule and the network hooks of outbound requests.
 
     ``resolve`` and ``connect`` are the only ways out to the network; tests
-    pass their own to stand for a resolver or a remote host.
+    pass their own to stand for a resolver or a remote host (and a
+    ``tls_context`` that trusts its certificate).
     """
 
     allowed: tuple[Network, ...] = ()
     resolve: Resolver = field(default=system_resolve)
     connect: Connector = field(default=_create_connection)
+    tls_context: Callable[[], ssl.SSLContext] = field(default=ssl.create_default_context)
 
     @classmethod
     def from_settings(cls) -> Guard:
