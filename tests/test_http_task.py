@@ -283,4 +283,4 @@ def test_a_refused_destination_makes_no_connection():
     guard = outbound.Guard(connect=lambda address, timeout: connected.append(address))
     result = client.send({"url": "http://[::ffff:10.0.0.1]:8080/", "method": "POST"}, guard=guard)
     assert result.status == "failure" and not result.retry
-    assert "10.0.0.1, a private address" in result.message and connected == []
+    assert "::ffff:10.0.0.1 (10.0.0.1), a private address" in result.message and connected == []

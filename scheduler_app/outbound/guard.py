@@ -162,8 +162,10 @@ class Guard:
         if why is None:
             return
         if target.host.address is not None:
-            spelled = target.host.name
-            subject = str(address) if spelled == str(address) else f"{spelled} ({address})"
+            # Name the address meant: 0x7f.1 is 127.0.0.1, ::ffff:a00:1 is 10.0.0.1.
+            mapped = getattr(address, "ipv4_mapped", None)
+            meant, spelled = str(mapped or address), target.host.name
+            subject = spelled if spelled == meant else f"{spelled} ({meant})"
         else:
             subject = f"{target.host.name} resolves to {address}"
         raise DestinationRefused(
