@@ -15,13 +15,19 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from scheduler_app import outbound
 from scheduler_app.contrib.http import client
 from scheduler_app.engine.passes import run_pass
 from scheduler_app.models import TaskExecutionLog
+from scheduler_app.outbound.fetch import REDIRECT_STATUSES
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
+# Two public names for two origins on the same test server (the guard's hooks route them).
+PUBLIC_NAMES = {"a.example": "93.184.215.14", "b.example": "93.184.215.15"}
 SECRETS = "Authorization: Bearer s3cret\nX-Api-Key: k3y\nCookie: session=abc"
 HEADERS = "X-Trace: 42\nContent-Type: text/plain"
 
@@ -237,3 +243,52 @@ def test_a_scheduled_request_redirected_to_another_host_does_not_send_its_secret
     assert Hop.seen[0]["headers"]["authorization"] == "Bearer s3cret"
     assert "authorization" not in Hop.seen[1]["headers"]
     assert log.result["data"]["redirects"] == [f"http://localhost:{b}/final"]
+
+
+AUTOMATIC = {"host", "user-agent", "content-length", "accept-encoding", "connection"}
+header_names = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,20}", fullmatch=True).filter(
+    lambda name: name.lower() not in AUTOMATIC
+)
+
+
+@pytest.fixture(scope="module")
+def shared_port():
+    """One server for every example of a property test."""
+    httpd = start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@hsettings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    names=st.lists(header_names, min_size=1, max_size=4, unique_by=str.lower),
+    code=st.sampled_from(sorted(REDIRECT_STATUSES)),
+    other_origin=st.booleans(),
+    shout=st.booleans(),
+)
+def test_any_secret_header_is_dropped_on_leaving_the_origin(
+    shared_port, names, code, other_origin, shout
+):
+    Hop.seen = []
+    guard = outbound.Guard(
+        resolve=lambda name, port: [ipaddress.ip_address(PUBLIC_NAMES[name])],
+        connect=lambda address, timeout: socket.create_connection(
+            ("127.0.0.1", shared_port), timeout
+        ),
+    )
+    secret = "\n".join(f"{n}: v-{i}" for i, n in enumerate(names))
+    # Other headers, named in another case than the secrets: they must follow.
+    plain = "\n".join(f"{n.upper() if shout else n.lower()}-plain: p" for n in names)
+    to = "http://b.example/final" if other_origin else "http://a.example/final"
+    config = {
+        "url": redirect("http://a.example", code, to),
+        "secret_headers": secret,
+        "headers": plain,
+    }
+    assert client.send(config, guard=guard).ok
+    first, final = Hop.seen
+    for name in names:
+        assert name.lower() in first["headers"]
+        assert (name.lower() in final["headers"]) is not other_origin
+        assert f"{name.lower()}-plain" in final["headers"]
