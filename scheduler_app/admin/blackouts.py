@@ -101,12 +101,8 @@ class BlackoutCalendarAdmin(admin.ModelAdmin):
     fields = ("name", "description", "timezone", "ics_file", "replace_periods")
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                n_periods=Count("periods", distinct=True), n_tasks=Count("tasks", distinct=True)
-            )
+        return policy.viewable_calendars(request.user, super().get_queryset(request)).annotate(
+            n_periods=Count("periods", distinct=True), n_tasks=Count("tasks", distinct=True)
         )
 
     @admin.display(description=gettext_lazy("time zone"))
