@@ -43,6 +43,12 @@ DEFAULTS: dict[str, Any] = {
     "ALERTS": {},
     # Create and update the modules' system tasks after every migrate.
     "SYSTEM_TASKS_ON_MIGRATE": True,
+    # Input bounds: an uploaded .ics file, the periods of one blackout calendar, an import
+    # file of scheduler_import and the tasks plus calendars it may hold.
+    "CALENDAR_MAX_BYTES": 5 * 1024 * 1024,
+    "CALENDAR_MAX_PERIODS": 5000,
+    "IMPORT_MAX_BYTES": 10 * 1024 * 1024,
+    "IMPORT_MAX_ENTRIES": 5000,
 }
 
 
@@ -74,6 +80,10 @@ class SchedulerSettings:
     HEALTH_TOKEN: str
     ALERTS: dict
     SYSTEM_TASKS_ON_MIGRATE: bool
+    CALENDAR_MAX_BYTES: int
+    CALENDAR_MAX_PERIODS: int
+    IMPORT_MAX_BYTES: int
+    IMPORT_MAX_ENTRIES: int
 
 
 _cached: SchedulerSettings | None = None
