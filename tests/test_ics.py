@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from scheduler_app import calendars
 from scheduler_app.calendars import Period
@@ -344,7 +346,7 @@ LINES = st.sampled_from(
 )
 
 
-@settings(
+@hypothesis_settings(
     max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(st.lists(st.lists(LINES, max_size=6), max_size=4), st.booleans())
