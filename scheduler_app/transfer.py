@@ -33,13 +33,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
-from scheduler_app import calendars, configs, policy, services
+from scheduler_app import calendars, configs, policy, services, transfer_schema
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus
 from scheduler_app.registry import registry
+from scheduler_app.transfer_schema import FORMAT, VERSION
 
-FORMAT = "scheduler_app.schedules"
-VERSION = 1
+__all__ = ["FORMAT", "VERSION", "export_schedules", "import_schedules", "plan", "task_entry"]
 #: Finished or cancelled tasks have no schedule to move.
 EXPORTED_STATUSES = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.PAUSED)
 #: Entry keys compared and applied, in display order (config is compared key by key).
@@ -163,6 +163,8 @@ class Change:
     fields: dict[str, list[Any]] = field(default_factory=dict)
     entry: dict[str, Any] = field(default_factory=dict)
     target: ScheduledTask | None = None
+    #: "tasks[3]" or "calendars[0]": where the entry is in the file.
+    where: str = ""
 
 
 @dataclass
@@ -170,13 +172,15 @@ class ImportReport:
     changes: list[Change]
     dry_run: bool
     applied: bool = False
+    #: Keys ignored (``allow_unknown_keys``), owners left as they are.
+    warnings: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
 
     def text(self) -> str:
         marks = {"create": "+", "update": "~", "unchanged": "=", "kept": "="}
-        lines = []
+        lines = [f"! {warning}" for warning in self.warnings]
         for change in self.changes:
             line = (
                 f"{marks.get(change.action, '?')} {change.action:<9} {change.kind} {change.label}"
@@ -206,45 +210,29 @@ def _show(value: Any) -> str:
 
 
 def _label(entry: dict[str, Any]) -> str:
-    return f"{entry.get('module')}.{entry.get('task_type')} “{entry.get('name')}”"
+    return transfer_schema.entry_label(entry)
 
 
-def _fail(entry: dict[str, Any], message: str) -> ValidationError:
-    return ValidationError(f"{_label(entry)}: {message}", code="import")
+def _fail(change: Change, message: str) -> ValidationError:
+    return ValidationError(f"{change.where} {change.label}: {message}", code="import")
 
 
-def _check_document(data: Any) -> None:
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValidationError(
-            _("This is not a schedules export (expected format “%(format)s”).")
-            % {"format": FORMAT},
-            code="format",
-        )
-    if data.get("version") != VERSION:
-        raise ValidationError(
-            _(
-                "Schedules export version %(version)r is not supported "
-                "(this version reads %(supported)s)."
-            )
-            % {"version": data.get("version"), "supported": VERSION},
-            code="version",
-        )
-    if not isinstance(data.get("tasks"), list) or not isinstance(data.get("calendars", []), list):
-        raise ValidationError(_("The export has no list of tasks."), code="format")
+def _matches(entries: list[dict[str, Any]], user: Any) -> dict[tuple[str, str, str], list[Any]]:
+    """{(module, task type, name): tasks here} for the entries, among those ``user`` may see.
 
-
-def _match(entry: dict[str, Any]) -> ScheduledTask | None:
-    found = list(
-        ScheduledTask.objects.filter(
-            module_id=entry.get("module"),
-            task_type=entry.get("task_type"),
-            name=entry.get("name"),
-            status__in=EXPORTED_STATUSES,
-        ).prefetch_related("calendars")[:2]
+    One query for the whole file. A task the user may not see is not matched:
+    the entry then plans a creation and meets the same refusal as one naming
+    no task at all, so an import answers alike for a hidden task and a missing one.
+    """
+    qs: Any = ScheduledTask.objects.filter(
+        name__in={e["name"] for e in entries}, status__in=EXPORTED_STATUSES
     )
-    if len(found) > 1:
-        raise _fail(entry, "several tasks here have this module, type and name; rename one first.")
-    return found[0] if found else None
+    if user is not None:
+        qs = policy.viewable_queryset(user, qs)
+    found: dict[tuple[str, str, str], list[Any]] = {}
+    for task in qs.select_related("owner").prefetch_related("calendars").order_by("pk"):
+        found.setdefault((task.module_id, task.task_type, task.name), []).append(task)
+    return found
 
 
 def _compare(entry: dict[str, Any], target: ScheduledTask) -> dict[str, list[Any]]:
@@ -277,36 +265,50 @@ def _normal(name: str, value: Any) -> Any:
     return value
 
 
-def plan(data: Any) -> list[Change]:
-    """What importing ``data`` would do, without checking permissions or saving."""
-    _check_document(data)
+def plan(data: Any, *, user: Any = None, allow_unknown_keys: bool = False) -> list[Change]:
+    """What importing ``data`` as ``user`` would do, without saving; ValidationError if invalid.
+
+    The document is checked against the schema first (:mod:`transfer_schema`);
+    unknown keys are refused unless ``allow_unknown_keys``.
+    """
+    return _plan(data, user=user, allow_unknown_keys=allow_unknown_keys)[0]
+
+
+def _plan(data: Any, *, user: Any, allow_unknown_keys: bool) -> tuple[list[Change], list[str]]:
+    warnings = transfer_schema.check(data, allow_unknown_keys=allow_unknown_keys)
     changes: list[Change] = []
+    visible: Any = BlackoutCalendar.objects.all()
+    if user is not None:
+        visible = policy.viewable_calendars(user, visible)
+    entries = data.get("calendars", [])
     existing = set(
-        BlackoutCalendar.objects.filter(
-            name__in=[c.get("name") for c in data.get("calendars", []) if isinstance(c, dict)]
-        ).values_list("name", flat=True)
+        visible.filter(name__in=[c["name"] for c in entries]).values_list("name", flat=True)
     )
-    for cal in data.get("calendars", []):
-        name = cal.get("name") if isinstance(cal, dict) else None
-        if not name:
-            raise ValidationError(_("A calendar in the export has no name."), code="format")
+    for index, cal in enumerate(entries):
+        name = cal["name"]
         changes.append(
-            Change("kept" if name in existing else "create", "calendar", f"“{name}”", entry=cal)
+            Change(
+                "kept" if name in existing else "create",
+                "calendar",
+                f"“{name}”",
+                entry=cal,
+                where=f"calendars[{index}]",
+            )
         )
-    errors: list[ValidationError] = []
-    for entry in data["tasks"]:
-        if not isinstance(entry, dict):
+    errors: list[str] = []
+    matches = _matches(data["tasks"], user)
+    for index, entry in enumerate(data["tasks"]):
+        where = f"tasks[{index}]"
+        found = matches.get((entry["module"], entry["task_type"], entry["name"]), [])
+        if len(found) > 1:
             errors.append(
-                ValidationError(_("A task in the export is not an object."), code="format")
+                f"{where} {_label(entry)}: "
+                + _("several tasks here have this module, type and name; rename one first.")
             )
             continue
-        try:
-            target = _match(entry)
-        except ValidationError as exc:
-            errors.append(exc)
-            continue
+        target = found[0] if found else None
         if target is None:
-            changes.append(Change("create", "task", _label(entry), entry=entry))
+            changes.append(Change("create", "task", _label(entry), entry=entry, where=where))
             continue
         diff = _compare(entry, target)
         changes.append(
@@ -317,46 +319,90 @@ def plan(data: Any) -> list[Change]:
                 diff,
                 entry=entry,
                 target=target,
+                where=where,
             )
         )
+    errors.extend(_owner_problems(changes, user, warnings))
     if errors:
-        raise ValidationError(errors)
-    return changes
+        raise ValidationError(transfer_schema.summarise(errors))
+    return changes, warnings
+
+
+def _owner_problems(changes: list[Change], user: Any, warnings: list[str]) -> list[str]:
+    """Owners of new tasks must exist (the services let only module admins give a task away).
+
+    The owner of an existing task never changes through an import (a warning
+    says so when the file names another one).
+    """
+    user_model = get_user_model()
+    field_name = user_model.USERNAME_FIELD
+    named = {c.entry["owner"] for c in changes if c.kind == "task" and c.entry.get("owner")}
+    known = set(
+        user_model._default_manager.filter(**{f"{field_name}__in": named}).values_list(
+            field_name, flat=True
+        )
+    )
+    problems = []
+    for change in changes:
+        owner = change.entry.get("owner") if change.kind == "task" else None
+        if not owner:
+            continue
+        where = f"{change.where} {change.label}: owner: "
+        if change.target is not None:
+            current = change.target.owner.get_username() if change.target.owner else None
+            if current != owner:
+                warnings.append(
+                    where
+                    + _("“%(owner)s” is not applied; an import never changes the owner.")
+                    % {"owner": owner}
+                )
+        elif owner not in known:
+            problems.append(
+                where
+                + _(
+                    "no user “%(owner)s” here; create the user, or remove the owner to own it yourself."
+                )
+                % {"owner": owner}
+            )
+    return problems
 
 
 # --- applying ----------------------------------------------------------------------
 
 
-def import_schedules(data: Any, *, user: Any, dry_run: bool = False) -> ImportReport:
+def import_schedules(
+    data: Any, *, user: Any, dry_run: bool = False, allow_unknown_keys: bool = False
+) -> ImportReport:
     """Create or update the exported tasks as ``user`` (None: the system); all or nothing.
 
-    Raises ValidationError (every problem, each naming its task) or PermissionDenied.
+    Raises ValidationError listing every problem, each line naming the entry
+    (``tasks[3] module.type “name”``) and the field. Nothing is saved when one
+    entry is refused; a dry run checks everything the same way and rolls back.
     """
-    changes = plan(data)
-    errors: list[ValidationError] = []
+    changes, warnings = _plan(data, user=user, allow_unknown_keys=allow_unknown_keys)
+    errors: list[str] = []
     with transaction.atomic():
         for change in changes:
             try:
-                if change.kind == "calendar" and change.action == "create":
-                    _create_calendar(change.entry, user)
-                elif change.kind == "task" and change.action == "create":
-                    _create_task(change.entry, user)
-                elif change.kind == "task" and change.action == "update":
-                    _update_task(change, user)
+                # A savepoint each: a refused entry leaves the others' checks running.
+                with transaction.atomic():
+                    _apply(change, user)
             except (ValidationError, PermissionDenied) as exc:
-                errors.append(
-                    _fail(change.entry, _message(exc))
-                    if change.kind == "task"
-                    else ValidationError(
-                        _("Calendar %(name)s: %(error)s")
-                        % {"name": change.label, "error": _message(exc)}
-                    )
-                )
+                errors.append(str(_fail(change, _message(exc)).message))
         if errors:
-            raise ValidationError(errors)
+            raise ValidationError(transfer_schema.summarise(errors))
         if dry_run:
             transaction.set_rollback(True)
-    return ImportReport(changes, dry_run=dry_run, applied=not dry_run)
+    return ImportReport(changes, dry_run=dry_run, applied=not dry_run, warnings=warnings)
+
+
+def _apply(change: Change, user: Any) -> None:
+    if change.kind == "calendar" and change.action == "create":
+        _create_calendar(change.entry, user)
+    elif change.kind == "task" and change.action == "create":
+        _create_task(change.entry, user)
+    elif change.kind == "task" and change.action == "update":
+        _update_task(change, user)
 
 
 def _message(exc: Exception) -> str:
@@ -369,14 +415,11 @@ def _message(exc: Exception) -> str:
 
 def _create_calendar(entry: dict[str, Any], user: Any) -> None:
     periods = []
-    for p in entry.get("periods") or []:
-        start, end = parse_date(p.get("start_date") or ""), parse_date(p.get("end_date") or "")
-        if start is None or end is None:
-            raise ValidationError(_("A period has no valid start_date/end_date."), code="format")
+    for p in entry.get("periods") or []:  # checked by transfer_schema: dates and times parse
         periods.append(
             calendars.Period(
-                start,
-                end,
+                parse_date(p["start_date"]),
+                parse_date(p["end_date"]),
                 parse_time(p["start_time"]) if p.get("start_time") else None,
                 parse_time(p["end_time"]) if p.get("end_time") else None,
                 p.get("label") or "",
@@ -402,20 +445,13 @@ def _masked_secrets(task_cls: Any, config: dict[str, Any]) -> list[str]:
     return [key for key in task_cls.secret_fields if config.get(key) == configs.SECRET_MASK]
 
 
-def _owner(entry: dict[str, Any], user: Any) -> Any:
+def _owner(entry: dict[str, Any]) -> Any:
+    """The named owner (the plan checked it exists), or None: the importing user owns the task."""
     username = entry.get("owner")
     if not username:
         return None
-    owner = (
-        get_user_model()
-        ._default_manager.filter(**{get_user_model().USERNAME_FIELD: username})
-        .first()
-    )
-    if owner is None or (
-        user is not None and not policy.is_module_admin(user, entry.get("module") or "")
-    ):
-        return None  # the importing user owns it
-    return owner
+    user_model = get_user_model()
+    return user_model._default_manager.get(**{user_model.USERNAME_FIELD: username})
 
 
 def _schedule_arguments(entry: dict[str, Any]) -> dict[str, Any]:
@@ -460,7 +496,7 @@ def _create_task(entry: dict[str, Any], user: Any) -> None:
         task_type=entry["task_type"],
         config=config,
         name=entry["name"],
-        owner=_owner(entry, user),
+        owner=_owner(entry),
         calendars=entry.get("calendars") or (),
         **_schedule_arguments(entry),
         **options,

@@ -240,9 +240,7 @@ class PauseWindowAdmin(admin.ModelAdmin):
             .annotate(n_tasks=Count("tasks"))
             .select_related("created_by")
         )
-        if policy.can_view_all(request.user):
-            return qs
-        return qs.filter(module_id__in=[""] + policy.administered_modules(request.user))
+        return pause_windows.viewable_windows(request.user, qs)
 
     @admin.display(description=gettext_lazy("module"), ordering="module_id")
     def scope(self, obj: PauseWindow) -> str:
