@@ -416,10 +416,12 @@ def _message(exc: Exception) -> str:
 def _create_calendar(entry: dict[str, Any], user: Any) -> None:
     periods = []
     for p in entry.get("periods") or []:  # checked by transfer_schema: dates and times parse
+        start, end = parse_date(p["start_date"]), parse_date(p["end_date"])
+        assert start is not None and end is not None
         periods.append(
             calendars.Period(
-                parse_date(p["start_date"]),
-                parse_date(p["end_date"]),
+                start,
+                end,
                 parse_time(p["start_time"]) if p.get("start_time") else None,
                 parse_time(p["end_time"]) if p.get("end_time") else None,
                 p.get("label") or "",
