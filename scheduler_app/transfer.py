@@ -23,25 +23,32 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
 from scheduler_app import calendars, configs, policy, services, transfer_schema
 from scheduler_app.exceptions import NotRegistered
-from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus
+from scheduler_app.models import BlackoutCalendar, ScheduledTask
 from scheduler_app.registry import registry
+from scheduler_app.transfer_export import EXPORTED_STATUSES, export_schedules, task_entry
+from scheduler_app.transfer_report import Change, ImportReport
 from scheduler_app.transfer_schema import FORMAT, VERSION
 
-__all__ = ["FORMAT", "VERSION", "export_schedules", "import_schedules", "plan", "task_entry"]
-#: Finished or cancelled tasks have no schedule to move.
-EXPORTED_STATUSES = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.PAUSED)
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Change",
+    "ImportReport",
+    "export_schedules",
+    "import_schedules",
+    "plan",
+    "task_entry",
+]
 #: Entry keys compared and applied, in display order (config is compared key by key).
 FIELDS = (
     "schedule_type",
@@ -65,148 +72,7 @@ FIELDS = (
 SCHEDULE_FIELDS = ("schedule_type", "cron", "run_at", "interval", "event", "timezone")
 
 
-# --- export ----------------------------------------------------------------------
-
-
-def task_entry(task: ScheduledTask) -> dict[str, Any]:
-    """One task as exported: stable keys only, secrets masked."""
-    return {
-        "module": task.module_id,
-        "task_type": task.task_type,
-        "name": task.name,
-        "config": configs.masked_config(task),
-        "schedule_type": task.schedule_type,
-        "cron": task.cron_expression or "",
-        "run_at": task.run_at.isoformat() if task.run_at else None,
-        "interval": [task.interval_every, task.interval_unit] if task.interval_every else None,
-        "event": task.event_name or "",
-        "timezone": task.timezone,
-        "priority": task.priority,
-        "max_retries": task.max_retries,
-        "timeout": task.timeout,
-        "allow_overlap": task.allow_overlap,
-        "misfire_policy": task.misfire_policy,
-        "misfire_grace": task.misfire_grace,
-        "tags": list(task.tags or []),
-        "enabled": task.enabled,
-        "paused": task.status == TaskStatus.PAUSED,
-        "calendars": sorted(c.name for c in task.calendars.all()),
-        "owner": task.owner.get_username() if task.owner is not None else None,
-    }
-
-
-def _calendar_entry(calendar: BlackoutCalendar) -> dict[str, Any]:
-    return {
-        "name": calendar.name,
-        "description": calendar.description,
-        "timezone": calendar.timezone,
-        "periods": [
-            {
-                "label": p.label,
-                "start_date": p.start_date.isoformat(),
-                "end_date": p.end_date.isoformat(),
-                "start_time": p.start_time.isoformat() if p.start_time else None,
-                "end_time": p.end_time.isoformat() if p.end_time else None,
-            }
-            for p in calendar.periods.all()
-        ],
-    }
-
-
-def export_schedules(
-    *,
-    user: Any,
-    module: str | None = None,
-    tags: tuple[str, ...] = (),
-    task_ids: tuple[int, ...] = (),
-) -> dict[str, Any]:
-    """The tasks ``user`` may see (all for the system), filtered, as a JSON-ready dict."""
-    qs: Any = ScheduledTask.objects.filter(status__in=EXPORTED_STATUSES, is_system=False)
-    if user is not None:
-        qs = policy.viewable_queryset(user, qs)
-    if module:
-        qs = qs.filter(module_id=module)
-    for tag in tags:
-        qs = qs.with_tag(tag)
-    if task_ids:
-        qs = qs.filter(pk__in=task_ids)
-    tasks = list(
-        qs.select_related("owner")
-        .prefetch_related("calendars")
-        .order_by("module_id", "task_type", "name", "pk")
-    )
-    used = {c.pk: c for t in tasks for c in t.calendars.all()}
-    cals = (
-        BlackoutCalendar.objects.filter(pk__in=list(used))
-        .prefetch_related("periods")
-        .order_by("name")
-    )
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "exported_at": timezone.now().isoformat(),
-        "calendars": [_calendar_entry(c) for c in cals],
-        "tasks": [task_entry(t) for t in tasks],
-    }
-
-
 # --- the diff ----------------------------------------------------------------------
-
-
-@dataclass
-class Change:
-    """What the import does to one task or calendar."""
-
-    action: str  # "create", "update", "unchanged", "kept" (calendars)
-    kind: str  # "task" or "calendar"
-    label: str
-    fields: dict[str, list[Any]] = field(default_factory=dict)
-    entry: dict[str, Any] = field(default_factory=dict)
-    target: ScheduledTask | None = None
-    #: "tasks[3]" or "calendars[0]": where the entry is in the file.
-    where: str = ""
-
-
-@dataclass
-class ImportReport:
-    changes: list[Change]
-    dry_run: bool
-    applied: bool = False
-    #: Keys ignored (``allow_unknown_keys``), owners left as they are.
-    warnings: list[str] = field(default_factory=list)
-
-    def count(self, action: str) -> int:
-        return sum(1 for c in self.changes if c.action == action)
-
-    def text(self) -> str:
-        marks = {"create": "+", "update": "~", "unchanged": "=", "kept": "="}
-        lines = [f"! {warning}" for warning in self.warnings]
-        for change in self.changes:
-            line = (
-                f"{marks.get(change.action, '?')} {change.action:<9} {change.kind} {change.label}"
-            )
-            if change.fields:
-                line += ": " + "; ".join(
-                    f"{name}: {_show(old)} → {_show(new)}"
-                    for name, (old, new) in change.fields.items()
-                )
-            lines.append(line)
-        would = "would be " if self.dry_run else ""
-        tasks = [c for c in self.changes if c.kind == "task"]
-        cals = [c for c in self.changes if c.kind == "calendar"]
-        lines.append(
-            f"Tasks: {sum(c.action == 'create' for c in tasks)} {would}created, "
-            f"{sum(c.action == 'update' for c in tasks)} {would}updated, "
-            f"{sum(c.action == 'unchanged' for c in tasks)} unchanged. "
-            f"Calendars: {sum(c.action == 'create' for c in cals)} {would}created, "
-            f"{sum(c.action == 'kept' for c in cals)} kept as they are."
-            + (" Dry run: nothing was saved." if self.dry_run else "")
-        )
-        return "\n".join(lines)
-
-
-def _show(value: Any) -> str:
-    return "—" if value in (None, "", []) else repr(value) if isinstance(value, str) else str(value)
 
 
 def _label(entry: dict[str, Any]) -> str:
