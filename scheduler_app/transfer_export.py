@@ -78,7 +78,8 @@ def export_schedules(
     for tag in tags:
         qs = qs.with_tag(tag)
     if task_ids:
-        qs = qs.filter(pk__in=task_ids)
+        # An id no 64-bit column holds names no task (and would overflow SQLite's binding).
+        qs = qs.filter(pk__in=[pk for pk in task_ids if 0 < pk < 2**63])
     tasks = list(
         qs.select_related("owner")
         .prefetch_related("calendars")

@@ -143,3 +143,17 @@ def test_ending_a_hidden_pause_window_answers_like_a_missing_one(make_user):
     listed = answer("scheduler_pause_window", "--list", "--as-user", "otto")
     assert "Secret migration" not in listed
     assert "Secret migration" in answer("scheduler_pause_window", "--list")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scheduler_export", "--id"],
+        ["scheduler_run"],
+        ["scheduler_pause_window", "--end"],
+    ],
+)
+@pytest.mark.parametrize("value", ["1" * 25, "-5", "²", "0x10", "x" * 5000])
+def test_commands_refuse_ids_no_database_holds_in_one_line(args, value, db):
+    text = answer(*args, value)
+    assert text.startswith("error: ") and "not an id" in text and len(text) < 200

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from scheduler_app import pause_windows
-from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line
+from scheduler_app.management.acting import acting_user, add_as_user_argument, object_id, one_line
 from scheduler_app.models import PauseWindow
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--starts", help="Start of the window (ISO date-time; default now).")
         parser.add_argument("--reason", default="", help="Why the tasks are paused (required).")
         parser.add_argument("--list", action="store_true", help="List the windows not ended yet.")
-        parser.add_argument("--end", type=int, metavar="ID", help="End this window now.")
+        parser.add_argument("--end", type=object_id, metavar="ID", help="End this window now.")
         add_as_user_argument(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
