@@ -195,7 +195,7 @@ def _plan(data: Any, *, user: Any, allow_unknown_keys: bool) -> tuple[list[Chang
 
 
 def _owner_problems(changes: list[Change], user: Any, warnings: list[str]) -> list[str]:
-    """Owners of new tasks must exist (the services let only module admins give a task away).
+    """Owners of new tasks must exist, and only module admins give a task away (as the services).
 
     The owner of an existing task never changes through an import (a warning
     says so when the file names another one).
@@ -214,6 +214,10 @@ def _owner_problems(changes: list[Change], user: Any, warnings: list[str]) -> li
         if not owner:
             continue
         where = f"{change.where} {change.label}: owner: "
+        if change.target is None and not (
+            user is None or policy.can_schedule(user, change.entry["module"])
+        ):
+            continue  # the services refuse the entry whoever owns it, in their own words
         if change.target is not None:
             current = change.target.owner.get_username() if change.target.owner else None
             if current != owner:
@@ -222,6 +226,16 @@ def _owner_problems(changes: list[Change], user: Any, warnings: list[str]) -> li
                     + _("“%(owner)s” is not applied; an import never changes the owner.")
                     % {"owner": owner}
                 )
+        elif (
+            user is not None
+            and owner != user.get_username()
+            and not policy.is_module_admin(user, change.entry["module"])
+        ):
+            # Refused before the name is looked up: the answer tells nobody which users exist.
+            problems.append(
+                where
+                + _("only a module admin gives a task to another user; remove the owner to own it.")
+            )
         elif owner not in known:
             problems.append(
                 where

@@ -4,7 +4,7 @@ Nothing is looked up or saved before a document passes :func:`check`; every
 problem is reported at once, each line naming the entry (its index and, when
 it has them, its module, type and name) and the field::
 
-    tasks[3] testmod.record “Nightly”: interval: give [every, unit], e.g. [15, "minutes"].
+    tasks[3] reports.send “Nightly”: interval: give [every, unit], e.g. [15, "minutes"].
 
 Bounds: the file's size (``SCHEDULER["IMPORT_MAX_BYTES"]``), its nesting
 depth (``bounds.MAX_JSON_DEPTH``, checked before the JSON parser runs, so no

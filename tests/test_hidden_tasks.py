@@ -93,6 +93,20 @@ def test_import_answers_alike_for_a_hidden_calendar_and_a_missing_one(tmp_path, 
     assert existing.replace("Board meetings", "X") == missing.replace("No such calendar", "X")
 
 
+def test_import_answers_alike_for_an_owner_who_exists_and_one_who_does_not(tmp_path, make_user):
+    make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD", username="ursula")
+    make_user(username="carol")
+    answers = []
+    for owner in ("carol", "nobody"):
+        data = json.loads(open(export_file(tmp_path, "Mine")).read())
+        data["tasks"][0]["owner"] = owner
+        path = tmp_path / f"{owner}.json"
+        path.write_text(json.dumps(data))
+        text = answer("scheduler_import", str(path), "--dry-run", "--as-user", "ursula")
+        answers.append(text.replace(owner, "X"))
+    assert answers[0] == answers[1] and answers[0].startswith("error: Nothing was imported")
+
+
 def test_export_of_a_hidden_id_is_the_export_of_a_missing_one(stranger, hidden):
     existing = json.loads(answer("scheduler_export", "--id", str(hidden.pk), "--as-user", "eve"))
     missing = json.loads(answer("scheduler_export", "--id", str(MISSING_ID), "--as-user", "eve"))

@@ -195,7 +195,8 @@ def test_unknown_owners_are_refused_and_the_importer_never_silently_becomes_owne
     carol = make_user(username="carol")
     importer = make_user(*PERMS)
     messages = refusal(document(entry(owner="carol")), user=importer)
-    assert "module administrators" in messages[0]
+    assert "only a module admin gives a task to another user" in messages[0]
+    assert refusal(document(entry(owner="ghost")), user=importer) == messages
     assert not ScheduledTask.objects.exists()
     transfer.import_schedules(document(entry(owner=importer.username)), user=importer)
     assert ScheduledTask.objects.get().owner == importer
