@@ -30,13 +30,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scheduler_app import policy
+from scheduler_app import bounds, conf, policy
 from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, ScheduledTask
 
 #: Periods longer than this are refused (a typo in a year, not a freeze).
 MAX_PERIOD_DAYS = 366
-#: Periods one .ics import may add.
-MAX_IMPORTED_PERIODS = 5000
+#: Longest calendar name and description (the name is the model's column).
+MAX_NAME_LENGTH = 120
+MAX_DESCRIPTION_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ def _period_of(row: BlackoutPeriod) -> Period:
 
 def check_zone(name: str) -> str:
     """An IANA zone name, or blank; raises ValidationError on ``timezone``."""
+    if name is not None and not isinstance(name, str):
+        raise ValidationError({"timezone": _("Give the time zone as text.")}, code="invalid")
     name = (name or "").strip()
     if not name:
         return ""
@@ -87,7 +90,17 @@ def check_zone(name: str) -> str:
 
 
 def check_period(period: Period) -> None:
-    """Refuse a reversed, empty or implausibly long period."""
+    """Refuse a reversed, empty, implausibly long or out-of-range period."""
+    if not (bounds.date_in_range(period.start_date) and bounds.date_in_range(period.end_date)):
+        raise ValidationError(
+            _("The period %(label)s lies outside %(earliest)s to %(latest)s.")
+            % {
+                "label": f"“{period.label}”" if period.label else period.start_date,
+                "earliest": bounds.EARLIEST_DATE,
+                "latest": bounds.LATEST_DATE,
+            },
+            code="out_of_range",
+        )
     start, end = period.bounds
     if end <= start:
         raise ValidationError(
@@ -102,8 +115,21 @@ def check_period(period: Period) -> None:
         )
 
 
+def check_count(count: int) -> None:
+    """Refuse more periods than one calendar may hold (``SCHEDULER["CALENDAR_MAX_PERIODS"]``)."""
+    limit = conf.get().CALENDAR_MAX_PERIODS
+    if count > limit:
+        raise ValidationError(
+            _("A calendar holds at most %(max)d periods; this one would have %(count)d.")
+            % {"max": limit, "count": count},
+            code="too_many",
+        )
+
+
 def check_periods(periods: Iterable[Period]) -> None:
-    """Refuse reversed periods and periods that overlap each other, naming each one."""
+    """Refuse too many periods, reversed ones and ones that overlap each other, naming each."""
+    periods = list(periods)
+    check_count(len(periods))
     errors: list[ValidationError] = []
     ordered: list[Period] = []
     for period in periods:
@@ -145,9 +171,24 @@ def create_calendar(
 ) -> BlackoutCalendar:
     """Create a calendar with its periods; nothing is saved on error."""
     _check_may_manage(user)
-    name = (name or "").strip()
+    name = name.strip() if isinstance(name, str) else ""
     if not name:
         raise ValidationError({"name": _("Name the calendar.")}, code="required")
+    if not isinstance(description, str):
+        raise ValidationError({"description": _("Describe the calendar in text.")}, code="invalid")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            {"name": _("Keep the name under %(max)d characters.") % {"max": MAX_NAME_LENGTH}},
+            code="max_length",
+        )
+    if len(description or "") > MAX_DESCRIPTION_LENGTH:
+        raise ValidationError(
+            {
+                "description": _("Keep the description under %(max)d characters.")
+                % {"max": MAX_DESCRIPTION_LENGTH}
+            },
+            code="max_length",
+        )
     if BlackoutCalendar.objects.filter(name=name).exists():
         raise ValidationError(
             {"name": _("A calendar named “%(name)s” exists already.") % {"name": name}},
@@ -210,107 +251,10 @@ def import_ics(
 
 
 def parse_ics(data: bytes | str) -> list[Period]:
-    """The VEVENTs of an iCalendar file as periods.
+    """The VEVENTs of an iCalendar file as periods (see :func:`scheduler_app.ics.parse`)."""
+    from scheduler_app import ics
 
-    All-day events (``DTSTART;VALUE=DATE``) become whole days, with DTEND
-    exclusive as RFC 5545 says; timed events keep their times, read in the
-    event's own zone and turned into wall-clock times of that zone. Recurring
-    events are refused (expand them in the calendar application first).
-    Raises ValidationError with a message a person can act on.
-    """
-    import icalendar
-
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if not data or not data.strip():
-        raise ValidationError(_("The file is empty."), code="empty")
-    try:
-        cal = icalendar.Calendar.from_ical(data)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise ValidationError(
-            _("This is not a valid iCalendar (.ics) file: %(error)s") % {"error": exc},
-            code="invalid_ics",
-        ) from None
-    if getattr(cal, "name", "") != "VCALENDAR":
-        raise ValidationError(
-            _("This is not an iCalendar file: it has no VCALENDAR."), code="invalid_ics"
-        )
-    periods: list[Period] = []
-    errors: list[ValidationError] = []
-    for number, event in enumerate(cal.walk("VEVENT"), start=1):
-        try:
-            periods.append(_event_period(event, number))
-        except ValidationError as exc:
-            errors.append(exc)
-    if errors:
-        raise ValidationError(errors)
-    if not periods:
-        raise ValidationError(_("The file has no events."), code="no_events")
-    if len(periods) > MAX_IMPORTED_PERIODS:
-        raise ValidationError(
-            _("The file has more than %(max)d events.") % {"max": MAX_IMPORTED_PERIODS},
-            code="too_many",
-        )
-    return periods
-
-
-def _event_period(event: Any, number: int) -> Period:
-    label = str(event.get("SUMMARY") or "").strip()[:200]
-    name = f"“{label}”" if label else _("event %(number)d") % {"number": number}
-    if event.get("RRULE") is not None:
-        raise ValidationError(
-            _("The event %(event)s repeats (RRULE); only single events can be imported.")
-            % {"event": name},
-            code="recurring",
-        )
-    start_prop = event.get("DTSTART")
-    if start_prop is None:
-        raise ValidationError(
-            _("The event %(event)s has no start (DTSTART).") % {"event": name}, code="no_start"
-        )
-    try:
-        start = start_prop.dt
-        end_prop = event.get("DTEND")
-        end = end_prop.dt if end_prop is not None else None
-        if end is None and event.get("DURATION") is not None:
-            end = start + event.get("DURATION").dt
-    except (AttributeError, TypeError, ValueError) as exc:
-        raise ValidationError(
-            _("The event %(event)s has a date that cannot be read: %(error)s")
-            % {"event": name, "error": exc},
-            code="bad_date",
-        ) from None
-    if isinstance(start, dt.datetime) != isinstance(end, dt.datetime) and end is not None:
-        raise ValidationError(
-            _("The event %(event)s mixes a date and a date-time.") % {"event": name},
-            code="bad_date",
-        )
-    if not isinstance(start, dt.datetime):
-        # All-day: DTEND is the day after the last day; no DTEND means one day.
-        last = (end - dt.timedelta(days=1)) if end is not None else start
-        period = Period(start, last, label=label)
-        if end is not None and end <= start:
-            period = Period(start, end, dt.time(), dt.time(), label)  # reported as reversed
-    else:
-        if end is None:
-            end = start
-        if start.tzinfo is not None and end.tzinfo is not None:
-            end = end.astimezone(start.tzinfo)
-        period = Period(
-            start.date(),
-            end.date(),
-            start.time().replace(tzinfo=None),
-            end.time().replace(tzinfo=None),
-            label,
-        )
-    try:
-        check_period(period)
-    except ValidationError as exc:
-        raise ValidationError(
-            _("In %(event)s: %(error)s") % {"event": name, "error": " ".join(exc.messages)},
-            code=exc.code,
-        ) from None
-    return period
+    return ics.parse(data)
 
 
 # --- asking whether a time is blacked out -----------------------------------
@@ -430,10 +374,20 @@ def calendar_notes(
 
 def resolve(values: Iterable[Any] | None) -> list[BlackoutCalendar]:
     """Calendars given as instances, ids or names; ValidationError on ``calendars`` for unknown ones."""
+    if values is not None and (
+        isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable)
+    ):
+        raise ValidationError(
+            {"calendars": _("Give the calendars as a list of names or ids.")}, code="invalid"
+        )
     wanted = list(values or ())
     objects = [v for v in wanted if isinstance(v, BlackoutCalendar)]
     ids = [v for v in wanted if isinstance(v, int) and not isinstance(v, bool)]
     names = [v for v in wanted if isinstance(v, str)]
+    if len(objects) + len(ids) + len(names) != len(wanted):
+        raise ValidationError(
+            {"calendars": _("Give the calendars as a list of names or ids.")}, code="invalid"
+        )
     found = {c.pk: c for c in objects}
     if ids or names:
         from django.db.models import Q
@@ -443,10 +397,11 @@ def resolve(values: Iterable[Any] | None) -> list[BlackoutCalendar]:
     known_names = {c.name for c in found.values()}
     missing = [str(v) for v in ids if v not in found] + [v for v in names if v not in known_names]
     if missing:
+        shown = [m if len(m) <= 60 else m[:60] + "…" for m in missing[:10]]
         raise ValidationError(
             {
                 "calendars": _("No blackout calendar named %(names)s.")
-                % {"names": ", ".join(f"“{m}”" for m in missing)}
+                % {"names": ", ".join(f"“{m}”" for m in shown) + ("…" if len(missing) > 10 else "")}
             },
             code="unknown_calendar",
         )

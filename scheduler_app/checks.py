@@ -47,6 +47,10 @@ NUMBERS: dict[str, tuple[float, bool]] = {
     "LOOP_SLEEP": (0.01, False),
     "WATCHDOG_SILENCE": (1, False),
     "OVERDUE_GRACE": (0, False),
+    "CALENDAR_MAX_BYTES": (1, False),
+    "CALENDAR_MAX_PERIODS": (1, False),
+    "IMPORT_MAX_BYTES": (1, False),
+    "IMPORT_MAX_ENTRIES": (1, False),
 }
 INTEGERS = {
     "WORKERS",
@@ -58,6 +62,10 @@ INTEGERS = {
     "OUTPUT_LIMIT",
     "MISFIRE_GRACE",
     "MISFIRE_RUN_ALL_CAP",
+    "CALENDAR_MAX_BYTES",
+    "CALENDAR_MAX_PERIODS",
+    "IMPORT_MAX_BYTES",
+    "IMPORT_MAX_ENTRIES",
 }
 TEXTS = ("LOCK_CACHE", "LOCK_PREFIX", "TASKS_BACKEND", "TASKS_QUEUE")
 

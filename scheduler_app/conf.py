@@ -45,6 +45,12 @@ DEFAULTS: dict[str, Any] = {
     "SYSTEM_TASKS_ON_MIGRATE": True,
     # Networks (CIDRs) outbound requests may reach although private, loopback or reserved.
     "OUTBOUND_ALLOWED_NETWORKS": [],
+    # Input bounds: an uploaded .ics file, the periods of one blackout calendar, an import
+    # file of scheduler_import and the tasks plus calendars it may hold.
+    "CALENDAR_MAX_BYTES": 5 * 1024 * 1024,
+    "CALENDAR_MAX_PERIODS": 5000,
+    "IMPORT_MAX_BYTES": 10 * 1024 * 1024,
+    "IMPORT_MAX_ENTRIES": 1000,
 }
 
 
@@ -77,6 +83,10 @@ class SchedulerSettings:
     ALERTS: dict
     SYSTEM_TASKS_ON_MIGRATE: bool
     OUTBOUND_ALLOWED_NETWORKS: list
+    CALENDAR_MAX_BYTES: int
+    CALENDAR_MAX_PERIODS: int
+    IMPORT_MAX_BYTES: int
+    IMPORT_MAX_ENTRIES: int
 
 
 _cached: SchedulerSettings | None = None

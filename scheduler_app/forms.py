@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import configs, schedules, services
+from scheduler_app import bounds, configs, schedules, services
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
 from scheduler_app.providers import SchedulableTask
 
@@ -69,9 +69,17 @@ class WallClockDateTimeField(forms.DateTimeField):
         text = str(value).strip()
         for fmt in self.input_formats:
             try:
-                return dt.datetime.strptime(text, fmt)
+                parsed = dt.datetime.strptime(text, fmt)
             except ValueError:
                 continue
+            if not bounds.date_in_range(parsed):
+                # Dates near year 1 or 9999 overflow once a zone's offset is applied.
+                raise ValidationError(
+                    _("Enter a date from %(earliest)s to %(latest)s.")
+                    % {"earliest": bounds.EARLIEST_DATE, "latest": bounds.LATEST_DATE},
+                    code="out_of_range",
+                )
+            return parsed
         raise ValidationError(self.error_messages["invalid"], code="invalid")
 
     def prepare_value(self, value: Any) -> Any:

@@ -44,6 +44,15 @@ def _username(user: Any) -> str:
     return user.get_username() if user is not None else "system"
 
 
+def viewable_windows(user: Any, queryset: Any = None) -> Any:
+    """The windows ``user`` may see: every one for the system and those who view every task,
+    otherwise the windows over every module and those of the modules the user administers."""
+    qs = queryset if queryset is not None else PauseWindow.objects.all()
+    if user is None or policy.can_view_all(user):
+        return qs
+    return qs.filter(module_id__in=["", *policy.administered_modules(user)])
+
+
 def _scope(window: PauseWindow) -> Q:
     return Q(module_id=window.module_id) if window.module_id else Q()
 

@@ -44,6 +44,7 @@ Public names (stable; the admin, views and commands use them):
     can_cancel, can_run, can_delete, can_share (user, task) -> bool
     viewable_queryset(user, queryset=None)   one lazy queryset
     viewable_logs(user, queryset=None)       execution logs of viewable tasks
+    can_see_every_calendar(user), viewable_calendars(user, queryset=None)
     forget(user)                             drop cached object permissions
 
 In a template: ``{% if "edit" in actions %}`` with
@@ -182,6 +183,17 @@ def can_manage_calendars(user: Any) -> bool:
     """Blackout calendars are shared by every module: scheduler admins (or the model permission)."""
     return is_scheduler_admin(user) or (
         _active(user) and user.has_perm("scheduler_app.change_blackoutcalendar")
+    )
+
+
+def can_see_every_calendar(user: Any) -> bool:
+    """Calendars are shared by every module: those who manage them, read every task,
+    administer a module or may schedule in one see (and may attach) every calendar."""
+    return (
+        can_manage_calendars(user)
+        or can_view_all(user)
+        or bool(administered_modules(user))
+        or bool(schedulable_modules(user))
     )
 
 
@@ -483,3 +495,16 @@ def viewable_logs(user: Any, queryset: QuerySet | None = None) -> QuerySet:
     if can_view_all(user):
         return qs
     return qs.filter(task__in=viewable_queryset(user).values("pk"))
+
+
+def viewable_calendars(user: Any, queryset: QuerySet | None = None) -> QuerySet:
+    """Blackout calendars ``user`` may see: every one (``can_see_every_calendar``),
+    otherwise those attached to a task the user may view."""
+    from scheduler_app.models import BlackoutCalendar
+
+    qs = queryset if queryset is not None else BlackoutCalendar.objects.all()
+    if not _active(user):
+        return qs.none()
+    if can_see_every_calendar(user):
+        return qs
+    return qs.filter(pk__in=viewable_queryset(user).values("calendars"))

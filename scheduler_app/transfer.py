@@ -23,25 +23,32 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
-from scheduler_app import calendars, configs, policy, services
+from scheduler_app import calendars, configs, policy, services, transfer_schema
 from scheduler_app.exceptions import NotRegistered
-from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus
+from scheduler_app.models import BlackoutCalendar, ScheduledTask
 from scheduler_app.registry import registry
+from scheduler_app.transfer_export import EXPORTED_STATUSES, export_schedules, task_entry
+from scheduler_app.transfer_report import Change, ImportReport
+from scheduler_app.transfer_schema import FORMAT, VERSION
 
-FORMAT = "scheduler_app.schedules"
-VERSION = 1
-#: Finished or cancelled tasks have no schedule to move.
-EXPORTED_STATUSES = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.PAUSED)
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Change",
+    "ImportReport",
+    "export_schedules",
+    "import_schedules",
+    "plan",
+    "task_entry",
+]
 #: Entry keys compared and applied, in display order (config is compared key by key).
 FIELDS = (
     "schedule_type",
@@ -65,186 +72,33 @@ FIELDS = (
 SCHEDULE_FIELDS = ("schedule_type", "cron", "run_at", "interval", "event", "timezone")
 
 
-# --- export ----------------------------------------------------------------------
-
-
-def task_entry(task: ScheduledTask) -> dict[str, Any]:
-    """One task as exported: stable keys only, secrets masked."""
-    return {
-        "module": task.module_id,
-        "task_type": task.task_type,
-        "name": task.name,
-        "config": configs.masked_config(task),
-        "schedule_type": task.schedule_type,
-        "cron": task.cron_expression or "",
-        "run_at": task.run_at.isoformat() if task.run_at else None,
-        "interval": [task.interval_every, task.interval_unit] if task.interval_every else None,
-        "event": task.event_name or "",
-        "timezone": task.timezone,
-        "priority": task.priority,
-        "max_retries": task.max_retries,
-        "timeout": task.timeout,
-        "allow_overlap": task.allow_overlap,
-        "misfire_policy": task.misfire_policy,
-        "misfire_grace": task.misfire_grace,
-        "tags": list(task.tags or []),
-        "enabled": task.enabled,
-        "paused": task.status == TaskStatus.PAUSED,
-        "calendars": sorted(c.name for c in task.calendars.all()),
-        "owner": task.owner.get_username() if task.owner is not None else None,
-    }
-
-
-def _calendar_entry(calendar: BlackoutCalendar) -> dict[str, Any]:
-    return {
-        "name": calendar.name,
-        "description": calendar.description,
-        "timezone": calendar.timezone,
-        "periods": [
-            {
-                "label": p.label,
-                "start_date": p.start_date.isoformat(),
-                "end_date": p.end_date.isoformat(),
-                "start_time": p.start_time.isoformat() if p.start_time else None,
-                "end_time": p.end_time.isoformat() if p.end_time else None,
-            }
-            for p in calendar.periods.all()
-        ],
-    }
-
-
-def export_schedules(
-    *,
-    user: Any,
-    module: str | None = None,
-    tags: tuple[str, ...] = (),
-    task_ids: tuple[int, ...] = (),
-) -> dict[str, Any]:
-    """The tasks ``user`` may see (all for the system), filtered, as a JSON-ready dict."""
-    qs: Any = ScheduledTask.objects.filter(status__in=EXPORTED_STATUSES, is_system=False)
-    if user is not None:
-        qs = policy.viewable_queryset(user, qs)
-    if module:
-        qs = qs.filter(module_id=module)
-    for tag in tags:
-        qs = qs.with_tag(tag)
-    if task_ids:
-        qs = qs.filter(pk__in=task_ids)
-    tasks = list(
-        qs.select_related("owner")
-        .prefetch_related("calendars")
-        .order_by("module_id", "task_type", "name", "pk")
-    )
-    used = {c.pk: c for t in tasks for c in t.calendars.all()}
-    cals = (
-        BlackoutCalendar.objects.filter(pk__in=list(used))
-        .prefetch_related("periods")
-        .order_by("name")
-    )
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "exported_at": timezone.now().isoformat(),
-        "calendars": [_calendar_entry(c) for c in cals],
-        "tasks": [task_entry(t) for t in tasks],
-    }
-
-
 # --- the diff ----------------------------------------------------------------------
 
 
-@dataclass
-class Change:
-    """What the import does to one task or calendar."""
-
-    action: str  # "create", "update", "unchanged", "kept" (calendars)
-    kind: str  # "task" or "calendar"
-    label: str
-    fields: dict[str, list[Any]] = field(default_factory=dict)
-    entry: dict[str, Any] = field(default_factory=dict)
-    target: ScheduledTask | None = None
-
-
-@dataclass
-class ImportReport:
-    changes: list[Change]
-    dry_run: bool
-    applied: bool = False
-
-    def count(self, action: str) -> int:
-        return sum(1 for c in self.changes if c.action == action)
-
-    def text(self) -> str:
-        marks = {"create": "+", "update": "~", "unchanged": "=", "kept": "="}
-        lines = []
-        for change in self.changes:
-            line = (
-                f"{marks.get(change.action, '?')} {change.action:<9} {change.kind} {change.label}"
-            )
-            if change.fields:
-                line += ": " + "; ".join(
-                    f"{name}: {_show(old)} → {_show(new)}"
-                    for name, (old, new) in change.fields.items()
-                )
-            lines.append(line)
-        would = "would be " if self.dry_run else ""
-        tasks = [c for c in self.changes if c.kind == "task"]
-        cals = [c for c in self.changes if c.kind == "calendar"]
-        lines.append(
-            f"Tasks: {sum(c.action == 'create' for c in tasks)} {would}created, "
-            f"{sum(c.action == 'update' for c in tasks)} {would}updated, "
-            f"{sum(c.action == 'unchanged' for c in tasks)} unchanged. "
-            f"Calendars: {sum(c.action == 'create' for c in cals)} {would}created, "
-            f"{sum(c.action == 'kept' for c in cals)} kept as they are."
-            + (" Dry run: nothing was saved." if self.dry_run else "")
-        )
-        return "\n".join(lines)
-
-
-def _show(value: Any) -> str:
-    return "—" if value in (None, "", []) else repr(value) if isinstance(value, str) else str(value)
-
-
 def _label(entry: dict[str, Any]) -> str:
-    return f"{entry.get('module')}.{entry.get('task_type')} “{entry.get('name')}”"
+    return transfer_schema.entry_label(entry)
 
 
-def _fail(entry: dict[str, Any], message: str) -> ValidationError:
-    return ValidationError(f"{_label(entry)}: {message}", code="import")
+def _fail(change: Change, message: str) -> ValidationError:
+    return ValidationError(f"{change.where} {change.label}: {message}", code="import")
 
 
-def _check_document(data: Any) -> None:
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValidationError(
-            _("This is not a schedules export (expected format “%(format)s”).")
-            % {"format": FORMAT},
-            code="format",
-        )
-    if data.get("version") != VERSION:
-        raise ValidationError(
-            _(
-                "Schedules export version %(version)r is not supported "
-                "(this version reads %(supported)s)."
-            )
-            % {"version": data.get("version"), "supported": VERSION},
-            code="version",
-        )
-    if not isinstance(data.get("tasks"), list) or not isinstance(data.get("calendars", []), list):
-        raise ValidationError(_("The export has no list of tasks."), code="format")
+def _matches(entries: list[dict[str, Any]], user: Any) -> dict[tuple[str, str, str], list[Any]]:
+    """{(module, task type, name): tasks here} for the entries, among those ``user`` may see.
 
-
-def _match(entry: dict[str, Any]) -> ScheduledTask | None:
-    found = list(
-        ScheduledTask.objects.filter(
-            module_id=entry.get("module"),
-            task_type=entry.get("task_type"),
-            name=entry.get("name"),
-            status__in=EXPORTED_STATUSES,
-        ).prefetch_related("calendars")[:2]
+    One query for the whole file. A task the user may not see is not matched:
+    the entry then plans a creation and meets the same refusal as one naming
+    no task at all, so an import answers alike for a hidden task and a missing one.
+    """
+    qs: Any = ScheduledTask.objects.filter(
+        name__in={e["name"] for e in entries}, status__in=EXPORTED_STATUSES
     )
-    if len(found) > 1:
-        raise _fail(entry, "several tasks here have this module, type and name; rename one first.")
-    return found[0] if found else None
+    if user is not None:
+        qs = policy.viewable_queryset(user, qs)
+    found: dict[tuple[str, str, str], list[Any]] = {}
+    for task in qs.select_related("owner").prefetch_related("calendars").order_by("pk"):
+        found.setdefault((task.module_id, task.task_type, task.name), []).append(task)
+    return found
 
 
 def _compare(entry: dict[str, Any], target: ScheduledTask) -> dict[str, list[Any]]:
@@ -277,36 +131,50 @@ def _normal(name: str, value: Any) -> Any:
     return value
 
 
-def plan(data: Any) -> list[Change]:
-    """What importing ``data`` would do, without checking permissions or saving."""
-    _check_document(data)
+def plan(data: Any, *, user: Any = None, allow_unknown_keys: bool = False) -> list[Change]:
+    """What importing ``data`` as ``user`` would do, without saving; ValidationError if invalid.
+
+    The document is checked against the schema first (:mod:`transfer_schema`);
+    unknown keys are refused unless ``allow_unknown_keys``.
+    """
+    return _plan(data, user=user, allow_unknown_keys=allow_unknown_keys)[0]
+
+
+def _plan(data: Any, *, user: Any, allow_unknown_keys: bool) -> tuple[list[Change], list[str]]:
+    warnings = transfer_schema.check(data, allow_unknown_keys=allow_unknown_keys)
     changes: list[Change] = []
+    visible: Any = BlackoutCalendar.objects.all()
+    if user is not None:
+        visible = policy.viewable_calendars(user, visible)
+    entries = data.get("calendars", [])
     existing = set(
-        BlackoutCalendar.objects.filter(
-            name__in=[c.get("name") for c in data.get("calendars", []) if isinstance(c, dict)]
-        ).values_list("name", flat=True)
+        visible.filter(name__in=[c["name"] for c in entries]).values_list("name", flat=True)
     )
-    for cal in data.get("calendars", []):
-        name = cal.get("name") if isinstance(cal, dict) else None
-        if not name:
-            raise ValidationError(_("A calendar in the export has no name."), code="format")
+    for index, cal in enumerate(entries):
+        name = cal["name"]
         changes.append(
-            Change("kept" if name in existing else "create", "calendar", f"“{name}”", entry=cal)
+            Change(
+                "kept" if name in existing else "create",
+                "calendar",
+                f"“{name}”",
+                entry=cal,
+                where=f"calendars[{index}]",
+            )
         )
-    errors: list[ValidationError] = []
-    for entry in data["tasks"]:
-        if not isinstance(entry, dict):
+    errors: list[str] = []
+    matches = _matches(data["tasks"], user)
+    for index, entry in enumerate(data["tasks"]):
+        where = f"tasks[{index}]"
+        found = matches.get((entry["module"], entry["task_type"], entry["name"]), [])
+        if len(found) > 1:
             errors.append(
-                ValidationError(_("A task in the export is not an object."), code="format")
+                f"{where} {_label(entry)}: "
+                + _("several tasks here have this module, type and name; rename one first.")
             )
             continue
-        try:
-            target = _match(entry)
-        except ValidationError as exc:
-            errors.append(exc)
-            continue
+        target = found[0] if found else None
         if target is None:
-            changes.append(Change("create", "task", _label(entry), entry=entry))
+            changes.append(Change("create", "task", _label(entry), entry=entry, where=where))
             continue
         diff = _compare(entry, target)
         changes.append(
@@ -317,46 +185,104 @@ def plan(data: Any) -> list[Change]:
                 diff,
                 entry=entry,
                 target=target,
+                where=where,
             )
         )
+    errors.extend(_owner_problems(changes, user, warnings))
     if errors:
-        raise ValidationError(errors)
-    return changes
+        raise ValidationError(transfer_schema.summarise(errors))
+    return changes, warnings
+
+
+def _owner_problems(changes: list[Change], user: Any, warnings: list[str]) -> list[str]:
+    """Owners of new tasks must exist, and only module admins give a task away (as the services).
+
+    The owner of an existing task never changes through an import (a warning
+    says so when the file names another one).
+    """
+    user_model = get_user_model()
+    field_name = user_model.USERNAME_FIELD
+    named = {c.entry["owner"] for c in changes if c.kind == "task" and c.entry.get("owner")}
+    known = set(
+        user_model._default_manager.filter(**{f"{field_name}__in": named}).values_list(
+            field_name, flat=True
+        )
+    )
+    problems = []
+    for change in changes:
+        owner = change.entry.get("owner") if change.kind == "task" else None
+        if not owner:
+            continue
+        where = f"{change.where} {change.label}: owner: "
+        if change.target is None and not (
+            user is None or policy.can_schedule(user, change.entry["module"])
+        ):
+            continue  # the services refuse the entry whoever owns it, in their own words
+        if change.target is not None:
+            current = change.target.owner.get_username() if change.target.owner else None
+            if current != owner:
+                warnings.append(
+                    where
+                    + _("“%(owner)s” is not applied; an import never changes the owner.")
+                    % {"owner": owner}
+                )
+        elif (
+            user is not None
+            and owner != user.get_username()
+            and not policy.is_module_admin(user, change.entry["module"])
+        ):
+            # Refused before the name is looked up: the answer tells nobody which users exist.
+            problems.append(
+                where
+                + _("only a module admin gives a task to another user; remove the owner to own it.")
+            )
+        elif owner not in known:
+            problems.append(
+                where
+                + _(
+                    "no user “%(owner)s” here; create the user, or remove the owner to own it yourself."
+                )
+                % {"owner": owner}
+            )
+    return problems
 
 
 # --- applying ----------------------------------------------------------------------
 
 
-def import_schedules(data: Any, *, user: Any, dry_run: bool = False) -> ImportReport:
+def import_schedules(
+    data: Any, *, user: Any, dry_run: bool = False, allow_unknown_keys: bool = False
+) -> ImportReport:
     """Create or update the exported tasks as ``user`` (None: the system); all or nothing.
 
-    Raises ValidationError (every problem, each naming its task) or PermissionDenied.
+    Raises ValidationError listing every problem, each line naming the entry
+    (``tasks[3] module.type “name”``) and the field. Nothing is saved when one
+    entry is refused; a dry run checks everything the same way and rolls back.
     """
-    changes = plan(data)
-    errors: list[ValidationError] = []
+    changes, warnings = _plan(data, user=user, allow_unknown_keys=allow_unknown_keys)
+    errors: list[str] = []
     with transaction.atomic():
         for change in changes:
             try:
-                if change.kind == "calendar" and change.action == "create":
-                    _create_calendar(change.entry, user)
-                elif change.kind == "task" and change.action == "create":
-                    _create_task(change.entry, user)
-                elif change.kind == "task" and change.action == "update":
-                    _update_task(change, user)
+                # A savepoint each: a refused entry leaves the others' checks running.
+                with transaction.atomic():
+                    _apply(change, user)
             except (ValidationError, PermissionDenied) as exc:
-                errors.append(
-                    _fail(change.entry, _message(exc))
-                    if change.kind == "task"
-                    else ValidationError(
-                        _("Calendar %(name)s: %(error)s")
-                        % {"name": change.label, "error": _message(exc)}
-                    )
-                )
+                errors.append(str(_fail(change, _message(exc)).message))
         if errors:
-            raise ValidationError(errors)
+            raise ValidationError(transfer_schema.summarise(errors))
         if dry_run:
             transaction.set_rollback(True)
-    return ImportReport(changes, dry_run=dry_run, applied=not dry_run)
+    return ImportReport(changes, dry_run=dry_run, applied=not dry_run, warnings=warnings)
+
+
+def _apply(change: Change, user: Any) -> None:
+    if change.kind == "calendar" and change.action == "create":
+        _create_calendar(change.entry, user)
+    elif change.kind == "task" and change.action == "create":
+        _create_task(change.entry, user)
+    elif change.kind == "task" and change.action == "update":
+        _update_task(change, user)
 
 
 def _message(exc: Exception) -> str:
@@ -369,10 +295,9 @@ def _message(exc: Exception) -> str:
 
 def _create_calendar(entry: dict[str, Any], user: Any) -> None:
     periods = []
-    for p in entry.get("periods") or []:
-        start, end = parse_date(p.get("start_date") or ""), parse_date(p.get("end_date") or "")
-        if start is None or end is None:
-            raise ValidationError(_("A period has no valid start_date/end_date."), code="format")
+    for p in entry.get("periods") or []:  # checked by transfer_schema: dates and times parse
+        start, end = parse_date(p["start_date"]), parse_date(p["end_date"])
+        assert start is not None and end is not None
         periods.append(
             calendars.Period(
                 start,
@@ -402,20 +327,13 @@ def _masked_secrets(task_cls: Any, config: dict[str, Any]) -> list[str]:
     return [key for key in task_cls.secret_fields if config.get(key) == configs.SECRET_MASK]
 
 
-def _owner(entry: dict[str, Any], user: Any) -> Any:
+def _owner(entry: dict[str, Any]) -> Any:
+    """The named owner (the plan checked it exists), or None: the importing user owns the task."""
     username = entry.get("owner")
     if not username:
         return None
-    owner = (
-        get_user_model()
-        ._default_manager.filter(**{get_user_model().USERNAME_FIELD: username})
-        .first()
-    )
-    if owner is None or (
-        user is not None and not policy.is_module_admin(user, entry.get("module") or "")
-    ):
-        return None  # the importing user owns it
-    return owner
+    user_model = get_user_model()
+    return user_model._default_manager.get(**{user_model.USERNAME_FIELD: username})
 
 
 def _schedule_arguments(entry: dict[str, Any]) -> dict[str, Any]:
@@ -460,7 +378,7 @@ def _create_task(entry: dict[str, Any], user: Any) -> None:
         task_type=entry["task_type"],
         config=config,
         name=entry["name"],
-        owner=_owner(entry, user),
+        owner=_owner(entry),
         calendars=entry.get("calendars") or (),
         **_schedule_arguments(entry),
         **options,

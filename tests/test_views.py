@@ -225,3 +225,122 @@ def test_modules_can_subclass_the_view(rf, user):
     assert response.status_code == 302 and response["Location"] == "/done/"
     assert ScheduledTask.objects.filter(owner=user).count() == 1
     assert timezone.now()
+
+
+# -- the preview's query parameters are bounded, and calendars follow the policy ----
+
+PREVIEW = "/scheduler/preview/"
+CRON = {"schedule_type": "cron", "cron": "0 12 * * *", "timezone": "UTC"}
+
+
+def secret_calendar():
+    from scheduler_app import calendars
+
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).date()
+    return calendars.create_calendar(
+        user=None,
+        name="Secret merger freeze",
+        periods=[calendars.Period(tomorrow, tomorrow, label="Project Falcon")],
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"calendars": "²"},
+        {"calendars": "1" * 25},
+        {"calendars": "-1"},
+        {"calendars": "1.5"},
+        {"calendars": "0x10"},
+        {"calendars": "１"},  # a full-width digit
+        {"calendars": "9" * 5000},
+        {"calendars": [str(n) for n in range(1, 200)]},
+        {"calendars": "x" * 100_000},
+        {"interval_every": "9" * 30, "schedule_type": "recurring", "cron": ""},
+        {"interval_every": "-5", "schedule_type": "recurring", "cron": ""},
+        {"schedule_type": "one_time", "run_at": "9999-12-31T23:59", "timezone": "America/New_York"},
+        {"schedule_type": "one_time", "run_at": "9999-12-31T23:59"},
+        {
+            "schedule_type": "recurring",
+            "cron": "",
+            "run_at": "9999-12-30T23:59",
+            "interval_every": "1",
+            "interval_unit": "minutes",
+            "timezone": "America/New_York",
+        },
+        {
+            "schedule_type": "recurring",
+            "cron": "",
+            "run_at": "0001-01-01T00:00",
+            "interval_every": "1",
+            "interval_unit": "minutes",
+            "timezone": "Asia/Tokyo",
+        },
+        {"run_at": "2026-13-45T99:99", "schedule_type": "one_time"},
+        {"timezone": "Nowhere/Land"},
+        {"timezone": "x" * 10_000},
+        {"timezone": "UTC\x00"},
+        {"cron": "0 6 * * *" + "1" * 100_000},
+        {"schedule_type": ["cron", "nope"]},
+        {"interval_unit": "fortnights", "interval_every": "5", "schedule_type": "recurring"},
+    ],
+)
+def test_a_malformed_preview_parameter_is_a_400_with_reasons_never_a_500(client, user, params):
+    client.raise_request_exception = False
+    client.force_login(user)
+    response = client.get(PREVIEW, {**CRON, **params})
+    assert response.status_code == 400, response.content[:300]
+    payload = response.json()
+    assert payload["valid"] is False and payload["runs"] == []
+    assert payload["errors"] and all(
+        isinstance(m, str) for v in payload["errors"].values() for m in v
+    )
+
+
+def test_the_preview_refuses_an_unknown_calendar_id_like_a_malformed_one(client, user):
+    client.force_login(user)
+    response = client.get(PREVIEW, {**CRON, "calendars": "987654"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["calendars"] == ["No blackout calendar with the id 987654."]
+
+
+def test_a_user_without_scheduling_rights_cannot_read_calendars_through_the_preview(
+    client, make_user, make_task
+):
+    calendar = secret_calendar()
+    client.force_login(make_user())  # logged in, no permission at all
+    hidden = client.get(PREVIEW, {**CRON, "calendars": str(calendar.pk)})
+    missing = client.get(PREVIEW, {**CRON, "calendars": str(calendar.pk + 1000)})
+    assert hidden.status_code == missing.status_code == 400
+    text = hidden.content.decode()
+    assert "Secret merger" not in text and "Falcon" not in text
+    assert hidden.json()["errors"]["calendars"] == [
+        f"No blackout calendar with the id {calendar.pk}."
+    ]
+    # The same user sees the calendars of a task shared with them, and only those.
+    from scheduler_app import services
+
+    owner = make_user(*PERMS)
+    task = make_task(owner=owner, name="shared", calendars=[calendar])
+    viewer = make_user()
+    services.share(task, user=owner, users=[viewer], permissions=["view"])
+    client.force_login(viewer)
+    answer = client.get(PREVIEW, {**CRON, "calendars": str(calendar.pk)}).json()
+    assert answer["valid"] and any("Project Falcon" in r["blackout"] for r in answer["runs"])
+
+
+def test_a_user_who_may_schedule_sees_every_calendar_in_the_preview(client, user):
+    calendar = secret_calendar()
+    client.force_login(user)
+    response = client.get(PREVIEW, {**CRON, "calendars": [str(calendar.pk), str(calendar.pk)]})
+    assert response.status_code == 200
+    assert any("Secret merger freeze" in r["blackout"] for r in response.json()["runs"])
+
+
+def test_the_admin_history_page_number_is_bounded(client, make_user, make_task):
+    admin = make_user(is_superuser=True, is_staff=True)
+    task = make_task(name="paged")
+    client.force_login(admin)
+    url = reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk])
+    for page in ("1" * 25, "-" + "1" * 25, "²", "9" * 5000, "1e9"):
+        assert client.get(url, {"logs_page": page}).status_code == 200, page

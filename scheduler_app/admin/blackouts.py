@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from scheduler_app import calendars, feeds, pause_windows, policy
+from scheduler_app import calendars, conf, feeds, pause_windows, policy
 from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, FeedToken, PauseWindow
 from scheduler_app.registry import registry
 
@@ -34,15 +34,23 @@ def _reason(error: Exception) -> str:
 # --- calendars -------------------------------------------------------------------
 
 
+#: Where CalendarForm leaves the periods of a valid .ics file (and whether they replace the
+#: others) for PeriodFormSet: the admin gives the form's instance to the formsets and cleans
+#: the form first, so the formset can check the calendar as it will be after the save.
+PENDING_ICS = "_scheduler_pending_ics"
+
+
 class PeriodFormSet(forms.BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
-        periods = []
+        if any(self.errors):
+            return
+        rows = []
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
             if not data or data.get("DELETE") or not data.get("start_date"):
                 continue
-            periods.append(
+            rows.append(
                 calendars.Period(
                     data["start_date"],
                     data.get("end_date") or data["start_date"],
@@ -51,7 +59,9 @@ class PeriodFormSet(forms.BaseInlineFormSet):
                     data.get("label") or "",
                 )
             )
-        calendars.check_periods(periods)
+        from_file, replace = getattr(self.instance, PENDING_ICS, ([], False))
+        # All or nothing: the rows and the file's events are checked together, before any save.
+        calendars.check_periods(from_file if replace else [*rows, *from_file])
 
 
 class PeriodInline(admin.TabularInline):
@@ -87,9 +97,19 @@ class CalendarForm(forms.ModelForm):
         upload = self.cleaned_data.get("ics_file")
         if not upload:
             return None
-        if upload.size > 5 * 1024 * 1024:
-            raise ValidationError(_("The file is larger than 5 MB."), code="too_large")
-        return calendars.parse_ics(upload.read())
+        limit = conf.get().CALENDAR_MAX_BYTES
+        if upload.size is None or upload.size > limit:
+            raise ValidationError(
+                _("The file is larger than %(limit)d bytes.") % {"limit": limit}, code="too_large"
+            )
+        return calendars.parse_ics(upload.read(limit + 1))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        periods = data.get("ics_file")
+        if periods:
+            setattr(self.instance, PENDING_ICS, (periods, bool(data.get("replace_periods"))))
+        return data
 
 
 @admin.register(BlackoutCalendar)
@@ -101,12 +121,8 @@ class BlackoutCalendarAdmin(admin.ModelAdmin):
     fields = ("name", "description", "timezone", "ics_file", "replace_periods")
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                n_periods=Count("periods", distinct=True), n_tasks=Count("tasks", distinct=True)
-            )
+        return policy.viewable_calendars(request.user, super().get_queryset(request)).annotate(
+            n_periods=Count("periods", distinct=True), n_tasks=Count("tasks", distinct=True)
         )
 
     @admin.display(description=gettext_lazy("time zone"))
@@ -141,24 +157,19 @@ class BlackoutCalendarAdmin(admin.ModelAdmin):
         periods = form.cleaned_data.get("ics_file")
         if not periods:
             return
-        try:
-            added = calendars.add_periods(
-                form.instance,
-                periods,
-                user=request.user,
-                replace=form.cleaned_data.get("replace_periods", False),
-            )
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(
-                request,
-                _("The .ics file was not imported: %(reason)s") % {"reason": _reason(error)},
-            )
-        else:
-            messages.success(
-                request,
-                ngettext("Imported %(count)d period.", "Imported %(count)d periods.", added)
-                % {"count": added},
-            )
+        # Checked with the rows by PeriodFormSet; an error now (a concurrent change) propagates
+        # and the admin's transaction saves nothing of this form.
+        added = calendars.add_periods(
+            form.instance,
+            periods,
+            user=request.user,
+            replace=form.cleaned_data.get("replace_periods", False),
+        )
+        messages.success(
+            request,
+            ngettext("Imported %(count)d period.", "Imported %(count)d periods.", added)
+            % {"count": added},
+        )
 
 
 # --- pause windows ---------------------------------------------------------------
@@ -229,9 +240,7 @@ class PauseWindowAdmin(admin.ModelAdmin):
             .annotate(n_tasks=Count("tasks"))
             .select_related("created_by")
         )
-        if policy.can_view_all(request.user):
-            return qs
-        return qs.filter(module_id__in=[""] + policy.administered_modules(request.user))
+        return pause_windows.viewable_windows(request.user, qs)
 
     @admin.display(description=gettext_lazy("module"), ordering="module_id")
     def scope(self, obj: PauseWindow) -> str:

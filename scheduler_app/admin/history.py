@@ -30,11 +30,17 @@ ROW_FIELDS = (
 )
 
 
+#: Pages beyond this one are shown as this one (a database offset must stay a 64-bit integer).
+MAX_PAGE = 100_000
+
+
 def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get(PAGE_PARAM, "1")))
-    except ValueError:
+    value = request.GET.get(PAGE_PARAM, "1").strip()
+    if not (value.isascii() and value.isdigit()):
         return 1
+    if len(value) > len(str(MAX_PAGE)):
+        return MAX_PAGE
+    return min(MAX_PAGE, max(1, int(value)))
 
 
 def history_page(

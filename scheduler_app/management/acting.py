@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+
+from scheduler_app.bounds import MAX_ID_DIGITS
 
 
 def add_as_user_argument(parser: Any) -> None:
@@ -47,3 +50,12 @@ def one_line(exc: Exception) -> str:
     if messages:
         return " ".join(str(m) for m in messages)
     return str(exc) or exc.__class__.__name__
+
+
+def object_id(value: str) -> int:
+    """An argparse type for ids: a positive whole number a database column holds."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS and int(text) > 0):
+        shown = text if len(text) <= 30 else text[:30] + "…"
+        raise argparse.ArgumentTypeError(f"{shown!r} is not an id (a positive whole number).")
+    return int(text)

@@ -7,7 +7,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from scheduler_app import transfer
-from scheduler_app.management.acting import acting_user, add_as_user_argument
+from scheduler_app.management.acting import acting_user, add_as_user_argument, object_id
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--id",
             dest="ids",
-            type=int,
+            type=object_id,
             action="append",
             default=[],
             help="Only this task (repeatable).",

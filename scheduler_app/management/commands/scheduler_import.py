@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler_app import transfer
+from scheduler_app import conf, transfer, transfer_schema
 from scheduler_app.management.acting import acting_user, add_as_user_argument
 
 
@@ -26,24 +25,38 @@ class Command(BaseCommand):
             action="store_true",
             help="Show what would change and check it, but save nothing.",
         )
+        parser.add_argument(
+            "--ignore-unknown-keys",
+            action="store_true",
+            help="Import a file with keys this version does not know, listing them as warnings "
+            "(without it such a file is refused, naming the keys).",
+        )
         add_as_user_argument(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         user = acting_user(options["as_user"])
+        raw = self._read(options["file"])
         try:
-            if options["file"] == "-":
-                data = json.load(sys.stdin)
-            else:
-                with open(options["file"], encoding="utf-8") as handle:
-                    data = json.load(handle)
-        except OSError as exc:
-            raise CommandError(f"Cannot read {options['file']}: {exc.strerror or exc}") from None
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"{options['file']} is not JSON: {exc}") from None
-        try:
-            report = transfer.import_schedules(data, user=user, dry_run=options["dry_run"])
+            data = transfer_schema.read(raw)
+            report = transfer.import_schedules(
+                data,
+                user=user,
+                dry_run=options["dry_run"],
+                allow_unknown_keys=options["ignore_unknown_keys"],
+            )
         except ValidationError as exc:
             raise CommandError("Nothing was imported:\n  " + "\n  ".join(exc.messages)) from None
         except PermissionDenied as exc:
             raise CommandError(f"Nothing was imported: {exc}") from None
         self.stdout.write(report.text())
+
+    def _read(self, name: str) -> bytes:
+        """At most one byte more than IMPORT_MAX_BYTES: enough to tell a file is too large."""
+        limit = conf.get().IMPORT_MAX_BYTES
+        try:
+            if name == "-":
+                return sys.stdin.buffer.read(limit + 1)
+            with open(name, "rb") as handle:
+                return handle.read(limit + 1)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {name}: {exc.strerror or exc}") from None

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import QuerySet
 
 from scheduler_app import policy, services
+from scheduler_app.bounds import MAX_ID_DIGITS
 from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line
 from scheduler_app.models import RunStatus, TaskExecutionLog
 
@@ -52,11 +53,12 @@ class Command(BaseCommand):
         if user is not None:
             logs = policy.viewable_logs(user, logs)
         log = logs.filter(run_id=key).first()
-        if log is None and key.isdigit():
+        if log is None and key.isascii() and key.isdigit() and len(key) <= MAX_ID_DIGITS:
             log = logs.filter(pk=int(key)).first()
         if log is None:
+            shown = key if len(key) <= 40 else key[:40] + "…"
             raise CommandError(
-                f"No run {key!r}" + (" that you may see." if user is not None else ".")
+                f"No run {shown!r}" + (" that you may see." if user is not None else ".")
             )
         return log
 

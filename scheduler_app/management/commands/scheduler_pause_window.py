@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from scheduler_app import pause_windows
-from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line
+from scheduler_app.management.acting import acting_user, add_as_user_argument, object_id, one_line
 from scheduler_app.models import PauseWindow
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -48,13 +48,13 @@ class Command(BaseCommand):
         parser.add_argument("--starts", help="Start of the window (ISO date-time; default now).")
         parser.add_argument("--reason", default="", help="Why the tasks are paused (required).")
         parser.add_argument("--list", action="store_true", help="List the windows not ended yet.")
-        parser.add_argument("--end", type=int, metavar="ID", help="End this window now.")
+        parser.add_argument("--end", type=object_id, metavar="ID", help="End this window now.")
         add_as_user_argument(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         user = acting_user(options["as_user"])
         if options["list"]:
-            return self.list_windows()
+            return self.list_windows(user)
         try:
             if options["end"] is not None:
                 return self.end(options["end"], user)
@@ -62,8 +62,10 @@ class Command(BaseCommand):
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError(one_line(exc)) from None
 
-    def list_windows(self) -> None:
-        windows = PauseWindow.objects.filter(lifted_at__isnull=True).order_by("ends_at")
+    def list_windows(self, user) -> None:  # noqa: ANN001
+        windows = pause_windows.viewable_windows(
+            user, PauseWindow.objects.filter(lifted_at__isnull=True)
+        ).order_by("ends_at")
         if not windows:
             self.stdout.write("No open pause windows.")
         for w in windows:
@@ -74,10 +76,13 @@ class Command(BaseCommand):
             )
 
     def end(self, pk: int, user) -> None:  # noqa: ANN001
-        try:
-            window = PauseWindow.objects.get(pk=pk)
-        except PauseWindow.DoesNotExist:
-            raise CommandError(f"No pause window with id {pk}.") from None
+        # A window the user may not see is reported exactly like a missing one.
+        window = pause_windows.viewable_windows(user).filter(pk=pk).first()
+        if window is None:
+            raise CommandError(
+                f"No pause window with id {pk}"
+                + (" that you may see." if user is not None else ".")
+            )
         resumed = pause_windows.lift(window, user=user)
         self.stdout.write(f"Ended pause window #{pk}; resumed {resumed} task(s).")
 

@@ -8,7 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 from scheduler_app import services
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
-from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line, task_for
+from scheduler_app.management.acting import (
+    acting_user,
+    add_as_user_argument,
+    object_id,
+    one_line,
+    task_for,
+)
 from scheduler_app.models import TaskExecutionLog
 
 
@@ -17,7 +23,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
-        parser.add_argument("task_id", type=int)
+        parser.add_argument("task_id", type=object_id)
         parser.add_argument(
             "--force", action="store_true", help="Run even if the task's overlap lock is held."
         )
