@@ -39,6 +39,12 @@ def _send(signal: Any, event: str, task: ScheduledTask) -> None:
     transaction.on_commit(lambda: send_lifecycle(signal, event, task=task))
 
 
+def _refuse_no_op(same: bool, message: str) -> None:
+    """An action that would change nothing is refused (and so writes no audit event)."""
+    if same:
+        raise ValidationError({"status": message}, code="no_change")
+
+
 def _transition(task: ScheduledTask, target: str) -> None:
     try:
         check_transition(task.status, target)
