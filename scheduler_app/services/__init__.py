@@ -14,6 +14,7 @@ edit that sends a secret back masked or empty keeps the stored one.
 
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
 from scheduler_app.services.emitting import emit
+from scheduler_app.services.locks import clear_lock, clear_locks
 from scheduler_app.services.reading import (
     get_task,
     next_runs,
@@ -30,6 +31,8 @@ __all__ = [
     "EDITABLE_FIELDS",
     "build_schedule",
     "cancel",
+    "clear_lock",
+    "clear_locks",
     "delete",
     "emit",
     "get_task",
