@@ -23,7 +23,13 @@ from scheduler_app.services.reading import (
     task_logs,
     visible_config,
 )
-from scheduler_app.services.scheduling import EDITABLE_FIELDS, delete, schedule, update
+from scheduler_app.services.scheduling import (
+    EDITABLE_FIELDS,
+    delete,
+    schedule,
+    update,
+    validate_update,
+)
 from scheduler_app.sharing import share, shared_with, unshare
 from scheduler_app.validation import build_schedule, resolve_task_type
 
@@ -50,5 +56,6 @@ __all__ = [
     "task_logs",
     "unshare",
     "update",
+    "validate_update",
     "visible_config",
 ]

@@ -18,9 +18,9 @@ from scheduler_app.models import (
 )
 from scheduler_app.services._common import (
     _check,
-    _refuse_no_op,
     _locked,
     _now,
+    _refuse_no_op,
     _send,
     _sync,
     _transition,
