@@ -26,7 +26,8 @@ def _names(tasks: Iterable[ScheduledTask]) -> str:
     return text
 
 
-def _reason(error: Exception) -> str:
+def refusal_text(error: Exception) -> str:
+    """A refusal of the services as one line."""
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error) or _("Permission denied.")
@@ -47,7 +48,7 @@ def apply_to_each(
         except ScheduledTask.DoesNotExist:
             refused.append((task, _("This task no longer exists.")))
         except (PermissionDenied, ValidationError) as error:
-            refused.append((task, _reason(error)))
+            refused.append((task, refusal_text(error)))
         else:
             done.append(task)
     if done:

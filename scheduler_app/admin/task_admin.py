@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -22,6 +22,7 @@ from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
+from scheduler_app.admin.saving import ServiceSavingAdmin
 from scheduler_app.calendars import blackout_notes
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
@@ -50,7 +51,7 @@ READ_ONLY = (
 )
 
 
-class ScheduledTaskAdmin(admin.ModelAdmin):
+class ScheduledTaskAdmin(ServiceSavingAdmin):
     form = ScheduledTaskAdminForm
     change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
     change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"
@@ -197,22 +198,6 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # New tasks are created through their module's form (it knows the config fields).
         return False
-
-    # -- saving and deleting go through the services -----------------------
-
-    def save_model(self, request: HttpRequest, obj: ScheduledTask, form: Any, change: bool) -> None:
-        fresh = ScheduledTask.objects.get(pk=obj.pk)
-        try:
-            services.update(fresh, user=request.user, **form.update_arguments())
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _("Not saved: %(reason)s") % {"reason": actions._reason(error)})
-
-    def delete_model(self, request: HttpRequest, obj: ScheduledTask) -> None:
-        services.delete(obj, user=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for task in queryset:
-            services.delete(task, user=request.user)
 
     # -- columns -------------------------------------------------------------
 
