@@ -12,6 +12,7 @@ Config secrets (``secret_fields``) are masked in signals and history, and an
 edit that sends a secret back masked or empty keeps the stored one.
 """
 
+from scheduler_app.services._common import NO_CHANGE
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
 from scheduler_app.services.emitting import emit
 from scheduler_app.services.locks import clear_lock, clear_locks
@@ -35,6 +36,7 @@ from scheduler_app.validation import build_schedule, resolve_task_type
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "NO_CHANGE",
     "build_schedule",
     "cancel",
     "clear_lock",

@@ -17,6 +17,9 @@ from scheduler_app.models import (
 )
 from scheduler_app.signals import send_lifecycle
 
+#: The code of the ValidationError of an action that would change nothing.
+NO_CHANGE = "no_change"
+
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
@@ -42,7 +45,8 @@ def _send(signal: Any, event: str, task: ScheduledTask) -> None:
 def _refuse_no_op(same: bool, message: str) -> None:
     """An action that would change nothing is refused (and so writes no audit event)."""
     if same:
-        raise ValidationError({"status": message}, code="no_change")
+        # Nested, so that the code survives (a dict of plain messages drops it).
+        raise ValidationError({"status": ValidationError(message, code=NO_CHANGE)})
 
 
 def _transition(task: ScheduledTask, target: str) -> None:
