@@ -45,14 +45,18 @@ def schedule(**kwargs: Any) -> ScheduledTask:
 
 
 def texts_in(value: Any) -> list[str]:
-    """Every string inside ``value`` (arguments may nest them)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [t for k, v in value.items() for t in (*texts_in(k), *texts_in(v))]
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [t for item in value for t in texts_in(item)]
-    return []
+    """Every string inside ``value`` (arguments may nest them, deeply)."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+    return found
 
 
 def assert_bounded(error: Exception, arguments: dict[str, Any]) -> None:
@@ -367,3 +371,67 @@ def test_messages_name_the_argument_without_quoting_it_whole():
         schedule(cron="x" * LONG)
     [message] = excinfo.value.message_dict["cron"]
     assert re.search(r"120", message), message
+
+
+# -- the other services that take free input: emit and next_runs ---------------------------
+
+
+def deep(levels: int) -> list:
+    value: list = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"event_name": 5}, "event_name"),
+        ({"event_name": None}, "event_name"),
+        ({"event_name": " "}, "event_name"),
+        ({"event_name": "e" * LONG}, "event_name"),
+        ({"event_name": "e\x00"}, "event_name"),
+        ({"event_name": "paid", "payload": [1]}, "payload"),
+        ({"event_name": "paid", "payload": {"n": float("nan")}}, "payload"),
+        ({"event_name": "paid", "payload": {"x": object()}}, "payload"),
+        ({"event_name": "paid", "payload": {"deep": deep(100_000)}}, "payload"),
+        ({"event_name": "paid", "payload": {"text": "a\x00b"}}, "payload"),
+        ({"event_name": "paid", "payload": {"big": "x" * 70_000}}, "payload"),
+    ],
+)
+def test_emit_refuses_a_bad_argument_by_name(kwargs, field, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(ValidationError) as excinfo:
+            services.emit(**kwargs)
+    assert field in excinfo.value.message_dict
+    assert_bounded(excinfo.value, kwargs)
+    assert callbacks == []
+
+
+def test_emit_still_takes_dates_and_decimals(django_capture_on_commit_callbacks):
+    import decimal
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.emit("paid", {"at": NOW, "amount": decimal.Decimal("1.50")})
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"cron": "0 6 * * *", "count": 10**9}, "count"),
+        ({"cron": "0 6 * * *", "count": -1}, "count"),
+        ({"cron": "0 6 * * *", "count": "5"}, "count"),
+        ({"cron": 5}, "cron"),
+        ({"cron": "x" * LONG}, "cron"),
+        ({"cron": "0 6 * * *", "timezone": "x" * LONG}, "timezone"),
+        ({"cron": "0 6 * * *", "after": "now"}, "after"),
+        ({"cron": "0 6 * * *", "after": dt.datetime(2026, 1, 1)}, "after"),
+    ],
+)
+@pytest.mark.parametrize("preview", [services.next_runs, services.next_runs_with_notes])
+def test_next_runs_refuses_a_bad_argument_by_name(preview, kwargs, field):
+    with pytest.raises(ValidationError) as excinfo:
+        preview("cron", **kwargs)
+    assert field in excinfo.value.message_dict
+    assert_bounded(excinfo.value, kwargs)

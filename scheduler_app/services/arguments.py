@@ -5,23 +5,23 @@ check each argument here: the right type, at most as long as its column
 (``ScheduledTask._meta``), no NUL or unencodable characters (PostgreSQL
 refuses them), numbers and dates within what the schedule maths can carry.
 Every failure is a ``ValidationError`` on the argument's name; all bad
-arguments are reported at once. Messages never quote more than
-``QUOTE_LIMIT`` characters of what was given (:func:`bounded_errors`).
+arguments are reported at once. Messages quote at most ``QUOTE_LIMIT``
+characters of what was given (and ``_common.bounded_errors`` cuts what
+other layers wrote).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import json
 import math
-import re
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -30,8 +30,6 @@ from scheduler_app import conf
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, ScheduleType
 from scheduler_app.validation import MAX_TAGS, quote, whole_number
 
-#: Characters of one error message.
-MESSAGE_LIMIT = 300
 #: Blackout calendars or chained tasks named in one call.
 MAX_REFERENCES = 100
 #: Nesting of lists and objects in a config.
@@ -46,11 +44,10 @@ MAX_DATETIME_TEXT = 64
 #: to ten years to them, and Python's dates end in 9999.
 EARLIEST_RUN_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST_RUN_AT = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
+#: Runs one preview (``next_runs``) lists at most.
+MAX_PREVIEW_RUNS = 500
 #: The largest primary key a database column holds (bigint).
 MAX_ID = 2**63 - 1
-_QUOTED = re.compile(r"“([^”]*)”")
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def column_length(name: str) -> int:
@@ -242,7 +239,10 @@ def _config(value: Any) -> ValidationError | None:
 
 
 def check_json(value: Any) -> ValidationError | None:
-    """None if ``value`` is plain JSON within the depth and the size limit (MAX_CONFIG_SIZE)."""
+    """None if ``value`` is plain JSON within the depth and the size limit (MAX_CONFIG_SIZE).
+
+    A config or an event payload: both are stored as JSON.
+    """
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -280,6 +280,33 @@ def check_json(value: Any) -> ValidationError | None:
     return None
 
 
+def _count(value: Any) -> ValidationError | None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PREVIEW_RUNS:
+        return _error(
+            _("Enter a number from 0 to %(max)d.") % {"max": MAX_PREVIEW_RUNS}, "out_of_range"
+        )
+    return None
+
+
+def _aware_moment(value: Any) -> ValidationError | None:
+    if value is None or (isinstance(value, dt.datetime) and value.tzinfo is not None):
+        return None
+    return _error(_("Give an aware datetime."))
+
+
+def _payload(value: Any) -> ValidationError | None:
+    """An event payload: None or an object that DjangoJSONEncoder turns into plain JSON."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return _error(_("The event payload must be a JSON object."))
+    try:
+        text = json.dumps(value, cls=DjangoJSONEncoder, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return _error(_("The event payload must be JSON: %(error)s") % {"error": quote(str(exc))})
+    return check_json(json.loads(text))
+
+
 CHECKS: dict[str, Callable[[Any], ValidationError | None]] = {
     "module": _text(column_length("module_id"), required=True),
     "task_type": _text(column_length("task_type"), required=True),
@@ -304,6 +331,11 @@ CHECKS: dict[str, Callable[[Any], ValidationError | None]] = {
     "owner": _owner,
     "calendars": _references(BlackoutCalendar, names=120),
     "on_success": _references(ScheduledTask, names=None),
+    # next_runs() and emit()
+    "count": _count,
+    "after": _aware_moment,
+    "event_name": _text(column_length("event_name"), required=True),
+    "payload": _payload,
 }
 
 
@@ -317,48 +349,3 @@ def check_arguments(arguments: dict[str, Any]) -> None:
             errors[name] = error
     if errors:
         raise ValidationError(errors)
-
-
-# --- messages ------------------------------------------------------------------------------
-
-
-def _shorten(message: str) -> str:
-    message = _QUOTED.sub(lambda m: f"“{quote(m.group(1))}”", message)
-    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
-
-
-def shorten_error(error: ValidationError) -> ValidationError:
-    """``error`` with every message bounded (quotes in “…” cut to QUOTE_LIMIT characters)."""
-    if hasattr(error, "error_dict"):
-        return ValidationError(
-            {
-                field: [
-                    ValidationError(_shorten(str(m)), code=e.code)
-                    for e in errors
-                    for m in e.messages
-                ]
-                for field, errors in error.error_dict.items()
-            }
-        )
-    return ValidationError(
-        [
-            ValidationError(_shorten(str(m)), code=e.code)
-            for e in error.error_list
-            for m in e.messages
-        ]
-    )
-
-
-def bounded_errors(func: F) -> F:
-    """Bound the messages of the ValidationError and PermissionDenied ``func`` raises."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ValidationError as error:
-            raise shorten_error(error) from None
-        except PermissionDenied as error:
-            raise PermissionDenied(_shorten(str(error))) from None
-
-    return wrapper  # type: ignore[return-value]

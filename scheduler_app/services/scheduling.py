@@ -30,8 +30,9 @@ from scheduler_app.services._common import (
     _sync,
     _transition,
     _username,
+    bounded_errors,
 )
-from scheduler_app.services.arguments import bounded_errors, check_arguments, check_json
+from scheduler_app.services.arguments import check_arguments, check_json
 from scheduler_app.signals import task_scheduled
 from scheduler_app.validation import (
     build_schedule,
@@ -114,32 +115,8 @@ def schedule(
     must be allowed to run them (see :func:`scheduler_app.chains.resolve`).
     Every argument is type- and size-checked first (:mod:`.arguments`).
     """
-    check_arguments(
-        {
-            "module": module,
-            "task_type": task_type,
-            "config": config,
-            "schedule_type": schedule_type,
-            "cron": cron,
-            "run_at": run_at,
-            "interval": interval,
-            "event": event,
-            "condition": condition,
-            "timezone": timezone,
-            "name": name,
-            "priority": priority,
-            "max_retries": max_retries,
-            "timeout": timeout,
-            "allow_overlap": allow_overlap,
-            "tags": tags,
-            "misfire_policy": misfire_policy,
-            "misfire_grace": misfire_grace,
-            "owner": owner,
-            "is_system": is_system,
-            "calendars": calendars,
-            "on_success": on_success,
-        }
-    )
+    # Every argument but the acting user and the clock, before anything reads one.
+    check_arguments({k: v for k, v in locals().items() if k not in ("user", "now")})
     now = _now(now)
     task_cls = resolve_task_type(module, task_type)
     if user is not None:
