@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": 500,
     "LOG_RETENTION_DAYS": 30,
     "OUTPUT_LIMIT": 20000,
+    # Characters of a task's config as JSON (services.schedule and update refuse more).
+    "MAX_CONFIG_SIZE": 65536,
     "MISFIRE_GRACE": 3600,
     "MISFIRE_RUN_ALL_CAP": 50,
     "LOOP_SLEEP": 5.0,
@@ -69,6 +71,7 @@ class SchedulerSettings:
     BATCH_SIZE: int
     LOG_RETENTION_DAYS: int
     OUTPUT_LIMIT: int
+    MAX_CONFIG_SIZE: int
     MISFIRE_GRACE: int | None
     MISFIRE_RUN_ALL_CAP: int
     LOOP_SLEEP: float

@@ -42,6 +42,8 @@ Public names (stable; the admin, views and commands use them):
     available_actions(user, task) -> allowed and possible: the buttons to show
     can_view, can_view_logs, can_view_history, can_edit, can_pause, can_resume,
     can_cancel, can_run, can_delete, can_share (user, task) -> bool
+    can_clear_lock(user, task) -> bool      overlap locks: module and scheduler admins
+    lock_clearable_queryset(user, queryset=None)   tasks whose lock ``user`` may clear
     viewable_queryset(user, queryset=None)   one lazy queryset
     viewable_logs(user, queryset=None)       execution logs of viewable tasks
     can_see_every_calendar(user), viewable_calendars(user, queryset=None)
@@ -446,6 +448,15 @@ def can_share(user: Any, task: ScheduledTask) -> bool:
     return SHARE in allowed_actions(user, task)
 
 
+def can_clear_lock(user: Any, task: ScheduledTask) -> bool:
+    """Overlap locks are an operator's tool: module admins for their module, scheduler admins.
+
+    Clearing a lock lets a second run start beside one that may still be
+    alive, so running or editing a task is not enough.
+    """
+    return is_module_admin(user, task.module_id)
+
+
 # --- lists -----------------------------------------------------------------
 
 
@@ -483,6 +494,16 @@ def viewable_queryset(user: Any, queryset: QuerySet | None = None) -> QuerySet:
     return qs.filter(
         Q(owner_id=user.pk) | Q(module_id__in=modules) | Q(pk__in=mine) | Q(pk__in=groups)
     )
+
+
+def lock_clearable_queryset(user: Any, queryset: QuerySet | None = None) -> QuerySet:
+    """The tasks whose lock ``user`` may clear, as one lazy queryset."""
+    from scheduler_app.models import ScheduledTask
+
+    qs = queryset if queryset is not None else ScheduledTask.objects.all()
+    if is_scheduler_admin(user):
+        return qs
+    return qs.filter(module_id__in=administered_modules(user))
 
 
 def viewable_logs(user: Any, queryset: QuerySet | None = None) -> QuerySet:

@@ -7,6 +7,7 @@ Pure: nothing here reads or writes tasks.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +22,33 @@ from scheduler_app.providers import SchedulableTask
 from scheduler_app.registry import registry
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+#: Characters of user input a message may quote.
+QUOTE_LIMIT = 80
+#: Tags on one task.
+MAX_TAGS = 20
+_NUMBER_TEXT = re.compile(r"^\s*[+-]?\d{1,18}\s*$")
+
+
+def quote(value: Any) -> str:
+    """``value`` as text fit to quote in a message: at most QUOTE_LIMIT characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
+
+def whole_number(value: Any) -> int | None:
+    """``value`` as an int if it is one (or an integral float, or digits as text); else None.
+
+    Booleans, fractions, NaN, infinities and other types are not whole numbers.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _NUMBER_TEXT.match(value):
+        return int(value)
+    return None
 
 
 def resolve_task_type(module: str, task_type: str) -> type[SchedulableTask]:
@@ -31,7 +59,7 @@ def resolve_task_type(module: str, task_type: str) -> type[SchedulableTask]:
         raise ValidationError(
             {
                 "module": _("Unknown module “%(module)s”. Known modules: %(known)s.")
-                % {"module": module, "known": registry.known_modules_text()}
+                % {"module": quote(module), "known": registry.known_modules_text()}
             },
             code="unknown_module",
         ) from None
@@ -40,8 +68,8 @@ def resolve_task_type(module: str, task_type: str) -> type[SchedulableTask]:
             {
                 "task_type": _("Module “%(module)s” has no task type “%(type)s”. Known: %(known)s.")
                 % {
-                    "module": module,
-                    "type": task_type,
+                    "module": quote(module),
+                    "type": quote(task_type),
                     "known": ", ".join(sorted(provider.task_types)) or "-",
                 }
             },
@@ -87,30 +115,33 @@ def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
         return []
     if isinstance(tags, str):
         tags = [t for t in re.split(r"[,\s]+", tags) if t]
-    cleaned = []
+    cleaned: list[str] = []
     for tag in tags:
         value = str(tag).strip().lower()
-        if not TAG_RE.match(value):
+        if not TAG_RE.fullmatch(value):
             raise ValidationError(
                 {
                     "tags": _(
                         "“%(tag)s” is not a valid tag: use lowercase letters, digits, - and _."
                     )
-                    % {"tag": tag}
+                    % {"tag": quote(str(tag))}
                 },
                 code="invalid_tag",
             )
         if value not in cleaned:
             cleaned.append(value)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError(
+            {"tags": _("Give at most %(max)d tags.") % {"max": MAX_TAGS}}, code="max_tags"
+        )
     return cleaned
 
 
 def check_range(field: str, value: Any, low: int, high: int) -> int:
     """``value`` as an int within ``low..high``, or a ValidationError on ``field``."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationError({field: _("Enter a whole number.")}, code="invalid") from None
+    number = whole_number(value)
+    if number is None:
+        raise ValidationError({field: _("Enter a whole number.")}, code="invalid")
     if not low <= number <= high:
         raise ValidationError(
             {field: _("Enter a number from %(low)d to %(high)d.") % {"low": low, "high": high}},
@@ -121,7 +152,7 @@ def check_range(field: str, value: Any, low: int, high: int) -> int:
 
 def check_choice(field: str, value: str, choices: list[str]) -> str:
     """``value`` if it is one of ``choices``, or a ValidationError on ``field``."""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValidationError(
             {field: _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}},
             code="invalid_choice",

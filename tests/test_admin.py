@@ -173,24 +173,6 @@ def test_invalid_transition_is_reported_not_raised(admin_user, make_task, admin_
     assert any("Skipped “not paused”" in m and "paused" in m for m in messages_of(response))
 
 
-def test_clear_lock_action_asks_the_engine(admin_user, make_task, admin_client_for, monkeypatch):
-    locks = pytest.importorskip("scheduler_app.engine.locks")
-    cleared = []
-    monkeypatch.setattr(locks, "clear_lock", lambda task_id: cleared.append(task_id) or True)
-    task = make_task(name="stuck")
-    response = _action(admin_client_for(admin_user), "clear_locks", task)
-    assert cleared == [task.pk]
-    assert any("Cleared the lock of 1 task" in m for m in messages_of(response))
-
-
-def test_clear_lock_needs_a_module_admin(module_user, make_task, admin_client_for, monkeypatch):
-    locks = pytest.importorskip("scheduler_app.engine.locks")
-    monkeypatch.setattr(locks, "clear_lock", lambda task_id: pytest.fail("must not clear"))
-    task = make_task(name="mine", user=module_user)
-    response = _action(admin_client_for(module_user), "clear_locks", task)
-    assert any("Skipped “mine”" in m for m in messages_of(response))
-
-
 def test_task_page_buttons_run_one_action(module_user, make_task, admin_client_for):
     task = make_task(name="mine", user=module_user)
     client = admin_client_for(module_user)

@@ -82,3 +82,20 @@ def test_only_open_runs_can_be_interrupted_and_only_by_who_may_run_them(
 
     with pytest.raises(PermissionDenied):
         services.interrupt(log, user=stranger)
+
+
+def test_asking_twice_to_stop_a_run_is_refused_and_recorded_once(make_task, make_user, settings):
+    from django.core.exceptions import ValidationError
+
+    from scheduler_app.models import TaskAuditEvent
+
+    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline"}
+    task = make_task("noop", due=timezone.now() - dt.timedelta(minutes=1))
+    run_pass(PassOptions())
+    log = TaskExecutionLog.objects.get(task=task)
+    TaskExecutionLog.objects.filter(pk=log.pk).update(status=RunStatus.RUNNING)
+    services.interrupt(log, user=None)
+    events = TaskAuditEvent.objects.count()
+    with pytest.raises(ValidationError, match="already"):
+        services.interrupt(log, user=None)
+    assert TaskAuditEvent.objects.count() == events

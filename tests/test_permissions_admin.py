@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduler_app import permissions, services
+from scheduler_app.engine import locks
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, TaskStatus
 from tests.test_permissions_matrix import ACTIONS, MATRIX
 from tests.test_permissions_roles import (
@@ -136,6 +137,11 @@ def perform(action: str, client: Client, task: ScheduledTask, log: TaskExecution
         response = client.get(url)
         assert response.status_code in (200, 302, 403, 404), response.status_code
         return response.status_code == 200
+    if action == "clear lock":
+        locks.acquire_many({task.pk: 60}, "a lost host")
+        response = client.post(action_url(task, "clear_lock"))
+        assert response.status_code in (302, 403, 404), response.status_code
+        return not locks.is_locked(task.pk)
     if action == "resume":
         services.pause(task, user=None)
     name = {"run": "run_now"}.get(action, action)

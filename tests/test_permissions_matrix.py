@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from scheduler_app import permissions, policy, services
+from scheduler_app.engine import locks
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
 from tests.test_permissions_roles import (
     BASE,
@@ -26,23 +27,34 @@ from tests.test_permissions_roles import (
     unregister_other_module,
 )
 
-ACTIONS = ("schedule", "view", "edit", "pause", "resume", "cancel", "run", "delete", "view logs")
+ACTIONS = (
+    "schedule",
+    "view",
+    "edit",
+    "pause",
+    "resume",
+    "cancel",
+    "run",
+    "delete",
+    "view logs",
+    "clear lock",
+)
 
 Y, N = True, False
-#                          schedule view edit pause resume cancel run delete logs
+#                          schedule view edit pause resume cancel run delete logs lock
 MATRIX: dict[str, tuple[bool, ...]] = {
-    "anonymous": (N, N, N, N, N, N, N, N, N),
-    "plain staff": (N, N, N, N, N, N, N, N, N),
-    "SA_SCHEDULER only": (N, N, N, N, N, N, N, N, N),
-    "module user": (Y, Y, N, N, N, N, N, N, Y),
-    "admin of another module": (N, N, N, N, N, N, N, N, N),
-    "module admin": (Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "SA_SCHEDULER_VIEW": (N, Y, N, N, N, N, N, N, Y),
-    "scheduler admin": (Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "superuser": (Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "owner": (Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "shared user": (N, Y, N, Y, Y, N, Y, N, Y),
-    "group member": (N, Y, Y, Y, Y, Y, Y, N, Y),
+    "anonymous": (N, N, N, N, N, N, N, N, N, N),
+    "plain staff": (N, N, N, N, N, N, N, N, N, N),
+    "SA_SCHEDULER only": (N, N, N, N, N, N, N, N, N, N),
+    "module user": (Y, Y, N, N, N, N, N, N, Y, N),
+    "admin of another module": (N, N, N, N, N, N, N, N, N, N),
+    "module admin": (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    "SA_SCHEDULER_VIEW": (N, Y, N, N, N, N, N, N, Y, N),
+    "scheduler admin": (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    "superuser": (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    "owner": (Y, Y, Y, Y, Y, Y, Y, Y, Y, N),
+    "shared user": (N, Y, N, Y, Y, N, Y, N, Y, N),
+    "group member": (N, Y, Y, Y, Y, Y, Y, N, Y, N),
 }
 #: The policy's name for each matrix action.
 POLICY_ACTION = {"view logs": policy.VIEW_LOGS}
@@ -111,6 +123,10 @@ def perform(action: str, user, task: ScheduledTask) -> None:  # noqa: ANN001
         services.delete(task, user=user)
     elif action == "view logs":
         list(services.task_logs(task, user=user))
+    elif action == "clear lock":
+        locks.acquire_many({task.pk: 60}, "matrix")
+        services.clear_lock(task, user=user)
+        assert not locks.is_locked(task.pk)
     else:  # pragma: no cover
         raise AssertionError(action)
 
@@ -118,6 +134,8 @@ def perform(action: str, user, task: ScheduledTask) -> None:  # noqa: ANN001
 def policy_says(action: str, user, task: ScheduledTask) -> bool:  # noqa: ANN001
     if action == "schedule":
         return policy.can_schedule(user, "testmod", "record", {"note": "mine"})
+    if action == "clear lock":
+        return policy.can_clear_lock(user, task)
     return POLICY_ACTION.get(action, action) in policy.allowed_actions(user, task)
 
 
@@ -132,6 +150,8 @@ def test_service_layer_follows_the_matrix(scene, role, action, allowed):
         with pytest.raises((PermissionDenied, ScheduledTask.DoesNotExist)):
             perform(action, user, task)
         assert ScheduledTask.objects.filter(pk=task.pk, name=task.name, status=task.status).exists()
+        if action == "clear lock":
+            assert locks.is_locked(task.pk)
 
 
 @pytest.mark.parametrize("role", list(MATRIX))

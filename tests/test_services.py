@@ -373,6 +373,61 @@ def test_impossible_transitions_are_refused(now, start, action, kwargs):
     assert status_of(task) == start
 
 
+CONTROL_ACTIONS = {
+    "pause": services.pause,
+    "resume": services.resume,
+    "cancel": services.cancel,
+    "run": services.run_now,
+}
+
+
+@pytest.mark.parametrize("action", sorted(CONTROL_ACTIONS))
+@pytest.mark.parametrize("start", TaskStatus.values)
+def test_a_control_action_works_exactly_when_the_status_permits_it(now, start, action):
+    """No-op and impossible actions (pause a paused task, cancel a cancelled one, ...) are
+    refused with a message on ``status`` and leave no trace: no change, no audit event."""
+    from scheduler_app import policy
+    from scheduler_app.models import TaskAuditEvent
+
+    task = new_task(now)
+    ScheduledTask.objects.filter(pk=task.pk).update(status=start)
+    task.refresh_from_db()
+    before = ScheduledTask.objects.values().get(pk=task.pk)
+    events = TaskAuditEvent.objects.count()
+    if action in policy.possible_actions(task):
+        CONTROL_ACTIONS[action](task, user=None)
+        assert TaskAuditEvent.objects.count() == events + 1
+        return
+    with pytest.raises(ValidationError) as excinfo:
+        CONTROL_ACTIONS[action](task, user=None)
+    [message] = excinfo.value.message_dict["status"]
+    assert message.endswith(".") and len(message) < 80
+    assert ScheduledTask.objects.values().get(pk=task.pk) == before
+    assert TaskAuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        (services.pause, "already paused"),
+        (services.cancel, "already cancelled"),
+        (services.resume, "Only a paused task"),
+        (services.run_now, "already queued"),
+    ],
+)
+def test_repeating_an_action_is_refused_and_recorded_once(now, action, expected):
+    from scheduler_app.models import TaskAuditEvent
+
+    task = new_task(now)
+    if action is services.resume:
+        services.pause(task, user=None)
+    action(task, user=None)
+    events = TaskAuditEvent.objects.count()
+    with pytest.raises(ValidationError, match=expected):
+        action(task, user=None)
+    assert TaskAuditEvent.objects.count() == events
+
+
 def test_a_failed_task_can_be_run_again(now):
     task = new_task(now)
     ScheduledTask.objects.filter(pk=task.pk).update(status=TaskStatus.FAILED)

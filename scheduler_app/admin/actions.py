@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from scheduler_app import policy, services
+from scheduler_app import services
 from scheduler_app.models import ScheduledTask
 
 #: The number of task names listed in a message before "and N more".
@@ -26,7 +26,8 @@ def _names(tasks: Iterable[ScheduledTask]) -> str:
     return text
 
 
-def _reason(error: Exception) -> str:
+def refusal_text(error: Exception) -> str:
+    """A refusal of the services as one line."""
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error) or _("Permission denied.")
@@ -44,8 +45,10 @@ def apply_to_each(
     for task in tasks:
         try:
             operation(task)
+        except ScheduledTask.DoesNotExist:
+            refused.append((task, _("This task no longer exists.")))
         except (PermissionDenied, ValidationError) as error:
-            refused.append((task, _reason(error)))
+            refused.append((task, refusal_text(error)))
         else:
             done.append(task)
     if done:
@@ -113,32 +116,14 @@ def run_tasks_now(modeladmin: Any, request: Any, queryset: Any) -> None:
     )
 
 
-def clear_lock_function() -> Callable[[int], Any] | None:
-    """The engine's ``clear_lock(task_id)``, if this version of the engine has one."""
-    try:
-        from scheduler_app.engine.locks import clear_lock
-    except ImportError:
-        return None
-    return clear_lock
-
-
-def _clear_lock(request: Any, task: ScheduledTask) -> None:
-    clear = clear_lock_function()
-    if clear is None:
-        raise ValidationError(_("This scheduler engine cannot clear locks."))
-    if not policy.is_module_admin(request.user, task.module_id):
-        raise PermissionDenied(_("Only an administrator of the module may clear a task's lock."))
-    clear(task.pk)
-
-
 @admin.action(
-    description=gettext_lazy("Clear the overlap lock of selected tasks"), permissions=["view"]
+    description=gettext_lazy("Clear the overlap lock of selected tasks"), permissions=["clear_lock"]
 )
 def clear_locks(modeladmin: Any, request: Any, queryset: Any) -> None:
     apply_to_each(
         request,
         queryset,
-        lambda t: _clear_lock(request, t),
+        lambda t: services.clear_lock(t, user=request.user),
         lambda n: ngettext(
             "Cleared the lock of %(count)d task: %(names)s.",
             "Cleared the locks of %(count)d tasks: %(names)s.",

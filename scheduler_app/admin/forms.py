@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from scheduler_app import services
@@ -43,9 +43,18 @@ SCHEDULE_MODEL_FIELDS = (
 )
 #: Model field -> services.update() argument.
 UPDATE_NAMES = {"cron_expression": "cron", "event_name": "event"}
+#: services error key -> the form field that shows it.
+SERVICE_ERROR_FIELDS = {
+    "cron": "cron_expression",
+    "event": "event_name",
+    "interval": "interval_every",
+}
 
 
 class ScheduledTaskAdminForm(forms.ModelForm):
+    #: Set per request by the ModelAdmin (``get_form``): who is saving.
+    acting_user: Any = None
+
     tags = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Comma-separated, e.g. nightly, finance.")
     )
@@ -68,26 +77,27 @@ class ScheduledTaskAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
-        if self.schedule_changed() and not self.errors:
-            every = data.get("interval_every")
-            try:
-                services.build_schedule(
-                    data.get("schedule_type") or "",
-                    cron=data.get("cron_expression"),
-                    run_at=data.get("run_at"),
-                    interval=(every, data.get("interval_unit") or "minutes") if every else None,
-                    event=data.get("event_name"),
-                    timezone_name=data.get("timezone"),
-                )
-            except ValidationError as exc:
-                for key, messages in exc.error_dict.items():
-                    field = {
-                        "cron": "cron_expression",
-                        "event": "event_name",
-                        "interval": "interval_every",
-                    }.get(key, key)
-                    self.add_error(field if field in self.fields else None, messages)
+        if self.errors or not self.instance.pk:
+            return data
+        # Ask the services now, so that a refusal shows on the form and nothing is saved
+        # (the admin saves, attaches calendars and logs only after a valid form).
+        try:
+            services.validate_update(
+                self.instance, user=self.acting_user, **self.update_arguments()
+            )
+        except ValidationError as exc:
+            self._add_service_errors(exc)
+        except PermissionDenied as exc:
+            self.add_error(None, str(exc) or _("You may not change this task."))
         return data
+
+    def _add_service_errors(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for key, messages in error.error_dict.items():
+            field = SERVICE_ERROR_FIELDS.get(key, key)
+            self.add_error(field if field in self.fields else None, messages)
 
     def update_arguments(self) -> dict[str, Any]:
         """The services.update() keyword arguments for what changed."""

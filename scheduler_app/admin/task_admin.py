@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -22,6 +22,7 @@ from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
+from scheduler_app.admin.saving import ServiceSavingAdmin
 from scheduler_app.calendars import blackout_notes
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
@@ -50,7 +51,7 @@ READ_ONLY = (
 )
 
 
-class ScheduledTaskAdmin(admin.ModelAdmin):
+class ScheduledTaskAdmin(ServiceSavingAdmin):
     form = ScheduledTaskAdminForm
     change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
     change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"
@@ -190,36 +191,13 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
             return False
         return obj is None or policy.can_delete(request.user, obj)
 
+    def has_clear_lock_permission(self, request: HttpRequest) -> bool:
+        """Offer "clear locks" to who administers a module; each task is still checked."""
+        return self._staff(request) and bool(policy.administered_modules(request.user))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # New tasks are created through their module's form (it knows the config fields).
         return False
-
-    # -- saving and deleting go through the services -----------------------
-
-    def save_model(self, request: HttpRequest, obj: ScheduledTask, form: Any, change: bool) -> None:
-        fresh = ScheduledTask.objects.get(pk=obj.pk)
-        try:
-            services.update(fresh, user=request.user, **form.update_arguments())
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _("Not saved: %(reason)s") % {"reason": actions._reason(error)})
-
-    def delete_model(self, request: HttpRequest, obj: ScheduledTask) -> None:
-        services.delete(obj, user=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for task in queryset:
-            services.delete(task, user=request.user)
-
-    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
-        # Django 6.1 passes where the actions are shown; older versions do not.
-        found = (
-            super().get_actions(request)
-            if action_location is None
-            else super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
-        )
-        if actions.clear_lock_function() is None:
-            found.pop("clear_locks", None)
-        return found
 
     # -- columns -------------------------------------------------------------
 
@@ -335,7 +313,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
             ("cancel", policy.CANCEL, _("Cancel")),
         ]
         shown = [(name, label) for name, action, label in buttons if action in available]
-        if actions.clear_lock_function() and policy.is_module_admin(request.user, obj.module_id):
+        if policy.can_clear_lock(request.user, obj):
             shown.append(("clear_lock", _("Clear lock")))
         return shown
 

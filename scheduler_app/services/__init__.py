@@ -12,8 +12,10 @@ Config secrets (``secret_fields``) are masked in signals and history, and an
 edit that sends a secret back masked or empty keeps the stored one.
 """
 
+from scheduler_app.services._common import NO_CHANGE
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
 from scheduler_app.services.emitting import emit
+from scheduler_app.services.locks import clear_lock, clear_locks
 from scheduler_app.services.reading import (
     get_task,
     next_runs,
@@ -22,14 +24,23 @@ from scheduler_app.services.reading import (
     task_logs,
     visible_config,
 )
-from scheduler_app.services.scheduling import EDITABLE_FIELDS, delete, schedule, update
+from scheduler_app.services.scheduling import (
+    EDITABLE_FIELDS,
+    delete,
+    schedule,
+    update,
+    validate_update,
+)
 from scheduler_app.sharing import share, shared_with, unshare
 from scheduler_app.validation import build_schedule, resolve_task_type
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "NO_CHANGE",
     "build_schedule",
     "cancel",
+    "clear_lock",
+    "clear_locks",
     "delete",
     "emit",
     "get_task",
@@ -47,5 +58,6 @@ __all__ = [
     "task_logs",
     "unshare",
     "update",
+    "validate_update",
     "visible_config",
 ]

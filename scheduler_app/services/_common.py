@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import functools
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,6 +19,10 @@ from scheduler_app.models import (
     check_transition,
 )
 from scheduler_app.signals import send_lifecycle
+from scheduler_app.validation import quote
+
+#: The code of the ValidationError of an action that would change nothing.
+NO_CHANGE = "no_change"
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -37,6 +44,13 @@ def _username(user: Any) -> str:
 def _send(signal: Any, event: str, task: ScheduledTask) -> None:
     """Send a lifecycle signal after commit (``send_lifecycle`` adds the masked config)."""
     transaction.on_commit(lambda: send_lifecycle(signal, event, task=task))
+
+
+def _refuse_no_op(same: bool, message: str) -> None:
+    """An action that would change nothing is refused (and so writes no audit event)."""
+    if same:
+        # Nested, so that the code survives (a dict of plain messages drops it).
+        raise ValidationError({"status": ValidationError(message, code=NO_CHANGE)})
 
 
 def _transition(task: ScheduledTask, target: str) -> None:
@@ -66,3 +80,51 @@ def _sync(task: ScheduledTask, fresh: ScheduledTask) -> ScheduledTask:
 def _check(allowed: bool, message: str) -> None:
     if not allowed:
         raise _deny(message)
+
+
+#: Characters of one error message.
+MESSAGE_LIMIT = 300
+_QUOTED = re.compile(r"“([^”]*)”")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _shorten(message: str) -> str:
+    message = _QUOTED.sub(lambda m: f"“{quote(m.group(1))}”", message)
+    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
+
+
+def shorten_error(error: ValidationError) -> ValidationError:
+    """``error`` with every message bounded (quotes in “…” cut to QUOTE_LIMIT characters)."""
+    if hasattr(error, "error_dict"):
+        return ValidationError(
+            {
+                field: [
+                    ValidationError(_shorten(str(m)), code=e.code)
+                    for e in errors
+                    for m in e.messages
+                ]
+                for field, errors in error.error_dict.items()
+            }
+        )
+    return ValidationError(
+        [
+            ValidationError(_shorten(str(m)), code=e.code)
+            for e in error.error_list
+            for m in e.messages
+        ]
+    )
+
+
+def bounded_errors(func: F) -> F:
+    """Bound the messages of the ValidationError and PermissionDenied ``func`` raises."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as error:
+            raise shorten_error(error) from None
+        except PermissionDenied as error:
+            raise PermissionDenied(_shorten(str(error))) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -20,6 +20,7 @@ from scheduler_app.services._common import (
     _check,
     _locked,
     _now,
+    _refuse_no_op,
     _send,
     _sync,
     _transition,
@@ -34,6 +35,7 @@ def cancel(task: ScheduledTask, *, user: Any) -> ScheduledTask:
         fresh = _locked(task)
         if user is not None:
             _check(policy.can_cancel(user, fresh), _("You may not cancel this task."))
+        _refuse_no_op(fresh.status == TaskStatus.CANCELLED, _("The task is already cancelled."))
         _transition(fresh, TaskStatus.CANCELLED)
         fresh.next_run = None
         fresh.updated_by = user
@@ -53,6 +55,7 @@ def pause(task: ScheduledTask, *, user: Any) -> ScheduledTask:
             raise ValidationError(
                 {"status": _("The task is running; pause it when the run ends.")}, code="running"
             )
+        _refuse_no_op(fresh.status == TaskStatus.PAUSED, _("The task is already paused."))
         _transition(fresh, TaskStatus.PAUSED)
         fresh.updated_by = user
         fresh.save(update_fields=["status", "updated_by", "updated_at"])
@@ -100,6 +103,14 @@ def run_now(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) -
             raise ValidationError({"status": _("The task is already running.")}, code="running")
         if fresh.status == TaskStatus.CANCELLED:
             raise ValidationError({"status": _("A cancelled task cannot run.")}, code="cancelled")
+        _refuse_no_op(
+            fresh.run_requested
+            and fresh.status == TaskStatus.PENDING
+            and fresh.enabled
+            and fresh.next_run is not None
+            and fresh.next_run <= now,
+            _("The task is already queued to run on the next scheduler pass."),
+        )
         _transition(fresh, TaskStatus.PENDING)
         fresh.next_run = fresh.occurrence_at = now
         fresh.retry_count = 0
@@ -140,6 +151,11 @@ def interrupt(log: Any, *, user: Any, now: dt.datetime | None = None) -> Any:
             raise ValidationError(
                 {"status": _("This run is not running any more.")}, code="not_running"
             )
+        _refuse_no_op(
+            fresh.interrupt_requested_at is not None,
+            _("Stopping this run was already requested by %(who)s.")
+            % {"who": fresh.interrupt_requested_by or "system"},
+        )
         fresh.interrupt_requested_at = now
         fresh.interrupt_requested_by = _username(user) or "system"
         fresh.save(update_fields=["interrupt_requested_at", "interrupt_requested_by"])

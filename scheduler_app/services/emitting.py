@@ -14,8 +14,11 @@ from scheduler_app.models import (
     ScheduledTask,
     TaskStatus,
 )
+from scheduler_app.services._common import bounded_errors
+from scheduler_app.services.arguments import check_arguments
 
 
+@bounded_errors
 def emit(event_name: str, payload: dict[str, Any] | None = None) -> None:
     """Fire the EVENT tasks listening to ``event_name``, once each, after the current
     transaction commits (nothing fires if it rolls back).
@@ -30,16 +33,11 @@ def emit(event_name: str, payload: dict[str, Any] | None = None) -> None:
 
     from scheduler_app.models import PendingEvent
 
-    name = (event_name or "").strip()
+    check_arguments({"event_name": event_name, "payload": payload})
+    name = event_name.strip()
     if not name:
-        raise ValidationError({"event": _("Name the event to emit.")}, code="required")
-    try:
-        data = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(
-            {"payload": _("The event payload must be JSON: %(error)s") % {"error": exc}},
-            code="invalid",
-        ) from None
+        raise ValidationError({"event_name": _("Name the event to emit.")}, code="required")
+    data = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
 
     def fire() -> None:
         now = timezone.now()

@@ -15,7 +15,9 @@ from scheduler_app.models import (
 from scheduler_app.services._common import (
     _deny,
     _now,
+    bounded_errors,
 )
+from scheduler_app.services.arguments import check_arguments
 from scheduler_app.validation import (
     build_schedule,
 )
@@ -55,6 +57,31 @@ def task_history(task: ScheduledTask, *, user: Any, limit: int = 100) -> list[au
     return audit.timeline(task, limit=limit)
 
 
+def _check_preview(
+    schedule_type: Any,
+    task: Any,
+    cron: Any,
+    run_at: Any,
+    interval: Any,
+    event: Any,
+    timezone: Any,
+    count: Any,
+    after: Any,
+) -> None:
+    bounds = {"count": count, "after": after}
+    if task is None:
+        bounds.update(
+            schedule_type=schedule_type,
+            cron=cron,
+            run_at=run_at,
+            interval=interval,
+            event=event,
+            timezone=timezone,
+        )
+    check_arguments(bounds)
+
+
+@bounded_errors
 def next_runs(
     schedule_type: str | None = None,
     *,
@@ -68,6 +95,7 @@ def next_runs(
     after: dt.datetime | None = None,
 ) -> list[dt.datetime]:
     """The next ``count`` run times, in the schedule's zone (a task's, or the arguments')."""
+    _check_preview(schedule_type, task, cron, run_at, interval, event, timezone, count, after)
     after = _now(after)
     if task is not None:
         return task.schedule.runs_after(after, count, anchor=task.run_at or task.created_at)
@@ -83,6 +111,7 @@ def next_runs(
     return sched.runs_after(after, count, anchor=after)
 
 
+@bounded_errors
 def next_runs_with_notes(
     schedule_type: str | None = None,
     *,
@@ -96,6 +125,7 @@ def next_runs_with_notes(
     after: dt.datetime | None = None,
 ) -> list[schedules.PlannedRun]:
     """As :func:`next_runs`, each run with what the DST rule does to it (``.dst``, ``.note``)."""
+    _check_preview(schedule_type, task, cron, run_at, interval, event, timezone, count, after)
     after = _now(after)
     if task is not None:
         return schedules.planned_runs(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,7 +30,9 @@ from scheduler_app.services._common import (
     _sync,
     _transition,
     _username,
+    bounded_errors,
 )
+from scheduler_app.services.arguments import check_arguments, check_json
 from scheduler_app.signals import task_scheduled
 from scheduler_app.validation import (
     build_schedule,
@@ -76,6 +79,7 @@ def _apply_schedule(task: ScheduledTask, schedule: schedules.Schedule, now: dt.d
     task.retry_count = 0
 
 
+@bounded_errors
 def schedule(
     *,
     user: Any,
@@ -109,7 +113,10 @@ def schedule(
     condition is meant; the task type's ``condition(context)`` decides.
     ``on_success`` names tasks (or ids) to run after each success; the user
     must be allowed to run them (see :func:`scheduler_app.chains.resolve`).
+    Every argument is type- and size-checked first (:mod:`.arguments`).
     """
+    # Every argument but the acting user and the clock, before anything reads one.
+    check_arguments({k: v for k, v in locals().items() if k not in ("user", "now")})
     now = _now(now)
     task_cls = resolve_task_type(module, task_type)
     if user is not None:
@@ -131,7 +138,7 @@ def schedule(
             _("You may not schedule “%(key)s” with this configuration.")
             % {"key": f"{module}.{task_type}"}
         )
-    stored_config = configs.to_json(cleaned)
+    stored_config = _storable_config(cleaned)
     task = ScheduledTask(
         module_id=module,
         task_type=task_type,
@@ -159,7 +166,7 @@ def schedule(
             1,
             7 * 24 * 3600,
         ),
-        allow_overlap=bool(allow_overlap),
+        allow_overlap=allow_overlap,
         tags=clean_tags(tags),
         misfire_policy=check_choice("misfire_policy", misfire_policy, MisfirePolicy.values),
         misfire_grace=None
@@ -169,10 +176,8 @@ def schedule(
         created_by=user,
         updated_by=user,
     )
-    if len(task.name) > 200:
-        raise ValidationError({"name": _("Keep the name under 200 characters.")}, code="max_length")
     _apply_schedule(task, sched, now)
-    blackouts = blackout_calendars.resolve(calendars)
+    blackouts = blackout_calendars.resolve(calendars or ())
     chained = chains.resolve(user, on_success or ())
     with transaction.atomic():
         task.save()
@@ -203,6 +208,15 @@ def _check_may_schedule(
         raise _deny(_("Only module administrators may schedule a task for someone else."))
 
 
+def _storable_config(cleaned: dict[str, Any]) -> Any:
+    """The JSON to store for a cleaned config; a config form may return what JSON cannot hold."""
+    stored = configs.to_json(cleaned)
+    error = check_json(stored)
+    if error is not None:
+        raise ValidationError({"config": error})
+    return stored
+
+
 def _refuse_masked_secrets(task_cls: type[SchedulableTask], config: dict[str, Any] | None) -> None:
     # A new task has no stored secret to keep: the mask itself must not be saved as one.
     masked = [
@@ -214,6 +228,16 @@ def _refuse_masked_secrets(task_cls: type[SchedulableTask], config: dict[str, An
         raise ValidationError({key: _("Enter the value.") for key in masked}, code="masked_secret")
 
 
+@dataclass
+class _Update:
+    """An update checked in full and applied in memory, not yet saved."""
+
+    before: dict[str, Any]
+    calendars: list[Any] | None
+    chained: list[ScheduledTask] | None
+
+
+@bounded_errors
 def update(
     task: ScheduledTask,
     *,
@@ -225,37 +249,70 @@ def update(
 
     module_id, task_type, owner, is_system, status and the run fields are not
     editable: naming one is a ValidationError. A new config needs the task
-    type's required permissions for the editor too. ``task`` is refreshed in
-    place from the saved row and returned.
+    type's required permissions for the editor too. Everything is checked
+    before anything is written: a refused update changes nothing. ``task``
+    is refreshed in place from the saved row and returned.
     """
     now = _now(now)
     with transaction.atomic():
         fresh = _locked(task)
-        if user is not None and not policy.can_edit(user, fresh):
-            raise _deny(_("You may not edit this task."))
-        forbidden = set(changes) - EDITABLE_FIELDS
-        if forbidden:
-            raise ValidationError(
-                {f: _("This field cannot be changed.") for f in sorted(forbidden)},
-                code="not_editable",
-            )
-        chained = (
-            chains.resolve(user, changes.pop("on_success") or (), task=fresh)
-            if "on_success" in changes
-            else None
-        )
-        before = audit.snapshot(fresh)
-        _apply_changes(fresh, changes, user=user, now=now)
+        prepared = _prepare_update(fresh, user=user, now=now, changes=changes)
         fresh.updated_by = user
         fresh.save()
-        changed = audit.diff(before, audit.snapshot(fresh), secrets=audit.secret_keys(fresh))
-        if "calendars" in changes:
-            changed.update(_set_calendars(fresh, changes["calendars"]))
-        if chained is not None:
-            changed.update(_set_chain(fresh, chained))
+        changed = audit.diff(
+            prepared.before, audit.snapshot(fresh), secrets=audit.secret_keys(fresh)
+        )
+        if prepared.calendars is not None:
+            changed.update(_set_calendars(fresh, prepared.calendars))
+        if prepared.chained is not None:
+            changed.update(_set_chain(fresh, prepared.chained))
         if changed:
             audit.record(fresh, AuditAction.EDITED, user=user, changes=changed, at=now)
     return _sync(task, fresh)
+
+
+@bounded_errors
+def validate_update(
+    task: ScheduledTask,
+    *,
+    user: Any,
+    now: dt.datetime | None = None,
+    **changes: Any,
+) -> None:
+    """Raise what :func:`update` would raise for these changes; write nothing.
+
+    For forms that must show a refusal on their fields before they save.
+    """
+    try:
+        fresh = ScheduledTask.objects.get(pk=task.pk)
+    except ScheduledTask.DoesNotExist:
+        raise ValidationError(_("This task no longer exists."), code="gone") from None
+    _prepare_update(fresh, user=user, now=_now(now), changes=changes)
+
+
+def _prepare_update(
+    fresh: ScheduledTask, *, user: Any, now: dt.datetime, changes: dict[str, Any]
+) -> _Update:
+    if user is not None and not policy.can_edit(user, fresh):
+        raise _deny(_("You may not edit this task."))
+    forbidden = set(changes) - EDITABLE_FIELDS
+    if forbidden:
+        raise ValidationError(
+            {f: _("This field cannot be changed.") for f in sorted(forbidden)},
+            code="not_editable",
+        )
+    check_arguments(changes)
+    chained = (
+        chains.resolve(user, changes["on_success"] or (), task=fresh)
+        if "on_success" in changes
+        else None
+    )
+    calendars = (
+        blackout_calendars.resolve(changes["calendars"] or ()) if "calendars" in changes else None
+    )
+    before = audit.snapshot(fresh)
+    _apply_changes(fresh, changes, user=user, now=now)
+    return _Update(before=before, calendars=calendars, chained=chained)
 
 
 def _set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> dict[str, list[Any]]:
@@ -275,7 +332,7 @@ def _apply_changes(
         cleaned = configs.clean_config(task_cls, merged)
         if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
             raise _deny(_("You may not use this configuration."))
-        task.config = configs.to_json(cleaned)
+        task.config = _storable_config(cleaned)
     schedule_keys = {"schedule_type", "cron", "run_at", "interval", "event", "timezone"}
     if schedule_keys & set(changes):
         current = task.schedule
@@ -293,12 +350,7 @@ def _apply_changes(
         )
         _apply_schedule(task, sched, now)
     if "name" in changes:
-        name = str(changes["name"]).strip() or task.name
-        if len(name) > 200:
-            raise ValidationError(
-                {"name": _("Keep the name under 200 characters.")}, code="max_length"
-            )
-        task.name = name
+        task.name = (changes["name"] or "").strip() or task.name
     if "priority" in changes:
         task.priority = check_range("priority", changes["priority"], 1, 10)
     if "max_retries" in changes:
@@ -306,9 +358,9 @@ def _apply_changes(
     if "timeout" in changes:
         task.timeout = check_range("timeout", changes["timeout"], 1, 7 * 24 * 3600)
     if "allow_overlap" in changes:
-        task.allow_overlap = bool(changes["allow_overlap"])
+        task.allow_overlap = changes["allow_overlap"]
     if "enabled" in changes:
-        task.enabled = bool(changes["enabled"])
+        task.enabled = changes["enabled"]
     if "tags" in changes:
         task.tags = clean_tags(changes["tags"])
     if "misfire_policy" in changes:
@@ -329,9 +381,8 @@ def _apply_changes(
         _transition(task, TaskStatus.PENDING)
 
 
-def _set_calendars(task: ScheduledTask, values: Any) -> dict[str, list[Any]]:
+def _set_calendars(task: ScheduledTask, wanted: list[Any]) -> dict[str, list[Any]]:
     """Attach exactly these blackout calendars; the audit change, if any."""
-    wanted = blackout_calendars.resolve(values)
     old = sorted(task.calendars.values_list("name", flat=True))
     task.calendars.set(wanted)
     new = [c.name for c in wanted]

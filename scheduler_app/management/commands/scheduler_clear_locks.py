@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
 
-from scheduler_app.engine import locks
-from scheduler_app.management.acting import acting_user, add_as_user_argument, task_for
+from scheduler_app import services
+from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line, task_for
 from scheduler_app.models import ScheduledTask
 
 
 class Command(BaseCommand):
-    help = "Clear the overlap lock of one task, or of every task that is not running."
+    help = (
+        "Clear the overlap lock of one task, or of every task that is not running. With "
+        "--as-user, only locks that user may clear (module and scheduler administrators)."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
@@ -21,24 +25,16 @@ class Command(BaseCommand):
         user = acting_user(options["as_user"])
         if options["task_id"] is not None:
             task = task_for(options["task_id"], user)
-            held = locks.clear_lock(task.pk)
+            try:
+                held = services.clear_lock(task, user=user)
+            except ScheduledTask.DoesNotExist:
+                raise CommandError(f"No scheduled task with id {task.pk}.") from None
+            except PermissionDenied as exc:
+                raise CommandError(f"Task {task.pk}: {one_line(exc)}") from None
             self.stdout.write(f"Task {task.pk}: lock {'cleared' if held else 'was not held'}.")
             return
-        # Locks of running tasks protect live runs; leave them.
-        ids = ScheduledTask.objects.exclude(status="running").values_list("pk", flat=True)
-        cleared = 0
-        for chunk in _chunks(ids.iterator(chunk_size=2000), 1000):
-            cleared += sum(1 for pk in chunk if locks.is_locked(pk))
-            locks.release_many(chunk)
+        try:
+            cleared = services.clear_locks(user=user)
+        except PermissionDenied as exc:
+            raise CommandError(one_line(exc)) from None
         self.stdout.write(f"Cleared {cleared} lock(s).")
-
-
-def _chunks(iterable, size: int):  # noqa: ANN001, ANN202
-    chunk: list[int] = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -40,7 +40,10 @@ class Command(BaseCommand):
         task = task_for(options["task_id"], user)
         try:
             services.run_now(task, user=user)
-        except (PermissionDenied, ValidationError) as exc:
+        except ValidationError as exc:
+            if not _already_queued(exc):
+                raise CommandError(one_line(exc)) from None
+        except PermissionDenied as exc:
             raise CommandError(one_line(exc)) from None
         report = run_pass(
             PassOptions(
@@ -61,3 +64,9 @@ class Command(BaseCommand):
         self.stdout.write(line)
         if log.status not in ("success", "skipped"):
             raise CommandError(f"Task {task.pk} ended {log.status}.")
+
+
+def _already_queued(error: ValidationError) -> bool:
+    """run_now refused because the task is already due on request: run it all the same."""
+    codes = {e.code for errors in getattr(error, "error_dict", {}).values() for e in errors}
+    return codes == {services.NO_CHANGE}
