@@ -43,6 +43,12 @@ DEFAULTS: dict[str, Any] = {
     "ALERTS": {},
     # Create and update the modules' system tasks after every migrate.
     "SYSTEM_TASKS_ON_MIGRATE": True,
+    # HTTP API (scheduler_app.api): page sizes, the largest request body, throttle rates.
+    "API_PAGE_SIZE": 50,
+    "API_MAX_PAGE_SIZE": 500,
+    "API_MAX_BODY": 262144,
+    # Requests per user and scope ("read": GET; "write": the rest); None: not throttled.
+    "API_THROTTLE_RATES": {"read": "1200/minute", "write": "120/minute"},
 }
 
 
@@ -74,6 +80,10 @@ class SchedulerSettings:
     HEALTH_TOKEN: str
     ALERTS: dict
     SYSTEM_TASKS_ON_MIGRATE: bool
+    API_PAGE_SIZE: int
+    API_MAX_PAGE_SIZE: int
+    API_MAX_BODY: int
+    API_THROTTLE_RATES: dict
 
 
 _cached: SchedulerSettings | None = None

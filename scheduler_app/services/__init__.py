@@ -13,6 +13,12 @@ edit that sends a secret back masked or empty keeps the stored one.
 """
 
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
+from scheduler_app.services.duplicates import (
+    DuplicateTask,
+    find_duplicate,
+    refuse_duplicate,
+    same_minute,
+)
 from scheduler_app.services.emitting import emit
 from scheduler_app.services.reading import (
     get_task,
@@ -28,18 +34,22 @@ from scheduler_app.validation import build_schedule, resolve_task_type
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "DuplicateTask",
     "build_schedule",
     "cancel",
     "delete",
     "emit",
+    "find_duplicate",
     "get_task",
     "interrupt",
     "next_runs",
     "next_runs_with_notes",
     "pause",
+    "refuse_duplicate",
     "resolve_task_type",
     "resume",
     "run_now",
+    "same_minute",
     "schedule",
     "share",
     "shared_with",
