@@ -14,12 +14,15 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scheduler_app import policy, services
+from scheduler_app import conf, policy, services
+from scheduler_app.api import masking
 from scheduler_app.models import MisfirePolicy, ScheduledTask, ScheduleType, TaskExecutionLog
 
 #: Absolute bounds of free text (the services refuse lower limits with their own messages).
 MAX_TEXT = 1000
 MAX_LIST = 100
+#: Characters of a traceback shown.
+MAX_TRACEBACK = 20000
 #: Task fields that exist but are never written through the API.
 FIXED_FIELDS = frozenset(
     {"id", "module", "task_type", "owner", "is_system", "status", "next_run", "last_run"}
@@ -281,10 +284,16 @@ class RunPageSerializer(serializers.Serializer):
 
 
 class RunDetailSerializer(RunSerializer):
-    """One run with its result, traceback and output (bounded; task secrets masked)."""
+    """One run with its result, traceback and output: cut to bounds, the task's secrets masked.
 
-    result = serializers.JSONField(allow_null=True)
-    output_truncated = serializers.BooleanField()
+    ``context["secrets"]``: the values to mask (:func:`masking.secret_values`).
+    """
+
+    error_message = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+    traceback = serializers.SerializerMethodField()
+    output = serializers.SerializerMethodField()
+    output_truncated = serializers.SerializerMethodField()
 
     class Meta(RunSerializer.Meta):
         fields = (
@@ -298,6 +307,31 @@ class RunDetailSerializer(RunSerializer):
             "interrupt_requested_by",
         )
         read_only_fields = fields
+
+    def _masked(self, value: Any) -> Any:
+        return masking.scrub(value, self.context.get("secrets", []))
+
+    def get_error_message(self, log: TaskExecutionLog) -> str:
+        return self._masked(log.error_message or "")
+
+    @extend_schema_field({"nullable": True})
+    def get_result(self, log: TaskExecutionLog) -> Any:
+        """What the task body returned (JSON)."""
+        return self._masked(log.result)
+
+    def get_traceback(self, log: TaskExecutionLog) -> str:
+        return self._masked((log.traceback or "")[:MAX_TRACEBACK])
+
+    def get_output(self, log: TaskExecutionLog) -> str:
+        """Captured stdout, stderr and logging, cut at SCHEDULER["OUTPUT_LIMIT"] characters."""
+        return self._masked((log.output or "")[: _output_limit()])
+
+    def get_output_truncated(self, log: TaskExecutionLog) -> bool:
+        return len(log.output or "") > _output_limit()
+
+
+def _output_limit() -> int:
+    return max(0, int(conf.get().OUTPUT_LIMIT))
 
 
 class CronValidateSerializer(StrictSerializer):

@@ -7,18 +7,11 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scheduler_app import conf, policy
+from scheduler_app import policy
 from scheduler_app.api import masking
 from scheduler_app.api import serializers as api
 from scheduler_app.api.views.base import BaseApiView, documented
 from scheduler_app.models import TaskExecutionLog
-
-#: Characters of a traceback shown (the output is cut at SCHEDULER["OUTPUT_LIMIT"]).
-MAX_TRACEBACK = 20000
-
-
-def _cut(text: str, limit: int) -> tuple[str, bool]:
-    return (text[:limit], True) if len(text) > limit else (text, False)
 
 
 class RunDetailView(BaseApiView):
@@ -34,17 +27,5 @@ class RunDetailView(BaseApiView):
         )
         if log is None or not policy.can_view_logs(request.user, log.task):
             raise exceptions.NotFound(_("Not found."))
-        secrets = masking.secret_values(log.task)
-        output, truncated = _cut(log.output or "", max(0, int(conf.get().OUTPUT_LIMIT)))
-        traceback, _cut_tb = _cut(log.traceback or "", MAX_TRACEBACK)
-        data = api.RunDetailSerializer(log).data
-        data.update(
-            {
-                "error_message": masking.scrub(log.error_message, secrets),
-                "result": masking.scrub(log.result, secrets),
-                "traceback": masking.scrub(traceback, secrets),
-                "output": masking.scrub(output, secrets),
-                "output_truncated": truncated,
-            }
-        )
-        return Response(data)
+        context = {"secrets": masking.secret_values(log.task)}
+        return Response(api.RunDetailSerializer(log, context=context).data)
