@@ -8,6 +8,9 @@ from rest_framework.test import APIClient
 from scheduler_app import permissions
 from scheduler_app.api import tokens
 
+# The permission matrix's fixtures (its scene: a task, a role, the sharing), reused as they are.
+from tests.test_permissions_matrix import other_module, scene  # noqa: F401
+
 API = "/api/scheduler/"
 BASE = "scheduler_app.SA_TESTMOD"
 

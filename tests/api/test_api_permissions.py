@@ -14,13 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from scheduler_app import permissions, services
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
 from tests.api.conftest import API
-from tests.test_permissions_matrix import (  # noqa: F401 - fixtures used by the tests below
-    ACTIONS,
-    CELLS,
-    MATRIX,
-    other_module,
-    scene,
-)
+from tests.test_permissions_matrix import ACTIONS, CELLS, MATRIX
 from tests.test_permissions_roles import BASE, fresh, make_role, share_for_role
 
 VIEW = ACTIONS.index("view")
