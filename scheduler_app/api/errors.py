@@ -98,7 +98,7 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         exc = exceptions.PermissionDenied(_short(str(exc) or _("You may not do this.")))
     elif isinstance(exc, (ObjectDoesNotExist, Http404)):
         exc = exceptions.NotFound(_("Not found."))
-    elif isinstance(exc, RequestDataTooBig):
+    elif isinstance(exc, RequestDataTooBig):  # over Django's DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = RequestTooLarge()
     if isinstance(exc, exceptions.ValidationError):
         return invalid(_flatten(exc.detail))

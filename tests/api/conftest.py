@@ -15,6 +15,12 @@ API = "/api/scheduler/"
 BASE = "scheduler_app.SA_TESTMOD"
 
 
+@pytest.fixture(autouse=True)
+def _no_throttling(settings):
+    """Throttling has its own tests; elsewhere many requests in a row are the point."""
+    settings.SCHEDULER = {**settings.SCHEDULER, "API_THROTTLE_RATES": None}
+
+
 @pytest.fixture
 def client_for():
     """An APIClient acting as ``user`` (session login, CSRF checks off as in DRF's test client)."""
