@@ -197,7 +197,12 @@ class TaskSerializer(serializers.ModelSerializer):
 
     def get_schedule(self, task: ScheduledTask) -> str:
         """The schedule in words."""
-        return task.describe_schedule()
+        # Describing a cron takes milliseconds; a page of tasks mostly repeats a few schedules.
+        seen = self.context.setdefault("descriptions", {})
+        key = task.schedule
+        if key not in seen:
+            seen[key] = task.describe_schedule()
+        return seen[key]
 
     def get_owner(self, task: ScheduledTask) -> str | None:
         return task.owner.get_username() if task.owner_id and task.owner else None
