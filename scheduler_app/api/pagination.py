@@ -16,7 +16,7 @@ MAX_PAGE = 100_000
 
 def _positive(request: Request, name: str, upper: int) -> int | None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if not raw.isdigit() or len(raw) > 12 or not 1 <= int(raw) <= upper:
         raise exceptions.ValidationError(

@@ -16,7 +16,14 @@ from rest_framework import serializers
 
 from scheduler_app import conf, policy, services
 from scheduler_app.api import masking
-from scheduler_app.models import MisfirePolicy, ScheduledTask, ScheduleType, TaskExecutionLog
+from scheduler_app.models import (
+    IntervalUnit,
+    MisfirePolicy,
+    RunStatus,
+    ScheduledTask,
+    ScheduleType,
+    TaskExecutionLog,
+)
 
 #: Absolute bounds of free text (the services refuse lower limits with their own messages).
 MAX_TEXT = 1000
@@ -149,6 +156,9 @@ class TaskSerializer(serializers.ModelSerializer):
     module = serializers.CharField(source="module_id")
     cron = serializers.CharField(source="cron_expression")
     event = serializers.CharField(source="event_name")
+    # Blank until the first run / for schedules without an interval.
+    last_status = serializers.ChoiceField(choices=RunStatus.choices, allow_blank=True)
+    interval_unit = serializers.ChoiceField(choices=IntervalUnit.choices, allow_blank=True)
     schedule = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
     config = serializers.SerializerMethodField()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.request import Request
@@ -13,6 +13,7 @@ from rest_framework.routers import SimpleRouter
 
 import scheduler_app
 from scheduler_app.api import schema
+from scheduler_app.api.views.base import not_found
 from scheduler_app.api.views.cron import CronValidateView
 from scheduler_app.api.views.modules import ModulesView
 from scheduler_app.api.views.monitoring import StatsView, StatusView
@@ -21,7 +22,14 @@ from scheduler_app.api.views.tasks import TaskViewSet
 
 app_name = "scheduler_api"
 
-router = SimpleRouter()
+
+class Router(SimpleRouter):
+    # Any id reaches the view, which answers 404 in JSON for one that is not a number.
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
+        return r"(?P<pk>[^/]+)"
+
+
+router = Router()
 router.register("tasks", TaskViewSet, basename="task")
 
 api_urlpatterns = [
@@ -64,4 +72,8 @@ class SchemaView(SpectacularAPIView):
         return super().get(request, *args, **kwargs)
 
 
-urlpatterns = [*api_urlpatterns, path("schema/", SchemaView.as_view(), name="schema")]
+urlpatterns = [
+    *api_urlpatterns,
+    path("schema/", SchemaView.as_view(), name="schema"),
+    re_path(r"^", not_found),  # last: anything else under the API is a JSON 404
+]

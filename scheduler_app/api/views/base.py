@@ -7,7 +7,6 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import renderers
-from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from scheduler_app.api import errors, schema, serializers  # noqa: F401 - schema registers extensions
@@ -70,5 +69,13 @@ class ApiMixin:
 
 
 class BaseApiView(ApiMixin, APIView):
-    def get_user(self, request: Request) -> Any:
-        return request.user
+    """A view of one resource (not a paginated list)."""
+
+    pagination_class = None
+
+
+def not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Any other path under the API: a JSON 404, not the site's HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": "Not found."}, status=404)

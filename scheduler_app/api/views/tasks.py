@@ -70,8 +70,8 @@ def filter_tasks(tasks: QuerySet[ScheduledTask], params: Any) -> QuerySet[Schedu
     values = {}
     for name in ("module", "task_type", "status", "tag", "owner", "search", "ordering"):
         value = params.get(name)
-        if value is None or value == "":
-            continue
+        if value is None or (value == "" and name != "status"):
+            continue  # an empty text filter filters nothing; an empty status is no status
         if len(value) > MAX_FILTER_LENGTH or "\x00" in value:
             bad[name] = [_("Send at most %(max)d characters.") % {"max": MAX_FILTER_LENGTH}]
             continue
