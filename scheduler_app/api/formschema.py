@@ -31,9 +31,10 @@ _FORMATS: tuple[tuple[type[forms.Field], dict[str, Any]], ...] = (
     (forms.TimeField, {"type": "string", "format": "time"}),
     (forms.DurationField, {"type": "string", "format": "duration"}),
     (forms.BooleanField, {"type": "boolean"}),
-    (forms.IntegerField, {"type": "integer"}),
+    # FloatField and DecimalField subclass IntegerField: the order matters.
     (forms.DecimalField, {"type": "number"}),
     (forms.FloatField, {"type": "number"}),
+    (forms.IntegerField, {"type": "integer"}),
     (forms.JSONField, {}),
 )
 
