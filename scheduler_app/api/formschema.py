@@ -50,7 +50,8 @@ def _json_safe(value: Any) -> Any:
 
 def _choices(field: forms.ChoiceField) -> tuple[list[dict[str, Any]], bool]:
     found: list[dict[str, Any]] = []
-    for value, label in field.choices:
+    choices: Any = field.choices
+    for value, label in choices:
         if isinstance(label, (list, tuple)):  # an optgroup: (group label, [(value, label), ...])
             pairs = list(label)
         else:
@@ -86,10 +87,9 @@ def field_schema(field: forms.Field) -> dict[str, Any]:
         if isinstance(bound, (int, float, decimal.Decimal)) and not callable(bound):
             schema[key] = float(bound) if isinstance(bound, decimal.Decimal) else bound
     if schema.get("type") == "string":
-        if getattr(field, "max_length", None):
-            schema["maxLength"] = field.max_length
-        if getattr(field, "min_length", None):
-            schema["minLength"] = field.min_length
+        for attr, key in (("max_length", "maxLength"), ("min_length", "minLength")):
+            if getattr(field, attr, None):
+                schema[key] = getattr(field, attr)
         if isinstance(field.widget, forms.Textarea):
             schema["x-widget"] = "textarea"
         elif isinstance(field.widget, forms.PasswordInput):

@@ -167,7 +167,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScheduledTask
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "name",
             "module",
@@ -203,7 +203,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "updated_at",
             "actions",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_schedule(self, task: ScheduledTask) -> str:
         """The schedule in words."""
@@ -256,7 +256,7 @@ class TaskDetailSerializer(TaskSerializer):
 
     class Meta(TaskSerializer.Meta):
         fields = (*TaskSerializer.Meta.fields, "next_runs", "same_minute")
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     @extend_schema_field(PlannedRunSerializer(many=True))
     def get_next_runs(self, task: ScheduledTask) -> list[dict[str, Any]]:
@@ -274,7 +274,7 @@ class RunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TaskExecutionLog
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "task",
             "run_id",
@@ -288,7 +288,7 @@ class RunSerializer(serializers.ModelSerializer):
             "host",
             "triggered_by",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
 
 class RunPageSerializer(serializers.Serializer):
@@ -321,7 +321,7 @@ class RunDetailSerializer(RunSerializer):
             "interrupt_requested_at",
             "interrupt_requested_by",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def _masked(self, value: Any) -> Any:
         return masking.scrub(value, self.context.get("secrets", []))

@@ -124,7 +124,7 @@ def same_minute(task: ScheduledTask, *, user: Any, limit: int = SAME_MINUTE_LIMI
     if task.next_run is None:
         return []
     start = task.next_run.replace(second=0, microsecond=0)
-    others = (
+    others: QuerySet[ScheduledTask] = (
         ScheduledTask.objects.filter(
             module_id=task.module_id,
             enabled=True,

@@ -59,7 +59,7 @@ class ApiMixin:
     throttle_classes = (ScopedUserThrottle,)
     parser_classes = (BoundedJSONParser,)
     renderer_classes = (renderers.JSONRenderer, renderers.BrowsableAPIRenderer)
-    pagination_class = BoundedPageNumberPagination
+    pagination_class: Any = BoundedPageNumberPagination
     schema = SchedulerSchema()
     #: Service error keys renamed to this view's field names.
     error_rename: dict[str, str] = {}
