@@ -106,13 +106,13 @@ def log_insert_sql(logs: int, tasks: int) -> list[str]:
     spread = logs - heavy
     columns = (
         "task_id, run_id, scheduled_for, attempt, status, started_at, finished_at, duration, "
-        "error_message, traceback, output, host, pid, triggered_by"
+        "error_message, traceback, output, host, pid, triggered_by, interrupt_requested_by"
     )
     row = (
         "{task}, md5(g::text || '{salt}'), ts, 1, "
         "CASE WHEN g % 13 = 0 THEN 'failed' WHEN g % 101 = 0 THEN 'timeout' ELSE 'success' END, "
         "ts, ts + (d * interval '1 second'), d, "
-        "CASE WHEN g % 13 = 0 THEN 'Sending the e-mail failed' ELSE '' END, '', '', 'bench', 1, ''"
+        "CASE WHEN g % 13 = 0 THEN 'Sending the e-mail failed' ELSE '' END, '', '', 'bench', 1, '', ''"
     )
     base = "(SELECT min(id) FROM scheduler_app_scheduledtask)"
     spread_tasks = max(1, tasks - 1)

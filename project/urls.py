@@ -8,6 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("scheduler/", include("scheduler_app.urls")),
+    path("api/scheduler/", include("scheduler_app.api.urls")),
     path("reports/", include("project.reports.urls")),
     path("crm/", include("project.crm.urls")),
     path("notifications/", include("scheduler_app.notifications.urls")),

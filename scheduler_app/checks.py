@@ -8,6 +8,7 @@ E013 bad number setting       E014 LOCK_CACHE not a cache E015 TASKS_BACKEND not
 E016 bad text/flag setting
 W001 process-local lock cache W002 provider without task types
 E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
+E040 bad API_THROTTLE_RATES
 W020 scheduler silent         W021 tasks overdue  (``check --database default`` only)
 E030 bad OUTBOUND_ALLOWED_NETWORKS                W030 alert webhook at a refused address
 """
@@ -52,6 +53,9 @@ NUMBERS: dict[str, tuple[float, bool]] = {
     "CALENDAR_MAX_PERIODS": (1, False),
     "IMPORT_MAX_BYTES": (1, False),
     "IMPORT_MAX_ENTRIES": (1, False),
+    "API_PAGE_SIZE": (1, False),
+    "API_MAX_PAGE_SIZE": (1, False),
+    "API_MAX_BODY": (1024, False),
 }
 INTEGERS = {
     "WORKERS",
@@ -68,6 +72,9 @@ INTEGERS = {
     "CALENDAR_MAX_PERIODS",
     "IMPORT_MAX_BYTES",
     "IMPORT_MAX_ENTRIES",
+    "API_PAGE_SIZE",
+    "API_MAX_PAGE_SIZE",
+    "API_MAX_BODY",
 }
 TEXTS = ("LOCK_CACHE", "LOCK_PREFIX", "TASKS_BACKEND", "TASKS_QUEUE")
 
@@ -290,6 +297,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     found.extend(_check_tasks_backend(s))
     found.extend(_check_alerts_and_health(s))
     found.extend(_check_outbound(s))
+    found.extend(_check_api_throttle_rates(s.API_THROTTLE_RATES))
     return found
 
 
@@ -318,6 +326,31 @@ def _check_outbound(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
             )
         )
     return found
+
+
+API_THROTTLE_SCOPES = ("read", "write")
+API_RATE_RE = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def _check_api_throttle_rates(rates: Any) -> list[checks.CheckMessage]:
+    """The HTTP API's throttle rates: None, or {"read"/"write": "n/period" or None}."""
+    if rates is None:
+        return []
+    bad = not isinstance(rates, dict) or any(
+        key not in API_THROTTLE_SCOPES
+        or not (value is None or (isinstance(value, str) and API_RATE_RE.match(value)))
+        for key, value in rates.items()
+    )
+    if not bad:
+        return []
+    return [
+        checks.Error(
+            f"SCHEDULER['API_THROTTLE_RATES'] is {rates!r}.",
+            id="scheduler_app.E040",
+            hint='Use None or e.g. {"read": "1200/minute", "write": "120/minute"}; '
+            "a scope set to None is not throttled.",
+        )
+    ]
 
 
 def _check_alerts_and_health(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:

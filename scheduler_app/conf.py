@@ -53,6 +53,12 @@ DEFAULTS: dict[str, Any] = {
     "CALENDAR_MAX_PERIODS": 5000,
     "IMPORT_MAX_BYTES": 10 * 1024 * 1024,
     "IMPORT_MAX_ENTRIES": 1000,
+    # HTTP API (scheduler_app.api): page sizes, the largest request body, throttle rates.
+    "API_PAGE_SIZE": 50,
+    "API_MAX_PAGE_SIZE": 500,
+    "API_MAX_BODY": 262144,
+    # Requests per user and scope ("read": GET; "write": the rest); None: not throttled.
+    "API_THROTTLE_RATES": {"read": "1200/minute", "write": "120/minute"},
 }
 
 
@@ -90,6 +96,10 @@ class SchedulerSettings:
     CALENDAR_MAX_PERIODS: int
     IMPORT_MAX_BYTES: int
     IMPORT_MAX_ENTRIES: int
+    API_PAGE_SIZE: int
+    API_MAX_PAGE_SIZE: int
+    API_MAX_BODY: int
+    API_THROTTLE_RATES: dict
 
 
 _cached: SchedulerSettings | None = None

@@ -122,6 +122,12 @@ def status_counts(tasks: QuerySet) -> dict[str, int]:
     return counts
 
 
+def module_counts(tasks: QuerySet) -> dict[str, int]:
+    """Number of tasks per module id (modules without tasks are left out)."""
+    rows = tasks.order_by().values("module_id").annotate(n=Count("pk")).order_by("module_id")
+    return {row["module_id"]: row["n"] for row in rows}
+
+
 def failing_tasks(tasks: QuerySet, limit: int = 10) -> QuerySet:
     """Failed tasks and tasks whose last runs failed, longest failure streak first."""
     return (

@@ -14,6 +14,12 @@ edit that sends a secret back masked or empty keeps the stored one.
 
 from scheduler_app.services._common import NO_CHANGE
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
+from scheduler_app.services.duplicates import (
+    DuplicateTask,
+    find_duplicate,
+    refuse_duplicate,
+    same_minute,
+)
 from scheduler_app.services.emitting import emit
 from scheduler_app.services.locks import clear_lock, clear_locks
 from scheduler_app.services.reading import (
@@ -37,20 +43,24 @@ from scheduler_app.validation import build_schedule, resolve_task_type
 __all__ = [
     "EDITABLE_FIELDS",
     "NO_CHANGE",
+    "DuplicateTask",
     "build_schedule",
     "cancel",
     "clear_lock",
     "clear_locks",
     "delete",
     "emit",
+    "find_duplicate",
     "get_task",
     "interrupt",
     "next_runs",
     "next_runs_with_notes",
     "pause",
+    "refuse_duplicate",
     "resolve_task_type",
     "resume",
     "run_now",
+    "same_minute",
     "schedule",
     "share",
     "shared_with",

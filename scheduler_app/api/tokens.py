@@ -1,0 +1,80 @@
+"""Issue, look up and revoke API tokens (no REST framework here: the admin and command use it).
+
+The secret is shown once, when it is made; only its SHA-256 digest is stored,
+as with the calendar feed tokens.
+
+Example::
+
+    token, secret = tokens.issue(user, scope="read", name="uptime monitor")
+    # curl -H "Authorization: Token $secret" .../api/scheduler/status/
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scheduler_app import policy
+from scheduler_app.api.models import ApiToken, TokenScope
+
+#: Secrets longer than this are refused unread (a real one is 43 characters).
+MAX_SECRET_LENGTH = 200
+#: ``last_used_at`` is written at most this often per token, not on every request.
+TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def issue(user: Any, *, scope: str = TokenScope.READ, name: str = "") -> tuple[ApiToken, str]:
+    """Make a token for ``user``; returns it and the secret (shown once, never stored)."""
+    if user is None or not getattr(user, "is_active", False):
+        raise PermissionDenied(_("Tokens are made for active users only."))
+    if scope not in TokenScope.values:
+        raise ValidationError(
+            {"scope": _("Choose one of: %(choices)s.") % {"choices": ", ".join(TokenScope.values)}}
+        )
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise ValidationError({"name": _("Keep the name under 100 characters.")})
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, scope=scope, name=name, digest=digest(secret), prefix=secret[:8]
+    )
+    return token, secret
+
+
+def authenticate(secret: str, now: dt.datetime | None = None) -> ApiToken | None:
+    """The active token with this secret whose user is active, or None."""
+    if not secret or len(secret) > MAX_SECRET_LENGTH:
+        return None
+    token = (
+        ApiToken.objects.filter(digest=digest(secret), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = now or timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def revoke(queryset: QuerySet[ApiToken], *, user: Any) -> int:
+    """Revoke the tokens in ``queryset``: one's own, or anyone's for a scheduler admin.
+
+    ``user=None`` is the system (the management command). Returns how many were active.
+    """
+    if user is not None and not policy.is_scheduler_admin(user):
+        queryset = queryset.filter(user=user)
+    return queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,1 @@
+"""The API's views, one module per resource; :mod:`.base` holds what they share."""

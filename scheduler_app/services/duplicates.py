@@ -1,0 +1,139 @@
+"""Duplicate schedules and hot spots: tasks that do the same thing, or fire in the same minute.
+
+A new task is a duplicate of an existing one the user can see when both run
+the same task type of the same module, with the same (cleaned) config and
+the same schedule. Cancelled tasks do not count: they never run again.
+Callers ask :func:`find_duplicate` before :func:`scheduler_app.services.schedule`
+and refuse unless the person confirmed (``allow_duplicate``); the HTTP API
+answers 409 naming the task found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scheduler_app import configs, policy, schedules
+from scheduler_app.models import ScheduledTask, TaskStatus
+from scheduler_app.validation import build_schedule, resolve_task_type
+
+#: Most candidate rows compared in Python (same module, type and schedule).
+MAX_CANDIDATES = 200
+#: Most tasks listed as firing in the same minute.
+SAME_MINUTE_LIMIT = 20
+
+
+class DuplicateTask(ValidationError):
+    """Scheduling would repeat ``existing``; the message names it."""
+
+    def __init__(self, existing: ScheduledTask) -> None:
+        self.existing = existing
+        super().__init__(
+            _(
+                "“%(name)s” (task %(id)s) already runs %(key)s with the same configuration "
+                "and schedule. Confirm with allow_duplicate to schedule it anyway."
+            )
+            % {"name": existing.name, "id": existing.pk, "key": existing.key},
+            code="duplicate",
+        )
+
+
+def _schedule_filter(schedule: schedules.Schedule) -> dict[str, Any]:
+    """The columns two equal schedules share (a recurring anchor differs by creation time)."""
+    wanted: dict[str, Any] = {"schedule_type": schedule.type, "timezone": schedule.timezone}
+    if schedule.type in (schedules.CRON, schedules.CONDITIONAL):
+        wanted["cron_expression"] = schedule.cron
+    elif schedule.type == schedules.ONE_TIME:
+        wanted["run_at"] = schedule.run_at
+    elif schedule.type == schedules.RECURRING:
+        wanted["interval_every"] = schedule.interval_every
+        wanted["interval_unit"] = schedule.interval_unit
+    else:
+        wanted["event_name"] = schedule.event
+    return wanted
+
+
+def find_duplicate(
+    *,
+    user: Any,
+    module: str,
+    task_type: str,
+    config: dict[str, Any] | None,
+    schedule_type: str,
+    cron: str | None = None,
+    run_at: dt.datetime | None = None,
+    interval: Any = None,
+    event: str | None = None,
+    timezone_name: str | None = None,
+    now: dt.datetime | None = None,
+) -> ScheduledTask | None:
+    """A task ``user`` can see that this schedule would repeat, or None.
+
+    Arguments are those of ``services.schedule``. Input the services would
+    refuse finds nothing: the caller's ``schedule()`` reports it. At most two
+    queries (the candidates, and the user's shared tasks inside them).
+    """
+    try:
+        task_cls = resolve_task_type(module, task_type)
+        sched = build_schedule(
+            schedule_type,
+            cron=cron,
+            run_at=run_at,
+            interval=interval,
+            event=event,
+            timezone_name=timezone_name,
+            now=now or timezone.now(),
+        )
+        wanted_config = configs.store_config(task_cls, config)
+    except (ValidationError, TypeError, ValueError):
+        return None
+    candidates: QuerySet[ScheduledTask] = (
+        ScheduledTask.objects.filter(module_id=module, task_type=task_type)
+        .exclude(status=TaskStatus.CANCELLED)
+        .filter(**_schedule_filter(sched))
+        .order_by("pk")
+    )
+    if user is not None:
+        candidates = policy.viewable_queryset(user, candidates)
+    for task in candidates[:MAX_CANDIDATES]:
+        # Both sides are cleaned JSON (the services store configs cleaned), so == is fair.
+        if task.config == wanted_config:
+            return task
+    return None
+
+
+def refuse_duplicate(*, user: Any, allow_duplicate: bool = False, **arguments: Any) -> None:
+    """Raise :class:`DuplicateTask` when :func:`find_duplicate` finds one and it was not allowed."""
+    if allow_duplicate:
+        return
+    existing = find_duplicate(user=user, **arguments)
+    if existing is not None:
+        raise DuplicateTask(existing)
+
+
+def same_minute(task: ScheduledTask, *, user: Any, limit: int = SAME_MINUTE_LIMIT) -> list[Any]:
+    """Other tasks of ``task``'s module that ``user`` can see and whose next run is in its minute.
+
+    One query; rows are ``(pk, name, next_run)``, by pk.
+    """
+    if task.next_run is None:
+        return []
+    start = task.next_run.replace(second=0, microsecond=0)
+    others: QuerySet[ScheduledTask] = (
+        ScheduledTask.objects.filter(
+            module_id=task.module_id,
+            enabled=True,
+            next_run__gte=start,
+            next_run__lt=start + dt.timedelta(minutes=1),
+        )
+        .exclude(pk=task.pk)
+        .exclude(status__in=(TaskStatus.CANCELLED, TaskStatus.PAUSED))
+    )
+    if user is not None:
+        others = policy.viewable_queryset(user, others)
+    return list(others.order_by("pk").values_list("pk", "name", "next_run")[:limit])
