@@ -41,6 +41,8 @@ def call(client, action: str, task: ScheduledTask):  # noqa: ANN001, ANN201
         return client.post(url + "resume/")
     if action in ("pause", "cancel", "run"):
         return client.post(url + f"{action}/")
+    if action == "clear lock":
+        return client.post(url + "clear-lock/")
     if action == "delete":
         return client.delete(url)
     if action == "view logs":

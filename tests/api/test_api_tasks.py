@@ -51,7 +51,7 @@ def test_service_messages_come_back_as_field_errors_and_nothing_is_saved(api):
         "interval": (task_body(schedule_type="recurring", interval="5 fortnights"), "unit"),
         "run_at": (task_body(schedule_type="one_time", run_at="2001-01-01T00:00"), "past"),
         "tags": (task_body(tags=["Not A Tag!"]), "not a valid tag"),
-        "name": (task_body(name="n" * 201), "under 200"),
+        "name": (task_body(name="n" * 201), "to 200 characters"),
     }
     for field, (body, words) in cases.items():
         response = api.post(f"{API}tasks/", body, format="json")

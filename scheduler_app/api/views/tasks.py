@@ -270,6 +270,12 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         """Stop the task for good (it stays, with its history)."""
         return self._act("cancel")
 
+    @documented(request=None, responses=ACTION_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="clear-lock")
+    def clear_lock(self, request: Request, pk: str) -> Response:
+        """Remove the task's overlap lock (module and scheduler administrators)."""
+        return self._act("clear_lock")
+
     @documented(request=None, responses={202: api.RunSerializer})
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, pk: str) -> Response:
