@@ -41,6 +41,7 @@ NUMBERS: dict[str, tuple[float, bool]] = {
     "RETRY_JITTER": (0, False),
     "LOG_RETENTION_DAYS": (0, False),
     "OUTPUT_LIMIT": (0, False),
+    "RESULT_LIMIT": (1000, False),
     "MISFIRE_GRACE": (0, True),
     "MISFIRE_RUN_ALL_CAP": (1, False),
     "LOOP_SLEEP": (0.01, False),
@@ -55,6 +56,7 @@ INTEGERS = {
     "DEFAULT_MAX_RETRIES",
     "LOG_RETENTION_DAYS",
     "OUTPUT_LIMIT",
+    "RESULT_LIMIT",
     "MISFIRE_GRACE",
     "MISFIRE_RUN_ALL_CAP",
 }

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": 500,
     "LOG_RETENTION_DAYS": 30,
     "OUTPUT_LIMIT": 20000,
+    # Characters of JSON a run's result may take in its log; a larger result is replaced by a note.
+    "RESULT_LIMIT": 100_000,
     "MISFIRE_GRACE": 3600,
     "MISFIRE_RUN_ALL_CAP": 50,
     "LOOP_SLEEP": 5.0,
@@ -61,6 +63,7 @@ class SchedulerSettings:
     BATCH_SIZE: int
     LOG_RETENTION_DAYS: int
     OUTPUT_LIMIT: int
+    RESULT_LIMIT: int
     MISFIRE_GRACE: int | None
     MISFIRE_RUN_ALL_CAP: int
     LOOP_SLEEP: float
