@@ -426,6 +426,47 @@ def test_printed_junk_is_stored_readable_and_bounded(isotest, mode, make_task, e
     assert_controls_succeeded(others)
 
 
+def test_bytes_written_to_stdout_fail_the_body_like_a_real_text_stream():
+    from scheduler_app.engine.capture import BoundedBuffer
+
+    buffer = BoundedBuffer(100)
+    buffer.write("text ")
+    for value in (b"\x00\xff", bytearray(b"ab"), 12, None):
+        with pytest.raises(TypeError, match="write\\(\\) argument must be str"):
+            buffer.write(value)
+    assert buffer.getvalue() == "text "
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("execution", ["inline", "process"])
+def test_a_body_writing_bytes_to_stdout_fails_alone(isotest, mode, make_task, execution):
+    mode(execution)
+
+    def body() -> TaskResult:
+        sys.stdout.write("before ")
+        try:
+            sys.stdout.write(b"\x00\xff")
+        except TypeError:
+            print("refused")
+        sys.stdout.write(b"again")
+        return TaskResult.success()
+
+    BODIES["bytes"] = body
+    try:
+        (task,) = schedule_cases(make_task, ["bytes"]).values()
+        others = controls(make_task)
+        report = run_pass(PassOptions())
+    finally:
+        del BODIES["bytes"]
+
+    assert report.by_status == {"success": 3, "failed": 1}
+    (log,) = task.logs.all()
+    assert log.error_message == "TypeError: write() argument must be str, not bytes"
+    assert log.output == "before refused\n"
+    assert_controls_succeeded(others)
+    assert_all_over()
+
+
 # -- bounds -------------------------------------------------------------------------------
 
 
