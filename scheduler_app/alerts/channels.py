@@ -1,6 +1,8 @@
-"""Delivery channels: e-mail (django.core.mail) and a JSON webhook (urllib, retried).
+"""Delivery channels: e-mail (django.core.mail) and a JSON webhook (urllib).
 
-A channel never raises: a failed delivery is logged (and a webhook retried).
+A channel never raises: a failed delivery is logged. The outbox
+(:mod:`scheduler_app.alerts.outbox`) makes one attempt per channel at a time
+and retries later; :func:`post_webhook` retries in place.
 """
 
 from __future__ import annotations
@@ -55,12 +57,7 @@ def post_webhook(
     if reason:
         logger.error("Alert webhook not called: %s", reason)
         return False
-    body = json.dumps(alert.payload(), cls=DjangoJSONEncoder).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        **settings.webhook_headers,
-    }
+    body, headers = _request(alert, settings)
     delay = settings.webhook_retry_delay
     attempts = 1 + max(0, settings.webhook_retries)
     for attempt in range(1, attempts + 1):
@@ -87,6 +84,25 @@ def post_webhook(
         _safe(url),
     )
     return False
+
+
+def post_webhook_once(alert: Alert, settings: AlertSettings) -> tuple[str, bool] | None:
+    """POST ``alert`` once: None on a 2xx answer, else (what went wrong, whether to retry)."""
+    reason = url_problem(settings.webhook_url)
+    if reason:
+        return reason, False
+    body, headers = _request(alert, settings)
+    return _post_once(settings.webhook_url, body, headers, settings.webhook_timeout)
+
+
+def _request(alert: Alert, settings: AlertSettings) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(alert.payload(), cls=DjangoJSONEncoder).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **settings.webhook_headers,
+    }
+    return body, headers
 
 
 def _post_once(

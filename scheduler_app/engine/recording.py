@@ -13,6 +13,7 @@ costs the others their record.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -21,11 +22,11 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.conf import SchedulerSettings
-from scheduler_app.engine import events, locks, storable, timing
+from scheduler_app.engine import events, hooks, locks, storable, timing
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Lease
 from scheduler_app.engine.runner import error_text
-from scheduler_app.engine.runspec import CONDITION_UNMET, FAILED, SUCCESS, Outcome
+from scheduler_app.engine.runspec import CONDITION_UNMET, FAILED, SUCCESS, TIMEOUT, Outcome
 from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS, Ending, settle, task_row_values
 from scheduler_app.engine.signalling import send_run_signals
 from scheduler_app.models import ScheduledTask, TaskExecutionLog, TaskStatus
@@ -159,6 +160,8 @@ def record(
             OVERLAP_FIELDS,
             [[tid, *(task_values[tid][f] for f in OVERLAP_FIELDS)] for tid in overlapping],
         )
+        if hooks.runs_failed:
+            _report_failed(outcomes, rows, task_values, held | set(overlapping), now)
         if chains if chains is not None else events.chains_exist():
             events.trigger_chains([o.spec.task_id for o in outcomes if o.kind == SUCCESS], now)
     lost = len(task_ids) - len(held)
@@ -172,6 +175,31 @@ def record(
     lease.claimed_ids.difference_update(task_values)
     send_run_signals(rows, outcomes, task_values)
     return lost
+
+
+def _report_failed(
+    outcomes: list[Outcome],
+    rows: dict[int, dict],
+    task_values: dict[int, dict],
+    written: set[int],
+    now: dt.datetime,
+) -> None:
+    """Hand the failed runs whose task state was written to the ``runs_failed`` hooks."""
+    hooks.report_failed(
+        [
+            hooks.FailedRun.of(
+                rows[o.spec.task_id],
+                task_values[o.spec.task_id],
+                status=LOG_STATUS[o.kind],
+                error=o.error,
+                run_id=o.spec.run_id,
+                slot=o.spec.scheduled_for,
+            )
+            for o in outcomes
+            if o.kind in (FAILED, TIMEOUT) and o.spec.task_id in written
+        ],
+        now,
+    )
 
 
 def _write_logs(outcomes: list[Outcome], rows: dict[int, dict]) -> dict[int, Outcome]:
