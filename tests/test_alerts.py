@@ -17,12 +17,12 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from scheduler_app import alerts, signals
+from scheduler_app import alerts
 from scheduler_app.alerts import channels, config, outbox, ratelimit, triggers
 from scheduler_app.checks import check_settings
+from scheduler_app.engine import hooks
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
-from scheduler_app.engine import hooks
 from scheduler_app.models import (
     AlertState,
     PendingAlert,
