@@ -37,7 +37,7 @@ def failure_alerts(run: FailedRun, now: dt.datetime) -> list[Alert]:
     """The alerts a failed run raises: permanent failure (or abandoned), failure streak."""
     settings = config.get()
     error = (run.error.strip().splitlines() or [""])[0][:ERROR_CHARS]
-    common = {
+    common: dict[str, Any] = {
         "task_id": run.task_id,
         "task_name": run.name,
         "module_id": run.module_id,

@@ -228,7 +228,16 @@ def _moment(value: Any, zone: str) -> dt.datetime | None:
             value = timezone.make_aware(value, ZoneInfo(zone or "UTC"))
         utc = value.astimezone(dt.UTC)
         # A plain datetime: a subclass would carry the body's code into the engine.
-        return dt.datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=dt.UTC)
+        return dt.datetime(
+            utc.year,
+            utc.month,
+            utc.day,
+            utc.hour,
+            utc.minute,
+            utc.second,
+            utc.microsecond,
+            tzinfo=dt.UTC,
+        )
     except Stop:
         raise
     except BaseException:  # noqa: BLE001 - out of range, unknown zone, a tzinfo that raises

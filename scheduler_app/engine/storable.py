@@ -20,6 +20,7 @@ import json
 import math
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -237,7 +238,7 @@ def _known(value: Any) -> Any:
         return represent(value)
 
 
-def _items(value: list | tuple) -> list:
+def _items(value: list | tuple) -> Iterator[Any]:
     return list.__iter__(value) if isinstance(value, list) else tuple.__iter__(value)
 
 
