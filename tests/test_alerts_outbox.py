@@ -297,3 +297,43 @@ def test_abandoned_alerts_can_be_turned_off(alerting, receiver, make_task):
     abandon(make_task("record", max_retries=0))
     assert run_pass(PassOptions(now=timezone.now() - dt.timedelta(days=1))).recovered == 1
     assert not PendingAlert.objects.exists()
+
+
+# -- a scheduler process that stops mid-delivery --------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_an_alert_in_flight_when_its_scheduler_is_killed_is_delivered_by_a_later_pass(
+    receiver, make_task, settings
+):
+    import os
+    import signal
+
+    from tests.engine_processes import Processes, due_tasks, scheduler_env, wait_for
+
+    alerts = {"WEBHOOK_URL": receiver.url, "WEBHOOK_TIMEOUT": 30, "WEBHOOK_RETRY_DELAY": 1}
+    (task_id,) = due_tasks(make_task, 1, task_type="fail", max_retries=0)
+    procs = Processes()
+    try:
+        victim = procs.scheduler(
+            "--verbosity", "0", env=scheduler_env(WORKERS=1, ALERTS=json.dumps(alerts))
+        )
+        assert receiver.entered.wait(60), "the scheduler did not send the alert"
+        os.killpg(victim.pid, signal.SIGKILL)  # kill -9 while the webhook has not answered
+        victim.wait(10)
+    finally:
+        procs.kill_all()
+
+    (row,) = PendingAlert.objects.all()
+    assert row.key == f"failed:{task_id}" and row.attempts == 0
+    assert row.claimed_by and row.claimed_until is not None  # held by the dead process
+    assert row.admitted  # the rate limit let it go once: it is not held back as a repeat
+    settings.SCHEDULER = {**settings.SCHEDULER, "ALERTS": alerts}
+    receiver.release.set()
+    wait_for(lambda: len(receiver.bodies) == 1, 30, "the first request to be answered")
+    # A later pass (its clock past the dead process's claim) delivers it.
+    assert outbox.deliver_due(row.claimed_until - dt.timedelta(seconds=1)) == []
+    [sent] = outbox.deliver_due(row.claimed_until + dt.timedelta(seconds=1))
+    assert sent.task_id == task_id
+    assert not PendingAlert.objects.exists() and len(receiver.bodies) == 2

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -178,18 +178,24 @@ def _deliver(
 
 
 def _admit(row: PendingAlert, alert: Alert, settings: AlertSettings) -> bool:
-    """Ask the rate limit once per alert; remember the answer on the row."""
+    """Ask the rate limit once per alert; its answer is saved with the row at once.
+
+    In one transaction: a deliverer that dies after asking leaves an admitted
+    row, which the next one sends instead of holding it back as a repeat.
+    """
     try:
-        admitted, held_back = ratelimit.admit(row.key, alert.at, settings.rate_limit)
+        with transaction.atomic():
+            admitted, held_back = ratelimit.admit(row.key, alert.at, settings.rate_limit)
+            if admitted:
+                alert.suppressed = held_back
+                row.alert, row.admitted = alert.as_json(), True
+                row.save(update_fields=["alert", "admitted"])
     except DatabaseError:
         logger.warning("Alert rate limit unavailable; sending %s anyway.", row.key, exc_info=True)
-        admitted, held_back = True, 0
+        return True
     if not admitted:
         logger.info("Alert %s held back by the rate limit.", row.key)
-        return False
-    alert.suppressed = held_back
-    row.alert, row.admitted = alert.as_json(), True
-    return True
+    return admitted
 
 
 def _send(channel: str, alert: Alert, settings: AlertSettings) -> tuple[str, bool] | None:
