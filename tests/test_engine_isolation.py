@@ -67,6 +67,13 @@ class Unpicklable:
         return "Unpicklable()"
 
 
+class DictWhoseItemsRaise(dict):
+    """A dict subclass: json.dumps asks its items(), which raise."""
+
+    def items(self):  # noqa: ANN201
+        raise RuntimeError("no items")
+
+
 class StrSubclass(str):
     def __reduce__(self):  # noqa: ANN204
         raise TypeError("this str cannot be pickled")
@@ -144,6 +151,11 @@ STORED: dict[str, tuple[Callable[[], Any], str, Any]] = {
         success(StrSubclass("odd"), {"k": StrSubclass("v")}),
         "success",
         {"message": "odd", "data": {"k": "v"}},
+    ),
+    "a dict whose items() raise": (
+        success(data=DictWhoseItemsRaise(a=1)),
+        "success",
+        {"a": 1},
     ),
     "a message that is not a str": (success(12345), "success", {"message": "12345"}),
     "a message without str()": (
@@ -536,6 +548,9 @@ def test_the_fast_path_leaves_a_plain_result_alone():
     plain = {"task": 5, "ok": True, "ratio": 0.5, "note": "é ok", "none": None}
     assert storable.json_value(plain, 1000) == plain
     assert storable.text("plain text", 100) == "plain text"
+    # Text that only looks like an escaped NUL or a surrogate in JSON is kept as it is.
+    for odd in ("\\u0000", "\\ud800", ["[" * 200], {"k": "{" * 200}):
+        assert storable.json_value(odd, 1000) == odd
     assert sys.getrecursionlimit() >= 1000
 
 
