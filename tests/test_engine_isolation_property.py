@@ -174,15 +174,24 @@ def prints(text: str, then: Any) -> Behaviour:
 
 
 def depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max(map(depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(depth, value), default=0)
-    return 0
+    """How deep dicts and lists nest in ``value`` (iterative: it may be very deep, or cyclic)."""
+    deepest, stack, seen = 0, [(value, 0)], set()
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            if id(item) in seen:
+                return MAX_DEPTH + 1  # a cycle: infinitely deep
+            seen.add(id(item))
+            deepest = max(deepest, level + 1)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def is_plain(value: Any) -> bool:
     """JSON as it is, not too deep nor too large: what must be stored unchanged."""
+    if depth(value) > MAX_DEPTH:
+        return False
     try:
         text = json.dumps(value, allow_nan=False, ensure_ascii=False)
         text.encode("utf-8")
@@ -190,9 +199,9 @@ def is_plain(value: Any) -> bool:
         return False
     return (
         "\\u0000" not in text
-        and json.loads(text) == value
-        and len(text) < 50_000
         and depth(value) <= MAX_DEPTH
+        and len(text) < 50_000
+        and json.loads(text) == value
     )
 
 
