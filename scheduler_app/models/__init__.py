@@ -25,6 +25,7 @@ from scheduler_app.models.notifications import (
 )
 from scheduler_app.models.runs import (
     AlertState,
+    PendingAlert,
     SchedulerHeartbeat,
     TaskExecutionLog,
     TaskExecutionLogQuerySet,
@@ -45,6 +46,7 @@ __all__ = [
     "NotificationQuerySet",
     "PauseWindow",
     "PauseWindowQuerySet",
+    "PendingAlert",
     "PendingEvent",
     "RunStatus",
     "ScheduleType",
