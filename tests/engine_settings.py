@@ -18,6 +18,7 @@ _FROM_ENV = {
     "RETRY_JITTER": float,
     "LOCK_PREFIX": str,
     "ALERTS": json.loads,
+    "OUTBOUND_ALLOWED_NETWORKS": json.loads,
 }
 SCHEDULER = {  # noqa: F405
     **SCHEDULER,  # noqa: F405

@@ -81,6 +81,8 @@ def alerting(settings, receiver):
             "RETRY_BACKOFF_BASE": 0,
             "RETRY_JITTER": 0,
             "LOCK_PREFIX": f"scheduler:test:{uuid.uuid4().hex}:",
+            # The receiver listens on loopback, which outbound requests may not reach by default.
+            "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
             "ALERTS": {
                 "WEBHOOK_URL": receiver.url,
                 "WEBHOOK_TIMEOUT": 30,
@@ -317,7 +319,13 @@ def test_an_alert_in_flight_when_its_scheduler_is_killed_is_delivered_by_a_later
     procs = Processes()
     try:
         victim = procs.scheduler(
-            "--verbosity", "0", env=scheduler_env(WORKERS=1, ALERTS=json.dumps(alerts))
+            "--verbosity",
+            "0",
+            env=scheduler_env(
+                WORKERS=1,
+                ALERTS=json.dumps(alerts),
+                OUTBOUND_ALLOWED_NETWORKS=json.dumps(["127.0.0.0/8"]),
+            ),
         )
         assert receiver.entered.wait(60), "the scheduler did not send the alert"
         os.killpg(victim.pid, signal.SIGKILL)  # kill -9 while the webhook has not answered
@@ -329,7 +337,11 @@ def test_an_alert_in_flight_when_its_scheduler_is_killed_is_delivered_by_a_later
     assert row.key == f"failed:{task_id}" and row.attempts == 0
     assert row.claimed_by and row.claimed_until is not None  # held by the dead process
     assert row.admitted  # the rate limit let it go once: it is not held back as a repeat
-    settings.SCHEDULER = {**settings.SCHEDULER, "ALERTS": alerts}
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "ALERTS": alerts,
+        "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
+    }
     receiver.release.set()
     wait_for(lambda: len(receiver.bodies) == 1, 30, "the first request to be answered")
     # A later pass (its clock past the dead process's claim) delivers it.
