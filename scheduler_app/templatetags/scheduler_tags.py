@@ -13,7 +13,7 @@ from typing import Any
 
 from django import template
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from scheduler_app import services
@@ -23,11 +23,23 @@ from scheduler_app.models import ScheduledTask
 register = template.Library()
 
 
+def reverse_or_empty(name: str, *args: Any, **kwargs: Any) -> str:
+    """``reverse()``, or "" when the project has not included ``scheduler_app.urls``.
+
+    The admin works without those URLs (check ``scheduler_app.W003`` says how to add
+    them); its links to the scheduling pages are then left out instead of failing.
+    """
+    try:
+        return reverse(name, args=args or None, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return ""
+
+
 @register.simple_tag
 def schedule_url(module_id: str, task_type: str, next_url: str = "") -> str:
-    """The URL of the page that schedules a new ``module_id.task_type`` task."""
-    url = reverse("scheduler_app:new", kwargs={"module": module_id, "task_type": task_type})
-    if next_url:
+    """The URL of the page that schedules a new ``module_id.task_type`` task ("" if none)."""
+    url = reverse_or_empty("scheduler_app:new", module=module_id, task_type=task_type)
+    if url and next_url:
         from django.utils.http import urlencode
 
         url += "?" + urlencode({"next": next_url})
@@ -36,7 +48,8 @@ def schedule_url(module_id: str, task_type: str, next_url: str = "") -> str:
 
 @register.simple_tag
 def edit_task_url(task: ScheduledTask) -> str:
-    return reverse("scheduler_app:edit", args=[task.pk])
+    """The URL of the task's module form ("" without ``scheduler_app.urls``)."""
+    return reverse_or_empty("scheduler_app:edit", task.pk)
 
 
 @register.simple_tag
@@ -75,7 +88,7 @@ def scheduler_form(form: TaskScheduleForm) -> dict[str, Any]:
     """Render a TaskScheduleForm's fields with the live preview panel."""
     return {
         "form": form,
-        "preview_url": reverse("scheduler_app:preview"),
+        "preview_url": reverse_or_empty("scheduler_app:preview"),
         "preview": form_preview(form),
     }
 
