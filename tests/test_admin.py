@@ -122,10 +122,10 @@ def test_changelist_filters_by_module_status_tag_and_search(
     assert nightly.pk
 
 
-def _action(client, action, *tasks):
+def _action(client, action, *tasks, **extra):
     return client.post(
         reverse(CHANGELIST),
-        {"action": action, "_selected_action": [t.pk for t in tasks]},
+        {"action": action, "_selected_action": [t.pk for t in tasks], **extra},
         follow=True,
     )
 
@@ -148,9 +148,9 @@ def test_actions_skip_tasks_the_user_may_only_view(
 ):
     mine = make_task(name="mine", user=module_user)
     theirs = make_task(name="theirs", owner=make_user())
-    response = _action(admin_client_for(module_user), "cancel_tasks", mine, theirs)
+    response = _action(admin_client_for(module_user), "cancel_tasks", mine, theirs, post="yes")
     texts = messages_of(response)
-    assert any("Cancelled 1 task" in m and "mine" in m for m in texts)
+    assert any("Ended the schedule of 1 task" in m and "mine" in m for m in texts)
     assert any("Skipped “theirs”" in m and "may not cancel" in m for m in texts)
     theirs.refresh_from_db()
     mine.refresh_from_db()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scheduler_app import metrics, policy, services
-from scheduler_app.admin import actions, display
+from scheduler_app.admin import actions, display, ending
 from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
@@ -319,6 +319,8 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         if obj is not None and self.has_view_permission(request, obj):
             extra["task_actions"] = self._task_actions(request, obj)
+            # Ending is confirmed on its own page, so it is a link, not a button.
+            extra["can_end"] = policy.CANCEL in policy.available_actions(request.user, obj)
             if policy.can_view_logs(request.user, obj):
                 extra.update(
                     task_metrics=metrics.task_metrics(obj), history=history_page(request, obj)
@@ -332,7 +334,6 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
             ("run_now", policy.RUN, _("Run now")),
             ("pause", policy.PAUSE, _("Pause")),
             ("resume", policy.RESUME, _("Resume")),
-            ("cancel", policy.CANCEL, _("Cancel")),
         ]
         shown = [(name, label) for name, action, label in buttons if action in available]
         if actions.clear_lock_function() and policy.is_module_admin(request.user, obj.module_id):
@@ -349,6 +350,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
                 wrap(self.log_detail),
                 name="{}_{}_log".format(*info),
             ),
+            path("<int:task_id>/end/", wrap(self.end_view), name="{}_{}_end".format(*info)),
             path(
                 "<int:task_id>/do/<slug:action>/",
                 wrap(require_POST(self.task_action)),
@@ -377,10 +379,20 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         task = self._viewable_task(request, task_id)
         if action not in actions.TASK_ACTIONS:
             raise Http404
+        if action == "cancel" and not ending.confirmed(request):
+            return HttpResponseRedirect(
+                reverse("admin:scheduler_app_scheduledtask_end", args=[task.pk])
+            )
         actions.TASK_ACTIONS[action](self, request, ScheduledTask.objects.filter(pk=task.pk))
         return HttpResponseRedirect(
             reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk])
         )
+
+    def end_view(self, request: HttpRequest, task_id: int) -> HttpResponse:
+        """Ask before ending one task's schedule; the answer posts to its ``cancel`` action."""
+        task = self._viewable_task(request, task_id)
+        queryset = ScheduledTask.objects.filter(pk=task.pk)
+        return ending.end_confirmation(self, request, queryset, task=task)
 
     def dashboard(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
