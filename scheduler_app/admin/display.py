@@ -1,18 +1,17 @@
-"""Small renderers shared by the admin pages: badges, relative times, durations."""
+"""Small renderers shared by the admin pages: badges, labelled times, durations."""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Any
 
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
-from scheduler_app import schedules
+from scheduler_app import humanize, schedules
 from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
 
 LABELS = {**dict(RunStatus.choices), **dict(TaskStatus.choices)}
@@ -27,24 +26,29 @@ def badge(status: str) -> SafeString:
     )
 
 
-def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """ "in 3 hours" or "5 minutes ago"."""
-    if when is None:
-        return ""
-    now = now or timezone.now()
-    if when >= now:
-        return _("in %(delta)s") % {"delta": timeuntil(when, now, depth=1)}
-    return _("%(delta)s ago") % {"delta": timesince(when, now, depth=1)}
-
-
-def when_with_relative(when: dt.datetime | None, now: dt.datetime | None = None) -> SafeString:
-    """The local time and, below it, how far away it is."""
-    if when is None:
+def when(value: dt.datetime | None, zone: Any = None) -> SafeString:
+    """A time in the app's one format, in ``zone`` (a task, a zone name or None: the current
+    zone), labelled; the zone's full name is its title."""
+    if value is None:
         return format_html('<span class="sched-muted">{}</span>', "—")
     return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        humanize.zone_name(zone),
+        humanize.format_when(value, zone),
+    )
+
+
+def when_with_relative(
+    value: dt.datetime | None, zone: Any = None, now: dt.datetime | None = None
+) -> SafeString:
+    """The labelled time (see :func:`when`) and, below it, how far away it is."""
+    if value is None:
+        return when(None)
+    return format_html(
         '{}<br><span class="sched-muted">{}</span>',
-        date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT"),
-        relative(when, now),
+        when(value, zone),
+        humanize.relative(value, now),
     )
 
 

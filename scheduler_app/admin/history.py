@@ -8,7 +8,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
-from scheduler_app import services
+from scheduler_app import humanize, services
 from scheduler_app.models import ScheduledTask
 
 PER_PAGE = 20
@@ -75,5 +75,5 @@ def log_detail_context(request: HttpRequest, task: ScheduledTask, log_id: int) -
         "log": log,
         "result_json": result,
         "title": _("Run of “%(name)s” at %(when)s")
-        % {"name": task.name, "when": log.started_at.strftime("%Y-%m-%d %H:%M:%S")},
+        % {"name": task.name, "when": humanize.format_when(log.started_at, task)},
     }

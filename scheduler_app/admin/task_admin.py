@@ -11,18 +11,17 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scheduler_app import metrics, policy, services
-from scheduler_app.admin import actions, display, ending
+from scheduler_app.admin import actions, ending
+from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
-from scheduler_app.calendars import blackout_notes
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
 
@@ -34,23 +33,23 @@ READ_ONLY = (
     "status_display",
     "config_display",
     "next_runs_display",
-    "next_run",
-    "last_run",
+    "next_run_when",
+    "last_run_when",
     "last_status_display",
     "error_message",
     "run_count",
     "failure_streak",
     "retry_count",
     "lease_owner",
-    "lease_expires_at",
-    "created_at",
+    "lease_expires_when",
+    "created_when",
     "created_by",
-    "updated_at",
+    "updated_when",
     "updated_by",
 )
 
 
-class ScheduledTaskAdmin(admin.ModelAdmin):
+class ScheduledTaskAdmin(TaskColumns, admin.ModelAdmin):
     form = ScheduledTaskAdminForm
     change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
     change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"
@@ -141,15 +140,15 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
             gettext_lazy("State"),
             {
                 "fields": (
-                    "next_run",
-                    "last_run",
+                    "next_run_when",
+                    "last_run_when",
                     "last_status_display",
                     "error_message",
                     "run_count",
                     "failure_streak",
                     "retry_count",
                     "lease_owner",
-                    "lease_expires_at",
+                    "lease_expires_when",
                 ),
                 "classes": ("collapse",),
             },
@@ -157,7 +156,7 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         (
             gettext_lazy("Changes"),
             {
-                "fields": ("created_at", "created_by", "updated_at", "updated_by"),
+                "fields": ("created_when", "created_by", "updated_when", "updated_by"),
                 "classes": ("collapse",),
             },
         ),
@@ -220,91 +219,6 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
         if actions.clear_lock_function() is None:
             found.pop("clear_locks", None)
         return found
-
-    # -- columns -------------------------------------------------------------
-
-    @admin.display(description=gettext_lazy("module"), ordering="module_id")
-    def module_display(self, obj: ScheduledTask) -> str:
-        if registry.is_registered(obj.module_id):
-            return str(registry.get(obj.module_id).verbose_name())
-        return obj.module_id
-
-    @admin.display(description=gettext_lazy("task type"), ordering="task_type")
-    def task_type_display(self, obj: ScheduledTask) -> str:
-        try:
-            return str(registry.get_task_type(obj.module_id, obj.task_type).name or obj.task_type)
-        except Exception:  # noqa: BLE001 - a task of an uninstalled module still lists
-            return obj.task_type
-
-    @admin.display(description=gettext_lazy("schedule"))
-    def schedule_display(self, obj: ScheduledTask) -> str:
-        return display.describe_schedule(obj)
-
-    @admin.display(description=gettext_lazy("next run"), ordering="next_run")
-    def next_run_display(self, obj: ScheduledTask) -> str:
-        return display.when_with_relative(obj.next_run)
-
-    @admin.display(description=gettext_lazy("last run"), ordering="last_run")
-    def last_run_display(self, obj: ScheduledTask) -> str:
-        if obj.last_run is None:
-            return display.badge("")
-        return format_html(
-            "{} {}", display.badge(obj.last_status), display.when_with_relative(obj.last_run)
-        )
-
-    @admin.display(description=gettext_lazy("status"))
-    def status_display(self, obj: ScheduledTask) -> str:
-        return display.badge(obj.status)
-
-    @admin.display(description=gettext_lazy("last run status"))
-    def last_status_display(self, obj: ScheduledTask) -> str:
-        return display.badge(obj.last_status)
-
-    @admin.display(description=gettext_lazy("configuration"))
-    def config_display(self, obj: ScheduledTask) -> str:
-        shown = services.visible_config(obj)
-        if not shown:
-            return format_html('<span class="sched-muted">{}</span>', _("No configuration."))
-        return format_html(
-            '<table class="sched-config">{}</table>',
-            format_html_join(
-                "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in shown.items())
-            ),
-        )
-
-    @admin.display(description=gettext_lazy("next 5 runs"))
-    def next_runs_display(self, obj: ScheduledTask) -> str:
-        try:
-            runs = services.next_runs_with_notes(task=obj, count=5)
-        except (ValidationError, ValueError):
-            return _("The schedule of this task is not valid.")
-        if not runs:
-            return _("No upcoming runs.")
-        zone = obj.schedule.zone
-        blackouts = blackout_notes(obj, [r.at for r in runs])
-        return format_html(
-            "<ol>{}</ol>",
-            format_html_join(
-                "",
-                '<li data-dst="{}">{}{}{}</li>',
-                (
-                    (
-                        r.dst,
-                        r.at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"),
-                        format_html(' <span class="help sched-dst">{}</span>', r.note)
-                        if r.note
-                        else "",
-                        format_html(
-                            ' <span class="help sched-blackout">{}</span>',
-                            _("skipped: %(why)s") % {"why": b},
-                        )
-                        if b
-                        else "",
-                    )
-                    for r, b in zip(runs, blackouts, strict=True)
-                ),
-            ),
-        )
 
     # -- the task page: metrics and history below the form ------------------
 

@@ -102,11 +102,20 @@ def sched_badge(status: str) -> str:
 
 
 @register.filter
-def sched_when(when: dt.datetime | None) -> str:
-    """Local time plus "in 3 hours" / "5 minutes ago"."""
+def sched_time(when: dt.datetime | None, zone: Any = None) -> str:
+    """``{{ log.started_at|sched_time:task }}``: the time in the task's zone (or a zone name;
+    none: the current zone) in the app's one format, "Mon, 2026-06-01 14:00 CEST"."""
     from scheduler_app.admin import display
 
-    return display.when_with_relative(when)
+    return display.when(when, zone)
+
+
+@register.filter
+def sched_when(when: dt.datetime | None, zone: Any = None) -> str:
+    """As :func:`sched_time`, plus "in 3 hours" / "5 minutes ago" below it."""
+    from scheduler_app.admin import display
+
+    return display.when_with_relative(when, zone)
 
 
 @register.filter

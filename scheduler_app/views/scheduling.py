@@ -15,13 +15,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from scheduler_app import policy, services
+from scheduler_app import humanize, policy, services
 from scheduler_app.forms import TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
@@ -96,13 +94,9 @@ class TaskFormViewMixin(LoginRequiredMixin):
 
     def form_saved_message(self, task: ScheduledTask) -> str:
         if task.next_run:
-            when = date_format(
-                timezone.localtime(task.next_run, task.schedule.zone), "DATETIME_FORMAT"
-            )
-            return _("Saved “%(name)s”; next run %(when)s (%(zone)s).") % {
+            return _("Saved “%(name)s”; next run %(when)s.") % {
                 "name": task.name,
-                "when": when,
-                "zone": task.timezone,
+                "when": humanize.format_when(task.next_run, task),
             }
         return _("Saved “%(name)s”.") % {"name": task.name}
 
