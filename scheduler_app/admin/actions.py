@@ -156,6 +156,14 @@ def clear_locks(modeladmin: Any, request: Any, queryset: Any) -> None:
     )
 
 
+#: The policy action each changelist action needs on some task to be offered at all.
+ACTION_NEEDS = {
+    "run_tasks_now": policy.RUN,
+    "pause_tasks": policy.PAUSE,
+    "resume_tasks": policy.RESUME,
+    "cancel_tasks": policy.CANCEL,
+}
+
 #: The actions that can also be run on one task from its page: name -> action.
 TASK_ACTIONS = {
     "run_now": run_tasks_now,

@@ -179,15 +179,29 @@ class ScheduledTaskAdmin(TaskColumns, admin.ModelAdmin):
             return False
         return obj is None or policy.can_view(request.user, obj)
 
+    def acting_powers(self, request: HttpRequest) -> frozenset[str]:
+        """What the user may do to at least one task (cached on the request): the list offers
+        only these, so a view-only user reads "Select scheduled task to view" and gets no
+        Delete, Run or Pause."""
+        powers = getattr(request, "_scheduler_powers", None)
+        if powers is None:
+            powers = policy.actions_on_some_task(request.user)
+            request._scheduler_powers = powers  # type: ignore[attr-defined]
+        return powers
+
     def has_change_permission(self, request: HttpRequest, obj: ScheduledTask | None = None) -> bool:
         if not self._staff(request):
             return False
-        return obj is None or policy.can_edit(request.user, obj)
+        if obj is None:
+            return policy.EDIT in self.acting_powers(request)
+        return policy.can_edit(request.user, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: ScheduledTask | None = None) -> bool:
         if not self._staff(request):
             return False
-        return obj is None or policy.can_delete(request.user, obj)
+        if obj is None:
+            return policy.DELETE in self.acting_powers(request)
+        return policy.can_delete(request.user, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # New tasks are created through their module's form (it knows the config fields).
@@ -218,6 +232,12 @@ class ScheduledTaskAdmin(TaskColumns, admin.ModelAdmin):
         )
         if actions.clear_lock_function() is None:
             found.pop("clear_locks", None)
+        powers = self.acting_powers(request)
+        for name, needs in actions.ACTION_NEEDS.items():
+            if needs not in powers:
+                found.pop(name, None)
+        if not policy.administered_modules(request.user):
+            found.pop("clear_locks", None)  # only module admins clear locks
         return found
 
     # -- the task page: metrics and history below the form ------------------
