@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
@@ -11,8 +13,28 @@ from django.utils.translation import gettext_lazy
 from scheduler_app import humanize, services
 from scheduler_app.admin import display
 from scheduler_app.calendars import blackout_notes
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import ScheduledTask, ScheduleType
 from scheduler_app.registry import registry
+
+#: The form fields each schedule type uses; the task page shows only these (task_form.js reads
+#: this mapping from the page; read-only pages leave the others out on the server).
+FIELDS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    ScheduleType.CRON: ("cron_expression",),
+    ScheduleType.CONDITIONAL: ("cron_expression",),
+    ScheduleType.ONE_TIME: ("run_at",),
+    ScheduleType.RECURRING: ("interval_every", "interval_unit", "run_at"),
+    ScheduleType.EVENT: ("event_name",),
+}
+TYPE_FIELDS = ("cron_expression", "run_at", "interval_every", "interval_unit", "event_name")
+
+
+def without_unused_schedule_fields(fieldsets: Any, schedule_type: str) -> list[Any]:
+    """``fieldsets`` minus the schedule fields ``schedule_type`` does not use."""
+    unused = set(TYPE_FIELDS) - set(FIELDS_BY_TYPE.get(schedule_type, TYPE_FIELDS))
+    return [
+        (name, {**options, "fields": [f for f in options["fields"] if f not in unused]})
+        for name, options in fieldsets
+    ]
 
 
 class TaskColumns:

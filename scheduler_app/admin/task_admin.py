@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scheduler_app import metrics, policy, services
-from scheduler_app.admin import actions, ending
+from scheduler_app.admin import actions, columns, ending
 from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
@@ -162,6 +162,13 @@ class ScheduledTaskAdmin(TaskColumns, admin.ModelAdmin):
         ),
     )
 
+    def get_fieldsets(self, request: HttpRequest, obj: ScheduledTask | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read only: the fields of the task's own schedule type, no script needed.
+            return columns.without_unused_schedule_fields(fieldsets, obj.schedule_type)
+        return fieldsets
+
     # -- access: the one policy decides ------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> Any:
@@ -255,6 +262,7 @@ class ScheduledTaskAdmin(TaskColumns, admin.ModelAdmin):
             extra["task_actions"] = self._task_actions(request, obj)
             # Ending is confirmed on its own page, so it is a link, not a button.
             extra["can_end"] = policy.CANCEL in policy.available_actions(request.user, obj)
+            extra["fields_by_type"] = columns.FIELDS_BY_TYPE
             if policy.can_view_logs(request.user, obj):
                 extra.update(
                     task_metrics=metrics.task_metrics(obj), history=history_page(request, obj)
