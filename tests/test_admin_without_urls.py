@@ -52,8 +52,10 @@ def test_every_scheduler_admin_page_opens_without_the_scheduling_urls(root_clien
         assert response.status_code == 200, url
         html = response.content.decode()
         assert "/scheduler/" not in html, url
+    assert "Schedule a task" not in root_client.get(pages[2]).content.decode()
+    assert root_client.get(reverse("admin:scheduler_app_scheduledtask_add")).status_code == 403
     change = root_client.get(pages[3]).content.decode()
-    assert "Edit in the module form" not in change
+    assert "Module form" not in change
     assert 'data-action="stop_run"' not in change
 
 

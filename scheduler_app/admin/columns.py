@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -52,6 +53,18 @@ class TaskColumns:
             return str(registry.get_task_type(obj.module_id, obj.task_type).name or obj.task_type)
         except Exception:  # noqa: BLE001 - a task of an uninstalled module still lists
             return obj.task_type
+
+    @admin.display(description=gettext_lazy("name"), ordering="name")
+    def name_display(self, obj: ScheduledTask) -> str:
+        """The name, linked to the task page, with its task type and module below it."""
+        url = reverse("admin:scheduler_app_scheduledtask_change", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a><br><span class="sched-muted">{} · {}</span>',
+            url,
+            obj.name,
+            self.task_type_display(obj),
+            self.module_display(obj),
+        )
 
     @admin.display(description=gettext_lazy("schedule"))
     def schedule_display(self, obj: ScheduledTask) -> str:

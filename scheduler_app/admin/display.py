@@ -31,11 +31,16 @@ def when(value: dt.datetime | None, zone: Any = None) -> SafeString:
     zone), labelled; the zone's full name is its title."""
     if value is None:
         return format_html('<span class="sched-muted">{}</span>', "—")
+    # "Mon, 2026-06-01" and "14:00 CEST" each stay on one line when a narrow column wraps.
+    day, clock, label = humanize.format_when(value, zone).rsplit(" ", 2)
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
+        '<time datetime="{}" title="{}"><span class="sched-nowrap">{}</span> '
+        '<span class="sched-nowrap">{} {}</span></time>',
         value.isoformat(),
         humanize.zone_name(zone),
-        humanize.format_when(value, zone),
+        day,
+        clock,
+        label,
     )
 
 
