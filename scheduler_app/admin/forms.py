@@ -68,7 +68,9 @@ class ScheduledTaskAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
-        if self.schedule_changed() and not self.errors:
+        # Check the schedule whatever else is wrong (an empty name must not hide a bad cron),
+        # unless one of its own fields already failed.
+        if self.schedule_changed() and not set(self.errors) & set(SCHEDULE_MODEL_FIELDS):
             every = data.get("interval_every")
             try:
                 services.build_schedule(

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
 from scheduler_app import humanize, services
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent
 
 PER_PAGE = 20
 PAGE_PARAM = "logs_page"
@@ -73,7 +73,31 @@ def log_detail_context(request: HttpRequest, task: ScheduledTask, log_id: int) -
     return {
         "task": task,
         "log": log,
+        "triggered": triggered_by(task, log),
         "result_json": result,
         "title": _("Run of “%(name)s” at %(when)s")
         % {"name": task.name, "when": humanize.format_when(log.started_at, task)},
+    }
+
+
+def triggered_by(task: ScheduledTask, log: Any) -> str:
+    """What started the run, in words: its schedule, or "Run now" by whom and when."""
+    if log.triggered_by == "scheduler":
+        return _("Its schedule (a scheduler pass)")
+    if log.triggered_by != "request":
+        return log.triggered_by or "—"
+    # The run-now request is in the audit trail: the newest one before this run started.
+    asked = (
+        TaskAuditEvent.objects.filter(
+            task_ref=task.pk, action=AuditAction.RUN_REQUESTED, at__lte=log.started_at
+        )
+        .order_by("-at")
+        .only("actor_name", "at")
+        .first()
+    )
+    if asked is None:
+        return _("Run now")
+    return _("Run now, asked by %(who)s at %(when)s") % {
+        "who": asked.actor_name or _("the system"),
+        "when": humanize.format_when(asked.at, task),
     }

@@ -70,7 +70,12 @@ def form_preview(form: TaskScheduleForm) -> dict[str, Any]:
     spec = ScheduleSpecForm(data, now=timezone.now())
     spec.check_past = options.check_past
     if not spec.is_valid() or spec.schedule is None:
-        errors = [str(m) for messages in spec.errors.values() for m in messages]
+        # "Cron expression: ...": the panel stands apart from the field, so it names it.
+        errors = [
+            f"{spec.fields[key].label}: {m}" if key in spec.fields else str(m)
+            for key, messages in spec.errors.items()
+            for m in messages
+        ]
         return {
             "description": "",
             "runs": [],

@@ -79,9 +79,9 @@ class Command(BaseCommand):
         table = [headers] + [
             (
                 str(r["id"]),
-                r["name"][:40],
+                r["name"],
                 f"{r['module']}.{r['task_type']}",
-                r["schedule"][:60],
+                r["schedule"],
                 f"{r['next_run_local']} ({r['next_run_relative']})" if r["next_run_local"] else "-",
                 r["status"] + ("" if r["enabled"] else " (disabled)"),
                 r["last_status"] or "-",
