@@ -105,6 +105,9 @@ class TaskProvider:
     ``module_id`` is the stable key stored in the database; task types are
     addressed as ``<module_id>.<task_type>``. ``system_tasks`` maps stable
     names to :class:`SystemTask` declarations (keys ``<module_id>.<name>``).
+    ``page_url_name`` names the URL of the module's own page of its tasks
+    (``"reports:schedules"``); the admin's dashboard and the scheduling pages
+    link to it for the module's users.
     """
 
     module_id: ClassVar[str] = ""
@@ -113,6 +116,7 @@ class TaskProvider:
     admin_permission: ClassVar[str | None] = None
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {}
     system_tasks: ClassVar[dict[str, SystemTask]] = {}
+    page_url_name: ClassVar[str] = ""
 
     @classmethod
     def verbose_name(cls) -> str:

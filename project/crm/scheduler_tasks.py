@@ -198,6 +198,7 @@ class CrmProvider(TaskProvider):
     module_id = "crm"
     name = "CRM"
     base_permission = "SA_CRM"
+    page_url_name = "crm:schedules"
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {
         "meeting_reminder": MeetingReminder,
         "follow_up": FollowUp,

@@ -135,3 +135,28 @@ def sched_percent(value: float | None) -> str:
     from scheduler_app.admin import display
 
     return display.percent(value)
+
+
+@register.simple_tag(takes_context=True)
+def scheduling_pages(context: template.Context) -> list[Any]:
+    """``{% scheduling_pages as pages %}``: the scheduling pages outside the admin that the
+    request's user may open (each has ``title``, ``url`` and ``note``)."""
+    from scheduler_app.views.pages import scheduling_pages as pages_of
+
+    request = context.get("request")
+    return pages_of(request) if request is not None else []
+
+
+@register.filter
+def sched_kind(task: ScheduledTask) -> str:
+    """ "Meeting reminder · CRM": the task's type and module by name (keys if not installed)."""
+    from scheduler_app.registry import registry
+
+    module = task.module_id
+    task_type = task.task_type
+    if registry.is_registered(task.module_id):
+        provider = registry.get(task.module_id)
+        module = str(provider.verbose_name())
+        known = provider.task_types.get(task.task_type)
+        task_type = str(getattr(known, "name", "") or task.task_type)
+    return f"{task_type} · {module}"

@@ -23,6 +23,7 @@ from scheduler_app import humanize, policy, services
 from scheduler_app.forms import TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
+from scheduler_app.views.pages import SchedulerPageMixin
 
 
 def task_page_url(task: ScheduledTask, user: Any) -> str:
@@ -35,7 +36,20 @@ def task_page_url(task: ScheduledTask, user: Any) -> str:
     return reverse("scheduler_app:edit", args=[task.pk])
 
 
-class TaskFormViewMixin(LoginRequiredMixin):
+def module_page_url(provider: Any, user: Any) -> str:
+    """The URL of the module's own page, if it has one the user may open, else ""."""
+    if not provider.page_url_name or not (
+        policy.is_module_user(user, provider.module_id)
+        or policy.is_module_admin(user, provider.module_id)
+    ):
+        return ""
+    try:
+        return reverse(provider.page_url_name)
+    except NoReverseMatch:
+        return ""
+
+
+class TaskFormViewMixin(SchedulerPageMixin, LoginRequiredMixin):
     """Shared handling of the scheduling form: GET shows it, POST saves via the services."""
 
     template_name: str | None = "scheduler_app/schedule_form.html"
@@ -89,6 +103,7 @@ class TaskFormViewMixin(LoginRequiredMixin):
             task_type=self.get_task_type(),
             title=self.get_title(task_cls),
             next=self.request.GET.get("next", ""),
+            module_page_url=module_page_url(provider, self.request.user),
         )
         return context
 
