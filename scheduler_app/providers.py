@@ -67,6 +67,27 @@ class SchedulableTask(abc.ABC):
         """
         return None
 
+    def describe_config(self, config: dict[str, Any]) -> list[tuple[str, Any]]:
+        """The configuration as people read it: ``(label, value)`` rows, a value being a
+        string or a list of strings. ``config`` has its secrets masked already.
+
+        The default reads ``config_form``: field labels, choice labels, the chosen
+        objects' names, lists as lists. Override to say it better.
+        """
+        from scheduler_app import describing
+
+        return describing.describe_config(self.config_form, config)
+
+    def describe_result(self, data: Any) -> list[tuple[str, Any]]:
+        """A run's result ``data`` (``TaskResult.data``) as ``(label, value)`` rows.
+
+        The default shows each key of a dict, named and shown like the config field
+        of the same name if there is one (``"report": 1`` reads "Report: Sales").
+        """
+        from scheduler_app import describing
+
+        return describing.describe_data(self.config_form, data)
+
     def on_success(self, result: TaskResult, context: TaskContext) -> None:
         """Called in the worker after a successful run."""
 

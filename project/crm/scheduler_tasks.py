@@ -73,6 +73,13 @@ class MeetingReminder(SchedulableTask):
             f"Reminded the attendees of {len(reminded)} meeting(s).", data={"meetings": reminded}
         )
 
+    def describe_result(self, data: Any) -> list[tuple[str, Any]]:
+        # The run page names the meetings, not their ids.
+        if not isinstance(data, dict) or not isinstance(data.get("meetings"), list):
+            return super().describe_result(data)
+        titles = dict(Meeting.objects.filter(pk__in=data["meetings"]).values_list("pk", "title"))
+        return [("Meetings", [titles.get(pk, f"#{pk} (deleted)") for pk in data["meetings"]])]
+
 
 class FollowUp(SchedulableTask):
     name = "Follow up quiet opportunities"

@@ -116,12 +116,10 @@ class TaskColumns:
         shown = services.visible_config(obj)
         if not shown:
             return format_html('<span class="sched-muted">{}</span>', _("No configuration."))
-        return format_html(
-            '<table class="sched-config">{}</table>',
-            format_html_join(
-                "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in shown.items())
-            ),
-        )
+        task_type = display.task_type_of(obj)
+        if task_type is None:  # an uninstalled module: its keys, every value masked
+            return display.described([(key, value) for key, value in shown.items()])
+        return display.described(task_type.describe_config(shown))
 
     @admin.display(description=gettext_lazy("next 5 runs"))
     def next_runs_display(self, obj: ScheduledTask) -> str:

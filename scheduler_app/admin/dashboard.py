@@ -61,7 +61,9 @@ def last_run_counts(tasks: QuerySet) -> list[tuple[str, str, int]]:
         for row in tasks.order_by().values("last_status").annotate(n=Count("pk"))
     }
     labels = dict(RunStatus.choices)
-    shown = [(status, str(labels[status]), counts.get(status, 0)) for status in LAST_RUN_SHOWN]
+    shown: list[tuple[str, str, int]] = [
+        (str(status), str(labels[status]), counts.get(status, 0)) for status in LAST_RUN_SHOWN
+    ]
     shown += [
         (status, str(labels.get(status, status)), n)
         for status, n in counts.items()

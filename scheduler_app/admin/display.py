@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.utils import translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -85,3 +85,36 @@ def describe_schedule(task: ScheduledTask) -> str:
         return _describe(task.schedule, translation.get_language())
     except Exception:  # noqa: BLE001 - a broken row still renders
         return task.describe_schedule()
+
+
+def described(rows: list[tuple[str, Any]]) -> SafeString:
+    """(label, value) rows as a table; a list value is a list (see SchedulableTask.describe_*)."""
+    return format_html(
+        '<table class="sched-config">{}</table>',
+        format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            (
+                (
+                    label,
+                    format_html(
+                        "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in value))
+                    )
+                    if isinstance(value, list)
+                    else value,
+                )
+                for label, value in rows
+            ),
+        ),
+    )
+
+
+def task_type_of(task: ScheduledTask) -> Any:
+    """An instance of the task's type (for its describe_* hooks), or None if not installed."""
+    from scheduler_app.exceptions import NotRegistered
+    from scheduler_app.registry import registry
+
+    try:
+        return registry.get_task_type(task.module_id, task.task_type)(key=task.task_type)
+    except NotRegistered:
+        return None

@@ -36,7 +36,7 @@ def end_confirmation(
     allowed = policy.allowed_actions_for(request.user, chosen[:LISTED])
     endable, kept = [], []
     for each in chosen[:LISTED]:
-        if policy.CANCEL in allowed.get(each.pk, ()) & policy.possible_actions(each):
+        if policy.CANCEL in allowed.get(each.pk, frozenset()) & policy.possible_actions(each):
             endable.append(each)
         elif policy.CANCEL not in policy.possible_actions(each):
             kept.append((each, _("already ended")))

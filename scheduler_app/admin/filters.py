@@ -24,8 +24,8 @@ def visible_types(request: Any, model_admin: Any) -> dict[str, set[str] | None] 
     Modules whose base or admin permission the user holds cost no query; own and shared
     tasks elsewhere cost one. Cached on the request: both filters ask.
     """
-    cached = getattr(request, "_scheduler_visible_types", False)
-    if cached is not False:
+    if hasattr(request, "_scheduler_visible_types"):
+        cached: dict[str, set[str] | None] | None = request._scheduler_visible_types
         return cached
     user = request.user
     found: dict[str, set[str] | None] | None
@@ -84,7 +84,7 @@ class TaskTypeFilter(admin.SimpleListFilter):
             for p in registry.providers()
             if (not module or p.module_id == module) and (visible is None or p.module_id in visible)
             for key, cls in sorted(p.task_types.items())
-            if visible is None or visible[p.module_id] is None or key in visible[p.module_id]
+            if visible is None or key in (visible[p.module_id] or p.task_types)
         ]
 
     def queryset(self, request: Any, queryset: Any) -> Any:

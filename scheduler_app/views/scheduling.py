@@ -93,7 +93,7 @@ class TaskFormViewMixin(SchedulerPageMixin, LoginRequiredMixin):
         return self.success_url or task_page_url(task, self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context = super().get_context_data(**kwargs)
         provider = registry.get(self.get_module_id())
         task_cls = provider.get_task_type(self.get_task_type())
         context.update(
