@@ -7,6 +7,7 @@ E010 SCHEDULER not a dict     E011 unknown SCHEDULER key  E012 bad EXECUTION
 E013 bad number setting       E014 LOCK_CACHE not a cache E015 TASKS_BACKEND not in TASKS
 E016 bad text/flag setting
 W001 process-local lock cache W002 provider without task types
+W003 admin without scheduler_app.urls (in url_checks.py)
 E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
 E040 bad API_THROTTLE_RATES
 W020 scheduler silent         W021 tasks overdue  (``check --database default`` only)

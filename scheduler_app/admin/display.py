@@ -1,18 +1,17 @@
-"""Small renderers shared by the admin pages: badges, relative times, durations."""
+"""Small renderers shared by the admin pages: badges, labelled times, durations."""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Any
 
-from django.utils import timezone, translation
-from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils import translation
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
-from scheduler_app import schedules
+from scheduler_app import humanize, schedules
 from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
 
 LABELS = {**dict(RunStatus.choices), **dict(TaskStatus.choices)}
@@ -27,24 +26,34 @@ def badge(status: str) -> SafeString:
     )
 
 
-def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """ "in 3 hours" or "5 minutes ago"."""
-    if when is None:
-        return ""
-    now = now or timezone.now()
-    if when >= now:
-        return _("in %(delta)s") % {"delta": timeuntil(when, now, depth=1)}
-    return _("%(delta)s ago") % {"delta": timesince(when, now, depth=1)}
-
-
-def when_with_relative(when: dt.datetime | None, now: dt.datetime | None = None) -> SafeString:
-    """The local time and, below it, how far away it is."""
-    if when is None:
+def when(value: dt.datetime | None, zone: Any = None) -> SafeString:
+    """A time in the app's one format, in ``zone`` (a task, a zone name or None: the current
+    zone), labelled; the zone's full name is its title."""
+    if value is None:
         return format_html('<span class="sched-muted">{}</span>', "—")
+    # "Mon, 2026-06-01" and "14:00 CEST" each stay on one line when a narrow column wraps.
+    day, clock, label = humanize.format_when(value, zone).rsplit(" ", 2)
+    return format_html(
+        '<time datetime="{}" title="{}"><span class="sched-nowrap">{}</span> '
+        '<span class="sched-nowrap">{} {}</span></time>',
+        value.isoformat(),
+        humanize.zone_name(zone),
+        day,
+        clock,
+        label,
+    )
+
+
+def when_with_relative(
+    value: dt.datetime | None, zone: Any = None, now: dt.datetime | None = None
+) -> SafeString:
+    """The labelled time (see :func:`when`) and, below it, how far away it is."""
+    if value is None:
+        return when(None)
     return format_html(
         '{}<br><span class="sched-muted">{}</span>',
-        date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT"),
-        relative(when, now),
+        when(value, zone),
+        humanize.relative(value, now),
     )
 
 
@@ -76,3 +85,36 @@ def describe_schedule(task: ScheduledTask) -> str:
         return _describe(task.schedule, translation.get_language())
     except Exception:  # noqa: BLE001 - a broken row still renders
         return task.describe_schedule()
+
+
+def described(rows: list[tuple[str, Any]]) -> SafeString:
+    """(label, value) rows as a table; a list value is a list (see SchedulableTask.describe_*)."""
+    return format_html(
+        '<table class="sched-config">{}</table>',
+        format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            (
+                (
+                    label,
+                    format_html(
+                        "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in value))
+                    )
+                    if isinstance(value, list)
+                    else value,
+                )
+                for label, value in rows
+            ),
+        ),
+    )
+
+
+def task_type_of(task: ScheduledTask) -> Any:
+    """An instance of the task's type (for its describe_* hooks), or None if not installed."""
+    from scheduler_app.exceptions import NotRegistered
+    from scheduler_app.registry import registry
+
+    try:
+        return registry.get_task_type(task.module_id, task.task_type)(key=task.task_type)
+    except NotRegistered:
+        return None
