@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,7 +38,10 @@ CRON_MACROS = {
 MAX_CRON_LENGTH = 200
 
 
-MONTH_NAMES = {name: number for number, name in enumerate(calendar.month_abbr) if name}
+MONTH_NAMES = {
+    name: number
+    for number, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)
+}
 WEEKDAY_NAMES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 
 
