@@ -101,7 +101,7 @@ class ScheduleSpecForm(forms.Form):
     cron = forms.CharField(
         label=_("Cron expression"),
         required=False,
-        max_length=120,
+        max_length=schedules.MAX_CRON_LENGTH,
         help_text=_("Five fields (minute hour day month weekday) or a macro such as @daily."),
         widget=forms.TextInput(attrs={"placeholder": "0 6 * * 1-5", "autocomplete": "off"}),
     )

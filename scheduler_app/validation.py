@@ -31,7 +31,7 @@ def resolve_task_type(module: str, task_type: str) -> type[SchedulableTask]:
         raise ValidationError(
             {
                 "module": _("Unknown module “%(module)s”. Known modules: %(known)s.")
-                % {"module": module, "known": registry.known_modules_text()}
+                % {"module": schedules.clip(module), "known": registry.known_modules_text()}
             },
             code="unknown_module",
         ) from None
@@ -41,7 +41,7 @@ def resolve_task_type(module: str, task_type: str) -> type[SchedulableTask]:
                 "task_type": _("Module “%(module)s” has no task type “%(type)s”. Known: %(known)s.")
                 % {
                     "module": module,
-                    "type": task_type,
+                    "type": schedules.clip(task_type),
                     "known": ", ".join(sorted(provider.task_types)) or "-",
                 }
             },
@@ -96,7 +96,7 @@ def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
                     "tags": _(
                         "“%(tag)s” is not a valid tag: use lowercase letters, digits, - and _."
                     )
-                    % {"tag": tag}
+                    % {"tag": schedules.clip(tag)}
                 },
                 code="invalid_tag",
             )

@@ -55,9 +55,9 @@ class _Field:
 
 
 _FIELDS = (
-    _Field(gettext_lazy("minute"), 0, 59, {}, gettext_lazy("0-59")),
-    _Field(gettext_lazy("hour"), 0, 23, {}, gettext_lazy("0-23")),
-    _Field(gettext_lazy("day of the month"), 1, 31, {}, gettext_lazy("1-31")),
+    _Field(gettext_lazy("minute"), 0, 59, {}, "0-59"),
+    _Field(gettext_lazy("hour"), 0, 23, {}, "0-23"),
+    _Field(gettext_lazy("day of the month"), 1, 31, {}, "1-31"),
     _Field(gettext_lazy("month"), 1, 12, MONTH_NAMES, gettext_lazy("1-12 or jan-dec")),
     _Field(
         gettext_lazy("day of the week"),
