@@ -10,7 +10,11 @@ class SchedulerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from scheduler_app import checks, permissions  # noqa: F401 - wires checks and post_migrate
+        from scheduler_app import (  # noqa: F401 - wires checks and post_migrate
+            checks,
+            cron_check,
+            permissions,
+        )
         from scheduler_app.registry import registry
 
         self.registry = registry

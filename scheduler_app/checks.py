@@ -8,7 +8,8 @@ E013 bad number setting       E014 LOCK_CACHE not a cache E015 TASKS_BACKEND not
 E016 bad text/flag setting
 W001 process-local lock cache W002 provider without task types
 E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
-W020 scheduler silent         W021 tasks overdue  (``check --database default`` only)
+W020 scheduler silent         W021 tasks overdue  W022 stored cron refused (``cron_check``)
+(W020-W022: ``check --database default`` only)
 """
 
 from __future__ import annotations
