@@ -50,7 +50,7 @@ _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 def normalize_cron(expression: str | None) -> str:
     """Return a validated 5-field cron expression (whitespace collapsed, macros expanded)."""
-    return compile_cron(expression).text  # type: ignore[arg-type]
+    return compile_cron(expression).text
 
 
 def cron_matches(expression: str, wall: dt.datetime) -> bool:

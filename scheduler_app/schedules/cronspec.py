@@ -99,7 +99,7 @@ def _error(message: str) -> ValidationError:
     return field_error("cron", message, "invalid_cron")
 
 
-def normalize_text(expression: object) -> str:
+def normalize_text(expression: str | None) -> str:
     """Single-spaced text, bounded, macros expanded; the fields are not checked yet."""
     raw = "" if expression is None else str(expression)
     if len(raw) > MAX_CRON_LENGTH * 4:  # do not even split a pasted megabyte
@@ -123,7 +123,7 @@ def normalize_text(expression: object) -> str:
 
 
 @lru_cache(maxsize=4096)
-def compile_cron(expression: str) -> CronSpec:
+def compile_cron(expression: str | None) -> CronSpec:
     """Parse and check ``expression``; ValidationError on the ``cron`` field if it is not cron.
 
     Cached: the engine asks for the same few expressions on every pass.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -90,12 +91,12 @@ def _shift(naive: dt.datetime, tz: ZoneInfo) -> int:
     return abs(int((late - early).total_seconds() // 60))
 
 
-def _first(count: int, holds: object) -> int:
+def _first(count: int, holds: Callable[[int], bool]) -> int:
     """The smallest k in [0, count] for which ``holds(k)`` is true (``holds`` is monotonic)."""
     low, high = 0, count
     while low < high:
         middle = (low + high) // 2
-        if holds(middle):  # type: ignore[operator]
+        if holds(middle):
             high = middle
         else:
             low = middle + 1
