@@ -198,88 +198,105 @@ def describe(runs: list[dt.datetime], zone: ZoneInfo) -> list[str]:
 
 
 # -- random expressions ---------------------------------------------------------------
+# The strategies are built once: hypothesis spends its time drawing, not validating.
 
 BOUNDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
 MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 DAYS = "sun mon tue wed thu fri sat".split()
-
-
-@st.composite
-def value(draw, index: int) -> int:
-    low, high = BOUNDS[index]
-    if index == 1 and draw(st.booleans()):
-        return draw(st.integers(0, 4))  # the hours DST changes touch, more often
-    if index == 2 and draw(st.booleans()):
-        return draw(st.integers(1, 28))
-    return draw(st.integers(low, high))
+VALUES = [
+    st.integers(0, 59),
+    st.one_of(st.integers(0, 4), st.integers(0, 23)),  # the hours DST changes touch, often
+    st.one_of(st.integers(1, 28), st.integers(1, 31)),
+    st.integers(1, 12),
+    st.integers(0, 7),
+]
+SPANS = [st.integers(0, high - low) for low, high in BOUNDS]
+STEPS = [st.integers(1, max(1, (high - low) // 2)) for low, high in BOUNDS]
+SPELL_AS_NAME = st.integers(0, 4)
+TERM_KINDS = st.sampled_from(["one", "one", "range", "same", "step", "start_step", "same_step"])
+# Hypothesis draws the first choice most often: lists, then the wildcard forms.
+FIELD_KINDS = st.sampled_from(["list", "star", "star_step", "list", "mixed"])
+DAY_SHAPES = st.sampled_from(["days open", "days open", "day", "weekday", "both"])
+SOME_MONTH = st.integers(0, 3)
 
 
 def spelled(draw, index: int, number: int) -> str:
-    if index == 3 and draw(st.integers(0, 4)) == 0:
+    if index == 3 and draw(SPELL_AS_NAME) == 0:
         return MONTHS[number - 1]
-    if index == 4 and number < 7 and draw(st.integers(0, 4)) == 0:
+    if index == 4 and number < 7 and draw(SPELL_AS_NAME) == 0:
         return DAYS[number]
     return str(number)
 
 
 @st.composite
 def term(draw, index: int) -> str:
-    low, high = BOUNDS[index]
-    first = draw(value(index))
-    kind = draw(st.sampled_from(["one", "one", "range", "same", "step", "start_step", "same_step"]))
+    first = draw(VALUES[index])
+    kind = draw(TERM_KINDS)
     if kind == "one":
         return spelled(draw, index, first)
-    step = draw(st.integers(1, max(1, (high - low) // 2)))
+    step = draw(STEPS[index])
     if kind == "start_step":
         return f"{spelled(draw, index, first)}/{step}"
     if kind in ("same", "same_step"):
         text = f"{spelled(draw, index, first)}-{spelled(draw, index, first)}"
         return text if kind == "same" else f"{first}-{first}/{step}"
-    last = draw(st.integers(first, high))
+    last = min(BOUNDS[index][1], first + draw(SPANS[index]))
     text = f"{spelled(draw, index, first)}-{spelled(draw, index, last)}"
     return text if kind == "range" else f"{text}/{step}"
 
 
+TERM_LISTS = [st.lists(term(index), min_size=1, max_size=3) for index in range(5)]
+
+
 @st.composite
 def field(draw, index: int) -> str:
-    low, high = BOUNDS[index]
-    kind = draw(st.sampled_from(["star", "star_step", "list", "list", "mixed"]))
+    kind = draw(FIELD_KINDS)
     if kind == "star":
         return "*"
-    star_step = f"*/{draw(st.integers(1, max(1, (high - low) // 2)))}"
+    star_step = f"*/{draw(STEPS[index])}"
     if kind == "star_step":
         return star_step
-    items = draw(st.lists(term(index), min_size=1, max_size=3))
+    items = draw(TERM_LISTS[index])
     if kind == "mixed" and index < 2:
         items.append(star_step)  # a wildcard that is not the first item
     return ",".join(items)
 
 
+FIELDS = [field(index) for index in range(5)]
+
+
 @st.composite
 def expressions(draw) -> str:
-    minute, hour, day, month, weekday = (draw(field(i)) for i in range(5))
-    shape = draw(st.sampled_from(["days open", "days open", "day", "weekday", "both"]))
+    minute, hour, day, month, weekday = (draw(strategy) for strategy in FIELDS)
+    shape = draw(DAY_SHAPES)
     if shape != "both":
         day = day if shape == "day" else "*"
         weekday = weekday if shape == "weekday" else "*"
-    if draw(st.integers(0, 3)):
+    if draw(SOME_MONTH):
         month = "*"  # rare months make slow, uninteresting cases
     return f"{minute} {hour} {day} {month} {weekday}"
 
 
+ZONE_NAMES = st.sampled_from(sorted(ZONES, key=lambda name: not transitions(name)))
+CHANGES = {name: st.sampled_from(transitions(name) or ALL_CHANGES) for name in ZONES}
+MINUTES_AWAY = st.one_of(
+    st.sampled_from([-1440, -121, -61, -60, -59, -31, -30, -1, 0, 1, 29, 30, 59, 60, 61]),
+    st.integers(-2 * 1440, 2 * 1440),
+)
+SECONDS = st.sampled_from([0, 0, 30, 59])
+
+
 @st.composite
 def zones_and_starts(draw) -> tuple[ZoneInfo, dt.datetime]:
-    name = draw(st.sampled_from(ZONES))
-    change = draw(st.sampled_from(transitions(name) or ALL_CHANGES))
-    near = st.sampled_from([-1440, -121, -61, -60, -59, -31, -30, -1, 0, 1, 29, 30, 59, 60, 61])
-    minutes = draw(st.one_of(near, st.integers(-2 * 1440, 2 * 1440)))
-    seconds = draw(st.sampled_from([0, 0, 30, 59]))
-    return ZoneInfo(name), change + dt.timedelta(minutes=minutes, seconds=seconds)
+    name = draw(ZONE_NAMES)
+    change = draw(CHANGES[name])
+    offset = dt.timedelta(minutes=draw(MINUTES_AWAY), seconds=draw(SECONDS))
+    return ZoneInfo(name), change + offset
 
 
 # A few thousand cases a run, the same ones every run (derandomized), in well under a minute.
 @settings(
-    max_examples=3000,
+    max_examples=4000,
     deadline=None,
     derandomize=True,
     database=None,
