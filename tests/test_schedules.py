@@ -325,6 +325,28 @@ def test_dst_note_is_empty_on_ordinary_days_and_zones_without_dst():
         ("*/15 * * * *", "Every 15 minutes"),
         ("@daily", "At 00:00"),
         ("30 18 * * 0", "At 18:30, only on Sunday"),
+        ("0 0 * * 7", "At 00:00, only on Sunday"),
+        # Both day fields restricted: either matches.
+        ("0 0 13 * 5", "At 00:00, on day 13 of the month or on Friday"),
+        ("0 9 1-7 * mon-fri", "At 09:00, on day 1 to 7 of the month or on Monday to Friday"),
+        ("0 0 1-31 * 1", "At 00:00"),  # every day of the month, or Monday: every day
+        # A day field starting with "*": both must match.
+        (
+            "45 8 */6 * 5",
+            "At 08:45, only on Friday that is also day 1, 7, 13, 19, 25 or 31 of the month",
+        ),
+        (
+            "0 0 1-7 * */2",
+            "At 00:00, only on Tuesday, Thursday, Saturday or Sunday that is also day 1 to 7 "
+            "of the month",
+        ),
+        ("0 12 * * */2", "At 12:00, only on Sunday, Tuesday, Thursday, and Saturday"),
+        ("0 0 */6 * *", "At 00:00, on day 1, 7, 13, 19, 25, and 31 of the month"),
+        # One-value ranges and steps are their values.
+        ("0 3-3 * * *", "At 03:00"),
+        ("0-0 0-0 1-1 1-1 *", "At 00:00, on day 1 of the month, only in January"),
+        ("3-3/2 * * * *", "At 3 minutes past the hour"),
+        ("5/20 * * * *", "Every 20 minutes, minutes 5 through 45 past the hour"),
     ],
 )
 def test_describe_cron_is_readable_text(expression, text):
@@ -334,6 +356,37 @@ def test_describe_cron_is_readable_text(expression, text):
 def test_describe_cron_rejects_bad_input_instead_of_describing_it():
     with pytest.raises(ValidationError):
         schedules.describe_cron("not cron")
+
+
+def test_cron_input_is_bounded_and_quoted_short():
+    long_valid_list = ",".join(str(m) for m in range(0, 60, 2)) + " * * * *"
+    assert len(long_valid_list) < schedules.MAX_CRON_LENGTH
+    assert schedules.normalize_cron(long_valid_list) == long_valid_list
+    for text in ("0," * 100 + "0 * * * *", "1-2," * 20_000 + " * * * *", "x" * 100_000):
+        with pytest.raises(ValidationError) as excinfo:
+            schedules.normalize_cron(text)
+        assert "200 characters" in field_errors(excinfo)["cron"][0]
+    for text in ("1," * 40 + "61 * * * *", "a" * 150 + " * * * *", "0 0 " + "5," * 60 + "L * *"):
+        with pytest.raises(ValidationError) as excinfo:
+            schedules.normalize_cron(text)
+        message = field_errors(excinfo)["cron"][0]
+        assert len(message) < 80 + 200, message  # the quote is clipped, the rest is our text
+        assert text[:200] not in message
+
+
+def test_every_error_message_quotes_at_most_80_characters_of_input():
+    zone = "Europe/" + "x" * 500
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("cron", cron="* * * * " + "9" * 150, timezone=zone).validate(NOW)
+    errors = field_errors(excinfo)
+    assert "x" * 80 not in errors["timezone"][0] and "x" * 70 in errors["timezone"][0]
+    assert "9" * 80 not in errors["cron"][0]
+    with pytest.raises(ValidationError) as excinfo:
+        Schedule("y" * 500).validate(NOW)
+    assert "y" * 80 not in field_errors(excinfo)["schedule_type"][0]
+    with pytest.raises(ValidationError) as excinfo:
+        schedules.parse_interval(f"5 {'z' * 500}")
+    assert "z" * 80 not in field_errors(excinfo)["interval"][0]
 
 
 @pytest.mark.parametrize(
