@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import random
 import signal
 import sys
@@ -208,9 +209,12 @@ def main(argv: list[str] | None = None) -> None:
         names = names[round_number % len(names) :] + names[: round_number % len(names)]
         for name in names:
             times[name].append(cpu_seconds(engines[name]))
+    # The same digest before and after a change: the engines were timed on the same cases.
+    digest = hashlib.sha256("\n".join(f"{e}|{z.key}|{a}" for e, z, a in batch).encode())
     print(
         f"{len(batch)} expressions x {args.runs} next runs, {args.rounds} rounds, CPU time "
-        f"(seed {args.seed}; {hanging} drawn cases left out: an engine took over a second)"
+        f"(seed {args.seed}, cases {digest.hexdigest()[:12]}; {hanging} drawn cases left out: "
+        "an engine took over a CPU second)"
     )
     print(f"  {'':<15} {'best':>9}   {'best/cronsim':>12}   per-round ratio to cronsim")
     base = times["cronsim"]
