@@ -10,7 +10,12 @@ class SchedulerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from scheduler_app import checks, permissions, url_checks  # noqa: F401 - checks, post_migrate
+        from scheduler_app import (  # noqa: F401 - wires checks and post_migrate
+            checks,
+            cron_check,
+            permissions,
+            url_checks,
+        )
         from scheduler_app.registry import registry
 
         self.registry = registry

@@ -10,7 +10,8 @@ W001 process-local lock cache W002 provider without task types
 W003 admin without scheduler_app.urls (in url_checks.py)
 E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
 E040 bad API_THROTTLE_RATES
-W020 scheduler silent         W021 tasks overdue  (``check --database default`` only)
+W020 scheduler silent         W021 tasks overdue  W022 stored cron refused (``cron_check``)
+(W020-W022: ``check --database default`` only)
 E030 bad OUTBOUND_ALLOWED_NETWORKS                W030 alert webhook at a refused address
 """
 

@@ -109,7 +109,7 @@ class ScheduleSpecForm(forms.Form):
     cron = forms.CharField(
         label=_("Cron expression"),
         required=False,
-        max_length=120,
+        max_length=schedules.MAX_CRON_LENGTH,
         help_text=_("Five fields (minute hour day month weekday) or a macro such as @daily."),
         # "e.g." so that the hint is never read as a value already filled in.
         widget=forms.TextInput(attrs={"placeholder": _("e.g. 0 6 * * 1-5"), "autocomplete": "off"}),
