@@ -84,7 +84,7 @@ REFUSED = [
     ({"priority": "11"}, "priority"),
     ({"misfire_grace": "999999999"}, "misfire_grace"),
     ({"cron_expression": "61 * * * *"}, "cron_expression"),
-    ({"cron_expression": "0 " + ",".join(["6"] * 70) + " * * *"}, "cron_expression"),
+    ({"cron_expression": "0 " + ",".join(["6"] * 110) + " * * *"}, "cron_expression"),
     ({"timezone": "Mars/Olympus"}, "timezone"),
     (
         {"schedule_type": "recurring", "cron_expression": "", "interval_every": "0"},

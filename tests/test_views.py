@@ -182,7 +182,7 @@ def test_preview_explains_refused_cron_expressions(client, user, cron, words):
         reverse("scheduler_app:preview"),
         {"schedule_type": "cron", "cron": cron, "timezone": "UTC"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     payload = response.json()
     assert payload["valid"] is False and words in payload["errors"]["cron"][0]
 
