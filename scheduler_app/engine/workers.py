@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connections
 from django.utils import timezone
 
-from scheduler_app.engine import runner
+from scheduler_app.engine import capture, runner
 from scheduler_app.engine.runspec import CANCELLED, FAILED, TIMEOUT, Outcome, RunSpec, pack, unpack
 
 _inherited: list[object] = []  # parent's DB connections, kept alive and unused in a child
@@ -76,6 +76,7 @@ def _worker_main(channel: Connection, output_limit: int, running, stop) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, _on_sigterm)
     _detach_parent_connections()
+    capture.keep_info_level()
     try:
         while True:
             try:
