@@ -17,6 +17,16 @@ class SchedulerConfig(AppConfig):
         # As the admin does with admin.py: import every app's scheduler_tasks.
         registry.autodiscover()
         self._register_pass_hooks()
+        self._wire_wake_ups()
+
+    def _wire_wake_ups(self) -> None:
+        from django.db.models.signals import post_save
+
+        from scheduler_app.engine import wake
+        from scheduler_app.models import ScheduledTask
+
+        # A task saved due now (run now, created due, resumed) wakes sleeping daemons.
+        post_save.connect(wake.on_task_saved, sender=ScheduledTask, dispatch_uid="scheduler-wake")
 
     def _register_pass_hooks(self) -> None:
         from scheduler_app import calendars, pause_windows
