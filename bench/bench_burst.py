@@ -53,7 +53,10 @@ def main() -> None:
     args = parser.parse_args()
     common.setup()
     print(f"burst: {args.tasks} due tasks, {args.workers} workers, {os.cpu_count()} cores")
-    for task_type, floor_name in (("insert_row", "floor with bodies"), ("noop", "bookkeeping floor")):
+    for task_type, floor_name in (
+        ("insert_row", "floor with bodies"),
+        ("noop", "bookkeeping floor"),
+    ):
         runs = [burst(args.tasks, task_type, args.workers) for _ in range(args.repeat)]
         for r in runs:
             print(

@@ -114,7 +114,9 @@ def hit_span() -> tuple[float, float]:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT extract(epoch FROM min(at)), extract(epoch FROM max(at)) FROM benchapp_hit")
+        cur.execute(
+            "SELECT extract(epoch FROM min(at)), extract(epoch FROM max(at)) FROM benchapp_hit"
+        )
         first, last = cur.fetchone()
     return float(first), float(last)
 

@@ -55,5 +55,3 @@ def test_a_sleeping_daemon_wakes_for_run_now_a_new_task_and_an_event(procs, make
     assert daemon.poll() is None, daemon.communicate()
     # Woken three times, not polling passes: a handful of passes, not one a second.
     assert SchedulerHeartbeat.objects.count() <= 8
-
-
