@@ -15,6 +15,10 @@ _FROM_ENV = {
     "RETRY_BACKOFF_BASE": float,
     "RETRY_JITTER": float,
     "LOCK_PREFIX": str,
+    "EXECUTION": str,
+    "TASKS_BACKEND": str,
+    "TASKS_QUEUE": str,
+    "WAKE": str,
 }
 SCHEDULER = {  # noqa: F405
     **SCHEDULER,  # noqa: F405

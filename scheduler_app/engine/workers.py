@@ -414,12 +414,13 @@ class InlinePool:
         while queue:
             if should_stop and should_stop():
                 break
-            on_outcome(self._run_one(queue.popleft()))
+            on_outcome(self.run_one(queue.popleft()))
             if on_tick:
                 on_tick()
         return list(queue)
 
-    def _run_one(self, spec: RunSpec) -> Outcome:
+    def run_one(self, spec: RunSpec) -> Outcome:
+        """Run one body here, ended as a timeout after ``spec.timeout`` (main thread only)."""
         started = timezone.now()
         use_alarm = hasattr(signal, "SIGALRM") and _in_main_thread()
 
