@@ -63,8 +63,8 @@ def main() -> None:
             print(
                 f"{task_type} x{n}, {p} process(es): {common.span([n / r['wall'] for r in rs])}/s wall, "
                 f"{common.span([n / r['work'] for r in rs])}/s work; speed-up vs {counts[0]} "
-                f"{common.span([b['wall'] / r['wall'] for b, r in zip(base, rs)])} wall, "
-                f"{common.span([b['work'] / r['work'] for b, r in zip(base, rs)])} work; duplicates "
+                f"{common.span([b['wall'] / r['wall'] for b, r in zip(base, rs, strict=True)])} wall, "
+                f"{common.span([b['work'] / r['work'] for b, r in zip(base, rs, strict=True)])} work; duplicates "
                 f"{sum(r['dup'] for r in rs)}, missed {sum(r['missed'] for r in rs)}"
             )
 
