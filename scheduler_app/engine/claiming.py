@@ -17,7 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from scheduler_app.models import (
     RunStatus,
@@ -118,21 +118,27 @@ def claim_due(
     return rows
 
 
+def _field(name: str) -> models.Field:
+    field = ScheduledTask._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a concrete column, not a relation's reverse side
+    return field
+
+
 def _update_returning(subquery: Any, lease: Lease, now: dt.datetime) -> list[dict]:
     meta = ScheduledTask._meta
     qn = connection.ops.quote_name
-    returned = [meta.get_field(name) for name in (*CLAIM_FIELDS, "priority")]
+    returned = [_field(name) for name in (*CLAIM_FIELDS, "priority")]
     assigned = {
         "status": TaskStatus.RUNNING,
         "lease_owner": lease.holder,
         "lease_token": lease.token,
         "lease_expires_at": now + dt.timedelta(seconds=lease.seconds),
     }
-    assignments = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in assigned)
-    values = [meta.get_field(name).get_db_prep_value(v, connection) for name, v in assigned.items()]
+    assignments = ", ".join(f"{qn(_field(name).column or name)} = %s" for name in assigned)
+    values = [_field(name).get_db_prep_value(v, connection) for name, v in assigned.items()]
     sub_sql, sub_params = subquery.query.sql_with_params()
-    table, pk, status = qn(meta.db_table), qn(meta.pk.column), qn(meta.get_field("status").column)
-    columns = ", ".join(f"{table}.{qn(f.column)}" for f in returned)
+    table, pk, status = qn(meta.db_table), qn(_field("id").column or "id"), qn(_field("status").column or "status")
+    columns = ", ".join(f"{table}.{qn(f.column or f.name)}" for f in returned)
     if connection.vendor == "postgresql":
         # A materialised CTE runs the locking subquery exactly once. Inside ``IN (...)``
         # the planner may rescan it, and a rescan skips the rows this statement has
