@@ -137,7 +137,11 @@ def _update_returning(subquery: Any, lease: Lease, now: dt.datetime) -> list[dic
     assignments = ", ".join(f"{qn(_field(name).column or name)} = %s" for name in assigned)
     values = [_field(name).get_db_prep_value(v, connection) for name, v in assigned.items()]
     sub_sql, sub_params = subquery.query.sql_with_params()
-    table, pk, status = qn(meta.db_table), qn(_field("id").column or "id"), qn(_field("status").column or "status")
+    table, pk, status = (
+        qn(meta.db_table),
+        qn(_field("id").column or "id"),
+        qn(_field("status").column or "status"),
+    )
     columns = ", ".join(f"{table}.{qn(f.column or f.name)}" for f in returned)
     if connection.vendor == "postgresql":
         # A materialised CTE runs the locking subquery exactly once. Inside ``IN (...)``
