@@ -22,6 +22,25 @@ class SchedulerConfig(AppConfig):
         # As the admin does with admin.py: import every app's scheduler_tasks.
         registry.autodiscover()
         self._register_pass_hooks()
+        self._wire_wake_ups()
+        self._preload_hand_off()
+
+    def _preload_hand_off(self) -> None:
+        from scheduler_app import conf
+
+        # Queue workers that fork per job (RQ's work-horses) would otherwise import the
+        # hand-off and the engine in every job: import them once, before the fork.
+        if conf.get().EXECUTION == "tasks":
+            from scheduler_app.engine import handoff  # noqa: F401
+
+    def _wire_wake_ups(self) -> None:
+        from django.db.models.signals import post_save
+
+        from scheduler_app.engine import wake
+        from scheduler_app.models import ScheduledTask
+
+        # A task saved due now (run now, created due, resumed) wakes sleeping daemons.
+        post_save.connect(wake.on_task_saved, sender=ScheduledTask, dispatch_uid="scheduler-wake")
 
     def _register_pass_hooks(self) -> None:
         from scheduler_app import calendars, pause_windows

@@ -33,6 +33,7 @@ TASK_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # Django stores codenames in 100 characters (the admin twin, SA_<NAME>_ADMIN, too).
 PERMISSION_RE = re.compile(r"^(SA_[A-Z0-9_]{1,97}|[a-z_][a-z0-9_]*\.[A-Za-z0-9_]{1,100})$")
 EXECUTION_MODES = ("process", "inline", "tasks")
+WAKE_MODES = ("auto", "poll", "off")
 # Setting: (smallest value, None allowed).
 NUMBERS: dict[str, tuple[float, bool]] = {
     "WORKERS": (0, False),
@@ -289,6 +290,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     hint="Use a non-empty string.",
                 )
             )
+    if s.WAKE not in WAKE_MODES:
+        found.append(
+            checks.Error(
+                f"SCHEDULER['WAKE'] is {s.WAKE!r}.",
+                id="scheduler_app.E016",
+                hint="Use 'auto', 'poll' or 'off'.",
+            )
+        )
     if not isinstance(s.EXPECT_SINGLE_SCHEDULER, bool):
         found.append(
             checks.Error(

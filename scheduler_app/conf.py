@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "MISFIRE_GRACE": 3600,
     "MISFIRE_RUN_ALL_CAP": 50,
     "LOOP_SLEEP": 5.0,
+    # How a sleeping `runscheduler --loop` learns that a task became due: "auto" (LISTEN/NOTIFY
+    # on PostgreSQL, a cheap poll elsewhere), "poll" (e.g. behind a transaction-pooling
+    # PgBouncer, where LISTEN cannot work), "off" (only every LOOP_SLEEP seconds).
+    "WAKE": "auto",
     "TASKS_BACKEND": "default",
     "TASKS_QUEUE": "default",
     "EXPECT_SINGLE_SCHEDULER": False,
@@ -84,6 +88,7 @@ class SchedulerSettings:
     MISFIRE_GRACE: int | None
     MISFIRE_RUN_ALL_CAP: int
     LOOP_SLEEP: float
+    WAKE: str
     TASKS_BACKEND: str
     TASKS_QUEUE: str
     EXPECT_SINGLE_SCHEDULER: bool

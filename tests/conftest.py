@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 
 from scheduler_app import services
+from tests.engine_processes import own_redis  # noqa: F401 - a fixture of the process tests
 
 
 def pytest_report_header(config):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -122,3 +124,44 @@ def due_tasks(make_task, count: int, **kwargs) -> list[int]:  # noqa: ANN001
     return list(
         ScheduledTask.objects.filter(pk__gte=first.pk).order_by("pk").values_list("pk", flat=True)
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test alone, on a free port (the shared one is never touched)."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed"
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def ping() -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(ping, 10, "redis-server to start")
+    yield server, f"redis://127.0.0.1:{port}/0"
+    if server.poll() is None:
+        server.kill()
+    server.wait(10)

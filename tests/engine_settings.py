@@ -19,6 +19,10 @@ _FROM_ENV = {
     "LOCK_PREFIX": str,
     "ALERTS": json.loads,
     "OUTBOUND_ALLOWED_NETWORKS": json.loads,
+    "EXECUTION": str,
+    "TASKS_BACKEND": str,
+    "TASKS_QUEUE": str,
+    "WAKE": str,
 }
 SCHEDULER = {  # noqa: F405
     **SCHEDULER,  # noqa: F405

@@ -22,6 +22,13 @@ except ImportError:  # Django 5.2 uses the django-tasks backport
 TASKS = {
     "default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"},
     "db": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    # A real worker fleet: RQ workers (manage.py rqworker) through django-tasks-rq.
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["scheduler"]},
+}
+INSTALLED_APPS += ["django_rq"]
+# The RQ tests start a Redis server of their own and hand its URL down in RQ_REDIS_URL.
+RQ_QUEUES = {
+    "scheduler": {"URL": os.environ.get("RQ_REDIS_URL", "redis://127.0.0.1:6379/0")},
 }
 
 # pytest-xdist: each worker gets its own Redis database (REDIS_URL's number + the

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import collections
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
 
 import pytest
@@ -32,7 +29,7 @@ def procs():
     started.kill_all()
 
 
-@pytest.mark.parametrize("processes", [2, 4])
+@pytest.mark.parametrize("processes", [2, 4, 8])
 def test_concurrent_schedulers_run_each_due_task_exactly_once(procs, make_task, processes):
     ids = due_tasks(make_task, 1000)
     env = scheduler_env(BATCH_SIZE=50)
@@ -91,47 +88,6 @@ def test_a_killed_scheduler_is_recovered_by_the_next_pass(procs, make_task):
     assert execution.attempt == 2
     task.refresh_from_db()
     assert (task.status, task.last_status, task.lease_token) == ("success", "success", "")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A redis-server of this test alone, on a free port (the shared one is never touched)."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed"
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def ping() -> bool:
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_for(ping, 10, "redis-server to start")
-    yield server, f"redis://127.0.0.1:{port}/0"
-    if server.poll() is None:
-        server.kill()
-    server.wait(10)
 
 
 def test_lock_cache_dying_mid_run_gives_no_duplicate_and_no_crash(procs, make_task, own_redis):

@@ -65,14 +65,31 @@ def captured(buffer: BoundedBuffer) -> Iterator[BoundedBuffer]:
     root = logging.getLogger()
     handler = _BufferHandler(buffer)
     old_level = root.level
+    # setLevel clears every logger's level cache: a worker sets INFO once (keep_info_level).
+    lower = _above_info(root)
     root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
+    if lower:
         root.setLevel(logging.INFO)
     try:
         with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
             yield buffer
     finally:
         root.removeHandler(handler)
-        root.setLevel(old_level)
+        if lower:
+            root.setLevel(old_level)
         with contextlib.suppress(Exception):
             sys.stdout.flush()
+
+
+def _above_info(logger: logging.Logger) -> bool:
+    return logger.level > logging.INFO or logger.level == logging.NOTSET
+
+
+def keep_info_level() -> None:
+    """In a process that only runs bodies (a worker): the root logger at INFO for good.
+
+    The level a captured body needs, set once instead of around every run.
+    """
+    root = logging.getLogger()
+    if _above_info(root):
+        root.setLevel(logging.INFO)

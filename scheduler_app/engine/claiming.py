@@ -1,20 +1,23 @@
 """Claim due tasks atomically with a lease; renew, release and recover leases.
 
-PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` picks rows no other
-scheduler holds. Every backend then flips them with a compare-and-set UPDATE
-(``status = pending``) and keeps only the rows it actually changed, so on
-SQLite (which serialises writers and ignores row locks) two schedulers can
-never both win a row. The execution log's unique (task, slot, attempt) is the
-last line of defence.
+A claim is one statement: ``UPDATE ... SET status = 'running', lease ...
+WHERE id IN (due rows, LIMIT n) AND status = 'pending' RETURNING ...``. On
+PostgreSQL the subquery says ``FOR UPDATE SKIP LOCKED``, so concurrent
+schedulers pick disjoint rows without waiting; SQLite (3.35+) runs the
+statement as one serialised write. Either way the ``status = 'pending'``
+compare-and-set keeps a row from being won twice, and RETURNING hands back
+exactly the rows won. Other backends select, then compare-and-set. The
+execution log's unique (task, slot, attempt) is the last line of defence.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from scheduler_app.models import (
     RunStatus,
@@ -86,12 +89,95 @@ class Lease:
     claimed_ids: set[int] = field(default_factory=set)
 
 
-def select_due(now: dt.datetime, limit: int, filters: Filters) -> list[dict]:
-    """Lock and read up to ``limit`` due rows (call inside a transaction)."""
-    qs = filters.apply(ScheduledTask.objects.due(now))
+# RETURNING on UPDATE: PostgreSQL, and SQLite since 3.35.
+_RETURNING_VENDORS = ("postgresql", "sqlite")
+
+
+def claim_due(
+    due_at: dt.datetime,
+    limit: int,
+    filters: Filters,
+    lease: Lease,
+    now: dt.datetime,
+    exclude: Collection[int] = (),
+) -> list[dict]:
+    """Claim up to ``limit`` due tasks under ``lease``; the rows won, in claim order.
+
+    Call inside a transaction. ``exclude``: task ids this pass gave back and must not take again.
+    """
+    qs = filters.apply(ScheduledTask.objects.due(due_at))
+    if exclude:
+        qs = qs.exclude(pk__in=list(exclude))
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True)
-    return list(qs.values(*CLAIM_FIELDS)[:limit])
+    if connection.vendor not in _RETURNING_VENDORS:
+        return take(list(qs.values(*CLAIM_FIELDS)[:limit]), lease, now)
+    rows = _update_returning(qs.values("pk")[:limit], lease, now)
+    rows.sort(key=lambda row: (row["priority"], row["next_run"], row["id"]))
+    lease.claimed_ids.update(row["id"] for row in rows)
+    return rows
+
+
+def _field(name: str) -> models.Field:
+    field = ScheduledTask._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a concrete column, not a relation's reverse side
+    return field
+
+
+def _update_returning(subquery: Any, lease: Lease, now: dt.datetime) -> list[dict]:
+    meta = ScheduledTask._meta
+    qn = connection.ops.quote_name
+    returned = [_field(name) for name in (*CLAIM_FIELDS, "priority")]
+    assigned = {
+        "status": TaskStatus.RUNNING,
+        "lease_owner": lease.holder,
+        "lease_token": lease.token,
+        "lease_expires_at": now + dt.timedelta(seconds=lease.seconds),
+    }
+    assignments = ", ".join(f"{qn(_field(name).column or name)} = %s" for name in assigned)
+    values = [_field(name).get_db_prep_value(v, connection) for name, v in assigned.items()]
+    sub_sql, sub_params = subquery.query.sql_with_params()
+    table, pk, status = (
+        qn(meta.db_table),
+        qn(_field("id").column or "id"),
+        qn(_field("status").column or "status"),
+    )
+    columns = ", ".join(f"{table}.{qn(f.column or f.name)}" for f in returned)
+    if connection.vendor == "postgresql":
+        # A materialised CTE runs the locking subquery exactly once. Inside ``IN (...)``
+        # the planner may rescan it, and a rescan skips the rows this statement has
+        # just updated and takes the next ones: more than ``limit`` rows.
+        sql = (
+            f"WITH due AS MATERIALIZED ({sub_sql}) UPDATE {table} SET {assignments} FROM due "
+            f"WHERE {table}.{pk} = due.pk AND {table}.{status} = %s RETURNING {columns}"
+        )
+        params = [*sub_params, *values, TaskStatus.PENDING]
+    else:
+        sql = (
+            f"UPDATE {table} SET {assignments} WHERE {pk} IN ({sub_sql}) AND {status} = %s "
+            f"RETURNING {columns}"
+        )
+        params = [*values, *sub_params, TaskStatus.PENDING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    converters = [_converters(field) for field in returned]
+    names = [field.attname for field in returned]
+    rows = []
+    for raw in fetched:
+        row = {}
+        for name, value, (convert, col) in zip(names, raw, converters, strict=True):
+            for fn in convert:
+                value = fn(value, col, connection)
+            row[name] = value
+        rows.append(row)
+    return rows
+
+
+def _converters(field: Any) -> tuple[list, Any]:
+    """What Django applies to a column's raw value (JSON, datetimes on SQLite, ...)."""
+    col = field.get_col(field.model._meta.db_table)
+    return [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)], col
 
 
 def take(rows: list[dict], lease: Lease, now: dt.datetime) -> list[dict]:

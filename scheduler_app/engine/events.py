@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from scheduler_app.engine import wake
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.models import PendingEvent, ScheduledTask, ScheduleType, TaskStatus
 
@@ -64,7 +65,7 @@ def trigger_chains(succeeded: list[int], now: dt.datetime) -> int:
     targets = through.objects.filter(from_scheduledtask_id__in=succeeded).values(
         "to_scheduledtask_id"
     )
-    return (
+    made_due = (
         ScheduledTask.objects.filter(
             pk__in=targets,
             status=TaskStatus.PENDING,
@@ -73,6 +74,9 @@ def trigger_chains(succeeded: list[int], now: dt.datetime) -> int:
         .filter(Q(next_run__isnull=True) | Q(next_run__gt=now))
         .update(next_run=now, occurrence_at=now)
     )
+    if made_due:
+        wake.notify()
+    return made_due
 
 
 def chains_exist() -> bool:

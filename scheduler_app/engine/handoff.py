@@ -20,9 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.engine import claiming, runner
+from scheduler_app.engine import claiming
 from scheduler_app.engine.claiming import Lease
 from scheduler_app.engine.runspec import RunSpec
+from scheduler_app.engine.workers import InlinePool
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, TaskStatus
 
 try:  # Django 6.x ships the framework; on 5.2 the django-tasks backport provides it.
@@ -75,7 +76,9 @@ def run_scheduled(spec: dict[str, Any], lease_token: str) -> str:
             run.task_id,
         )
         return "abandoned"
-    outcome = runner.execute(run, settings.OUTPUT_LIMIT)
+    # The task's timeout, as the scheduler's own workers enforce it (SIGALRM in the
+    # worker's main thread, where RQ and django-tasks-db run jobs).
+    outcome = InlinePool(settings.OUTPUT_LIMIT).run_one(run)
     row = ScheduledTask.objects.filter(pk=run.task_id).values(*claiming.CLAIM_FIELDS).first()
     if row is None:
         return "deleted"

@@ -1,4 +1,10 @@
-"""The daemon: passes until told to stop. Signals only set a flag."""
+"""The daemon: passes until told to stop. Signals only set a flag.
+
+Between passes it sleeps up to ``sleep`` seconds, woken early when a task
+becomes due (see :mod:`scheduler_app.engine.wake`). After a pass that ran
+something it goes straight on: the work may have made more work due (chains,
+queued events) and a backlog is worked off without pauses.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from collections.abc import Callable
 from django.db import close_old_connections
 
 from scheduler_app.engine.passes import PassOptions, PassReport, RunLine, SchedulerPass
+from scheduler_app.engine.wake import Waiter
+from scheduler_app.models import ScheduledTask, TaskStatus
 
 logger = logging.getLogger("scheduler_app.engine")
 
@@ -31,6 +39,14 @@ class SchedulerLoop:
         self.max_passes = max_passes
         self.shutdown = False
         self.passes = 0
+        self.waiter = Waiter(self._waiting_tasks)
+        self.woken_by = ""  # why the last nap ended (for tests and debugging)
+
+    def _waiting_tasks(self):  # noqa: ANN202
+        """The tasks this daemon would claim once due (its filters applied)."""
+        return self.options.filters.apply(
+            ScheduledTask.objects.filter(enabled=True, status=TaskStatus.PENDING)
+        )
 
     def request_stop(self, signum: int | None = None, frame: object = None) -> None:
         """Finish the work in flight, then stop (SIGTERM / SIGINT)."""
@@ -47,8 +63,12 @@ class SchedulerLoop:
                 scheduler_pass = SchedulerPass(
                     self.options, pool=pool, on_line=self.on_line, should_stop=lambda: self.shutdown
                 )
+                busy = False
                 try:
+                    # What is due as the pass starts is the pass's; what becomes due later wakes.
+                    self.waiter.settle()
                     report = scheduler_pass.run()
+                    busy = sum(report.by_status.values()) > 0
                     if self.on_pass:
                         self.on_pass(report)
                 except Exception:  # noqa: BLE001 - e.g. the database is briefly down: try again
@@ -58,13 +78,20 @@ class SchedulerLoop:
                 self.passes += 1
                 if self.max_passes is not None and self.passes >= self.max_passes:
                     break
-                self._nap()
+                if not busy:
+                    self._nap()
         finally:
+            self.waiter.close()
             if pool is not None:
                 pool.close()
         return self.passes
 
     def _nap(self) -> None:
-        deadline = time.monotonic() + self.sleep
-        while not self.shutdown and time.monotonic() < deadline:
-            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        try:
+            self.woken_by = self.waiter.wait(self.sleep, lambda: self.shutdown)
+        except Exception:  # noqa: BLE001 - waking early is an optimisation: fall back to sleeping
+            logger.exception("Waiting for wake-ups failed; sleeping %.1f s.", self.sleep)
+            self.woken_by = "timeout"
+            deadline = time.monotonic() + self.sleep
+            while not self.shutdown and time.monotonic() < deadline:
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))

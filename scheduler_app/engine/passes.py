@@ -33,6 +33,7 @@ from scheduler_app.engine import (
 from scheduler_app.engine.background import DatabaseThread, Job
 from scheduler_app.engine.bulk import insert_rows, update_rows
 from scheduler_app.engine.claiming import Filters, Lease
+from scheduler_app.engine.pacing import ClaimPacer
 from scheduler_app.engine.recording import LOG_FIELDS
 from scheduler_app.engine.runspec import Outcome, RunSpec
 from scheduler_app.engine.settle import (
@@ -152,6 +153,7 @@ class SchedulerPass:
         self._db: DatabaseThread | None = None  # while workers run: the database work's thread
         self._claim_job: Job | None = None
         self._last_renew = time.monotonic()
+        self._pacer = self._make_pacer()
 
     # -- the pass ----------------------------------------------------------
 
@@ -203,16 +205,33 @@ class SchedulerPass:
 
     def next_batch(self) -> list[RunSpec] | None:
         """Claim the next batch within --max-tasks; None when nothing more is due."""
-        limit = self.settings.BATCH_SIZE
-        if self._remaining is not None:
-            limit = min(limit, self._remaining)
+        size = self._pacer.size() if self._pacer else self.settings.BATCH_SIZE
+        limit = size if self._remaining is None else min(size, self._remaining)
         if limit <= 0 or self.should_stop():
             return None
         claimed_before = self.report.claimed
         specs = self.claim_batch(self._due_at, limit)
         if specs is not None and self._remaining is not None:
             self._remaining -= max(1, self.report.claimed - claimed_before)
+        if self._pacer is not None:
+            self._pacer.on_claimed(len(specs or ()), size)
         return specs
+
+    def _make_pacer(self) -> ClaimPacer | None:
+        """Runs in this process's workers are paced; runs handed to a task queue are not."""
+        if self._mode() == "tasks":
+            return None
+        return ClaimPacer(self._workers() or 1, self.settings.BATCH_SIZE)
+
+    def _mode(self) -> str:
+        return self.options.execution or self.settings.EXECUTION
+
+    def _workers(self) -> int:
+        if self._mode() == "inline":
+            return 0
+        if self.options.workers is not None:
+            return self.options.workers
+        return self.settings.WORKERS
 
     # -- recovery ------------------------------------------------------------
 
@@ -290,14 +309,10 @@ class SchedulerPass:
         now = timezone.now()
         filters = self.options.filters
         with transaction.atomic():
-            rows = claiming.select_due(due_at, limit + len(self._released), filters)
-            rows = [r for r in rows if r["id"] not in self._released][:limit]
-            self._count_claims(rows)
+            rows = claiming.claim_due(due_at, limit, filters, self.lease, now, self._released)
             if not rows:
                 return None
-            rows = claiming.take(rows, self.lease, now)
-            if not rows:
-                return []
+            self._count_claims(rows)
             specs, skips = self._plan(rows, now)
             if skips:
                 update_rows(ScheduledTask, TASK_FIELDS, skips)
@@ -471,19 +486,15 @@ class SchedulerPass:
     def _make_pool(self):  # noqa: ANN202
         from scheduler_app.engine.workers import InlinePool
 
-        mode = self.options.execution or self.settings.EXECUTION
-        workers = (
-            self.options.workers if self.options.workers is not None else self.settings.WORKERS
-        )
-        if mode == "inline" or workers == 0:
+        workers = self._workers()
+        if workers == 0:
             return InlinePool(self.settings.OUTPUT_LIMIT)
         return WorkerPool(workers, self.settings.OUTPUT_LIMIT)
 
     def execute(self, specs: list[RunSpec]) -> None:
         if not specs:
             return
-        mode = self.options.execution or self.settings.EXECUTION
-        if mode == "tasks":
+        if self._mode() == "tasks":
             from scheduler_app.engine.handoff import enqueue
 
             enqueue(self, specs)
@@ -542,7 +553,8 @@ class SchedulerPass:
         assert self._db is not None  # set for the whole of the execution
         job = self._claim_job
         if job is None:
-            self._claim_job = self._db.submit(self._claim_next)
+            if self._pacer is None or self._pacer.wants_more():
+                self._claim_job = self._db.submit(self._claim_next)
             return []
         if not job.done.is_set():
             return []
@@ -556,6 +568,8 @@ class SchedulerPass:
         return specs
 
     def _collect(self, outcome: Outcome) -> None:
+        if self._pacer is not None:
+            self._pacer.on_finished()
         self._buffer.append(outcome)
         if len(self._buffer) >= FLUSH_EVERY:
             self._submit_flush()

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connections
 from django.utils import timezone
 
-from scheduler_app.engine import runner
+from scheduler_app.engine import capture, runner
 from scheduler_app.engine.runspec import (
     CANCELLED,
     FAILED,
@@ -85,6 +85,7 @@ def _worker_main(channel: Connection, output_limit: int, running, stop) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, _on_sigterm)
     _detach_parent_connections()
+    capture.keep_info_level()
     try:
         while True:
             try:
@@ -462,12 +463,13 @@ class InlinePool:
         while queue:
             if should_stop and should_stop():
                 break
-            on_outcome(self._run_one(queue.popleft()))
+            on_outcome(self.run_one(queue.popleft()))
             if on_tick:
                 on_tick()
         return list(queue)
 
-    def _run_one(self, spec: RunSpec) -> Outcome:
+    def run_one(self, spec: RunSpec) -> Outcome:
+        """Run one body here, ended as a timeout after ``spec.timeout`` (main thread only)."""
         started = timezone.now()
         use_alarm = hasattr(signal, "SIGALRM") and _in_main_thread()
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from scheduler_app.engine import wake
 from scheduler_app.models import (
     ScheduledTask,
     TaskStatus,
@@ -57,5 +58,6 @@ def emit(event_name: str, payload: dict[str, Any] | None = None) -> None:
         ScheduledTask.objects.filter(pk__in=listeners, status=TaskStatus.PENDING).filter(
             Q(next_run__isnull=True) | Q(next_run__gt=now)
         ).update(next_run=now, occurrence_at=now)
+        wake.notify()
 
     transaction.on_commit(fire)

@@ -1,0 +1,78 @@
+"""Burst: 2,000 due tasks, one one-shot ``runscheduler`` process, beside the raw-SQL floor.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/scheduler_bench .venv/bin/python bench/bench_burst.py
+
+Bodies that commit one row through the ORM, next to the floor with bodies (bench/floor.py);
+no-op bodies next to the floor's bookkeeping alone. The product's rate is given for the
+whole process (start to last row, or to exit for no-op bodies) and for its pass alone
+(what the process reports, without Python and Django start-up). Each repeat measures the
+floor and the product back to back, so background load hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import common  # noqa: E402
+from bench.floor import raw_floor  # noqa: E402
+
+
+def burst(n: int, task_type: str, workers: int) -> dict:
+    with_bodies = task_type != "noop"
+    common.reset(n, task_type)
+    floor = n / raw_floor(n, with_bodies)
+    common.reset(n, task_type)
+    run = common.run_schedulers(1, workers)
+    once, dup, missed = common.counts() if with_bodies else (n, 0, 0)
+    if with_bodies:
+        whole = common.hit_span()[1] - run["launched"]
+    else:
+        whole = run["wall"]
+    ok = common.log_statuses().get("success", 0)
+    return {
+        "floor": floor,
+        "whole": n / whole,
+        "pass": n / run["pass"],
+        "ok": ok,
+        "dup": dup,
+        "missed": missed if with_bodies else n - ok,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    common.setup()
+    print(f"burst: {args.tasks} due tasks, {args.workers} workers, {os.cpu_count()} cores")
+    for task_type, floor_name in (
+        ("insert_row", "floor with bodies"),
+        ("noop", "bookkeeping floor"),
+    ):
+        runs = [burst(args.tasks, task_type, args.workers) for _ in range(args.repeat)]
+        for r in runs:
+            print(
+                f"  {task_type:10s} whole {r['whole']:6.0f}/s  pass {r['pass']:6.0f}/s  "
+                f"{floor_name} {r['floor']:6.0f}/s  ratio whole {r['whole'] / r['floor']:.2f} "
+                f"pass {r['pass'] / r['floor']:.2f}  ok {r['ok']} dup {r['dup']} missed {r['missed']}"
+            )
+        print(
+            f"{task_type:10s}: whole process {common.span([r['whole'] for r in runs])}/s, "
+            f"pass {common.span([r['pass'] for r in runs])}/s; {floor_name} "
+            f"{common.span([r['floor'] for r in runs])}/s; ratio whole/floor "
+            f"{common.span([r['whole'] / r['floor'] for r in runs])}, pass/floor "
+            f"{common.span([r['pass'] / r['floor'] for r in runs])}; duplicates "
+            f"{sum(r['dup'] for r in runs)}, missed {sum(r['missed'] for r in runs)}"
+        )
+
+
+if __name__ == "__main__":
+    main()

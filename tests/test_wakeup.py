@@ -1,0 +1,57 @@
+"""A sleeping ``runscheduler --loop`` starts a task soon after it becomes due, not a loop later.
+
+The daemon sleeps 60 s between passes; run now, a new task due now and an
+emitted event must each start within 10 s (on PostgreSQL through LISTEN/NOTIFY,
+elsewhere through the cheap poll), and it must not get there by running passes
+all the time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from scheduler_app import services
+from scheduler_app.models import SchedulerHeartbeat
+from tests.engine_processes import Processes, scheduler_env, wait_for
+from tests.testapp.models import Execution
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+BOUND = 10  # seconds; the loop sleeps 60
+
+
+@pytest.fixture
+def procs():
+    started = Processes()
+    yield started
+    started.kill_all()
+
+
+def _ran(task_id: int) -> bool:
+    return Execution.objects.filter(task_id=task_id).exists()
+
+
+def test_a_sleeping_daemon_wakes_for_run_now_a_new_task_and_an_event(procs, make_task):
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    later = make_task(schedule_type="one_time", cron=None, run_at=tomorrow)
+    listener = make_task(schedule_type="event", cron=None, event="wake.test")
+    daemon = procs.scheduler("--loop", "--sleep", "60", "--workers", "1", env=scheduler_env())
+    wait_for(lambda: SchedulerHeartbeat.objects.exists(), 60, "the daemon's first pass")
+
+    services.run_now(later, user=None)
+    wait_for(lambda: _ran(later.pk), BOUND, "the task run now to start")
+
+    # A one-time task cannot be scheduled in the past: the earliest is a moment from now.
+    fresh = make_task(
+        schedule_type="one_time", cron=None, run_at=timezone.now() + dt.timedelta(seconds=2)
+    )
+    wait_for(lambda: _ran(fresh.pk), BOUND, "the new task to start at its time")
+
+    services.emit("wake.test", {"n": 1})
+    wait_for(lambda: _ran(listener.pk), BOUND, "the event task to start")
+
+    assert daemon.poll() is None, daemon.communicate()
+    # Woken three times, not polling passes: a handful of passes, not one a second.
+    assert SchedulerHeartbeat.objects.count() <= 8
