@@ -19,8 +19,8 @@ class SchedulerConfig(AppConfig):
         self._register_pass_hooks()
 
     def _register_pass_hooks(self) -> None:
-        from scheduler_app import calendars, pause_windows
         from scheduler_app.engine import hooks
+        from scheduler_app.services import calendars, pause_windows
 
         hooks.register_before_pass(pause_windows.before_pass)
         hooks.register_slot_filter(pause_windows.blocked_slots)

@@ -23,9 +23,9 @@ from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, Ta
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
 from scheduler_app.admin.saving import ServiceSavingAdmin
-from scheduler_app.calendars import blackout_notes
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
+from scheduler_app.services.calendars import blackout_notes
 
 READ_ONLY = (
     "module_display",

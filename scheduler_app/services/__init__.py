@@ -7,7 +7,7 @@ unless given ``--as-user``). Errors are ``PermissionDenied`` or
 
 Access is always decided on the row as stored, re-read under a row lock,
 never on the instance passed in (a form may have changed it in memory).
-Every change is written to the task's history (:mod:`scheduler_app.audit`).
+Every change is written to the task's history (:mod:`scheduler_app.services.audit`).
 Config secrets (``secret_fields``) are masked in signals and history, and an
 edit that sends a secret back masked or empty keeps the stored one.
 """
@@ -37,7 +37,7 @@ from scheduler_app.services.scheduling import (
     update,
     validate_update,
 )
-from scheduler_app.sharing import share, shared_with, unshare
+from scheduler_app.services.sharing import share, shared_with, unshare
 from scheduler_app.validation import build_schedule, resolve_task_type
 
 __all__ = [

@@ -9,13 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, policy
+from scheduler_app import policy
 from scheduler_app.models import (
     AuditAction,
     ScheduledTask,
     ScheduleType,
     TaskStatus,
 )
+from scheduler_app.services import audit
 from scheduler_app.services._common import (
     _check,
     _locked,

@@ -8,10 +8,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, configs, policy, schedules
+from scheduler_app import configs, policy, schedules
 from scheduler_app.models import (
     ScheduledTask,
 )
+from scheduler_app.services import audit
 from scheduler_app.services._common import (
     _deny,
     _now,

@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, chains, conf, configs, policy, schedules, sharing
-from scheduler_app import calendars as blackout_calendars
+from scheduler_app import conf, configs, policy, schedules
 from scheduler_app.models import (
     AuditAction,
     MisfirePolicy,
@@ -20,6 +19,8 @@ from scheduler_app.models import (
     TaskStatus,
 )
 from scheduler_app.providers import SchedulableTask
+from scheduler_app.services import audit, chains, sharing
+from scheduler_app.services import calendars as blackout_calendars
 from scheduler_app.services._common import (
     _check,
     _deny,
@@ -112,7 +113,7 @@ def schedule(
     ``condition`` is accepted for conditional schedules as a note of which
     condition is meant; the task type's ``condition(context)`` decides.
     ``on_success`` names tasks (or ids) to run after each success; the user
-    must be allowed to run them (see :func:`scheduler_app.chains.resolve`).
+    must be allowed to run them (see :func:`scheduler_app.services.chains.resolve`).
     Every argument is type- and size-checked first (:mod:`.arguments`).
     """
     # Every argument but the acting user and the clock, before anything reads one.

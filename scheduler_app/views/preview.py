@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from scheduler_app import bounds, policy, schedules, services
-from scheduler_app.calendars import calendar_notes
 from scheduler_app.forms import ScheduleSpecForm
+from scheduler_app.services.calendars import calendar_notes
 
 PREVIEW_COUNT = 5
 

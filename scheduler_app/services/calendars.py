@@ -251,8 +251,8 @@ def import_ics(
 
 
 def parse_ics(data: bytes | str) -> list[Period]:
-    """The VEVENTs of an iCalendar file as periods (see :func:`scheduler_app.ics.parse`)."""
-    from scheduler_app import ics
+    """The VEVENTs of an iCalendar file as periods (see :func:`scheduler_app.services.ics.parse`)."""
+    from scheduler_app.services import ics
 
     return ics.parse(data)
 

@@ -29,10 +29,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, policy
+from scheduler_app import policy
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.models import AuditAction, PauseWindow, ScheduledTask, TaskStatus
 from scheduler_app.registry import registry
+from scheduler_app.services import audit
 
 logger = logging.getLogger("scheduler_app.pause_windows")
 
