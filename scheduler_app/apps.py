@@ -25,6 +25,6 @@ class SchedulerConfig(AppConfig):
         hooks.register_before_pass(pause_windows.before_pass)
         hooks.register_slot_filter(pause_windows.blocked_slots)
         hooks.register_slot_filter(calendars.blocked_slots)
-        from scheduler_app import alerts
+        from scheduler_app.monitoring import alerts
 
         alerts.wire()  # failure signals and after-pass checks (overdue tasks)

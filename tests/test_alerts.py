@@ -17,12 +17,13 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from scheduler_app import alerts, signals
-from scheduler_app.alerts import channels, config, ratelimit
+from scheduler_app import signals
 from scheduler_app.checks import check_settings
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import AlertState, ScheduledTask, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.monitoring import alerts
+from scheduler_app.monitoring.alerts import channels, config, ratelimit
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scheduler_app import metrics, policy, services
+from scheduler_app import policy, services
 from scheduler_app.admin import actions, display
 from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
@@ -24,6 +24,7 @@ from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
 from scheduler_app.admin.saving import ServiceSavingAdmin
 from scheduler_app.models import ScheduledTask
+from scheduler_app.monitoring import metrics
 from scheduler_app.registry import registry
 from scheduler_app.services.calendars import blackout_notes
 

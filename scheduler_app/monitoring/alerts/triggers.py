@@ -11,10 +11,11 @@ from django.core.signals import setting_changed
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import signals, watchdog
-from scheduler_app.alerts import config, ratelimit, send
-from scheduler_app.alerts.alert import Alert
-from scheduler_app.alerts.config import FAILED, OVERDUE, SILENT, STREAK
+from scheduler_app import signals
+from scheduler_app.monitoring import watchdog
+from scheduler_app.monitoring.alerts import config, ratelimit, send
+from scheduler_app.monitoring.alerts.alert import Alert
+from scheduler_app.monitoring.alerts.config import FAILED, OVERDUE, SILENT, STREAK
 
 logger = logging.getLogger("scheduler_app.alerts")
 

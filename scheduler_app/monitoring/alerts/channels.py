@@ -20,10 +20,10 @@ from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 
 from scheduler_app import outbound
-from scheduler_app.alerts.config import AlertSettings, url_problem
+from scheduler_app.monitoring.alerts.config import AlertSettings, url_problem
 
 if TYPE_CHECKING:
-    from scheduler_app.alerts.alert import Alert
+    from scheduler_app.monitoring.alerts.alert import Alert
 
 logger = logging.getLogger("scheduler_app.alerts")
 

@@ -2,7 +2,7 @@
 
 Channels (each optional, in ``SCHEDULER["ALERTS"]``): e-mail to the task's
 owner and the module admins, and a JSON webhook. Alerts are rate-limited per
-task and kind (:mod:`scheduler_app.alerts.ratelimit`). Run failures come from
+task and kind (:mod:`scheduler_app.monitoring.alerts.ratelimit`). Run failures come from
 the lifecycle signals; during a scheduler pass they are collected and sent
 after it, with the overdue tasks the watchdog finds (an after-pass hook), so
 a slow mail server or webhook never holds up the runs. ``manage.py
@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 
 from django.db import DatabaseError
 
-from scheduler_app.alerts import channels, config, ratelimit, recipients
-from scheduler_app.alerts.alert import Alert
-from scheduler_app.alerts.config import FAILED, KINDS, OVERDUE, SILENT, STREAK
+from scheduler_app.monitoring.alerts import channels, config, ratelimit, recipients
+from scheduler_app.monitoring.alerts.alert import Alert
+from scheduler_app.monitoring.alerts.config import FAILED, KINDS, OVERDUE, SILENT, STREAK
 
 __all__ = ["FAILED", "KINDS", "OVERDUE", "SILENT", "STREAK", "Alert", "deliver", "send", "wire"]
 
@@ -85,6 +85,6 @@ def deliver(
 
 def wire() -> None:
     """Connect the alert triggers (from ``AppConfig.ready()``); follows SCHEDULER changes."""
-    from scheduler_app.alerts import triggers
+    from scheduler_app.monitoring.alerts import triggers
 
     triggers.wire()
