@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scheduler_app import policy, services
-from scheduler_app.admin import actions, display
+from scheduler_app import display, policy, services
+from scheduler_app.admin import actions
 from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.forms import ScheduledTaskAdminForm

@@ -50,7 +50,7 @@ def next_runs(task: ScheduledTask, count: int = 5) -> list[dt.datetime]:
 
 def form_preview(form: TaskScheduleForm) -> dict[str, Any]:
     """The preview of the form's current schedule, for the first render (before any script)."""
-    from scheduler_app.views.preview import describe_runs
+    from scheduler_app.display import describe_runs
 
     options = form.options
     data = {name: options[name].value() for name in SCHEDULE_FIELDS}
@@ -83,7 +83,7 @@ def scheduler_form(form: TaskScheduleForm) -> dict[str, Any]:
 @register.filter
 def sched_badge(status: str) -> str:
     """A coloured status label."""
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.badge(status)
 
@@ -91,20 +91,20 @@ def sched_badge(status: str) -> str:
 @register.filter
 def sched_when(when: dt.datetime | None) -> str:
     """Local time plus "in 3 hours" / "5 minutes ago"."""
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.when_with_relative(when)
 
 
 @register.filter
 def sched_duration(seconds: float | None) -> str:
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.duration(seconds)
 
 
 @register.filter
 def sched_percent(value: float | None) -> str:
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.percent(value)

@@ -1,4 +1,4 @@
-"""Small renderers shared by the admin pages: badges, relative times, durations."""
+"""Small renderers shared by the edges (admin, views, template tags): badges, times, runs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
-from scheduler_app import schedules
+from scheduler_app import schedules, services
 from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
 
 LABELS = {**dict(RunStatus.choices), **dict(TaskStatus.choices)}
@@ -76,3 +76,32 @@ def describe_schedule(task: ScheduledTask) -> str:
         return _describe(task.schedule, translation.get_language())
     except Exception:  # noqa: BLE001 - a broken row still renders
         return task.describe_schedule()
+
+
+def describe_runs(schedule: schedules.Schedule, now=None, count: int = 5) -> list[dict[str, str]]:
+    """The next runs of ``schedule`` as JSON-ready rows, in the schedule's zone, with DST notes."""
+    zone = schedule.zone
+    runs = services.next_runs_with_notes(
+        schedule.type,
+        cron=schedule.cron,
+        run_at=schedule.run_at,
+        interval=(schedule.interval_every, schedule.interval_unit)
+        if schedule.interval_every
+        else None,
+        event=schedule.event,
+        timezone=schedule.timezone,
+        count=count,
+        after=now,
+    )
+    rows = []
+    for run in runs:
+        local = run.at.astimezone(zone)
+        rows.append(
+            {
+                "at": run.at.isoformat(),
+                "text": date_format(local, "D, Y-m-d H:i") + " " + (local.tzname() or ""),
+                "dst": run.dst,
+                "note": run.note,
+            }
+        )
+    return rows
