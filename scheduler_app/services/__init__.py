@@ -12,7 +12,6 @@ Config secrets (``secret_fields``) are masked in signals and history, and an
 edit that sends a secret back masked or empty keeps the stored one.
 """
 
-from scheduler_app.services._common import NO_CHANGE
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
 from scheduler_app.services.duplicates import (
     DuplicateTask,
@@ -38,6 +37,7 @@ from scheduler_app.services.scheduling import (
     validate_update,
 )
 from scheduler_app.services.sharing import share, shared_with, unshare
+from scheduler_app.services.steps import NO_CHANGE
 from scheduler_app.validation import build_schedule, resolve_task_type
 
 __all__ = [
