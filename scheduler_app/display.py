@@ -28,10 +28,12 @@ def badge(status: str) -> SafeString:
 
 
 def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """ "in 3 hours" or "5 minutes ago"."""
+    """ "in 3 hours", "5 minutes ago", or "now" within a minute (blank for no time)."""
     if when is None:
         return ""
     now = now or timezone.now()
+    if abs((when - now).total_seconds()) < 60:
+        return _("now")
     if when >= now:
         return _("in %(delta)s") % {"delta": timeuntil(when, now, depth=1)}
     return _("%(delta)s ago") % {"delta": timesince(when, now, depth=1)}
