@@ -7,9 +7,11 @@ E010 SCHEDULER not a dict     E011 unknown SCHEDULER key  E012 bad EXECUTION
 E013 bad number setting       E014 LOCK_CACHE not a cache E015 TASKS_BACKEND not in TASKS
 E016 bad text/flag setting
 W001 process-local lock cache W002 provider without task types
+W003 admin without scheduler_app.urls (in url_checks.py)
 E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
 E040 bad API_THROTTLE_RATES
-W020 scheduler silent         W021 tasks overdue  (``check --database default`` only)
+W020 scheduler silent         W021 tasks overdue  W022 stored cron refused (``cron_check``)
+(W020-W022: ``check --database default`` only)
 E030 bad OUTBOUND_ALLOWED_NETWORKS                W030 alert webhook at a refused address
 """
 
@@ -44,6 +46,7 @@ NUMBERS: dict[str, tuple[float, bool]] = {
     "LOG_RETENTION_DAYS": (0, False),
     "OUTPUT_LIMIT": (0, False),
     "MAX_CONFIG_SIZE": (2, False),
+    "RESULT_LIMIT": (1000, False),
     "MISFIRE_GRACE": (0, True),
     "MISFIRE_RUN_ALL_CAP": (1, False),
     "LOOP_SLEEP": (0.01, False),
@@ -66,6 +69,7 @@ INTEGERS = {
     "LOG_RETENTION_DAYS",
     "OUTPUT_LIMIT",
     "MAX_CONFIG_SIZE",
+    "RESULT_LIMIT",
     "MISFIRE_GRACE",
     "MISFIRE_RUN_ALL_CAP",
     "CALENDAR_MAX_BYTES",

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTPUT_LIMIT": 20000,
     # Characters of a task's config as JSON (services.schedule and update refuse more).
     "MAX_CONFIG_SIZE": 65536,
+    # Characters of JSON a run's result may take in its log; a larger result is replaced by a note.
+    "RESULT_LIMIT": 100_000,
     "MISFIRE_GRACE": 3600,
     "MISFIRE_RUN_ALL_CAP": 50,
     "LOOP_SLEEP": 5.0,
@@ -78,6 +80,7 @@ class SchedulerSettings:
     LOG_RETENTION_DAYS: int
     OUTPUT_LIMIT: int
     MAX_CONFIG_SIZE: int
+    RESULT_LIMIT: int
     MISFIRE_GRACE: int | None
     MISFIRE_RUN_ALL_CAP: int
     LOOP_SLEEP: float

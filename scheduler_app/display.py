@@ -1,13 +1,22 @@
-"""Small renderers shared by the edges (admin, views, template tags): badges, times, runs."""
+"""Small renderers shared by the edges (admin, views, template tags, commands): badges,
+times, runs.
+
+Every page, message and command that shows a time uses :func:`format_when`, in the
+task's own zone where there is a task (the zone its schedule is read in), so the
+same run reads the same everywhere. The schedule preview uses the same format.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
@@ -16,6 +25,8 @@ from scheduler_app import schedules, services
 from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
 
 LABELS = {**dict(RunStatus.choices), **dict(TaskStatus.choices)}
+#: The date and time part, in Django's date-format syntax (weekday names are translated).
+WHEN_FORMAT = "D, Y-m-d H:i"
 
 
 def badge(status: str) -> SafeString:
@@ -25,6 +36,46 @@ def badge(status: str) -> SafeString:
     return format_html(
         '<span class="sched-badge sched-badge-{}">{}</span>', status, LABELS.get(status, status)
     )
+
+
+def zone_of(zone: Any) -> dt.tzinfo:
+    """A tzinfo from a zone, an IANA name, or anything with a ``timezone`` name (a task).
+
+    None is the current Django time zone; an unknown name is UTC (a broken row still renders).
+    """
+    zone = getattr(zone, "timezone", zone)
+    if zone is None or zone == "":
+        return timezone.get_current_timezone()
+    if isinstance(zone, dt.tzinfo):
+        return zone
+    try:
+        return schedules.get_zone(str(zone))
+    except ValidationError:
+        return ZoneInfo("UTC")
+
+
+def zone_name(zone: Any) -> str:
+    """The IANA name of a zone ("Europe/Berlin"), for a title or a label."""
+    tz = zone_of(zone)
+    return str(getattr(tz, "key", None) or tz)
+
+
+def zone_label(local: dt.datetime) -> str:
+    """The zone's abbreviation at that moment ("CEST"), or its name where it has none ("+03")."""
+    abbreviation = local.tzname() or ""
+    if abbreviation[:1].isalpha():
+        return abbreviation
+    return zone_name(local.tzinfo)
+
+
+def format_when(when: dt.datetime | None, zone: Any = None) -> str:
+    """``when`` in ``zone`` (see :func:`zone_of`) as "Mon, 2026-06-01 14:00 CEST"; "—" for None."""
+    if when is None:
+        return "—"
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, dt.UTC)
+    local = when.astimezone(zone_of(zone))
+    return f"{date_format(local, WHEN_FORMAT)} {zone_label(local)}"
 
 
 def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
@@ -39,14 +90,34 @@ def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
     return _("%(delta)s ago") % {"delta": timesince(when, now, depth=1)}
 
 
-def when_with_relative(when: dt.datetime | None, now: dt.datetime | None = None) -> SafeString:
-    """The local time and, below it, how far away it is."""
-    if when is None:
+def when(value: dt.datetime | None, zone: Any = None) -> SafeString:
+    """A time in the app's one format, in ``zone`` (a task, a zone name or None: the current
+    zone), labelled; the zone's full name is its title."""
+    if value is None:
         return format_html('<span class="sched-muted">{}</span>', "—")
+    # "Mon, 2026-06-01" and "14:00 CEST" each stay on one line when a narrow column wraps.
+    day, clock, label = format_when(value, zone).rsplit(" ", 2)
+    return format_html(
+        '<time datetime="{}" title="{}"><span class="sched-nowrap">{}</span> '
+        '<span class="sched-nowrap">{} {}</span></time>',
+        value.isoformat(),
+        zone_name(zone),
+        day,
+        clock,
+        label,
+    )
+
+
+def when_with_relative(
+    value: dt.datetime | None, zone: Any = None, now: dt.datetime | None = None
+) -> SafeString:
+    """The labelled time (see :func:`when`) and, below it, how far away it is."""
+    if value is None:
+        return when(None)
     return format_html(
         '{}<br><span class="sched-muted">{}</span>',
-        date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT"),
-        relative(when, now),
+        when(value, zone),
+        relative(value, now),
     )
 
 
@@ -97,13 +168,45 @@ def describe_runs(schedule: schedules.Schedule, now=None, count: int = 5) -> lis
     )
     rows = []
     for run in runs:
-        local = run.at.astimezone(zone)
         rows.append(
             {
                 "at": run.at.isoformat(),
-                "text": date_format(local, "D, Y-m-d H:i") + " " + (local.tzname() or ""),
+                "text": format_when(run.at, zone),
                 "dst": run.dst,
                 "note": run.note,
             }
         )
     return rows
+
+
+def described(rows: list[tuple[str, Any]]) -> SafeString:
+    """(label, value) rows as a table; a list value is a list (see SchedulableTask.describe_*)."""
+    return format_html(
+        '<table class="sched-config">{}</table>',
+        format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            (
+                (
+                    label,
+                    format_html(
+                        "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in value))
+                    )
+                    if isinstance(value, list)
+                    else value,
+                )
+                for label, value in rows
+            ),
+        ),
+    )
+
+
+def task_type_of(task: ScheduledTask) -> Any:
+    """An instance of the task's type (for its describe_* hooks), or None if not installed."""
+    from scheduler_app.exceptions import NotRegistered
+    from scheduler_app.registry import registry
+
+    try:
+        return registry.get_task_type(task.module_id, task.task_type)(key=task.task_type)
+    except NotRegistered:
+        return None

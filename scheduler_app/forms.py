@@ -109,9 +109,10 @@ class ScheduleSpecForm(forms.Form):
     cron = forms.CharField(
         label=_("Cron expression"),
         required=False,
-        max_length=120,
+        max_length=schedules.MAX_CRON_LENGTH,
         help_text=_("Five fields (minute hour day month weekday) or a macro such as @daily."),
-        widget=forms.TextInput(attrs={"placeholder": "0 6 * * 1-5", "autocomplete": "off"}),
+        # "e.g." so that the hint is never read as a value already filled in.
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. 0 6 * * 1-5"), "autocomplete": "off"}),
     )
     run_at = WallClockDateTimeField(
         label=_("Run at"),
@@ -262,7 +263,10 @@ class TaskScheduleForm:
         self.options = TaskOptionsForm(data, files, initial=options_initial, now=now)
         if instance is None:
             del self.options.fields["enabled"]
-            self.options.fields["name"].widget.attrs["placeholder"] = str(self.task_cls.name or "")
+            # Said in the help text, not as a placeholder that looks like a name already given.
+            self.options.fields["name"].help_text = _("Empty: “%(name)s”.") % {
+                "name": self.task_cls.name or task_type
+            }
         self.config = self.task_cls.config_form(
             data, files, prefix=CONFIG_PREFIX, initial=config_initial
         )

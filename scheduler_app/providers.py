@@ -67,6 +67,27 @@ class SchedulableTask(abc.ABC):
         """
         return None
 
+    def describe_config(self, config: dict[str, Any]) -> list[tuple[str, Any]]:
+        """The configuration as people read it: ``(label, value)`` rows, a value being a
+        string or a list of strings. ``config`` has its secrets masked already.
+
+        The default reads ``config_form``: field labels, choice labels, the chosen
+        objects' names, lists as lists. Override to say it better.
+        """
+        from scheduler_app import describing
+
+        return describing.describe_config(self.config_form, config)
+
+    def describe_result(self, data: Any) -> list[tuple[str, Any]]:
+        """A run's result ``data`` (``TaskResult.data``) as ``(label, value)`` rows.
+
+        The default shows each key of a dict, named and shown like the config field
+        of the same name if there is one (``"report": 1`` reads "Report: Sales").
+        """
+        from scheduler_app import describing
+
+        return describing.describe_data(self.config_form, data)
+
     def on_success(self, result: TaskResult, context: TaskContext) -> None:
         """Called in the worker after a successful run."""
 
@@ -105,6 +126,9 @@ class TaskProvider:
     ``module_id`` is the stable key stored in the database; task types are
     addressed as ``<module_id>.<task_type>``. ``system_tasks`` maps stable
     names to :class:`SystemTask` declarations (keys ``<module_id>.<name>``).
+    ``page_url_name`` names the URL of the module's own page of its tasks
+    (``"reports:schedules"``); the admin's dashboard and the scheduling pages
+    link to it for the module's users.
     """
 
     module_id: ClassVar[str] = ""
@@ -113,6 +137,7 @@ class TaskProvider:
     admin_permission: ClassVar[str | None] = None
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {}
     system_tasks: ClassVar[dict[str, SystemTask]] = {}
+    page_url_name: ClassVar[str] = ""
 
     @classmethod
     def verbose_name(cls) -> str:

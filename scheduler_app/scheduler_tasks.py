@@ -56,7 +56,7 @@ class SchedulerMaintenanceProvider(TaskProvider):
         # scheduler_prune, nightly, at a quiet hour.
         "prune": SystemTask(
             task_type="prune_logs",
-            name="scheduler_prune: delete old execution logs",
+            name="Delete old execution logs",
             cron="30 3 * * *",
             priority=9,
         ),

@@ -30,6 +30,16 @@ def _empty_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test ends in the default language: a request with Accept-Language activates its
+    language for the thread (LocaleMiddleware) and would leave later tests in German."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def now() -> dt.datetime:
     return dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)

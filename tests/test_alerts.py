@@ -17,13 +17,19 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from scheduler_app import signals
 from scheduler_app.checks import check_settings
+from scheduler_app.engine import hooks
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
-from scheduler_app.models import AlertState, ScheduledTask, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.models import (
+    AlertState,
+    PendingAlert,
+    ScheduledTask,
+    SchedulerHeartbeat,
+    TaskExecutionLog,
+)
 from scheduler_app.monitoring import alerts
-from scheduler_app.monitoring.alerts import channels, config, ratelimit
+from scheduler_app.monitoring.alerts import channels, config, outbox, ratelimit, triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +132,11 @@ def due_now(task: ScheduledTask) -> ScheduledTask:
 
 
 def run(task: ScheduledTask):
-    return run_pass(PassOptions(filters=Filters(task_ids=(task.pk,))))
+    """A pass, then one delivery round of the outbox (in a test's transaction the
+    background delivery, which waits for the commit, does not start)."""
+    report = run_pass(PassOptions(filters=Filters(task_ids=(task.pk,))))
+    outbox.deliver_due()
+    return report
 
 
 # -- permanent failure -------------------------------------------------------------
@@ -286,18 +296,28 @@ def test_a_webhook_answering_500_is_retried_then_succeeds(alerting, receiver):
     assert len(receiver.bodies) == 3 and waits == [0, 0]
 
 
-def test_a_webhook_failing_every_time_is_logged_and_the_pass_goes_on(
+def test_a_webhook_failing_every_time_is_retried_then_given_up_and_logged(
     alerting, receiver, make_task, caplog
 ):
-    alerting(WEBHOOK_RETRIES=2, EMAIL=False, EMAIL_TO=[])
+    alerting(WEBHOOK_RETRIES=2, WEBHOOK_RETRY_DELAY=10, EMAIL=False, EMAIL_TO=[])
     receiver.statuses = [500] * 10
     task = make_task("fail", max_retries=0, due=timezone.now())
     with caplog.at_level(logging.WARNING, logger="scheduler_app.alerts"):
-        report = run(task)
-    assert report.by_status == {"failed": 1}
+        report = run(task)  # the first attempt
+        assert report.by_status == {"failed": 1}
+        assert SchedulerHeartbeat.objects.count() == 1
+        (row,) = PendingAlert.objects.all()
+        assert (row.attempts, row.last_error) == (1, "webhook: HTTP 500")
+        now = row.next_attempt_at
+        assert outbox.deliver_due(now - dt.timedelta(seconds=1)) == []  # not due yet
+        assert len(receiver.bodies) == 1
+        outbox.deliver_due(now)  # the second, 10 s later
+        row.refresh_from_db()
+        assert row.attempts == 2 and row.next_attempt_at == now + dt.timedelta(seconds=20)
+        outbox.deliver_due(row.next_attempt_at)  # the third and last
     assert len(receiver.bodies) == 3  # one attempt and two retries
-    assert "Could not deliver the failed alert" in caplog.text
-    assert SchedulerHeartbeat.objects.count() == 1
+    assert not PendingAlert.objects.exists()
+    assert "Gave up the failed alert" in caplog.text and "HTTP 500" in caplog.text
 
 
 def test_a_client_error_is_not_retried(alerting, receiver):
@@ -401,7 +421,7 @@ def test_good_alert_settings_pass_the_checks(alerting):
 
 
 def _alerts_listening() -> bool:
-    return any(entry[0][0] == "scheduler_app.alerts" for entry in signals.task_failed.receivers)
+    return triggers.on_runs_failed in hooks.runs_failed
 
 
 def test_alerts_listen_to_failures_only_while_they_are_on(settings, alerting):

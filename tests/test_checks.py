@@ -264,6 +264,7 @@ def test_known_execution_modes_pass(scheduler_settings, execution):
         ("RETRY_JITTER", 2),
         ("LOG_RETENTION_DAYS", -3),
         ("OUTPUT_LIMIT", -1),
+        ("RESULT_LIMIT", 10),
         ("MISFIRE_GRACE", -1),
         ("MISFIRE_RUN_ALL_CAP", 0),
         ("LOOP_SLEEP", 0),

@@ -11,7 +11,14 @@ from django.urls import reverse
 
 from scheduler_app import schedules, services
 from scheduler_app.models import ScheduledTask
-from scheduler_app.schedules import DST_FIRST, DST_MOVED, DST_REPEATED, DST_SECOND, Schedule
+from scheduler_app.schedules import (
+    DST_FIRST,
+    DST_MOVED,
+    DST_REPEATED,
+    DST_SECOND,
+    DST_SKIPPED,
+    Schedule,
+)
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
@@ -90,11 +97,49 @@ def test_a_repeated_time_runs_once_on_its_first_occurrence(zone, expr, after, fi
 
 
 def test_every_slot_in_the_gap_collapses_into_one_run_named_in_the_note():
-    runs = cron_runs("*/15 2 * * *", NEW_YORK, utc(2026, 3, 8, 5), count=2)
+    runs = cron_runs("0,15,30,45 2 * * *", NEW_YORK, utc(2026, 3, 8, 5), count=2)
     assert local(runs[0], NEW_YORK) == "2026-03-08 03:00 -0400"
     assert [m.strftime("%H:%M") for m in runs[0].moved_from] == ["02:00", "02:15", "02:30", "02:45"]
     assert "do not exist" in runs[0].note and "runs once, at 03:00" in runs[0].note
     assert local(runs[1], NEW_YORK) == "2026-03-09 02:00 -0400"
+
+
+def test_a_wildcard_jobs_times_in_the_gap_are_skipped_and_the_next_run_says_so():
+    # "*/15 2 * * *" follows real time: 02:00-02:59 does not exist on 8 March, so no run that day.
+    runs = cron_runs("*/15 2 * * *", NEW_YORK, utc(2026, 3, 8, 5), count=2)
+    assert [local(r, NEW_YORK) for r in runs] == [
+        "2026-03-09 02:00 -0400",
+        "2026-03-09 02:15 -0400",
+    ]
+    assert runs[0].dst == DST_SKIPPED and runs[0].moved_from == ()
+    assert "02:00, 02:15, 02:30, 02:45 did not exist on 2026-03-08" in runs[0].note
+    assert "from 02:00 to 03:00" in runs[0].note and "skipped" in runs[0].note
+    assert runs[1].dst == "" and runs[1].note == ""
+
+
+def test_an_every_minute_job_runs_through_the_gap_and_notes_what_it_skipped():
+    runs = cron_runs("* * * * *", BERLIN, utc(2026, 3, 29, 0, 58), count=3)
+    assert [local(r, BERLIN) for r in runs] == [
+        "2026-03-29 01:59 +0100",
+        "2026-03-29 03:00 +0200",
+        "2026-03-29 03:01 +0200",
+    ]
+    assert [r.dst for r in runs] == ["", DST_SKIPPED, ""]
+    assert "02:00, 02:01, 02:02, 02:03 …" in runs[1].note
+
+
+def test_a_wildcard_job_runs_on_both_passes_through_a_repeated_hour():
+    runs = cron_runs("*/30 * * * *", BERLIN, utc(2026, 10, 24, 23, 50), count=5)
+    assert [local(r, BERLIN) for r in runs] == [
+        "2026-10-25 02:00 +0200",
+        "2026-10-25 02:30 +0200",
+        "2026-10-25 02:00 +0100",
+        "2026-10-25 02:30 +0100",
+        "2026-10-25 03:00 +0100",
+    ]
+    assert [r.dst for r in runs] == [DST_REPEATED, DST_REPEATED, DST_SECOND, DST_SECOND, ""]
+    assert "this is the first 02:00 (CEST)" in runs[0].note
+    assert "this is the second 02:00 (CET)" in runs[2].note
 
 
 def test_a_run_planned_right_after_the_gap_has_no_note():

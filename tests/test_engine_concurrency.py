@@ -173,3 +173,42 @@ def test_workers_do_not_outlive_a_killed_scheduler(procs, make_task):
     assert not Execution.objects.filter(task_id=task_id).exists()
     with pytest.raises(ProcessLookupError):
         os.killpg(victim.pid, 0)  # nothing of that scheduler is left
+
+
+def test_a_body_longer_than_the_lease_keeps_its_lease_while_another_scheduler_passes(
+    procs, make_task
+):
+    """The lease is renewed while the body runs: the other scheduler never recovers the run."""
+    (task_id,) = due_tasks(make_task, 1, config={"sleep": 12}, timeout=60, max_retries=2)
+    env = scheduler_env(LEASE_SECONDS=4, WORKERS=1)
+    holder = procs.scheduler("--verbosity", "0", env=env)
+    wait_for(
+        lambda: TaskExecutionLog.objects.filter(task_id=task_id, status="running").exists(),
+        30,
+        "the run to start",
+    )
+    # A second scheduler passing every 0.2 s: it recovers any lease that runs out.
+    other = procs.scheduler("--loop", "--sleep", "0.2", "--verbosity", "2", env=env)
+    expiries = set()
+    while holder.poll() is None:
+        task = ScheduledTask.objects.get(pk=task_id)
+        if task.status == "running":
+            expiries.add(task.lease_expires_at)
+        time.sleep(0.3)
+    code, _out, err = finish(holder)
+    assert code == 0, err
+    other.send_signal(signal.SIGTERM)
+    other_code, other_out, other_err = finish(other)
+    assert other_code == 0, other_err
+
+    # One run, never abandoned, never retried: the body ran exactly once.
+    (log,) = TaskExecutionLog.objects.filter(task_id=task_id)
+    assert (log.status, log.attempt) == ("success", 1)
+    assert log.duration >= 12
+    assert Execution.objects.filter(task_id=task_id).count() == 1
+    task = ScheduledTask.objects.get(pk=task_id)
+    assert (task.status, task.last_status, task.run_count) == ("success", "success", 1)
+    # The lease (4 s) was pushed forward again and again during the 12 s body.
+    assert len(expiries) >= 3, expiries
+    assert "abandoned" not in other_out and "Recovered" not in other_err
+    assert other_out.count("Pass finished") >= 5  # the other scheduler was passing meanwhile

@@ -123,6 +123,14 @@ def tutorial_block(name: str) -> str:
     return match[1]
 
 
+def quickstart_block(name: str) -> str:
+    """The code block of the README's Quick start marked ``<!-- quickstart: name -->``."""
+    text = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- quickstart: {re.escape(name)} -->\n```python\n(.*?)```", text, re.S)
+    assert match, f"README.md has no code block marked 'quickstart: {name}'"
+    return match[1]
+
+
 def constraints(tmp: Path) -> Path:
     """The pinned requirements as a pip constraints file (constraints take no extras)."""
     lines = []
@@ -287,20 +295,19 @@ def test_a_fresh_project_installs_the_wheel_migrates_and_runs_a_scheduled_task(d
     (site / "greetings" / "scheduler_tasks.py").write_text(
         tutorial_block("greetings/scheduler_tasks.py")
     )
+    # The README's Quick start, taken literally, plus the tutorial's app.
     settings = site / "mysite" / "settings.py"
     settings.write_text(
         settings.read_text()
-        + """
-INSTALLED_APPS += ["guardian", "scheduler_app", "greetings"]
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
-]
-SCHEDULER = {"EXPECT_SINGLE_SCHEDULER": True}
-"""
+        + "\n"
+        + quickstart_block("settings.py")
+        + quickstart_block("one scheduler")
+        + 'INSTALLED_APPS += ["greetings"]\n'
     )
+    (site / "mysite" / "urls.py").write_text(quickstart_block("urls.py"))
     run(*manage, "migrate", "--noinput", "-v", "0", cwd=site, env=env)
-    run(*manage, "check", "--fail-level", "WARNING", cwd=site, env=env)
+    checked = run(*manage, "check", "--fail-level", "WARNING", cwd=site, env=env)
+    assert "scheduler_app.W" not in checked, checked
     run(
         *manage,
         "createsuperuser",
@@ -332,6 +339,21 @@ SCHEDULER = {"EXPECT_SINGLE_SCHEDULER": True}
         env=env,
     )
     assert logs.strip().splitlines()[-1] == "['success'] ['pending']", logs
+
+    # The admin smoke walk of tests/admin_smoke.py, as the superuser, in this project.
+    walk = (ROOT / "tests" / "admin_smoke.py").read_text() + (
+        "\nfrom django.test.utils import setup_test_environment\n"
+        "setup_test_environment()\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from django.test import Client\n"
+        "from scheduler_app.models import ScheduledTask\n"
+        "client = Client()\n"
+        "client.force_login(get_user_model().objects.get(username='admin'))\n"
+        "pages = admin_smoke(client, ScheduledTask.objects.get(module_id='greetings'))\n"
+        "print('walked', len(pages), sorted(pages))\n"
+    )
+    walked = run(*manage, "shell", cwd=site, env=env, input=walk)
+    assert "walked" in walked and "/logs/" in walked and "/scheduler/" in walked, walked
 
     # The German catalogue travels in the wheel and is used.
     german = run(

@@ -147,7 +147,8 @@ def perform(action: str, client: Client, task: ScheduledTask, log: TaskExecution
         services.pause(task, user=None)
     name = {"run": "run_now"}.get(action, action)
     before = stored(task)
-    response = client.post(action_url(task, name))
+    # Ending a schedule is confirmed first: post the "Yes, end" answer.
+    response = client.post(action_url(task, name), {"post": "yes"} if action == "cancel" else {})
     assert response.status_code in (302, 403, 404), response.status_code
     after = stored(task)
     return (after.status, after.next_run, after.updated_at) != (

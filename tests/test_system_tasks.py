@@ -83,7 +83,7 @@ def test_system_tasks_refuse_deletion_and_edit_even_for_a_superuser(make_user, c
     )
     task.refresh_from_db()
     assert (
-        task.name.startswith("scheduler_prune")
+        task.name == "Delete old execution logs"
         and ScheduledTask.objects.filter(pk=task.pk).exists()
     )
 

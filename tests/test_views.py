@@ -167,6 +167,37 @@ def test_preview_returns_field_errors(client, user):
     assert "past" in payload["errors"]["run_at"][0]
 
 
+@pytest.mark.parametrize(
+    ("cron", "words"),
+    [
+        ("0 22-2 * * *", "write 22-23,0-2"),
+        ("0 0 L * *", "not standard cron"),
+        ("0 0 31-31 2 *", "never matches"),
+        ("1," * 150 + "1 * * * *", "Ensure this value has at most 200 characters"),
+    ],
+)
+def test_preview_explains_refused_cron_expressions(client, user, cron, words):
+    client.force_login(user)
+    response = client.get(
+        reverse("scheduler_app:preview"),
+        {"schedule_type": "cron", "cron": cron, "timezone": "UTC"},
+    )
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["valid"] is False and words in payload["errors"]["cron"][0]
+
+
+def test_preview_says_how_the_day_fields_combine(client, user):
+    client.force_login(user)
+    payload = client.get(
+        reverse("scheduler_app:preview"),
+        {"schedule_type": "cron", "cron": "45 8 */6 * 5", "timezone": "UTC"},
+    ).json()
+    assert payload["description"] == (
+        "At 08:45, only on Friday that is also day 1, 7, 13, 19, 25 or 31 of the month (UTC)"
+    )
+
+
 def test_preview_of_an_interval_and_of_an_event(client, user):
     client.force_login(user)
     payload = client.get(

@@ -73,6 +73,13 @@ class MeetingReminder(SchedulableTask):
             f"Reminded the attendees of {len(reminded)} meeting(s).", data={"meetings": reminded}
         )
 
+    def describe_result(self, data: Any) -> list[tuple[str, Any]]:
+        # The run page names the meetings, not their ids.
+        if not isinstance(data, dict) or not isinstance(data.get("meetings"), list):
+            return super().describe_result(data)
+        titles = dict(Meeting.objects.filter(pk__in=data["meetings"]).values_list("pk", "title"))
+        return [("Meetings", [titles.get(pk, f"#{pk} (deleted)") for pk in data["meetings"]])]
+
 
 class FollowUp(SchedulableTask):
     name = "Follow up quiet opportunities"
@@ -198,6 +205,7 @@ class CrmProvider(TaskProvider):
     module_id = "crm"
     name = "CRM"
     base_permission = "SA_CRM"
+    page_url_name = "crm:schedules"
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {
         "meeting_reminder": MeetingReminder,
         "follow_up": FollowUp,

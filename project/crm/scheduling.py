@@ -34,7 +34,8 @@ class CrmTasksView(ModuleTasksView):
     """The crm tasks the user may see, and the crm task types they may schedule."""
 
     module_id = MODULE_ID
-    template_name = "crm/schedules.html"
+    schedule_url_name = "crm:schedule"
+    table_id = "crm-schedules"
     title = gettext_lazy("CRM schedules")
     denied_message = gettext_lazy("You may not use the CRM module.")
 

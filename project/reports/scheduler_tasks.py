@@ -142,6 +142,7 @@ class ReportsProvider(TaskProvider):
     module_id = "reports"
     name = "Reports"
     base_permission = "SA_REPORTS"
+    page_url_name = "reports:schedules"
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {
         "generate_report": GenerateReport,
         "email_report": EmailReport,

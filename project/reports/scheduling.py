@@ -26,7 +26,8 @@ class ReportTasksView(ModuleTasksView):
     """The reports tasks the user may see, and the reports task types they may schedule."""
 
     module_id = MODULE_ID
-    template_name = "reports/schedules.html"
+    schedule_url_name = "reports:schedule"
+    table_id = "report-schedules"
     title = gettext_lazy("Scheduled reports")
     denied_message = gettext_lazy("You may not use the reports module.")
 

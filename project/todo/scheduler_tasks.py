@@ -227,6 +227,7 @@ class TodoProvider(TaskProvider):
     module_id = "todo"
     name = "Todo"
     base_permission = "SA_TODO"
+    page_url_name = "todo:schedules"
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {
         "deadline_reminder": DeadlineReminder,
         "goal_milestone_alert": GoalMilestoneAlert,

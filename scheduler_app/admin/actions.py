@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from scheduler_app import services
+from scheduler_app import policy, services
+from scheduler_app.admin import ending
 from scheduler_app.models import ScheduledTask
 
 #: The number of task names listed in a message before "and N more".
@@ -90,16 +91,24 @@ def resume_tasks(modeladmin: Any, request: Any, queryset: Any) -> None:
     )
 
 
-@admin.action(description=gettext_lazy("Cancel selected tasks"), permissions=["view"])
-def cancel_tasks(modeladmin: Any, request: Any, queryset: Any) -> None:
+@admin.action(
+    description=gettext_lazy("End the schedules of selected tasks…"), permissions=["view"]
+)
+def cancel_tasks(modeladmin: Any, request: Any, queryset: Any) -> Any:
+    # Ending is for good: ask first, on a page of its own (as Django's delete does).
+    if not ending.confirmed(request):
+        return ending.end_confirmation(modeladmin, request, queryset)
     apply_to_each(
         request,
         queryset,
         lambda t: services.cancel(t, user=request.user),
         lambda n: ngettext(
-            "Cancelled %(count)d task: %(names)s.", "Cancelled %(count)d tasks: %(names)s.", n
+            "Ended the schedule of %(count)d task: %(names)s.",
+            "Ended the schedules of %(count)d tasks: %(names)s.",
+            n,
         ),
     )
+    return None
 
 
 @admin.action(description=gettext_lazy("Run selected tasks now"), permissions=["view"])
@@ -131,6 +140,14 @@ def clear_locks(modeladmin: Any, request: Any, queryset: Any) -> None:
         ),
     )
 
+
+#: The policy action each changelist action needs on some task to be offered at all.
+ACTION_NEEDS = {
+    "run_tasks_now": policy.RUN,
+    "pause_tasks": policy.PAUSE,
+    "resume_tasks": policy.RESUME,
+    "cancel_tasks": policy.CANCEL,
+}
 
 #: The actions that can also be run on one task from its page: name -> action.
 TASK_ACTIONS = {

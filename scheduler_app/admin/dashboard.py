@@ -6,19 +6,21 @@ import datetime as dt
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduler_app import policy
-from scheduler_app.models import TaskExecutionLog, TaskStatus
+from scheduler_app.models import RunStatus, TaskExecutionLog, TaskStatus
 from scheduler_app.monitoring import charts, metrics, watchdog
 from scheduler_app.registry import registry
 
 CHART_DAYS = 14
 #: Chart data is cached this long; new runs change the key, so it is never older than the newest run.
 CHART_CACHE_SECONDS = 60
+#: Last-run outcomes always shown on the dashboard, even at zero (others when they occur).
+LAST_RUN_SHOWN = (RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.TIMEOUT)
 
 
 def _module_name(module_id: str) -> str:
@@ -47,6 +49,29 @@ def chart_data(user: Any, logs: QuerySet, now: dt.datetime) -> tuple[list, dict,
         cached = (days, outcomes, durations)
         cache.set(key, cached, CHART_CACHE_SECONDS)
     return cached
+
+
+def last_run_counts(tasks: QuerySet) -> list[tuple[str, str, int]]:
+    """(outcome, label, tasks) by the outcome of each task's last run, "never run" included.
+
+    A recurring task is pending again after each run, so its status says nothing about how
+    its runs went; this does. One query.
+    """
+    counts = {
+        row["last_status"]: row["n"]
+        for row in tasks.order_by().values("last_status").annotate(n=Count("pk"))
+    }
+    labels = dict(RunStatus.choices)
+    shown: list[tuple[str, str, int]] = [
+        (str(status), str(labels[status]), counts.get(status, 0)) for status in LAST_RUN_SHOWN
+    ]
+    shown += [
+        (status, str(labels.get(status, status)), n)
+        for status, n in counts.items()
+        if status and status not in LAST_RUN_SHOWN
+    ]
+    shown.append(("", _("Never run"), counts.get("", 0)))
+    return shown
 
 
 def dashboard_view(request: HttpRequest, tasks: QuerySet, now: dt.datetime) -> dict[str, Any]:
@@ -80,6 +105,7 @@ def dashboard_view(request: HttpRequest, tasks: QuerySet, now: dt.datetime) -> d
             (status, label, counts.get(status, 0)) for status, label in TaskStatus.choices
         ],
         "total": sum(counts.values()),
+        "last_run_counts": last_run_counts(tasks),
         "failing": list(metrics.failing_tasks(tasks)),
         "stale": list(metrics.stale_tasks(tasks, now)),
         "watchdog": watchdog.status(now, tasks=tasks),

@@ -77,6 +77,21 @@ class ScheduledTaskAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
+        # Check the schedule whatever else is wrong (an empty name must not hide a bad cron),
+        # unless one of its own fields already failed.
+        if self.schedule_changed() and not set(self.errors) & set(SCHEDULE_MODEL_FIELDS):
+            every = data.get("interval_every")
+            try:
+                services.build_schedule(
+                    data.get("schedule_type") or "",
+                    cron=data.get("cron_expression"),
+                    run_at=data.get("run_at"),
+                    interval=(every, data.get("interval_unit") or "minutes") if every else None,
+                    event=data.get("event_name"),
+                    timezone_name=data.get("timezone"),
+                )
+            except ValidationError as exc:
+                self._add_service_errors(exc)
         if self.errors or not self.instance.pk:
             return data
         # Ask the services now, so that a refusal shows on the form and nothing is saved

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from scheduler_app import services
-from scheduler_app.models import ScheduledTask
+from scheduler_app import describing, display, services
+from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent
 
 PER_PAGE = 20
 PAGE_PARAM = "logs_page"
@@ -76,10 +78,70 @@ def log_detail_context(request: HttpRequest, task: ScheduledTask, log_id: int) -
         if log.result is not None
         else ""
     )
+    message, rows = described_result(task, log.result)
     return {
         "task": task,
         "log": log,
+        "triggered": triggered_by(task, log),
+        "result_message": message,
+        "result_rows": display.described(rows) if rows else "",
         "result_json": result,
         "title": _("Run of “%(name)s” at %(when)s")
-        % {"name": task.name, "when": log.started_at.strftime("%Y-%m-%d %H:%M:%S")},
+        % {"name": task.name, "when": display.format_when(log.started_at, task)},
     }
+
+
+def triggered_by(task: ScheduledTask, log: Any) -> str:
+    """What started the run, in words: its schedule, or "Run now" by whom and when."""
+    if log.triggered_by == "scheduler":
+        return _("Its schedule (a scheduler pass)")
+    if log.triggered_by != "request":
+        return log.triggered_by or "—"
+    # The run-now request is in the audit trail: the newest one before this run started.
+    asked = (
+        TaskAuditEvent.objects.filter(
+            task_ref=task.pk, action=AuditAction.RUN_REQUESTED, at__lte=log.started_at
+        )
+        .order_by("-at")
+        .only("actor_name", "at")
+        .first()
+    )
+    if asked is None:
+        return _("Run now")
+    return _("Run now, asked by %(who)s at %(when)s") % {
+        "who": asked.actor_name or _("the system"),
+        "when": display.format_when(asked.at, task),
+    }
+
+
+#: What the scheduler itself adds to a run's result, named.
+ENGINE_KEYS = {
+    "coalesced_slots": gettext_lazy("Missed runs it stood in for"),
+    "checks_skipped": gettext_lazy("Checks that found the condition false before it"),
+}
+
+
+def described_result(task: ScheduledTask, result: Any) -> tuple[str, list[tuple[str, Any]]]:
+    """The run's message and its data as (label, value) rows, through the task type's
+    ``describe_result`` (the raw JSON stays on the page too)."""
+    if result is None:
+        return "", []
+    rows: list[tuple[str, Any]] = []
+    data = result
+    message = ""
+    if isinstance(result, dict):
+        data = dict(result)
+        for key, label in ENGINE_KEYS.items():
+            if key in data:
+                rows.append((str(label), describing.describe_value(data.pop(key))))
+        if "message" in data:
+            message = str(data.pop("message") or "")
+            data = data.pop("data", None) if set(data) <= {"data"} else data
+        elif set(data) == {"data"}:
+            data = data["data"]
+    task_type = display.task_type_of(task)
+    if task_type is not None:
+        described = task_type.describe_result(data)
+    else:
+        described = describing.describe_data(forms.Form, data)
+    return message, [*described, *rows]

@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scheduler_app import display, policy, services
-from scheduler_app.admin import actions
+from scheduler_app import policy
+from scheduler_app.admin import actions, chooser, columns, ending
+from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
 from scheduler_app.admin.saving import ServiceSavingAdmin
+from scheduler_app.links import reverse_or_empty
 from scheduler_app.models import ScheduledTask
 from scheduler_app.monitoring import metrics
-from scheduler_app.registry import registry
-from scheduler_app.services.calendars import blackout_notes
 
 READ_ONLY = (
     "module_display",
@@ -36,37 +34,36 @@ READ_ONLY = (
     "status_display",
     "config_display",
     "next_runs_display",
-    "next_run",
-    "last_run",
+    "next_run_when",
+    "last_run_when",
     "last_status_display",
     "error_message",
     "run_count",
     "failure_streak",
     "retry_count",
     "lease_owner",
-    "lease_expires_at",
-    "created_at",
+    "lease_expires_when",
+    "created_when",
     "created_by",
-    "updated_at",
+    "updated_when",
     "updated_by",
 )
 
 
-class ScheduledTaskAdmin(ServiceSavingAdmin):
+class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
     form = ScheduledTaskAdminForm
     change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
     change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"
+    # Fits 1280 px beside the nav and the filters: the task type and module go under the name.
     list_display = (
-        "name",
-        "module_display",
-        "task_type_display",
+        "name_display",
         "schedule_display",
         "next_run_display",
         "last_run_display",
         "owner",
         "enabled",
     )
-    list_display_links = ("name",)
+    list_display_links = None  # name_display links the name itself, not the lines below it
     list_filter = (
         ModuleFilter,
         TaskTypeFilter,
@@ -143,15 +140,15 @@ class ScheduledTaskAdmin(ServiceSavingAdmin):
             gettext_lazy("State"),
             {
                 "fields": (
-                    "next_run",
-                    "last_run",
+                    "next_run_when",
+                    "last_run_when",
                     "last_status_display",
                     "error_message",
                     "run_count",
                     "failure_streak",
                     "retry_count",
                     "lease_owner",
-                    "lease_expires_at",
+                    "lease_expires_when",
                 ),
                 "classes": ("collapse",),
             },
@@ -159,11 +156,18 @@ class ScheduledTaskAdmin(ServiceSavingAdmin):
         (
             gettext_lazy("Changes"),
             {
-                "fields": ("created_at", "created_by", "updated_at", "updated_by"),
+                "fields": ("created_when", "created_by", "updated_when", "updated_by"),
                 "classes": ("collapse",),
             },
         ),
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj: ScheduledTask | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read only: the fields of the task's own schedule type, no script needed.
+            return columns.without_unused_schedule_fields(fieldsets, obj.schedule_type)
+        return fieldsets
 
     # -- access: the one policy decides ------------------------------------
 
@@ -182,108 +186,70 @@ class ScheduledTaskAdmin(ServiceSavingAdmin):
             return False
         return obj is None or policy.can_view(request.user, obj)
 
+    def acting_powers(self, request: HttpRequest) -> frozenset[str]:
+        """What the user may do to at least one task (cached on the request): the list offers
+        only these, so a view-only user reads "Select scheduled task to view" and gets no
+        Delete, Run or Pause."""
+        powers = getattr(request, "_scheduler_powers", None)
+        if powers is None:
+            powers = policy.actions_on_some_task(request.user)
+            request._scheduler_powers = powers  # type: ignore[attr-defined]
+        return powers
+
     def has_change_permission(self, request: HttpRequest, obj: ScheduledTask | None = None) -> bool:
         if not self._staff(request):
             return False
-        return obj is None or policy.can_edit(request.user, obj)
+        if obj is None:
+            return policy.EDIT in self.acting_powers(request)
+        return policy.can_edit(request.user, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: ScheduledTask | None = None) -> bool:
         if not self._staff(request):
             return False
-        return obj is None or policy.can_delete(request.user, obj)
+        if obj is None:
+            return policy.DELETE in self.acting_powers(request)
+        return policy.can_delete(request.user, obj)
 
     def has_clear_lock_permission(self, request: HttpRequest) -> bool:
         """Offer "clear locks" to who administers a module; each task is still checked."""
         return self._staff(request) and bool(policy.administered_modules(request.user))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # New tasks are created through their module's form (it knows the config fields).
-        return False
+        # "Add" is the chooser of task types; each links to its module's form (which knows the
+        # config fields), so it needs those pages routed and a type the user may schedule.
+        if not self._staff(request) or not reverse_or_empty("scheduler_app:preview"):
+            return False
+        return bool(policy.schedulable_modules(request.user))
 
-    # -- columns -------------------------------------------------------------
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """ "Schedule a task": choose a task type, grouped by module, then fill its form."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Schedule a task"),
+            "modules": chooser.schedulable_types(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/scheduler_app/scheduledtask/chooser.html", context)
 
-    @admin.display(description=gettext_lazy("module"), ordering="module_id")
-    def module_display(self, obj: ScheduledTask) -> str:
-        if registry.is_registered(obj.module_id):
-            return str(registry.get(obj.module_id).verbose_name())
-        return obj.module_id
-
-    @admin.display(description=gettext_lazy("task type"), ordering="task_type")
-    def task_type_display(self, obj: ScheduledTask) -> str:
-        try:
-            return str(registry.get_task_type(obj.module_id, obj.task_type).name or obj.task_type)
-        except Exception:  # noqa: BLE001 - a task of an uninstalled module still lists
-            return obj.task_type
-
-    @admin.display(description=gettext_lazy("schedule"))
-    def schedule_display(self, obj: ScheduledTask) -> str:
-        return display.describe_schedule(obj)
-
-    @admin.display(description=gettext_lazy("next run"), ordering="next_run")
-    def next_run_display(self, obj: ScheduledTask) -> str:
-        return display.when_with_relative(obj.next_run)
-
-    @admin.display(description=gettext_lazy("last run"), ordering="last_run")
-    def last_run_display(self, obj: ScheduledTask) -> str:
-        if obj.last_run is None:
-            return display.badge("")
-        return format_html(
-            "{} {}", display.badge(obj.last_status), display.when_with_relative(obj.last_run)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes where the actions are shown; older versions do not.
+        found = (
+            super().get_actions(request)
+            if action_location is None
+            else super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
         )
-
-    @admin.display(description=gettext_lazy("status"))
-    def status_display(self, obj: ScheduledTask) -> str:
-        return display.badge(obj.status)
-
-    @admin.display(description=gettext_lazy("last run status"))
-    def last_status_display(self, obj: ScheduledTask) -> str:
-        return display.badge(obj.last_status)
-
-    @admin.display(description=gettext_lazy("configuration"))
-    def config_display(self, obj: ScheduledTask) -> str:
-        shown = services.visible_config(obj)
-        if not shown:
-            return format_html('<span class="sched-muted">{}</span>', _("No configuration."))
-        return format_html(
-            '<table class="sched-config">{}</table>',
-            format_html_join(
-                "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in shown.items())
-            ),
-        )
-
-    @admin.display(description=gettext_lazy("next 5 runs"))
-    def next_runs_display(self, obj: ScheduledTask) -> str:
-        try:
-            runs = services.next_runs_with_notes(task=obj, count=5)
-        except (ValidationError, ValueError):
-            return _("The schedule of this task is not valid.")
-        if not runs:
-            return _("No upcoming runs.")
-        zone = obj.schedule.zone
-        blackouts = blackout_notes(obj, [r.at for r in runs])
-        return format_html(
-            "<ol>{}</ol>",
-            format_html_join(
-                "",
-                '<li data-dst="{}">{}{}{}</li>',
-                (
-                    (
-                        r.dst,
-                        r.at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"),
-                        format_html(' <span class="help sched-dst">{}</span>', r.note)
-                        if r.note
-                        else "",
-                        format_html(
-                            ' <span class="help sched-blackout">{}</span>',
-                            _("skipped: %(why)s") % {"why": b},
-                        )
-                        if b
-                        else "",
-                    )
-                    for r, b in zip(runs, blackouts, strict=True)
-                ),
-            ),
-        )
+        powers = self.acting_powers(request)
+        for name, needs in actions.ACTION_NEEDS.items():
+            if needs not in powers:
+                found.pop(name, None)
+        if not policy.administered_modules(request.user):
+            found.pop("clear_locks", None)  # only module admins clear locks
+        return found
 
     # -- the task page: metrics and history below the form ------------------
 
@@ -298,10 +264,15 @@ class ScheduledTaskAdmin(ServiceSavingAdmin):
         obj = self.get_object(request, object_id)
         if obj is not None and self.has_view_permission(request, obj):
             extra["task_actions"] = self._task_actions(request, obj)
+            # Ending is confirmed on its own page, so it is a link, not a button.
+            extra["can_end"] = policy.CANCEL in policy.available_actions(request.user, obj)
+            extra["fields_by_type"] = columns.FIELDS_BY_TYPE
             if policy.can_view_logs(request.user, obj):
                 extra.update(
                     task_metrics=metrics.task_metrics(obj), history=history_page(request, obj)
                 )
+        # "Save and add another" would lead to the chooser, away from this task.
+        extra["show_save_and_add_another"] = False
         return super().change_view(request, object_id, form_url, extra)
 
     def _task_actions(self, request: HttpRequest, obj: ScheduledTask) -> list[tuple[str, str]]:
@@ -311,7 +282,6 @@ class ScheduledTaskAdmin(ServiceSavingAdmin):
             ("run_now", policy.RUN, _("Run now")),
             ("pause", policy.PAUSE, _("Pause")),
             ("resume", policy.RESUME, _("Resume")),
-            ("cancel", policy.CANCEL, _("Cancel")),
         ]
         shown = [(name, label) for name, action, label in buttons if action in available]
         if policy.can_clear_lock(request.user, obj):
@@ -328,6 +298,7 @@ class ScheduledTaskAdmin(ServiceSavingAdmin):
                 wrap(self.log_detail),
                 name="{}_{}_log".format(*info),
             ),
+            path("<int:task_id>/end/", wrap(self.end_view), name="{}_{}_end".format(*info)),
             path(
                 "<int:task_id>/do/<slug:action>/",
                 wrap(require_POST(self.task_action)),
@@ -356,10 +327,20 @@ class ScheduledTaskAdmin(ServiceSavingAdmin):
         task = self._viewable_task(request, task_id)
         if action not in actions.TASK_ACTIONS:
             raise Http404
+        if action == "cancel" and not ending.confirmed(request):
+            return HttpResponseRedirect(
+                reverse("admin:scheduler_app_scheduledtask_end", args=[task.pk])
+            )
         actions.TASK_ACTIONS[action](self, request, ScheduledTask.objects.filter(pk=task.pk))
         return HttpResponseRedirect(
             reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk])
         )
+
+    def end_view(self, request: HttpRequest, task_id: int) -> HttpResponse:
+        """Ask before ending one task's schedule; the answer posts to its ``cancel`` action."""
+        task = self._viewable_task(request, task_id)
+        queryset = ScheduledTask.objects.filter(pk=task.pk)
+        return ending.end_confirmation(self, request, queryset, task=task)
 
     def dashboard(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -379,12 +360,4 @@ class ScheduledTaskAdmin(ServiceSavingAdmin):
         request: HttpRequest,
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        extra = dict(extra_context or {})
-        modules = set(policy.schedulable_modules(request.user))
-        extra["schedulable"] = [
-            (p, key, cls)
-            for p in registry.providers()
-            if p.module_id in modules
-            for key, cls in sorted(p.task_types.items())
-        ]
-        return super().changelist_view(request, extra)
+        return super().changelist_view(request, extra_context)

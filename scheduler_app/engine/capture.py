@@ -24,6 +24,9 @@ class BoundedBuffer(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            # As a real text stream does: bytes kept here would break getvalue() later.
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if self.size < self.limit:
             room = self.limit - self.size
             piece = text[:room]

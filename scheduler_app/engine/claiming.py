@@ -153,6 +153,6 @@ def expired_rows(now: dt.datetime, limit: int) -> list[dict]:
 
 def open_logs_of(task_ids: list[int]) -> dict[int, Any]:
     rows = TaskExecutionLog.objects.filter(task_id__in=task_ids, status__in=OPEN_STATUSES).values(
-        "id", "task_id", "started_at", "attempt", "scheduled_for"
+        "id", "task_id", "run_id", "started_at", "attempt", "scheduled_for"
     )
     return {row["task_id"]: row for row in rows}

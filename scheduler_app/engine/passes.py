@@ -225,7 +225,7 @@ class SchedulerPass:
             if not rows:
                 return 0
             open_logs = claiming.open_logs_of([r["id"] for r in rows])
-            log_rows, task_rows = [], []
+            log_rows, task_rows, failed = [], [], []
             for row in rows:
                 log = open_logs.get(row["id"])
                 error = (
@@ -253,9 +253,10 @@ class SchedulerPass:
                         ]
                     )
                 ending = Ending(ABANDONED, slot, log["started_at"] if log else now, error=error)
-                task_rows.append(
-                    task_row_values(row["id"], settle(row, ending, now, self.settings))
-                )
+                values = settle(row, ending, now, self.settings)
+                task_rows.append(task_row_values(row["id"], values))
+                run_id = log["run_id"] if log else ""
+                failed.append((row, values, error, run_id, slot))
             update_rows(TaskExecutionLog, LOG_FIELDS, log_rows)
             # Compare-and-set on the old token: a row renewed meanwhile is left alone.
             tokens = {r["id"]: r["lease_token"] for r in rows}
@@ -265,6 +266,17 @@ class SchedulerPass:
                 ).values_list("pk", flat=True)
             )
             update_rows(ScheduledTask, TASK_FIELDS, [r for r in task_rows if r[0] in still])
+            if hooks.runs_failed:  # e.g. the alert for an abandoned run, committed with it
+                hooks.report_failed(
+                    [
+                        hooks.FailedRun.of(
+                            row, values, status=ABANDONED, error=error, run_id=run_id, slot=slot
+                        )
+                        for row, values, error, run_id, slot in failed
+                        if row["id"] in still
+                    ],
+                    now,
+                )
         # Their holder is gone: its overlap locks must not block the retries.
         locks.release_many(still)
         self.report.recovered += len(still)

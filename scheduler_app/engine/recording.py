@@ -4,23 +4,29 @@ Used by the scheduler pass (for a chunk of outcomes) and by the Tasks-framework
 worker (for one). A task's state is only written while the recording side
 still holds its lease; a run that outlived its lease keeps its log row but
 leaves the task to whoever recovered it.
+
+What a body returned was made storable by the runner; should the database
+refuse a chunk of log rows all the same, they are written one by one and a
+row refused again is recorded as a failed run saying why: one bad row never
+costs the others their record.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
+from scheduler_app import conf
 from scheduler_app.conf import SchedulerSettings
-from scheduler_app.engine import events, locks, timing
+from scheduler_app.engine import events, hooks, locks, storable, timing
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Lease
-from scheduler_app.engine.runspec import CONDITION_UNMET, SUCCESS, Outcome
+from scheduler_app.engine.runner import error_text
+from scheduler_app.engine.runspec import CONDITION_UNMET, FAILED, SUCCESS, TIMEOUT, Outcome
 from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS, Ending, settle, task_row_values
 from scheduler_app.engine.signalling import send_run_signals
 from scheduler_app.models import ScheduledTask, TaskExecutionLog, TaskStatus
@@ -45,7 +51,10 @@ OVERLAP_FIELDS = (
     "failure_streak",
     "updated_at",
 )
-ERROR_LIMIT, TRACEBACK_LIMIT = 10_000, 50_000
+ERROR_LIMIT, TRACEBACK_LIMIT = storable.MESSAGE_LIMIT, storable.TRACEBACK_LIMIT
+# What a database raises for a value it will not store (psycopg: DataError for NUL;
+# SQLite: IntegrityError from the JSON_VALID check; encoders: ValueError, TypeError).
+REFUSED = (DataError, IntegrityError, ValueError, TypeError, ArithmeticError)
 
 
 def overlaps(row: dict) -> bool:
@@ -73,7 +82,9 @@ def result_of(outcome: Outcome, row: dict | None = None) -> Any:
             "checks_skipped": row["skipped_checks"],
             **(result if isinstance(result, dict) else {"data": result}),
         }
-    return _jsonable(result)
+    # The runner made message and data storable; checked again here, cheaply, as the last guard.
+    limit = conf.get().RESULT_LIMIT + storable.MESSAGE_LIMIT + 1000
+    return storable.json_value(result, limit, copy=False)
 
 
 def log_row(outcome: Outcome, row: dict | None = None) -> list:
@@ -84,10 +95,23 @@ def log_row(outcome: Outcome, row: dict | None = None) -> list:
         outcome.finished_at,
         outcome.duration,
         result_of(outcome, row),
-        outcome.error[:ERROR_LIMIT],
-        outcome.traceback[:TRACEBACK_LIMIT],
-        outcome.output,
+        storable.text(outcome.error, ERROR_LIMIT),
+        storable.text(outcome.traceback, TRACEBACK_LIMIT),
+        storable.text(outcome.output, len(outcome.output) + 1),
     ]
+
+
+def _ending(o: Outcome) -> Ending:
+    return Ending(
+        o.kind,
+        o.spec.scheduled_for,
+        o.started_at,
+        error=o.error,
+        retry=o.retry,
+        retry_delay=o.retry_delay,
+        next_run=o.next_run,
+        unrunnable=o.unrunnable,
+    )
 
 
 def record(
@@ -99,33 +123,29 @@ def record(
 ) -> int:
     """Write ``outcomes``; return how many runs had lost their lease.
 
+    A run whose log row the database refuses is recorded as failed instead, and
+    replaced in ``outcomes`` by the failed outcome written.
+
     ``chains`` says whether any on_success chain exists (None: look it up).
     """
     now = timezone.now()
     events.mark_waiting_events(rows, {o.spec.task_id for o in outcomes})
     task_values: dict[int, dict] = {}
     for o in outcomes:
-        ending = Ending(
-            o.kind,
-            o.spec.scheduled_for,
-            o.started_at,
-            error=o.error,
-            retry=o.retry,
-            retry_delay=o.retry_delay,
-            next_run=o.next_run,
-            unrunnable=o.unrunnable,
-        )
-        task_values[o.spec.task_id] = settle(rows[o.spec.task_id], ending, now, settings)
+        task_values[o.spec.task_id] = settle(rows[o.spec.task_id], _ending(o), now, settings)
     overlapping = [tid for tid in task_values if overlaps(rows[tid])]
     task_ids = [tid for tid in task_values if tid not in set(overlapping)]
     # A condition that did not hold is a check, not a run: counted on the task, no log row.
     checks = [o.spec.log_id for o in outcomes if o.kind == CONDITION_UNMET]
     with transaction.atomic():
-        update_rows(
-            TaskExecutionLog,
-            LOG_FIELDS,
-            [log_row(o, rows[o.spec.task_id]) for o in outcomes if o.kind != CONDITION_UNMET],
-        )
+        refused = _write_logs([o for o in outcomes if o.kind != CONDITION_UNMET], rows)
+        if refused:
+            # The caller reports what was recorded: the stand-ins replace the refused runs.
+            outcomes[:] = [refused.get(o.spec.log_id, o) for o in outcomes]
+            for o in refused.values():
+                task_values[o.spec.task_id] = settle(
+                    rows[o.spec.task_id], _ending(o), now, settings
+                )
         if checks:
             TaskExecutionLog.objects.filter(pk__in=checks).delete()
         # Only tasks still held under this lease are written (one statement).
@@ -140,6 +160,8 @@ def record(
             OVERLAP_FIELDS,
             [[tid, *(task_values[tid][f] for f in OVERLAP_FIELDS)] for tid in overlapping],
         )
+        if hooks.runs_failed:
+            _report_failed(outcomes, rows, task_values, held | set(overlapping), now)
         if chains if chains is not None else events.chains_exist():
             events.trigger_chains([o.spec.task_id for o in outcomes if o.kind == SUCCESS], now)
     lost = len(task_ids) - len(held)
@@ -155,11 +177,78 @@ def record(
     return lost
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None:
-        return None
+def _report_failed(
+    outcomes: list[Outcome],
+    rows: dict[int, dict],
+    task_values: dict[int, dict],
+    written: set[int],
+    now: dt.datetime,
+) -> None:
+    """Hand the failed runs whose task state was written to the ``runs_failed`` hooks."""
+    hooks.report_failed(
+        [
+            hooks.FailedRun.of(
+                rows[o.spec.task_id],
+                task_values[o.spec.task_id],
+                status=LOG_STATUS[o.kind],
+                error=o.error,
+                run_id=o.spec.run_id,
+                slot=o.spec.scheduled_for,
+            )
+            for o in outcomes
+            if o.kind in (FAILED, TIMEOUT) and o.spec.task_id in written
+        ],
+        now,
+    )
+
+
+def _write_logs(outcomes: list[Outcome], rows: dict[int, dict]) -> dict[int, Outcome]:
+    """Update the log rows of ``outcomes``; return the runs recorded as failed instead, by log id.
+
+    One statement for all; if the database refuses it, one savepoint per row,
+    so that a refused row fails alone.
+    """
+    if not outcomes:
+        return {}
     try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
+        with transaction.atomic():
+            update_rows(
+                TaskExecutionLog,
+                LOG_FIELDS,
+                [log_row(o, rows[o.spec.task_id]) for o in outcomes],
+            )
+        return {}
+    except REFUSED as exc:
+        logger.warning(
+            "The database refused %d log row(s) written together (%s); writing them one by one.",
+            len(outcomes),
+            _first_line(exc),
+        )
+    refused: dict[int, Outcome] = {}
+    for o in outcomes:
+        try:
+            with transaction.atomic():
+                update_rows(TaskExecutionLog, LOG_FIELDS, [log_row(o, rows[o.spec.task_id])])
+        except REFUSED as exc:
+            stand_in = Outcome(
+                o.spec,
+                FAILED,
+                o.started_at,
+                o.finished_at,
+                error=(
+                    f"The run's result could not be stored ({_first_line(exc)}); "
+                    f"the run itself ended {LOG_STATUS[o.kind]}."
+                ),
+                # Its body ran: running it again would repeat what it did.
+                retry=False,
+            )
+            logger.error("Run %s of task %s: %s", o.spec.run_id, o.spec.task_id, stand_in.error)
+            # No savepoint: a database that refuses this row too has a problem of its own.
+            update_rows(TaskExecutionLog, LOG_FIELDS, [log_row(stand_in)])
+            refused[o.spec.log_id] = stand_in
+    return refused
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = error_text(exc).strip().splitlines()
+    return storable.text(lines[0] if lines else type(exc).__name__, 300)

@@ -16,6 +16,14 @@ CONDITION_UNMET = "condition_unmet"
 CANCELLED = "cancelled"  # stopped on request (services.interrupt)
 
 
+class Stop(BaseException):
+    """The engine's own ways of ending a body (a timeout, a stop request).
+
+    Everything else a body raises is caught and logged as its failure; these
+    pass through every handler to the code that raised them on purpose.
+    """
+
+
 @dataclass
 class RunSpec:
     """One run of one task: enough to execute it without the database row."""

@@ -22,7 +22,16 @@ from django.db import connections
 from django.utils import timezone
 
 from scheduler_app.engine import runner
-from scheduler_app.engine.runspec import CANCELLED, FAILED, TIMEOUT, Outcome, RunSpec, pack, unpack
+from scheduler_app.engine.runspec import (
+    CANCELLED,
+    FAILED,
+    TIMEOUT,
+    Outcome,
+    RunSpec,
+    Stop,
+    pack,
+    unpack,
+)
 
 _inherited: list[object] = []  # parent's DB connections, kept alive and unused in a child
 
@@ -36,7 +45,7 @@ def _detach_parent_connections() -> None:
             conn.connection = None
 
 
-class Interrupted(BaseException):
+class Interrupted(Stop):
     """Raised in a task body when its run is stopped (SIGTERM): finally blocks still run."""
 
 
@@ -86,11 +95,51 @@ def _worker_main(channel: Connection, output_limit: int, running, stop) -> None:
                 break
             for spec in specs:
                 running.value = spec.log_id
-                outcome = runner.execute(spec, output_limit)
+                outcome = _run(spec, output_limit)
                 running.value = 0
-                channel.send(pack(outcome))
+                _send(channel, outcome)
     finally:
         os._exit(0)
+
+
+def _run(spec: RunSpec, output_limit: int) -> Outcome:
+    """The outcome of ``spec``; should the runner itself fail, a failed outcome saying so."""
+    started = timezone.now()
+    try:
+        return runner.execute(spec, output_limit)
+    except Stop:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - e.g. MemoryError: this run fails, the worker stays
+        return Outcome(
+            spec,
+            FAILED,
+            started,
+            timezone.now(),
+            error=f"The worker could not run the task: {runner.error_text(exc)}",
+            traceback=runner.format_traceback(),
+            retry=False,
+        )
+
+
+def _send(channel: Connection, outcome: Outcome) -> None:
+    """Send ``outcome`` back; if it cannot be pickled, a failed outcome saying why."""
+    try:
+        channel.send(pack(outcome))
+    except (EOFError, OSError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - made storable already; this is the last guard
+        channel.send(
+            pack(
+                Outcome(
+                    outcome.spec,
+                    FAILED,
+                    outcome.started_at,
+                    outcome.finished_at,
+                    error=f"The run's outcome could not be sent back: {runner.error_text(exc)}",
+                    retry=False,
+                )
+            )
+        )
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -434,6 +483,16 @@ class InlinePool:
             return Outcome(
                 spec, TIMEOUT, started, timezone.now(), error=f"Timed out after {spec.timeout} s."
             )
+        except Stop as exc:  # the engine's own exception, raised by the body itself
+            return Outcome(
+                spec,
+                FAILED,
+                started,
+                timezone.now(),
+                error=f"The task raised {runner.error_text(exc)}",
+                traceback=runner.format_traceback(),
+                retry=False,
+            )
         finally:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -443,7 +502,7 @@ class InlinePool:
         pass
 
 
-class _InlineTimeout(BaseException):
+class _InlineTimeout(Stop):
     """Raised by SIGALRM in inline mode; a BaseException so bodies do not swallow it."""
 
 

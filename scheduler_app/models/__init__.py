@@ -24,6 +24,7 @@ from scheduler_app.models.notifications import (
 )
 from scheduler_app.models.runs import (
     AlertState,
+    PendingAlert,
     SchedulerHeartbeat,
     TaskExecutionLog,
     TaskExecutionLogQuerySet,
@@ -44,6 +45,7 @@ __all__ = [
     "NotificationQuerySet",
     "PauseWindow",
     "PauseWindowQuerySet",
+    "PendingAlert",
     "PendingEvent",
     "RunStatus",
     "ScheduleType",

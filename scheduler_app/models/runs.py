@@ -1,6 +1,8 @@
-"""What happened: execution logs, scheduler heartbeats, alert state."""
+"""What happened: execution logs, scheduler heartbeats, alert state and the alerts' outbox."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db import models
 from django.db.models import Q
@@ -48,6 +50,47 @@ class AlertState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at {self.last_sent_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PendingAlertQuerySet(models.QuerySet):
+    def unclaimed(self, now: dt.datetime) -> PendingAlertQuerySet:
+        """Alerts no deliverer holds at ``now`` (or whose deliverer's hold ran out)."""
+        return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+    def due(self, now: dt.datetime) -> PendingAlertQuerySet:
+        """Unclaimed alerts whose next attempt is due at ``now``."""
+        return self.unclaimed(now).filter(next_attempt_at__lte=now)
+
+
+class PendingAlert(models.Model):
+    """An alert waiting to go out: the alerts' outbox.
+
+    Written in the transaction that records the runs it is about, delivered
+    off the scheduler pass, deleted once every channel took it (or the last
+    attempt failed).
+    """
+
+    key = models.CharField(_("key"), max_length=80)  # the rate limit's key (AlertState)
+    alert = models.JSONField(_("alert"))  # Alert.as_json()
+    delivered = models.JSONField(_("delivered to"), default=list)  # channels done
+    admitted = models.BooleanField(_("admitted by the rate limit"), default=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    claimed_by = models.CharField(_("claimed by"), max_length=40, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=dj_timezone.now)
+
+    objects = PendingAlertQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pending alert")
+        verbose_name_plural = _("pending alerts")
+        ordering = ["next_attempt_at", "pk"]
+        indexes = [models.Index(fields=["next_attempt_at"], name="sched_alert_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} (attempt {self.attempts + 1})"
 
 
 class TaskExecutionLogQuerySet(models.QuerySet):

@@ -72,7 +72,7 @@ class ScheduledTask(models.Model):
     schedule_type = models.CharField(
         _("schedule type"), max_length=16, choices=ScheduleType.choices
     )
-    cron_expression = models.CharField(_("cron expression"), max_length=120, blank=True)
+    cron_expression = models.CharField(_("cron expression"), max_length=200, blank=True)
     run_at = models.DateTimeField(_("run at / start"), null=True, blank=True)
     interval_every = models.PositiveIntegerField(_("every"), null=True, blank=True)
     interval_unit = models.CharField(

@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from scheduler_app.models import Notification
+from scheduler_app.views.pages import page_context, scheduler_page
 
 PAGE_SIZE = 50
 
 
+@scheduler_page
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     mine = Notification.objects.for_user(request.user)
@@ -24,6 +26,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         request,
         "scheduler_app/notifications/list.html",
         {
+            **page_context(request),
             "title": _("Notifications"),
             "page": page,
             "unread": mine.unread().count(),

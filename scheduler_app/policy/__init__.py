@@ -38,6 +38,7 @@ Public names (stable; the admin, views and commands use them):
     schedulable_modules(user), administered_modules(user) -> [module_id, ...]
     allowed_actions(user, task) -> frozenset of action names
     allowed_actions_for(user, tasks) -> {task.pk: frozenset}   (bulk, 1 query)
+    actions_on_some_task(user) -> frozenset   (what to offer on a list, 2 queries)
     possible_actions(task) -> what the task's status permits, whoever asks
     available_actions(user, task) -> allowed and possible: the buttons to show
     can_view, can_view_logs, can_view_history, can_edit, can_pause, can_resume,
@@ -102,6 +103,7 @@ from scheduler_app.policy.tasks import (
     VIEW,
     VIEW_HISTORY,
     VIEW_LOGS,
+    actions_on_some_task,
     allowed_actions,
     allowed_actions_for,
     available_actions,
@@ -140,6 +142,7 @@ __all__ = [
     "VIEW",
     "VIEW_HISTORY",
     "VIEW_LOGS",
+    "actions_on_some_task",
     "admin_permission",
     "administered_modules",
     "allowed_actions",

@@ -6,12 +6,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from scheduler_app.policy.roles import (
+    administered_modules,
     can_view_all,
     is_active_user,
     is_module_admin,
     is_module_user,
     is_scheduler_admin,
 )
+from scheduler_app.registry import registry
 
 if TYPE_CHECKING:
     from scheduler_app.models import ScheduledTask
@@ -158,6 +160,41 @@ def allowed_actions_for(user: Any, tasks: Iterable[ScheduledTask]) -> dict[int, 
             ],
         )
     return {t.pk: _actions(user, t, perms) for t in tasks}
+
+
+def actions_on_some_task(user: Any) -> frozenset[str]:
+    """The task actions ``user`` may take on at least one task: the ones worth offering.
+
+    Admins of any module may take every action; an owner every action on their
+    tasks; shared users what their object permissions open. Two queries at most.
+    """
+    from scheduler_app.models import ScheduledTask
+
+    if not is_active_user(user):
+        return frozenset()
+    if administered_modules(user):
+        return frozenset(TASK_ACTIONS)
+    allowed: set[str] = set()
+    owned = ScheduledTask.objects.filter(owner_id=user.pk).order_by()
+    for is_system in owned.values_list("is_system", flat=True).distinct()[:2]:
+        allowed |= set(TASK_ACTIONS) - (_NEVER_ON_SYSTEM if is_system else set())
+    if allowed >= set(TASK_ACTIONS):
+        return frozenset(allowed)
+    ctype, user_model, group_model = object_permission_models()
+    codenames = (
+        user_model.objects.filter(user_id=user.pk, content_type=ctype)
+        .values_list("permission__codename", flat=True)
+        .union(
+            group_model.objects.filter(group__user=user.pk, content_type=ctype).values_list(
+                "permission__codename", flat=True
+            )
+        )
+    )
+    for codename in codenames:
+        allowed |= _OPENED_BY.get(codename, frozenset())
+    if can_view_all(user) or any(is_module_user(user, p.module_id) for p in registry.providers()):
+        allowed |= READ_ACTIONS
+    return frozenset(allowed)
 
 
 def possible_actions(task: ScheduledTask) -> frozenset[str]:

@@ -1,17 +1,26 @@
 """Pure schedule maths: validation, next runs, descriptions. No ORM here.
 
-Times are stored in UTC and computed in the task's own zone. Daylight-saving
-rule, the same for every schedule type that works on the wall clock (cron and
-day/week intervals):
+Times are stored in UTC and computed in the task's own zone. Cron reads
+expressions as Vixie/Debian cron does (see ``cronspec``). Daylight saving
+(DESIGN.md, "Cron semantics and DST"):
 
-* a local time that does not exist (clocks spring forward) runs at the first
-  valid minute after the gap (02:30 on a Berlin spring-forward day runs at
-  03:00);
-* a local time that occurs twice (clocks fall back) runs once, on its first
-  occurrence."""
+* wall-clock schedules -- fixed-time cron jobs (no ``*`` in the minute and
+  hour fields) and day/week intervals: a local time that does not exist
+  (clocks spring forward) runs at the first valid minute after the gap (02:30
+  on a Berlin spring-forward day runs at 03:00); a local time that occurs twice
+  (clocks fall back) runs once, on its first occurrence;
+* real-time schedules -- every other cron job (``* * * * *``, ``*/15 * * * *``,
+  ``0 * * * *``): runs on every real minute whose wall time matches, so twice
+  through a repeated hour, and a matching time that does not exist is skipped;
+  minute and hour intervals are elapsed time.
+"""
 
 from scheduler_app.schedules.cron import (
     CRON_MACROS,
+    MAX_CRON_LENGTH,
+    CronRun,
+    cron_matches,
+    cron_plan,
     cron_runs_after,
     describe_cron,
     normalize_cron,
@@ -21,6 +30,7 @@ from scheduler_app.schedules.dst import (
     DST_MOVED,
     DST_REPEATED,
     DST_SECOND,
+    DST_SKIPPED,
     PlannedRun,
     dst_note,
     planned_runs,
@@ -44,11 +54,15 @@ from scheduler_app.schedules.schedule import (
     Schedule,
 )
 from scheduler_app.schedules.wallclock import (
+    QUOTE_LIMIT,
     UTC,
+    clip,
     field_error,
+    gap_bounds,
     get_zone,
     is_ambiguous,
     is_nonexistent,
+    repeat_bounds,
     resolve_wall_time,
 )
 
@@ -56,26 +70,34 @@ __all__ = [
     "CONDITIONAL",
     "CRON",
     "CRON_MACROS",
+    "CronRun",
     "DST_FIRST",
     "DST_MOVED",
     "DST_REPEATED",
     "DST_SECOND",
+    "DST_SKIPPED",
     "EVENT",
     "INTERVAL_UNITS",
+    "MAX_CRON_LENGTH",
     "MAX_EVENT_LENGTH",
     "MAX_INTERVAL",
     "ONE_TIME",
     "PlannedRun",
+    "QUOTE_LIMIT",
     "RECURRING",
     "SCHEDULE_TYPES",
     "Schedule",
     "UTC",
     "WALL_CLOCK_UNITS",
+    "clip",
+    "cron_matches",
+    "cron_plan",
     "cron_runs_after",
     "describe_cron",
     "describe_interval",
     "dst_note",
     "field_error",
+    "gap_bounds",
     "get_zone",
     "interval_runs_after",
     "is_ambiguous",
@@ -83,5 +105,6 @@ __all__ = [
     "normalize_cron",
     "parse_interval",
     "planned_runs",
+    "repeat_bounds",
     "resolve_wall_time",
 ]

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from scheduler_app.schedules.wallclock import UTC, field_error, resolve_wall_time
+from scheduler_app.schedules.wallclock import UTC, clip, field_error, resolve_wall_time
 
 INTERVAL_UNITS = {
     "minutes": dt.timedelta(minutes=1),
@@ -62,7 +62,7 @@ def parse_interval(value: object) -> tuple[int, str]:
         raise field_error(
             "interval",
             _("Unknown interval unit “%(unit)s”; use minutes, hours, days or weeks.")
-            % {"unit": unit},
+            % {"unit": clip(unit)},
             "invalid_interval",
         )
     if isinstance(every, bool):

@@ -16,7 +16,7 @@ from scheduler_app.schedules.intervals import (
     interval_runs_after,
     parse_interval,
 )
-from scheduler_app.schedules.wallclock import UTC, field_error, get_zone, resolve_wall_time
+from scheduler_app.schedules.wallclock import UTC, clip, field_error, get_zone, resolve_wall_time
 
 CRON = "cron"
 
@@ -72,7 +72,7 @@ class Schedule:
             raise field_error(
                 "schedule_type",
                 _("Unknown schedule type “%(type)s”; use one of: %(known)s.")
-                % {"type": self.type, "known": ", ".join(SCHEDULE_TYPES)},
+                % {"type": clip(self.type), "known": ", ".join(SCHEDULE_TYPES)},
                 "invalid_schedule_type",
             )
         errors: dict[str, list[ValidationError]] = {}

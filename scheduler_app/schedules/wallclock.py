@@ -1,8 +1,9 @@
-"""Time zones and wall clocks: resolving local times by the DST rule (see the package docstring)."""
+"""Time zones and wall clocks: gaps and repeats of local time (see the package docstring)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,6 +11,20 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 UTC = dt.UTC
+
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+# Error messages quote user input up to this many characters, so a pasted
+# novel does not come back whole in a form error or a log line.
+QUOTE_LIMIT = 80
+
+
+def clip(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` as text to quote in a message: at most ``limit`` characters, then "…"."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def field_error(field: str, message: str, code: str) -> ValidationError:
@@ -26,14 +41,15 @@ def get_zone(name: str | None) -> ZoneInfo:
     """Return the IANA zone ``name`` (blank means UTC); ValidationError if unknown."""
     name = "UTC" if name is None else str(name).strip() or "UTC"
     try:
-        if "\x00" in name or name.startswith("/") or ".." in name:
+        # No IANA name is longer than ~32 characters; do not hand the file system more.
+        if len(name) > 64 or "\x00" in name or name.startswith("/") or ".." in name:
             raise ValueError(name)
         return _zone(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise field_error(
             "timezone",
             _("Unknown time zone “%(name)s”. Use an IANA name such as Europe/Berlin.")
-            % {"name": name},
+            % {"name": clip(name)},
             "invalid_timezone",
         ) from None
 
@@ -51,16 +67,75 @@ def is_ambiguous(naive: dt.datetime, tz: ZoneInfo) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)
+def is_plain_day(tz: ZoneInfo, day: dt.date) -> bool:
+    """True if every wall time of ``day`` exists once in ``tz`` (no DST change touches it).
+
+    The fast path of cron: most days of most zones are plain, and one cached
+    lookup per day replaces two offset computations per run.
+    """
+    start = dt.datetime(day.year, day.month, day.day)
+    end = start + dt.timedelta(days=1)
+    offset = start.replace(tzinfo=tz).utcoffset()
+    return (
+        start.replace(tzinfo=tz, fold=1).utcoffset() == offset
+        and end.replace(tzinfo=tz).utcoffset() == offset
+        and end.replace(tzinfo=tz, fold=1).utcoffset() == offset
+    )
+
+
+def _shift(naive: dt.datetime, tz: ZoneInfo) -> int:
+    """Whole minutes between the two readings (fold 0 and 1) of ``naive``: a gap or repeat's size."""
+    early = naive.replace(tzinfo=tz, fold=0).utcoffset() or dt.timedelta()
+    late = naive.replace(tzinfo=tz, fold=1).utcoffset() or dt.timedelta()
+    return abs(int((late - early).total_seconds() // 60))
+
+
+def _first(count: int, holds: Callable[[int], bool]) -> int:
+    """The smallest k in [0, count] for which ``holds(k)`` is true (``holds`` is monotonic)."""
+    low, high = 0, count
+    while low < high:
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def gap_bounds(naive: dt.datetime, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The wall times ``[start, end)`` of the spring-forward gap that holds ``naive``.
+
+    ``end`` is the first valid minute after the gap: where a fixed-time run
+    planned inside it runs.
+    """
+    minute = naive.replace(second=0, microsecond=0)
+    size = max(_shift(minute, tz), 1)
+    # The gap is ``size`` minutes long and holds ``minute``: its end lies in (minute, minute + size].
+    end = minute + MINUTE * _first(size, lambda k: not is_nonexistent(minute + MINUTE * k, tz))
+    return end - MINUTE * size, end
+
+
+def repeat_bounds(naive: dt.datetime, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The wall times ``[start, end)`` that occur twice around ``naive`` (a fall-back repeat)."""
+    minute = naive.replace(second=0, microsecond=0)
+    size = max(_shift(minute, tz), 1)
+    # The repeat is ``size`` minutes long and holds ``minute``: it starts ``back`` minutes
+    # before it, where ``back`` < size is the last step back that is still repeated.
+    back = _first(size - 1, lambda k: not is_ambiguous(minute - MINUTE * (k + 1), tz))
+    start = minute - MINUTE * back
+    return start, start + MINUTE * size
+
+
 def resolve_wall_time(naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    """Turn a local wall time into an aware instant by the DST rule above."""
+    """Turn a local wall time into an aware instant by the wall-clock rule of the package.
+
+    A time in a gap runs at the first valid minute after it; a repeated time
+    is read as its first occurrence.
+    """
     candidate = (
         naive.replace(second=0, microsecond=0) if naive.second or naive.microsecond else naive
     )
     if is_nonexistent(candidate, tz):
-        # Walk to the first minute after the gap; gaps are at most a few hours.
-        step = candidate.replace(second=0, microsecond=0)
-        for _i in range(24 * 60):
-            step += dt.timedelta(minutes=1)
-            if not is_nonexistent(step, tz):
-                return step.replace(tzinfo=tz)
+        return gap_bounds(candidate, tz)[1].replace(tzinfo=tz)
     return candidate.replace(tzinfo=tz, fold=0)

@@ -13,10 +13,9 @@ from typing import Any
 
 from django import template
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone
 
-from scheduler_app import services
+from scheduler_app import links, services
 from scheduler_app.forms import SCHEDULE_FIELDS, ScheduleSpecForm, TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 
@@ -25,18 +24,14 @@ register = template.Library()
 
 @register.simple_tag
 def schedule_url(module_id: str, task_type: str, next_url: str = "") -> str:
-    """The URL of the page that schedules a new ``module_id.task_type`` task."""
-    url = reverse("scheduler_app:new", kwargs={"module": module_id, "task_type": task_type})
-    if next_url:
-        from django.utils.http import urlencode
-
-        url += "?" + urlencode({"next": next_url})
-    return url
+    """The URL of the page that schedules a new ``module_id.task_type`` task ("" if none)."""
+    return links.schedule_url(module_id, task_type, next_url)
 
 
 @register.simple_tag
 def edit_task_url(task: ScheduledTask) -> str:
-    return reverse("scheduler_app:edit", args=[task.pk])
+    """The URL of the task's module form ("" without ``scheduler_app.urls``)."""
+    return links.reverse_or_empty("scheduler_app:edit", task.pk)
 
 
 @register.simple_tag
@@ -57,7 +52,12 @@ def form_preview(form: TaskScheduleForm) -> dict[str, Any]:
     spec = ScheduleSpecForm(data, now=timezone.now())
     spec.check_past = options.check_past
     if not spec.is_valid() or spec.schedule is None:
-        errors = [str(m) for messages in spec.errors.values() for m in messages]
+        # "Cron expression: ...": the panel stands apart from the field, so it names it.
+        errors = [
+            f"{spec.fields[key].label}: {m}" if key in spec.fields else str(m)
+            for key, messages in spec.errors.items()
+            for m in messages
+        ]
         return {
             "description": "",
             "runs": [],
@@ -75,7 +75,7 @@ def scheduler_form(form: TaskScheduleForm) -> dict[str, Any]:
     """Render a TaskScheduleForm's fields with the live preview panel."""
     return {
         "form": form,
-        "preview_url": reverse("scheduler_app:preview"),
+        "preview_url": links.reverse_or_empty("scheduler_app:preview"),
         "preview": form_preview(form),
     }
 
@@ -89,11 +89,20 @@ def sched_badge(status: str) -> str:
 
 
 @register.filter
-def sched_when(when: dt.datetime | None) -> str:
-    """Local time plus "in 3 hours" / "5 minutes ago"."""
+def sched_time(when: dt.datetime | None, zone: Any = None) -> str:
+    """``{{ log.started_at|sched_time:task }}``: the time in the task's zone (or a zone name;
+    none: the current zone) in the app's one format, "Mon, 2026-06-01 14:00 CEST"."""
     from scheduler_app import display
 
-    return display.when_with_relative(when)
+    return display.when(when, zone)
+
+
+@register.filter
+def sched_when(when: dt.datetime | None, zone: Any = None) -> str:
+    """As :func:`sched_time`, plus "in 3 hours" / "5 minutes ago" below it."""
+    from scheduler_app import display
+
+    return display.when_with_relative(when, zone)
 
 
 @register.filter
@@ -108,3 +117,26 @@ def sched_percent(value: float | None) -> str:
     from scheduler_app import display
 
     return display.percent(value)
+
+
+@register.simple_tag(takes_context=True)
+def scheduling_pages(context: template.Context) -> list[Any]:
+    """``{% scheduling_pages as pages %}``: the scheduling pages outside the admin that the
+    request's user may open (each has ``title``, ``url`` and ``note``)."""
+    request = context.get("request")
+    return links.scheduling_pages(request.user) if request is not None else []
+
+
+@register.filter
+def sched_kind(task: ScheduledTask) -> str:
+    """ "Meeting reminder · CRM": the task's type and module by name (keys if not installed)."""
+    from scheduler_app.registry import registry
+
+    module = task.module_id
+    task_type = task.task_type
+    if registry.is_registered(task.module_id):
+        provider = registry.get(task.module_id)
+        module = str(provider.verbose_name())
+        known = provider.task_types.get(task.task_type)
+        task_type = str(getattr(known, "name", "") or task.task_type)
+    return f"{task_type} · {module}"

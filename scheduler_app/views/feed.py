@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from scheduler_app.services import feeds
+from scheduler_app.views.pages import page_context, scheduler_page
 from scheduler_app.views.scheduling import task_page_url
 
 
@@ -30,6 +31,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+@scheduler_page
 @login_required
 @require_http_methods(["GET", "POST"])
 @never_cache
@@ -50,6 +52,7 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
         request,
         "scheduler_app/feed_settings.html",
         {
+            **page_context(request),
             "title": _("Calendar feed"),
             "token": feeds.active_token(request.user),
             "new_url": new_url,

@@ -15,16 +15,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from scheduler_app import policy, services
+from scheduler_app import display, policy, services
 from scheduler_app.forms import TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
+from scheduler_app.views.pages import SchedulerPageMixin
 
 
 def task_page_url(task: ScheduledTask, user: Any) -> str:
@@ -37,7 +36,20 @@ def task_page_url(task: ScheduledTask, user: Any) -> str:
     return reverse("scheduler_app:edit", args=[task.pk])
 
 
-class TaskFormViewMixin(LoginRequiredMixin):
+def module_page_url(provider: Any, user: Any) -> str:
+    """The URL of the module's own page, if it has one the user may open, else ""."""
+    if not provider.page_url_name or not (
+        policy.is_module_user(user, provider.module_id)
+        or policy.is_module_admin(user, provider.module_id)
+    ):
+        return ""
+    try:
+        return reverse(provider.page_url_name)
+    except NoReverseMatch:
+        return ""
+
+
+class TaskFormViewMixin(SchedulerPageMixin, LoginRequiredMixin):
     """Shared handling of the scheduling form: GET shows it, POST saves via the services."""
 
     template_name: str | None = "scheduler_app/schedule_form.html"
@@ -81,7 +93,7 @@ class TaskFormViewMixin(LoginRequiredMixin):
         return self.success_url or task_page_url(task, self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context = super().get_context_data(**kwargs)
         provider = registry.get(self.get_module_id())
         task_cls = provider.get_task_type(self.get_task_type())
         context.update(
@@ -91,18 +103,15 @@ class TaskFormViewMixin(LoginRequiredMixin):
             task_type=self.get_task_type(),
             title=self.get_title(task_cls),
             next=self.request.GET.get("next", ""),
+            module_page_url=module_page_url(provider, self.request.user),
         )
         return context
 
     def form_saved_message(self, task: ScheduledTask) -> str:
         if task.next_run:
-            when = date_format(
-                timezone.localtime(task.next_run, task.schedule.zone), "DATETIME_FORMAT"
-            )
-            return _("Saved “%(name)s”; next run %(when)s (%(zone)s).") % {
+            return _("Saved “%(name)s”; next run %(when)s.") % {
                 "name": task.name,
-                "when": when,
-                "zone": task.timezone,
+                "when": display.format_when(task.next_run, task),
             }
         return _("Saved “%(name)s”.") % {"name": task.name}
 

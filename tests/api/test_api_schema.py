@@ -51,6 +51,7 @@ def test_the_schema_is_openapi_3_and_lists_every_endpoint(client):
         "/tasks/{id}/resume/",
         "/tasks/{id}/cancel/",
         "/tasks/{id}/stop/",
+        "/tasks/{id}/clear-lock/",
         "/tasks/{id}/runs/",
         "/runs/{id}/",
         "/modules/",

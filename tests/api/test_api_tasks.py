@@ -43,7 +43,7 @@ def test_detail_flags_a_run_moved_by_the_spring_forward_gap(api, make_task, sche
 
 def test_service_messages_come_back_as_field_errors_and_nothing_is_saved(api):
     cases = {
-        "cron": (task_body(cron="61 * * * *"), "not a valid cron expression"),
+        "cron": (task_body(cron="61 * * * *"), "out of range for the minute field"),
         "timezone": (task_body(timezone="Mars/Olympus"), ""),
         "priority": (task_body(priority=11), "from 1 to 10"),
         "module": (task_body(module="nope"), "Unknown module"),

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from scheduler_app import policy, services
-from scheduler_app.display import relative
+from scheduler_app.display import format_when, relative
 from scheduler_app.management.acting import acting_user, add_as_user_argument
 from scheduler_app.models import ScheduledTask, TaskStatus
 
@@ -60,6 +60,7 @@ class Command(BaseCommand):
                     "status": task.status,
                     "enabled": task.enabled,
                     "next_run": task.next_run.isoformat() if task.next_run else None,
+                    "next_run_local": format_when(task.next_run, task) if task.next_run else None,
                     "next_run_relative": relative(task.next_run, now) if task.next_run else "-",
                     "last_run": task.last_run.isoformat() if task.last_run else None,
                     "last_status": task.last_status or None,
@@ -78,10 +79,10 @@ class Command(BaseCommand):
         table = [headers] + [
             (
                 str(r["id"]),
-                r["name"][:40],
+                r["name"],
                 f"{r['module']}.{r['task_type']}",
-                r["schedule"][:60],
-                f"{(r['next_run'] or '-')[:16].replace('T', ' ')} ({r['next_run_relative']})",
+                r["schedule"],
+                f"{r['next_run_local']} ({r['next_run_relative']})" if r["next_run_local"] else "-",
                 r["status"] + ("" if r["enabled"] else " (disabled)"),
                 r["last_status"] or "-",
             )

@@ -1,11 +1,13 @@
-"""Alerts: on a permanent failure, a failure streak, an overdue task and a silent scheduler.
+"""Alerts: on a permanent failure, a failure streak, an abandoned run, an overdue task and a
+silent scheduler.
 
 Channels (each optional, in ``SCHEDULER["ALERTS"]``): e-mail to the task's
 owner and the module admins, and a JSON webhook. Alerts are rate-limited per
-task and kind (:mod:`scheduler_app.monitoring.alerts.ratelimit`). Run failures come from
-the lifecycle signals; during a scheduler pass they are collected and sent
-after it, with the overdue tasks the watchdog finds (an after-pass hook), so
-a slow mail server or webhook never holds up the runs. ``manage.py
+task and kind (:mod:`scheduler_app.monitoring.alerts.ratelimit`). The alerts of failed
+and abandoned runs are written to an outbox in the transaction that records
+the runs, and delivered by a thread after the pass, so a slow mail server or
+a dead webhook never holds up the runs and no alert is lost when the
+scheduler stops (:mod:`scheduler_app.monitoring.alerts.outbox`). ``manage.py
 scheduler_watchdog --alert`` (from cron, ideally on another host) reports a
 silent scheduler. Delivery never raises.
 """
@@ -18,11 +20,22 @@ from collections.abc import Callable, Iterable
 
 from django.db import DatabaseError
 
-from scheduler_app.monitoring.alerts import channels, config, ratelimit, recipients
+from scheduler_app.monitoring.alerts import channels, config, outbox, recipients
 from scheduler_app.monitoring.alerts.alert import Alert
-from scheduler_app.monitoring.alerts.config import FAILED, KINDS, OVERDUE, SILENT, STREAK
+from scheduler_app.monitoring.alerts.config import ABANDONED, FAILED, KINDS, OVERDUE, SILENT, STREAK
 
-__all__ = ["FAILED", "KINDS", "OVERDUE", "SILENT", "STREAK", "Alert", "deliver", "send", "wire"]
+__all__ = [
+    "ABANDONED",
+    "FAILED",
+    "KINDS",
+    "OVERDUE",
+    "SILENT",
+    "STREAK",
+    "Alert",
+    "deliver",
+    "send",
+    "wire",
+]
 
 logger = logging.getLogger("scheduler_app.alerts")
 
@@ -33,26 +46,11 @@ def send(
     now: dt.datetime | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> list[Alert]:
-    """Rate-limit and deliver ``alerts``; return those that went out."""
+    """Write ``alerts`` to the outbox and deliver them now, retries included; return those
+    that went out (rate-limited ones do not)."""
     settings = config.get()
-    sent: list[Alert] = []
-    for alert in alerts:
-        if not settings.wants(alert.kind):
-            continue
-        try:
-            admitted, held_back = ratelimit.admit(alert.key, now or alert.at, settings.rate_limit)
-        except DatabaseError:
-            logger.warning(
-                "Alert rate limit unavailable; sending %s anyway.", alert.key, exc_info=True
-            )
-            admitted, held_back = True, 0
-        if not admitted:
-            logger.info("Alert %s held back by the rate limit.", alert.key)
-            continue
-        alert.suppressed = held_back
-        deliver(alert, settings, sleep=sleep)
-        sent.append(alert)
-    return sent
+    wanted = [alert for alert in alerts if settings.wants(alert.kind)]
+    return outbox.deliver_now(outbox.enqueue(wanted, now=now), now=now, sleep=sleep)
 
 
 def deliver(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 @dataclass
 class Alert:
-    kind: str  # config.FAILED, STREAK, OVERDUE or SILENT
+    kind: str  # config.FAILED, STREAK, ABANDONED, OVERDUE or SILENT
     subject: str
     message: str
     at: dt.datetime
@@ -27,6 +27,26 @@ class Alert:
     def key(self) -> str:
         """The rate-limit key: one per task and kind (``scheduler`` for scheduler-wide alerts)."""
         return f"{self.kind}:{self.task_id if self.task_id is not None else 'scheduler'}"
+
+    def as_json(self) -> dict[str, Any]:
+        """Every field, as JSON (the outbox row); :meth:`from_json` reads it back."""
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "message": self.message,
+            "at": self.at.isoformat(),
+            "task_id": self.task_id,
+            "task_name": self.task_name,
+            "module_id": self.module_id,
+            "task_type": self.task_type,
+            "owner_id": self.owner_id,
+            "details": self.details,
+            "suppressed": self.suppressed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Alert:
+        return cls(**{**data, "at": dt.datetime.fromisoformat(data["at"])})
 
     def body(self) -> str:
         lines = [self.message, ""]

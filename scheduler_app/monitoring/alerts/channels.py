@@ -1,8 +1,10 @@
-"""Delivery channels: e-mail (django.core.mail) and a JSON webhook (retried).
+"""Delivery channels: e-mail (django.core.mail) and a JSON webhook.
 
-A channel never raises: a failed delivery is logged (and a webhook retried).
-The webhook goes through the outbound guard (scheduler_app.outbound) and does
-not follow redirects: a 3xx answer is a failed delivery, not retried.
+A channel never raises: a failed delivery is logged. The outbox
+(:mod:`scheduler_app.monitoring.alerts.outbox`) makes one attempt per channel at a time
+and retries later; :func:`post_webhook` retries in place. The webhook goes
+through the outbound guard (scheduler_app.outbound) and does not follow
+redirects: a 3xx answer is a failed delivery, not retried.
 """
 
 from __future__ import annotations
@@ -58,12 +60,7 @@ def post_webhook(
     if reason:
         logger.error("Alert webhook not called: %s", reason)
         return False
-    body = json.dumps(alert.payload(), cls=DjangoJSONEncoder).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        **settings.webhook_headers,
-    }
+    body, headers = _request(alert, settings)
     delay = settings.webhook_retry_delay
     attempts = 1 + max(0, settings.webhook_retries)
     for attempt in range(1, attempts + 1):
@@ -90,6 +87,25 @@ def post_webhook(
         _safe(url),
     )
     return False
+
+
+def post_webhook_once(alert: Alert, settings: AlertSettings) -> tuple[str, bool] | None:
+    """POST ``alert`` once: None on a 2xx answer, else (what went wrong, whether to retry)."""
+    reason = url_problem(settings.webhook_url)
+    if reason:
+        return reason, False
+    body, headers = _request(alert, settings)
+    return _post_once(settings.webhook_url, body, headers, settings.webhook_timeout)
+
+
+def _request(alert: Alert, settings: AlertSettings) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(alert.payload(), cls=DjangoJSONEncoder).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **settings.webhook_headers,
+    }
+    return body, headers
 
 
 def _post_once(

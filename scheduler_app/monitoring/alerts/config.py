@@ -12,7 +12,9 @@ FAILED = "failed"  # a run failed and no retry is left
 STREAK = "streak"  # FAILURE_STREAK consecutive failed runs
 OVERDUE = "overdue"  # a task not run within its grace
 SILENT = "silent"  # no scheduler pass for longer than WATCHDOG_SILENCE
-KINDS = (FAILED, STREAK, OVERDUE, SILENT)
+ABANDONED = "abandoned"  # a run's scheduler died (killed, out of memory, host lost)
+KINDS = (FAILED, STREAK, OVERDUE, SILENT, ABANDONED)
+EMAIL, WEBHOOK = "email", "webhook"  # the channels
 
 ALERT_DEFAULTS: dict[str, Any] = {
     "EMAIL": False,  # mail the task's owner and the module admins
@@ -21,7 +23,7 @@ ALERT_DEFAULTS: dict[str, Any] = {
     "WEBHOOK_URL": "",  # JSON POST target, http or https
     "WEBHOOK_HEADERS": {},  # e.g. {"Authorization": "Bearer ..."}
     "WEBHOOK_TIMEOUT": 5.0,  # seconds per attempt
-    "WEBHOOK_RETRIES": 2,  # further attempts after a failed one
+    "WEBHOOK_RETRIES": 2,  # further attempts (of each channel) after a failed one
     "WEBHOOK_RETRY_DELAY": 1.0,  # seconds before the first retry; doubles with each
     "ON": list(KINDS),  # the events that alert
     "FAILURE_STREAK": 3,  # consecutive failures that make a "streak" alert
@@ -49,6 +51,15 @@ class AlertSettings:
 
     def wants(self, kind: str) -> bool:
         return self.enabled and kind in self.on
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return ((EMAIL,) if self.email else ()) + ((WEBHOOK,) if self.webhook_url else ())
+
+    @property
+    def attempts(self) -> int:
+        """Attempts per alert and channel before it is given up."""
+        return 1 + max(0, self.webhook_retries)
 
 
 def raw() -> dict[str, Any]:

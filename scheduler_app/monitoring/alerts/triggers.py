@@ -1,82 +1,98 @@
-"""What raises alerts: the ``task_failed`` signal, the pass hooks and the watchdog command."""
+"""What raises alerts: failed and abandoned runs, the pass hooks and the watchdog command.
+
+Failed runs reach :func:`on_runs_failed` inside the transaction that records
+them (the engine's ``runs_failed`` hook): their alerts are written to the
+outbox (:mod:`scheduler_app.monitoring.alerts.outbox`) and commit with the runs. After a
+pass, overdue tasks are added and a thread delivers the outbox while the
+next pass goes on.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import types
 from typing import Any
 
 from django.core.signals import setting_changed
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import signals
+from scheduler_app.engine.hooks import FailedRun
 from scheduler_app.monitoring import watchdog
-from scheduler_app.monitoring.alerts import config, ratelimit, send
+from scheduler_app.monitoring.alerts import config, outbox, ratelimit
 from scheduler_app.monitoring.alerts.alert import Alert
-from scheduler_app.monitoring.alerts.config import FAILED, OVERDUE, SILENT, STREAK
+from scheduler_app.monitoring.alerts.config import ABANDONED, FAILED, OVERDUE, SILENT, STREAK
 
 logger = logging.getLogger("scheduler_app.alerts")
 
 _UID = "scheduler_app.alerts"
-# Alerts raised during a pass wait here and go out after it. Not per thread: the
-# pass records runs (and so sends task_failed) from its database thread.
-_local = types.SimpleNamespace(queue=None)
 ERROR_CHARS = 500
 
 
-# -- run failures -----------------------------------------------------------------
+# -- failed and abandoned runs ----------------------------------------------------------
 
 
-def failure_alerts(task: Any, log: Any, now: dt.datetime) -> list[Alert]:
-    """The alerts a failed run of ``task`` raises: permanent failure, failure streak."""
+def failure_alerts(run: FailedRun, now: dt.datetime) -> list[Alert]:
+    """The alerts a failed run raises: permanent failure (or abandoned), failure streak."""
     settings = config.get()
-    error = (
-        (getattr(log, "error_message", "") or task.error_message or "").strip().splitlines() or [""]
-    )[0][:ERROR_CHARS]
-    status = getattr(log, "status", "") or "failed"
-    common = {
-        "task_id": task.pk,
-        "task_name": task.name,
-        "module_id": task.module_id,
-        "task_type": task.task_type,
-        "owner_id": task.owner_id,
+    error = (run.error.strip().splitlines() or [""])[0][:ERROR_CHARS]
+    common: dict[str, Any] = {
+        "task_id": run.task_id,
+        "task_name": run.name,
+        "module_id": run.module_id,
+        "task_type": run.task_type,
+        "owner_id": run.owner_id,
         "at": now,
     }
-    details = {
-        "run": getattr(log, "run_id", ""),
-        "status": status,
+    details: dict[str, Any] = {
+        "run": run.run_id,
+        "status": run.status,
         "error": error,
-        "consecutive_failures": task.failure_streak,
+        "consecutive_failures": run.failure_streak,
     }
-    if getattr(log, "scheduled_for", None):
-        details["scheduled_for"] = log.scheduled_for.isoformat()
+    if run.scheduled_for:
+        details["scheduled_for"] = run.scheduled_for.isoformat()
     found = []
+    names = {"name": run.name, "status": run.status, "error": error or _("no message")}
+    if run.status == ABANDONED:
+        if settings.wants(ABANDONED):
+            retried = _("It will be retried.") if run.retry_count else _("It will not be retried.")
+            found.append(
+                Alert(
+                    ABANDONED,
+                    _("[scheduler] A run of “%(name)s” was abandoned") % names,
+                    _(
+                        "The scheduler running “%(name)s” stopped before the run ended "
+                        "(killed, out of memory or its host lost); the run was abandoned."
+                    )
+                    % names
+                    + " "
+                    + retried,
+                    details=dict(details),
+                    **common,
+                )
+            )
     # After a failure, a retry_count of 0 means no retry was planned: the failure is final.
-    if settings.wants(FAILED) and task.retry_count == 0:
+    elif settings.wants(FAILED) and run.retry_count == 0:
         found.append(
             Alert(
                 FAILED,
-                _("[scheduler] “%(name)s” failed") % {"name": task.name},
+                _("[scheduler] “%(name)s” failed") % names,
                 _("A run of “%(name)s” ended %(status)s and will not be retried: %(error)s")
-                % {"name": task.name, "status": status, "error": error or _("no message")},
+                % names,
                 details=dict(details),
                 **common,
             )
         )
-    if settings.wants(STREAK) and task.failure_streak >= settings.failure_streak:
+    if settings.wants(STREAK) and run.failure_streak >= settings.failure_streak:
         found.append(
             Alert(
                 STREAK,
                 _("[scheduler] “%(name)s” failed %(count)d times in a row")
-                % {"name": task.name, "count": task.failure_streak},
+                % {"name": run.name, "count": run.failure_streak},
                 _("The last %(count)d runs of “%(name)s” failed; the last error: %(error)s")
-                % {
-                    "count": task.failure_streak,
-                    "name": task.name,
-                    "error": error or _("no message"),
-                },
+                % {"count": run.failure_streak, **names},
                 details=dict(details),
                 **common,
             )
@@ -84,17 +100,10 @@ def failure_alerts(task: Any, log: Any, now: dt.datetime) -> list[Alert]:
     return found
 
 
-def on_task_failed(sender: Any, task: Any, log: Any = None, **kwargs: Any) -> None:
-    """Receiver of ``task_failed``: collect the alerts during a pass, else send them now."""
-    try:
-        found = failure_alerts(task, log, timezone.now())
-        queue = getattr(_local, "queue", None)
-        if queue is not None:
-            queue.extend(found)
-        elif found:
-            send(found)
-    except Exception:  # noqa: BLE001 - an alert must never break the run's recording
-        logger.exception("Could not raise the alerts for task %s.", getattr(task, "pk", "?"))
+def on_runs_failed(runs: list[FailedRun], now: dt.datetime) -> None:
+    """The engine's ``runs_failed`` hook: write the alerts of ``runs`` to the outbox."""
+    found = [alert for run in runs for alert in failure_alerts(run, now)]
+    outbox.enqueue(found, now=now)
 
 
 # -- the watchdog's findings ----------------------------------------------------------
@@ -157,44 +166,39 @@ def watchdog_alerts(status: watchdog.WatchdogStatus) -> list[Alert]:
 # -- pass hooks ----------------------------------------------------------------------
 
 
-def before_pass(scheduler_pass: Any) -> None:
-    if config.get().enabled:
-        _local.queue = getattr(_local, "queue", None) or []
-
-
 def after_pass(scheduler_pass: Any, report: Any) -> None:
-    """Send the alerts collected during the pass and those for overdue tasks."""
-    queued = getattr(_local, "queue", None) or []
-    _local.queue = None
+    """Add the alerts for overdue tasks, then deliver the outbox off the pass."""
     settings = config.get()
     if not settings.enabled:
         return
-    found = list(queued)
     if settings.wants(OVERDUE):
         now = getattr(getattr(scheduler_pass, "options", None), "now", None) or timezone.now()
         overdue, _more = watchdog.overdue_tasks(now)
         alerts = [overdue_alert(item, now) for item in overdue]
-        recent = ratelimit.recently_sent([a.key for a in alerts], now, settings.rate_limit)
-        found += [a for a in alerts if a.key not in recent]
-    if found:
-        send(found)
+        keys = [a.key for a in alerts]
+        # Overdue stays overdue pass after pass: not again while one waits or went out lately.
+        skip = ratelimit.recently_sent(keys, now, settings.rate_limit) | outbox.pending_keys(keys)
+        outbox.enqueue([a for a in alerts if a.key not in skip], now=now)
+    # Once the rows are committed (at once, outside a transaction).
+    transaction.on_commit(outbox.deliver_in_background)
 
 
 # -- wiring --------------------------------------------------------------------------
 
 
 def connect() -> None:
-    """Listen to failures only while alerts are on (a listener makes the engine build signal data).
+    """Hook into the recording of failed runs only while alerts are on.
 
     Reads the raw setting: filling the cached settings from inside a
     ``setting_changed`` receiver would keep them past a later change.
     """
     from scheduler_app import conf
+    from scheduler_app.engine import hooks
 
     if config.enabled_in(conf.user_settings().get("ALERTS")):
-        signals.task_failed.connect(on_task_failed, dispatch_uid=_UID)
+        hooks.register_runs_failed(on_runs_failed)
     else:
-        signals.task_failed.disconnect(dispatch_uid=_UID)
+        hooks.unregister_runs_failed(on_runs_failed)
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
@@ -205,7 +209,6 @@ def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
 def wire() -> None:
     from scheduler_app.engine import hooks
 
-    hooks.register_before_pass(before_pass)
     hooks.register_after_pass(after_pass)
     setting_changed.connect(_on_setting_changed, dispatch_uid=_UID)
     connect()

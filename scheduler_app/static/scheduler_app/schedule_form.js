@@ -28,14 +28,19 @@
     var description = root.querySelector('[data-preview="description"]');
     var error = root.querySelector('[data-preview="error"]');
     var runs = root.querySelector('[data-preview="runs"]');
+    var heading = root.querySelector('[data-preview="runs-heading"]');
     description.textContent = payload.description || "";
     var messages = [];
     Object.keys(payload.errors || {}).forEach(function (key) {
-      messages = messages.concat(payload.errors[key]);
+      // Name the field each message is about: "Cron expression: ...".
+      var label = root.querySelector('label[for="id_' + key + '"]');
+      var prefix = label ? label.textContent.replace(/:\s*$/, "").trim() + ": " : "";
+      payload.errors[key].forEach(function (message) { messages.push(prefix + message); });
     });
     error.textContent = messages.join(" ");
     error.hidden = messages.length === 0;
     runs.textContent = "";
+    if (heading) { heading.hidden = !(payload.runs || []).length; }
     (payload.runs || []).forEach(function (run) {
       var item = document.createElement("li");
       item.textContent = run.text;
@@ -71,7 +76,9 @@
     var timer = null;
     var typeInput = fieldInput(root, "schedule_type");
     if (typeInput) { showFieldsFor(root, typeInput.value); }
+    var live = root.hasAttribute("data-preview-url");  // no preview without scheduler_app.urls
     function schedule() {
+      if (!live) { return; }
       clearTimeout(timer);
       timer = setTimeout(function () { refresh(root); }, 250);
     }
@@ -87,6 +94,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll(".sched-form[data-preview-url]").forEach(init);
+    document.querySelectorAll(".sched-form").forEach(init);
   });
 }());

@@ -11,6 +11,11 @@ from project.todo import demo as todo_demo
 MODULE_DEMOS = (("CRM", crm_demo), ("Todo", todo_demo))
 
 
+def demo_users() -> list:
+    """The login specs of every demo module, in the order they are printed."""
+    return [*demo.USERS, *(u for _label, module in MODULE_DEMOS for u in module.USERS)]
+
+
 class Command(BaseCommand):
     help = (
         "Create demo users with roles, reports, CRM and Todo data and their scheduled tasks; "
@@ -21,12 +26,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--logins-only", action="store_true", help="Only print the demo logins; change nothing."
         )
+        parser.add_argument(
+            "--no-logins", action="store_true", help="Seed without printing the logins."
+        )
 
     def handle(self, *args, **options):
         if not options["logins_only"]:
             self.seed()
+        if not options["no_logins"]:
+            self.print_logins()
+
+    def print_logins(self) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Demo logins (all staff):"))
-        users = [*demo.USERS, *(u for _label, module in MODULE_DEMOS for u in module.USERS)]
+        users = demo_users()
         width = max(len(u.username) for u in users)
         for spec in users:
             self.stdout.write(
