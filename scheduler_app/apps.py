@@ -10,12 +10,12 @@ class SchedulerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from scheduler_app import (  # noqa: F401 - wires checks and post_migrate
+        from scheduler_app import (  # noqa: F401 - wires the system checks
             checks,
             cron_check,
-            permissions,
             url_checks,
         )
+        from scheduler_app.policy import permissions  # noqa: F401 - wires post_migrate
         from scheduler_app.registry import registry
 
         self.registry = registry
@@ -43,12 +43,12 @@ class SchedulerConfig(AppConfig):
         post_save.connect(wake.on_task_saved, sender=ScheduledTask, dispatch_uid="scheduler-wake")
 
     def _register_pass_hooks(self) -> None:
-        from scheduler_app import calendars, pause_windows
         from scheduler_app.engine import hooks
+        from scheduler_app.services import calendars, pause_windows
 
         hooks.register_before_pass(pause_windows.before_pass)
         hooks.register_slot_filter(pause_windows.blocked_slots)
         hooks.register_slot_filter(calendars.blocked_slots)
-        from scheduler_app import alerts
+        from scheduler_app.monitoring import alerts
 
         alerts.wire()  # failure signals and after-pass checks (overdue tasks)

@@ -316,7 +316,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 
 def _check_outbound(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
     from scheduler_app import outbound
-    from scheduler_app.alerts import config as alert_config
+    from scheduler_app.monitoring.alerts import config as alert_config
 
     found: list[checks.CheckMessage] = [
         checks.Error(
@@ -367,7 +367,7 @@ def _check_api_throttle_rates(rates: Any) -> list[checks.CheckMessage]:
 
 
 def _check_alerts_and_health(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
-    from scheduler_app.alerts import config as alert_config
+    from scheduler_app.monitoring.alerts import config as alert_config
 
     found: list[checks.CheckMessage] = [
         checks.Error(message, id="scheduler_app.E020", hint=hint)
@@ -399,7 +399,7 @@ def check_watchdog(
         return []
     from django.db import DatabaseError
 
-    from scheduler_app import watchdog
+    from scheduler_app.monitoring import watchdog
 
     try:
         status = watchdog.status()

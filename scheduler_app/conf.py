@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "OVERDUE_GRACE": 600,
     # Token for the JSON health endpoint; empty: only users with SA_SCHEDULER_VIEW may read it.
     "HEALTH_TOKEN": "",
-    # Alert channels and triggers (scheduler_app.alerts.ALERT_DEFAULTS); empty: no alerts.
+    # Alert channels and triggers (scheduler_app.monitoring.alerts.ALERT_DEFAULTS); empty: no alerts.
     "ALERTS": {},
     # Create and update the modules' system tasks after every migrate.
     "SYSTEM_TASKS_ON_MIGRATE": True,

@@ -19,7 +19,3 @@ class NotRegistered(RegistryError):
 
 class InvalidTransition(SchedulerError):
     """A task status change that the lifecycle does not allow."""
-
-
-class LeaseLost(SchedulerError):
-    """The scheduler no longer holds the lease of a task it ran."""

@@ -1,7 +1,7 @@
 """scheduler_app's own tasks: maintenance, declared as system tasks of every installation.
 
 Autodiscovered like any module's ``scheduler_tasks``. Importing
-:mod:`scheduler_app.system_tasks` here connects the sync to ``post_migrate``.
+:mod:`scheduler_app.services.system_tasks` here connects the sync to ``post_migrate``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from django import forms
 from django.core.management import call_command
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import system_tasks  # noqa: F401 - syncs system tasks after migrate
 from scheduler_app.context import TaskContext
 from scheduler_app.providers import SchedulableTask, SystemTask, TaskProvider, TaskResult
 from scheduler_app.registry import register
+from scheduler_app.services import system_tasks  # noqa: F401 - syncs system tasks after migrate
 
 
 class PruneLogsForm(forms.Form):

@@ -29,6 +29,11 @@ def module_signal(module_id: str, event: str) -> Signal:
     return _module_signals[name]
 
 
+def any_module_signal() -> bool:
+    """Whether a module signal was ever asked for (so a receiver may be listening)."""
+    return bool(_module_signals)
+
+
 def send_lifecycle(signal: Signal, event: str, *, task, log=None, **extra) -> None:  # noqa: ANN001
     """Send a generic lifecycle signal and the module's own twin of it.
 

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from scheduler_app import charts, metrics
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.monitoring import charts, metrics
 
 
 def add_log(task, started, *, status=RunStatus.SUCCESS, duration=1.0):

@@ -17,8 +17,6 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from scheduler_app import alerts
-from scheduler_app.alerts import channels, config, outbox, ratelimit, triggers
 from scheduler_app.checks import check_settings
 from scheduler_app.engine import hooks
 from scheduler_app.engine.claiming import Filters
@@ -30,6 +28,8 @@ from scheduler_app.models import (
     SchedulerHeartbeat,
     TaskExecutionLog,
 )
+from scheduler_app.monitoring import alerts
+from scheduler_app.monitoring.alerts import channels, config, outbox, ratelimit, triggers
 
 pytestmark = pytest.mark.django_db
 

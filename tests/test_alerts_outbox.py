@@ -17,11 +17,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from scheduler_app.alerts import outbox
 from scheduler_app.engine import hooks
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import AlertState, PendingAlert, ScheduledTask, TaskExecutionLog
+from scheduler_app.monitoring.alerts import outbox
 
 
 class HangingReceiver:
@@ -172,7 +172,7 @@ def now() -> dt.datetime:
 
 
 def pending_failure(task_id: int, now: dt.datetime) -> int:
-    from scheduler_app.alerts.alert import Alert
+    from scheduler_app.monitoring.alerts.alert import Alert
 
     (pk,) = outbox.enqueue(
         [Alert("failed", "subject", "message", now, task_id=task_id, module_id="testmod")],

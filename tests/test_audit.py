@@ -8,8 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from scheduler_app import audit, permissions, services
+from scheduler_app import services
 from scheduler_app.models import AuditAction, RunStatus, TaskAuditEvent, TaskExecutionLog
+from scheduler_app.policy import permissions
+from scheduler_app.services import audit
 from tests.test_permissions_roles import BASE
 
 

@@ -8,10 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from scheduler_app import calendars, services
-from scheduler_app.calendars import Period
+from scheduler_app import services
 from scheduler_app.engine.passes import run_pass
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskExecutionLog
+from scheduler_app.services import calendars
+from scheduler_app.services.calendars import Period
 from tests.testapp.models import Execution
 
 ADMIN = "scheduler_app.SA_SCHEDULER_ADMIN"

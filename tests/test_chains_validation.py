@@ -8,9 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from scheduler_app import chains, services
+from scheduler_app import services
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import ScheduledTask, TaskAuditEvent, TaskExecutionLog
+from scheduler_app.services import chains
 from tests.testapp.models import Execution
 
 PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")

@@ -10,9 +10,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from scheduler_app import permissions, services
+from scheduler_app import services
 from scheduler_app.engine import locks
 from scheduler_app.models import ScheduledTask, TaskStatus
+from scheduler_app.policy import permissions
 from tests.test_permissions_roles import (
     ADMIN,
     BASE,

@@ -16,9 +16,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from scheduler_app import configs, permissions, services
+from scheduler_app import configs, services
 from scheduler_app.engine import locks
 from scheduler_app.models import RunStatus, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.policy import permissions
 from scheduler_app.registry import registry
 from tests.test_permissions_roles import BASE
 from tests.testapp.models import Execution

@@ -56,7 +56,7 @@ def test_every_scheduler_setting_is_documented_with_its_default():
 
 
 def test_every_alerts_setting_is_documented_with_its_default():
-    from scheduler_app.alerts import config as alert_config
+    from scheduler_app.monitoring.alerts import config as alert_config
 
     rows = table_rows(section((DOCS / "settings.md").read_text(), '## `SCHEDULER["ALERTS"]` keys'))
     defaults = alert_config.ALERT_DEFAULTS

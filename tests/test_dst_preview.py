@@ -270,7 +270,7 @@ def test_the_task_page_preview_shows_the_dst_notes(client, make_task, make_user,
     admin = make_user(is_superuser=True, is_staff=True)
     task = make_task(cron="15 2 * * *", timezone=LORD_HOWE)
     monkeypatch.setattr(
-        "scheduler_app.services.reading._now", lambda now: now or utc(2026, 10, 2, 12)
+        "scheduler_app.services.reading.resolve_now", lambda now: now or utc(2026, 10, 2, 12)
     )
     client.force_login(admin)
     html = client.get(

@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduler_app import calendars, feeds, services
-from scheduler_app.calendars import Period
+from scheduler_app import services
+from scheduler_app.services import calendars, feeds
+from scheduler_app.services.calendars import Period
 
 
 def feed_url(raw: str) -> str:

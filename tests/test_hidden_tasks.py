@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from scheduler_app import calendars, pause_windows, transfer
 from scheduler_app.models import TaskExecutionLog
+from scheduler_app.services import calendars, pause_windows, transfer
 
 MISSING_ID = 10**9
 

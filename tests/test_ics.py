@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from scheduler_app import calendars
-from scheduler_app.calendars import Period
 from scheduler_app.models import BlackoutCalendar
+from scheduler_app.services import calendars
+from scheduler_app.services.calendars import Period
 
 HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
 TAIL = "END:VCALENDAR\r\n"

@@ -10,9 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from scheduler_app import pause_windows, services
+from scheduler_app import services
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import PauseWindow, TaskExecutionLog
+from scheduler_app.services import pause_windows
 
 HOUR = dt.timedelta(hours=1)
 ADMIN = "scheduler_app.SA_SCHEDULER_ADMIN"

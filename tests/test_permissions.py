@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
-from scheduler_app import SchedulableTask, TaskProvider, TaskResult, permissions, policy, services
+from scheduler_app import SchedulableTask, TaskProvider, TaskResult, policy, services
+from scheduler_app.policy import permissions
 from scheduler_app.registry import registry
 
 

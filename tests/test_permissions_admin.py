@@ -13,9 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduler_app import permissions, services
+from scheduler_app import services
 from scheduler_app.engine import locks
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, TaskStatus
+from scheduler_app.policy import permissions
 from tests.test_permissions_matrix import ACTIONS, MATRIX
 from tests.test_permissions_roles import (
     ADMIN,

@@ -14,9 +14,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from scheduler_app import permissions, policy, services
+from scheduler_app import policy, services
 from scheduler_app.engine import locks
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.policy import permissions
 from tests.test_permissions_roles import (
     BASE,
     ROLES,

@@ -8,7 +8,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AnonymousUser, Group
 
-from scheduler_app import SchedulableTask, TaskProvider, TaskResult, permissions, services
+from scheduler_app import SchedulableTask, TaskProvider, TaskResult, services
+from scheduler_app.policy import permissions
 from scheduler_app.registry import registry
 from tests.conftest import grant
 

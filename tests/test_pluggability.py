@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 import scheduler_app
-from scheduler_app import SchedulableTask, TaskProvider, TaskResult, permissions, policy, services
+from scheduler_app import SchedulableTask, TaskProvider, TaskResult, policy, services
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.policy import permissions
 from scheduler_app.registry import registry
 from tests.testapp.models import Execution
 

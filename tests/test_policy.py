@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
 
-from scheduler_app import permissions, policy, services
+from scheduler_app import policy, services
 from scheduler_app.models import ScheduledTask, TaskStatus
+from scheduler_app.policy import permissions
 from tests.test_permissions_roles import ADMIN, BASE, fresh
 
 

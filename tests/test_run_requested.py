@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from scheduler_app import calendars, services
-from scheduler_app.calendars import Period
+from scheduler_app import services
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import RunStatus, TaskExecutionLog
+from scheduler_app.services import calendars
+from scheduler_app.services.calendars import Period
 from tests.testapp.models import Execution
 
 

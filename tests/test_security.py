@@ -8,16 +8,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from guardian.shortcuts import assign_perm
 
-from scheduler_app import (
-    SchedulableTask,
-    TaskProvider,
-    TaskResult,
-    configs,
-    permissions,
-    policy,
-    services,
-)
+from scheduler_app import SchedulableTask, TaskProvider, TaskResult, configs, policy, services
 from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent
+from scheduler_app.policy import permissions
 from scheduler_app.registry import registry
 from scheduler_app.signals import task_scheduled
 from tests.test_permissions_roles import (

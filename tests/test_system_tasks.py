@@ -11,11 +11,12 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduler_app import policy, services, system_tasks
+from scheduler_app import policy, services
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import RunStatus, ScheduledTask, SystemTaskRecord, TaskExecutionLog
 from scheduler_app.providers import SystemTask
 from scheduler_app.registry import registry
+from scheduler_app.services import system_tasks
 
 PRUNE = "scheduler.prune"
 

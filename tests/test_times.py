@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from project.reports.models import Report
-from scheduler_app import humanize
+from scheduler_app import display
 from scheduler_app.models import ScheduledTask
 from tests.conftest import grant
 
@@ -30,15 +30,15 @@ SHOWN = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{4}-\d{2}-\d{2} \d{2}:\d
 def test_format_when_labels_the_zone_by_its_abbreviation_or_else_its_name():
     summer = dt.datetime(2026, 7, 1, 5, 30, tzinfo=dt.UTC)
     winter = dt.datetime(2026, 1, 5, 5, 30, tzinfo=dt.UTC)
-    assert humanize.format_when(summer, "Europe/Berlin") == "Wed, 2026-07-01 07:30 CEST"
-    assert humanize.format_when(winter, "Europe/Berlin") == "Mon, 2026-01-05 06:30 CET"
-    assert humanize.format_when(winter, "UTC") == "Mon, 2026-01-05 05:30 UTC"
+    assert display.format_when(summer, "Europe/Berlin") == "Wed, 2026-07-01 07:30 CEST"
+    assert display.format_when(winter, "Europe/Berlin") == "Mon, 2026-01-05 06:30 CET"
+    assert display.format_when(winter, "UTC") == "Mon, 2026-01-05 05:30 UTC"
     # São Paulo has no abbreviation ("-03"): the zone's name says which one it is.
-    assert humanize.format_when(winter, "America/Sao_Paulo") == (
+    assert display.format_when(winter, "America/Sao_Paulo") == (
         "Mon, 2026-01-05 02:30 America/Sao_Paulo"
     )
-    assert humanize.format_when(None, "UTC") == "—"
-    assert humanize.format_when(winter, "Not/AZone") == "Mon, 2026-01-05 05:30 UTC"
+    assert display.format_when(None, "UTC") == "—"
+    assert display.format_when(winter, "Not/AZone") == "Mon, 2026-01-05 05:30 UTC"
 
 
 @settings(
@@ -53,7 +53,7 @@ def test_format_when_labels_the_zone_by_its_abbreviation_or_else_its_name():
     zone=st.sampled_from(ZONES),
 )
 def test_format_when_is_the_local_wall_time_with_a_label_that_names_the_zone(when, zone):
-    shown = humanize.format_when(when, zone)
+    shown = display.format_when(when, zone)
     match = SHOWN.match(shown)
     assert match, shown
     local = when.astimezone(zoneinfo.ZoneInfo(zone))

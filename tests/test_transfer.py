@@ -10,9 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from scheduler_app import calendars, configs, services, transfer
-from scheduler_app.calendars import Period
+from scheduler_app import configs, services
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
+from scheduler_app.services import calendars, transfer
+from scheduler_app.services.calendars import Period
 
 SECRET = "Authorization: Bearer top-secret"
 

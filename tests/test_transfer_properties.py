@@ -17,8 +17,8 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler_app import transfer
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
+from scheduler_app.services import transfer
 from tests.test_transfer_schema import document, entry
 
 TASK_KEYS = sorted(entry())

@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from scheduler_app import transfer, transfer_schema
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
+from scheduler_app.services import transfer, transfer_schema
 
 PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
 

@@ -265,7 +265,7 @@ CRON = {"schedule_type": "cron", "cron": "0 12 * * *", "timezone": "UTC"}
 
 
 def secret_calendar():
-    from scheduler_app import calendars
+    from scheduler_app.services import calendars
 
     tomorrow = (timezone.now() + dt.timedelta(days=1)).date()
     return calendars.create_calendar(

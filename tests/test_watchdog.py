@@ -11,11 +11,10 @@ from django.core import checks
 from django.core.management import call_command
 from django.urls import reverse
 
-from scheduler_app import watchdog
 from scheduler_app.checks import check_watchdog
-from scheduler_app.engine import health
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import ScheduledTask, SchedulerHeartbeat
+from scheduler_app.monitoring import health, watchdog
 
 pytestmark = pytest.mark.django_db
 

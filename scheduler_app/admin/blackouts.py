@@ -1,7 +1,7 @@
 """Admin of blackout calendars (with .ics import), pause windows and calendar-feed tokens.
 
 Calendars are edited by scheduler admins; pause windows are opened and ended
-through :mod:`scheduler_app.pause_windows` (module admins for their module);
+through :mod:`scheduler_app.services.pause_windows` (module admins for their module);
 feed tokens are only revoked here (each user makes their own on the feed page).
 """
 
@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from scheduler_app import calendars, conf, feeds, pause_windows, policy
+from scheduler_app import conf, policy
 from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, FeedToken, PauseWindow
 from scheduler_app.registry import registry
+from scheduler_app.services import calendars, feeds, pause_windows
 
 
 def _staff(request: HttpRequest) -> bool:

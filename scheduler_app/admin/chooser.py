@@ -9,8 +9,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from scheduler_app import policy
+from scheduler_app.links import schedule_url
 from scheduler_app.registry import registry
-from scheduler_app.templatetags.scheduler_tags import schedule_url
 
 
 @dataclass(frozen=True)

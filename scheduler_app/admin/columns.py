@@ -11,11 +11,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import humanize, services
-from scheduler_app.admin import display
-from scheduler_app.calendars import blackout_notes
+from scheduler_app import display, services
 from scheduler_app.models import ScheduledTask, ScheduleType
 from scheduler_app.registry import registry
+from scheduler_app.services.calendars import blackout_notes
 
 #: The form fields each schedule type uses; the task page shows only these (task_form.js reads
 #: this mapping from the page; read-only pages leave the others out on the server).
@@ -139,7 +138,7 @@ class TaskColumns:
                 (
                     (
                         r.dst,
-                        humanize.format_when(r.at, zone),
+                        display.format_when(r.at, zone),
                         format_html(' <span class="help sched-dst">{}</span>', r.note)
                         if r.note
                         else "",

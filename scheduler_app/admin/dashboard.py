@@ -11,8 +11,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import charts, metrics, policy, watchdog
+from scheduler_app import policy
 from scheduler_app.models import RunStatus, TaskExecutionLog, TaskStatus
+from scheduler_app.monitoring import charts, metrics, watchdog
 from scheduler_app.registry import registry
 
 CHART_DAYS = 14

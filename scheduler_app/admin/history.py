@@ -10,8 +10,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import describing, humanize, services
-from scheduler_app.admin import display
+from scheduler_app import describing, display, services
 from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent
 
 PER_PAGE = 20
@@ -88,7 +87,7 @@ def log_detail_context(request: HttpRequest, task: ScheduledTask, log_id: int) -
         "result_rows": display.described(rows) if rows else "",
         "result_json": result,
         "title": _("Run of “%(name)s” at %(when)s")
-        % {"name": task.name, "when": humanize.format_when(log.started_at, task)},
+        % {"name": task.name, "when": display.format_when(log.started_at, task)},
     }
 
 
@@ -111,7 +110,7 @@ def triggered_by(task: ScheduledTask, log: Any) -> str:
         return _("Run now")
     return _("Run now, asked by %(who)s at %(when)s") % {
         "who": asked.actor_name or _("the system"),
-        "when": humanize.format_when(asked.at, task),
+        "when": display.format_when(asked.at, task),
     }
 
 

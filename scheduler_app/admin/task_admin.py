@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scheduler_app import metrics, policy
+from scheduler_app import policy
 from scheduler_app.admin import actions, chooser, columns, ending
 from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
@@ -22,8 +22,9 @@ from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, Ta
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
 from scheduler_app.admin.saving import ServiceSavingAdmin
+from scheduler_app.links import reverse_or_empty
 from scheduler_app.models import ScheduledTask
-from scheduler_app.templatetags.scheduler_tags import reverse_or_empty
+from scheduler_app.monitoring import metrics
 
 READ_ONLY = (
     "module_display",

@@ -25,6 +25,7 @@ from scheduler_app.models import (
     ScheduledTaskQuerySet,
     TaskExecutionLog,
     TaskStatus,
+    lifecycle,
 )
 
 # Log rows of runs not yet over: executing, or waiting in a Tasks-framework queue.
@@ -185,8 +186,10 @@ def take(rows: list[dict], lease: Lease, now: dt.datetime) -> list[dict]:
     if not rows:
         return []
     ids = [row["id"] for row in rows]
-    changed = ScheduledTask.objects.filter(pk__in=ids, status=TaskStatus.PENDING).update(
-        status=TaskStatus.RUNNING,
+    changed = lifecycle.move(
+        ScheduledTask.objects.filter(pk__in=ids),
+        TaskStatus.PENDING,
+        TaskStatus.RUNNING,
         lease_owner=lease.holder,
         lease_token=lease.token,
         lease_expires_at=now + dt.timedelta(seconds=lease.seconds),
@@ -215,9 +218,14 @@ def release(lease: Lease, task_ids: list[int], log_ids: list[int]) -> None:
     """Give back claimed tasks that were never started (shutdown, lock held elsewhere)."""
     with transaction.atomic():
         TaskExecutionLog.objects.filter(pk__in=log_ids, status=RunStatus.RUNNING).delete()
-        ScheduledTask.objects.filter(
-            pk__in=task_ids, lease_token=lease.token, status=TaskStatus.RUNNING
-        ).update(status=TaskStatus.PENDING, lease_owner="", lease_token="", lease_expires_at=None)
+        lifecycle.move(
+            ScheduledTask.objects.filter(pk__in=task_ids, lease_token=lease.token),
+            TaskStatus.RUNNING,
+            TaskStatus.PENDING,
+            lease_owner="",
+            lease_token="",
+            lease_expires_at=None,
+        )
     lease.claimed_ids.difference_update(task_ids)
 
 

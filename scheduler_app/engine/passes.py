@@ -53,6 +53,7 @@ from scheduler_app.models import (
     ScheduleType,
     TaskExecutionLog,
     TaskStatus,
+    lifecycle,
 )
 
 logger = logging.getLogger("scheduler_app.engine")
@@ -425,7 +426,9 @@ class SchedulerPass:
             values.update(next_run=upcoming, occurrence_at=upcoming)
         elif row["schedule_type"] == ScheduleType.ONE_TIME and not duplicate:
             # A one-time task whose only run was skipped (too late, blacked out) never ran.
-            values.update(status=TaskStatus.FAILED, error_message=p.reason[:4000])
+            values.update(
+                status=lifecycle.after_run(TaskStatus.FAILED), error_message=p.reason[:4000]
+            )
         if duplicate:
             values["error_message"] = "This occurrence was already recorded; not run again."
         return task_row_values(row["id"], values)

@@ -20,7 +20,7 @@ from scheduler_app.engine.runspec import (
     SUCCESS,
     TIMEOUT,
 )
-from scheduler_app.models import MisfirePolicy, RunStatus, ScheduleType, TaskStatus
+from scheduler_app.models import MisfirePolicy, RunStatus, ScheduleType, TaskStatus, lifecycle
 
 ABANDONED = "abandoned"
 ERROR_LIMIT = 4000
@@ -83,12 +83,20 @@ def _after_occurrence(row: dict, slot: dt.datetime, now: dt.datetime, final_stat
     """Where a task goes once an occurrence is over (succeeded or failed for good)."""
     if timing.is_repeating(row):
         upcoming = _following(row, slot, now)
-        return {"status": TaskStatus.PENDING, "next_run": upcoming, "occurrence_at": upcoming}
+        return {
+            "status": lifecycle.after_run(TaskStatus.PENDING),
+            "next_run": upcoming,
+            "occurrence_at": upcoming,
+        }
     if row["schedule_type"] == ScheduleType.EVENT:
         # Events emitted while this one ran are waiting: run the next one straight away.
         again = now if row.get("has_more_events") else None
-        return {"status": TaskStatus.PENDING, "next_run": again, "occurrence_at": again}
-    return {"status": final_status, "next_run": None, "occurrence_at": None}
+        return {
+            "status": lifecycle.after_run(TaskStatus.PENDING),
+            "next_run": again,
+            "occurrence_at": again,
+        }
+    return {"status": lifecycle.after_run(final_status), "next_run": None, "occurrence_at": None}
 
 
 def settle(
@@ -123,7 +131,9 @@ def settle(
         values["error_message"] = (ending.error or "The run failed.")[:ERROR_LIMIT]
         if ending.unrunnable:
             # A row that cannot run fails for good, whatever its schedule: no failure every slot.
-            values.update(status=TaskStatus.FAILED, next_run=None, occurrence_at=None)
+            values.update(
+                status=lifecycle.after_run(TaskStatus.FAILED), next_run=None, occurrence_at=None
+            )
             return values
         can_retry = (
             ending.retry and row["retry_count"] < row["max_retries"] and not row["allow_overlap"]
@@ -139,7 +149,7 @@ def settle(
                     rng,
                 )
             values.update(
-                status=TaskStatus.PENDING,
+                status=lifecycle.after_run(TaskStatus.PENDING),
                 next_run=now + dt.timedelta(seconds=delay),
                 occurrence_at=ending.slot,
                 retry_count=row["retry_count"] + 1,
@@ -162,7 +172,9 @@ def settle(
                 )
             )
         # "Not ready yet" is a new occurrence at the later time, not a failed attempt.
-        values.update(status=TaskStatus.PENDING, next_run=later, occurrence_at=later)
+        values.update(
+            status=lifecycle.after_run(TaskStatus.PENDING), next_run=later, occurrence_at=later
+        )
         return values
     if kind == CANCELLED:
         # Stopped by a person: not a failure to retry; the schedule goes on.

@@ -31,7 +31,7 @@ _TASK_ATTRS = (
 
 
 def _listening(*sigs) -> bool:  # noqa: ANN002
-    return any(sig.has_listeners() for sig in sigs) or bool(signals._module_signals)
+    return any(sig.has_listeners() for sig in sigs) or signals.any_module_signal()
 
 
 def _task(row: dict, values: dict | None = None) -> ScheduledTask:

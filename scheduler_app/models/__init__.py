@@ -9,14 +9,13 @@ from scheduler_app.models.calendars import (
     PauseWindowQuerySet,
 )
 from scheduler_app.models.choices import (
-    TRANSITIONS,
     IntervalUnit,
     MisfirePolicy,
     RunStatus,
     ScheduleType,
     TaskStatus,
-    check_transition,
 )
+from scheduler_app.models.lifecycle import TRANSITIONS, check_transition
 from scheduler_app.models.notifications import (
     Notification,
     NotificationLevel,

@@ -1,4 +1,4 @@
-"""Statuses and choices shared by the models, and the task lifecycle."""
+"""Statuses and choices shared by the models (the lifecycle is models/lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from scheduler_app import schedules
-from scheduler_app.exceptions import InvalidTransition
 
 
 class TaskStatus(models.TextChoices):
@@ -48,36 +47,3 @@ class RunStatus(models.TextChoices):
     ABANDONED = "abandoned", _("Abandoned")
     SKIPPED = "skipped", _("Skipped")
     ENQUEUED = "enqueued", _("Enqueued")
-
-
-# The lifecycle: from -> allowed targets. Everything else is refused.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    TaskStatus.PENDING: frozenset(
-        {
-            TaskStatus.RUNNING,
-            TaskStatus.PAUSED,
-            TaskStatus.CANCELLED,
-            TaskStatus.FAILED,
-            TaskStatus.SUCCESS,
-        }
-    ),
-    TaskStatus.RUNNING: frozenset(
-        {
-            TaskStatus.PENDING,
-            TaskStatus.SUCCESS,
-            TaskStatus.FAILED,
-            TaskStatus.CANCELLED,
-            TaskStatus.PAUSED,
-        }
-    ),
-    TaskStatus.PAUSED: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
-    TaskStatus.FAILED: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
-    TaskStatus.SUCCESS: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
-    TaskStatus.CANCELLED: frozenset({TaskStatus.PENDING}),
-}
-
-
-def check_transition(current: str, target: str) -> None:
-    """Raise InvalidTransition unless the lifecycle allows ``current -> target``."""
-    if current != target and target not in TRANSITIONS.get(current, frozenset()):
-        raise InvalidTransition(f"A {current} task cannot become {target}.")

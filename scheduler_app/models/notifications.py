@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scheduler_app.models.tasks import ScheduledTask
 
-# --- notifications and system tasks (scheduler_app.notifications, scheduler_app.system_tasks) ---
+# --- notifications and system tasks (scheduler_app.notifications, scheduler_app.services.system_tasks) ---
 
 
 class NotificationLevel(models.TextChoices):

@@ -19,7 +19,6 @@ from scheduler_app.models.choices import (
     RunStatus,
     ScheduleType,
     TaskStatus,
-    check_transition,
 )
 
 if TYPE_CHECKING:
@@ -230,11 +229,6 @@ class ScheduledTask(models.Model):
 
     def next_run_after(self, after: dt.datetime) -> dt.datetime | None:
         return self.schedule.next_after(after, anchor=self.run_at or self.created_at)
-
-    def set_status(self, target: str) -> None:
-        """Move along the lifecycle; raises InvalidTransition for impossible moves."""
-        check_transition(self.status, target)
-        self.status = target
 
 
 class PendingEvent(models.Model):

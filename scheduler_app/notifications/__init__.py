@@ -30,14 +30,9 @@ from scheduler_app.notifications.channels import (
     get_channel,
     register_channel,
 )
-from scheduler_app.notifications.delivery import (
-    Message,
-    NotificationError,
-    Origin,
-    Outbox,
-    notify,
-)
+from scheduler_app.notifications.delivery import NotificationError, Outbox, notify
 from scheduler_app.notifications.forms import ChannelsField, NotificationConfigForm
+from scheduler_app.notifications.messages import Message, Origin
 
 __all__ = [
     "EMAIL",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from scheduler_app.exceptions import NotRegistered
 
 if TYPE_CHECKING:
-    from scheduler_app.notifications.delivery import Message, Origin
+    from scheduler_app.notifications.messages import Message, Origin
 
 EMAIL = "email"
 IN_APP = "in_app"

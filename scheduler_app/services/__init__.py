@@ -7,12 +7,11 @@ unless given ``--as-user``). Errors are ``PermissionDenied`` or
 
 Access is always decided on the row as stored, re-read under a row lock,
 never on the instance passed in (a form may have changed it in memory).
-Every change is written to the task's history (:mod:`scheduler_app.audit`).
+Every change is written to the task's history (:mod:`scheduler_app.services.audit`).
 Config secrets (``secret_fields``) are masked in signals and history, and an
 edit that sends a secret back masked or empty keeps the stored one.
 """
 
-from scheduler_app.services._common import NO_CHANGE
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
 from scheduler_app.services.duplicates import (
     DuplicateTask,
@@ -37,7 +36,8 @@ from scheduler_app.services.scheduling import (
     update,
     validate_update,
 )
-from scheduler_app.sharing import share, shared_with, unshare
+from scheduler_app.services.sharing import share, shared_with, unshare
+from scheduler_app.services.steps import NO_CHANGE
 from scheduler_app.validation import build_schedule, resolve_task_type
 
 __all__ = [

@@ -6,7 +6,7 @@ check each argument here: the right type, at most as long as its column
 refuses them), numbers and dates within what the schedule maths can carry.
 Every failure is a ``ValidationError`` on the argument's name; all bad
 arguments are reported at once. Messages quote at most ``QUOTE_LIMIT``
-characters of what was given (and ``_common.bounded_errors`` cuts what
+characters of what was given (and ``steps.bounded_errors`` cuts what
 other layers wrote).
 """
 

@@ -9,22 +9,23 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, policy
+from scheduler_app import policy
 from scheduler_app.models import (
     AuditAction,
     ScheduledTask,
     ScheduleType,
     TaskStatus,
 )
-from scheduler_app.services._common import (
-    _check,
-    _locked,
-    _now,
-    _refuse_no_op,
-    _send,
-    _sync,
-    _transition,
-    _username,
+from scheduler_app.services import audit
+from scheduler_app.services.steps import (
+    locked,
+    refuse_no_op,
+    require,
+    resolve_now,
+    send_after_commit,
+    sync_instance,
+    transition,
+    username_of,
 )
 from scheduler_app.signals import task_cancelled
 
@@ -32,49 +33,49 @@ from scheduler_app.signals import task_cancelled
 def cancel(task: ScheduledTask, *, user: Any) -> ScheduledTask:
     """Stop the task for good (it stays in the list with its history)."""
     with transaction.atomic():
-        fresh = _locked(task)
+        fresh = locked(task)
         if user is not None:
-            _check(policy.can_cancel(user, fresh), _("You may not cancel this task."))
-        _refuse_no_op(fresh.status == TaskStatus.CANCELLED, _("The task is already cancelled."))
-        _transition(fresh, TaskStatus.CANCELLED)
+            require(policy.can_cancel(user, fresh), _("You may not cancel this task."))
+        refuse_no_op(fresh.status == TaskStatus.CANCELLED, _("The task is already cancelled."))
+        transition(fresh, TaskStatus.CANCELLED)
         fresh.next_run = None
         fresh.updated_by = user
         fresh.save(update_fields=["status", "next_run", "updated_by", "updated_at"])
         audit.record(fresh, AuditAction.CANCELLED, user=user)
-    _send(task_cancelled, "task.cancelled", fresh)
-    return _sync(task, fresh)
+    send_after_commit(task_cancelled, "task.cancelled", fresh)
+    return sync_instance(task, fresh)
 
 
 def pause(task: ScheduledTask, *, user: Any) -> ScheduledTask:
     """Stop running the task until it is resumed."""
     with transaction.atomic():
-        fresh = _locked(task)
+        fresh = locked(task)
         if user is not None:
-            _check(policy.can_pause(user, fresh), _("You may not pause this task."))
+            require(policy.can_pause(user, fresh), _("You may not pause this task."))
         if fresh.status == TaskStatus.RUNNING:
             raise ValidationError(
                 {"status": _("The task is running; pause it when the run ends.")}, code="running"
             )
-        _refuse_no_op(fresh.status == TaskStatus.PAUSED, _("The task is already paused."))
-        _transition(fresh, TaskStatus.PAUSED)
+        refuse_no_op(fresh.status == TaskStatus.PAUSED, _("The task is already paused."))
+        transition(fresh, TaskStatus.PAUSED)
         fresh.updated_by = user
         fresh.save(update_fields=["status", "updated_by", "updated_at"])
         audit.record(fresh, AuditAction.PAUSED, user=user)
-    return _sync(task, fresh)
+    return sync_instance(task, fresh)
 
 
 def resume(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) -> ScheduledTask:
     """Back to pending; the next run is the next slot from now (missed ones are not replayed)."""
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
-        fresh = _locked(task)
+        fresh = locked(task)
         if user is not None:
-            _check(policy.can_resume(user, fresh), _("You may not resume this task."))
+            require(policy.can_resume(user, fresh), _("You may not resume this task."))
         if fresh.status != TaskStatus.PAUSED:
             raise ValidationError(
                 {"status": _("Only a paused task can be resumed.")}, code="not_paused"
             )
-        _transition(fresh, TaskStatus.PENDING)
+        transition(fresh, TaskStatus.PENDING)
         if fresh.schedule_type != ScheduleType.EVENT:
             upcoming = fresh.schedule.first_run(now, anchor=fresh.run_at or fresh.created_at)
             if (
@@ -89,21 +90,21 @@ def resume(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) ->
             update_fields=["status", "next_run", "occurrence_at", "updated_by", "updated_at"]
         )
         audit.record(fresh, AuditAction.RESUMED, user=user, at=now)
-    return _sync(task, fresh)
+    return sync_instance(task, fresh)
 
 
 def run_now(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) -> ScheduledTask:
     """Make the task due now; the next scheduler pass runs it."""
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
-        fresh = _locked(task)
+        fresh = locked(task)
         if user is not None:
-            _check(policy.can_run(user, fresh), _("You may not run this task."))
+            require(policy.can_run(user, fresh), _("You may not run this task."))
         if fresh.status == TaskStatus.RUNNING:
             raise ValidationError({"status": _("The task is already running.")}, code="running")
         if fresh.status == TaskStatus.CANCELLED:
             raise ValidationError({"status": _("A cancelled task cannot run.")}, code="cancelled")
-        _refuse_no_op(
+        refuse_no_op(
             fresh.run_requested
             and fresh.status == TaskStatus.PENDING
             and fresh.enabled
@@ -111,7 +112,7 @@ def run_now(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) -
             and fresh.next_run <= now,
             _("The task is already queued to run on the next scheduler pass."),
         )
-        _transition(fresh, TaskStatus.PENDING)
+        transition(fresh, TaskStatus.PENDING)
         fresh.next_run = fresh.occurrence_at = now
         fresh.retry_count = 0
         fresh.enabled = True
@@ -130,7 +131,7 @@ def run_now(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) -
             ]
         )
         audit.record(fresh, AuditAction.RUN_REQUESTED, user=user, at=now)
-    return _sync(task, fresh)
+    return sync_instance(task, fresh)
 
 
 def interrupt(log: Any, *, user: Any, now: dt.datetime | None = None) -> Any:
@@ -142,22 +143,22 @@ def interrupt(log: Any, *, user: Any, now: dt.datetime | None = None) -> Any:
     """
     from scheduler_app.models import RunStatus, TaskExecutionLog
 
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         fresh = TaskExecutionLog.objects.select_for_update().select_related("task").get(pk=log.pk)
         if user is not None:
-            _check(policy.can_run(user, fresh.task), _("You may not stop runs of this task."))
+            require(policy.can_run(user, fresh.task), _("You may not stop runs of this task."))
         if fresh.status not in (RunStatus.RUNNING, RunStatus.ENQUEUED):
             raise ValidationError(
                 {"status": _("This run is not running any more.")}, code="not_running"
             )
-        _refuse_no_op(
+        refuse_no_op(
             fresh.interrupt_requested_at is not None,
             _("Stopping this run was already requested by %(who)s.")
             % {"who": fresh.interrupt_requested_by or "system"},
         )
         fresh.interrupt_requested_at = now
-        fresh.interrupt_requested_by = _username(user) or "system"
+        fresh.interrupt_requested_by = username_of(user) or "system"
         fresh.save(update_fields=["interrupt_requested_at", "interrupt_requested_by"])
         audit.record(
             fresh.task, AuditAction.INTERRUPTED, user=user, at=now, changes={"run": fresh.run_id}

@@ -15,8 +15,8 @@ from scheduler_app.models import (
     ScheduledTask,
     TaskStatus,
 )
-from scheduler_app.services._common import bounded_errors
 from scheduler_app.services.arguments import check_arguments
+from scheduler_app.services.steps import bounded_errors
 
 
 @bounded_errors

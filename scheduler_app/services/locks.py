@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from scheduler_app import policy
 from scheduler_app.engine import locks
 from scheduler_app.models import ScheduledTask, TaskStatus
-from scheduler_app.services._common import _check
+from scheduler_app.services.steps import require
 
 #: Lock keys deleted per cache round trip by clear_locks().
 CHUNK = 1000
@@ -34,7 +34,7 @@ def clear_lock(task: ScheduledTask, *, user: Any) -> bool:
     if user is not None:
         if not policy.can_view(user, fresh):
             raise ScheduledTask.DoesNotExist(f"No task {task.pk!r}.")
-        _check(
+        require(
             policy.can_clear_lock(user, fresh),
             _("Only an administrator of the module may clear a task's lock."),
         )

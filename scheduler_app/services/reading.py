@@ -8,16 +8,17 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, configs, policy, schedules
+from scheduler_app import configs, policy, schedules
 from scheduler_app.models import (
     ScheduledTask,
 )
-from scheduler_app.services._common import (
-    _deny,
-    _now,
-    bounded_errors,
-)
+from scheduler_app.services import audit
 from scheduler_app.services.arguments import check_arguments
+from scheduler_app.services.steps import (
+    bounded_errors,
+    denied,
+    resolve_now,
+)
 from scheduler_app.validation import (
     build_schedule,
 )
@@ -46,14 +47,14 @@ def visible_config(task: ScheduledTask) -> dict[str, Any]:
 def task_logs(task: ScheduledTask, *, user: Any) -> Any:
     """The task's execution logs, newest first, if ``user`` may see them."""
     if user is not None and not policy.can_view_logs(user, task):
-        raise _deny(_("You may not see the runs of this task."))
+        raise denied(_("You may not see the runs of this task."))
     return task.logs.newest_first()
 
 
 def task_history(task: ScheduledTask, *, user: Any, limit: int = 100) -> list[audit.TimelineEntry]:
     """The task's history (audit events and runs, newest first), if ``user`` may see it."""
     if user is not None and not policy.can_view_history(user, task):
-        raise _deny(_("You may not see the history of this task."))
+        raise denied(_("You may not see the history of this task."))
     return audit.timeline(task, limit=limit)
 
 
@@ -96,7 +97,7 @@ def next_runs(
 ) -> list[dt.datetime]:
     """The next ``count`` run times, in the schedule's zone (a task's, or the arguments')."""
     _check_preview(schedule_type, task, cron, run_at, interval, event, timezone, count, after)
-    after = _now(after)
+    after = resolve_now(after)
     if task is not None:
         return task.schedule.runs_after(after, count, anchor=task.run_at or task.created_at)
     sched = build_schedule(
@@ -126,7 +127,7 @@ def next_runs_with_notes(
 ) -> list[schedules.PlannedRun]:
     """As :func:`next_runs`, each run with what the DST rule does to it (``.dst``, ``.note``)."""
     _check_preview(schedule_type, task, cron, run_at, interval, event, timezone, count, after)
-    after = _now(after)
+    after = resolve_now(after)
     if task is not None:
         return schedules.planned_runs(
             task.schedule, after, count, anchor=task.run_at or task.created_at

@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, chains, conf, configs, policy, schedules, sharing
-from scheduler_app import calendars as blackout_calendars
+from scheduler_app import conf, configs, policy, schedules
 from scheduler_app.models import (
     AuditAction,
     MisfirePolicy,
@@ -20,19 +19,21 @@ from scheduler_app.models import (
     TaskStatus,
 )
 from scheduler_app.providers import SchedulableTask
-from scheduler_app.services._common import (
-    _check,
-    _deny,
-    _locked,
-    _now,
-    _pk,
-    _send,
-    _sync,
-    _transition,
-    _username,
-    bounded_errors,
-)
+from scheduler_app.services import audit, chains, sharing
+from scheduler_app.services import calendars as blackout_calendars
 from scheduler_app.services.arguments import check_arguments, check_json
+from scheduler_app.services.steps import (
+    bounded_errors,
+    denied,
+    locked,
+    require,
+    resolve_now,
+    send_after_commit,
+    sync_instance,
+    transition,
+    user_pk,
+    username_of,
+)
 from scheduler_app.signals import task_scheduled
 from scheduler_app.validation import (
     build_schedule,
@@ -112,12 +113,12 @@ def schedule(
     ``condition`` is accepted for conditional schedules as a note of which
     condition is meant; the task type's ``condition(context)`` decides.
     ``on_success`` names tasks (or ids) to run after each success; the user
-    must be allowed to run them (see :func:`scheduler_app.chains.resolve`).
+    must be allowed to run them (see :func:`scheduler_app.services.chains.resolve`).
     Every argument is type- and size-checked first (:mod:`.arguments`).
     """
     # Every argument but the acting user and the clock, before anything reads one.
     check_arguments({k: v for k, v in locals().items() if k not in ("user", "now")})
-    now = _now(now)
+    now = resolve_now(now)
     task_cls = resolve_task_type(module, task_type)
     if user is not None:
         _check_may_schedule(user, module, task_type, owner=owner, is_system=is_system)
@@ -134,7 +135,7 @@ def schedule(
     _refuse_masked_secrets(task_cls, config)
     cleaned = configs.clean_config(task_cls, config)
     if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
-        raise _deny(
+        raise denied(
             _("You may not schedule “%(key)s” with this configuration.")
             % {"key": f"{module}.{task_type}"}
         )
@@ -191,9 +192,9 @@ def schedule(
             AuditAction.CREATED,
             user=user,
             at=now,
-            changes={"owner": _username(task.owner)} if task.owner_id != _pk(user) else None,
+            changes={"owner": username_of(task.owner)} if task.owner_id != user_pk(user) else None,
         )
-    _send(task_scheduled, "task.scheduled", task)
+    send_after_commit(task_scheduled, "task.scheduled", task)
     return task
 
 
@@ -201,11 +202,15 @@ def _check_may_schedule(
     user: Any, module: str, task_type: str, *, owner: Any, is_system: bool
 ) -> None:
     if not policy.can_schedule(user, module, task_type):
-        raise _deny(_("You may not schedule “%(key)s” tasks.") % {"key": f"{module}.{task_type}"})
+        raise denied(_("You may not schedule “%(key)s” tasks.") % {"key": f"{module}.{task_type}"})
     if is_system and not policy.is_scheduler_admin(user):
-        raise _deny(_("Only scheduler administrators may create system tasks."))
-    if owner is not None and _pk(owner) != _pk(user) and not policy.is_module_admin(user, module):
-        raise _deny(_("Only module administrators may schedule a task for someone else."))
+        raise denied(_("Only scheduler administrators may create system tasks."))
+    if (
+        owner is not None
+        and user_pk(owner) != user_pk(user)
+        and not policy.is_module_admin(user, module)
+    ):
+        raise denied(_("Only module administrators may schedule a task for someone else."))
 
 
 def _storable_config(cleaned: dict[str, Any]) -> Any:
@@ -253,9 +258,9 @@ def update(
     before anything is written: a refused update changes nothing. ``task``
     is refreshed in place from the saved row and returned.
     """
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
-        fresh = _locked(task)
+        fresh = locked(task)
         prepared = _prepare_update(fresh, user=user, now=now, changes=changes)
         fresh.updated_by = user
         fresh.save()
@@ -268,7 +273,7 @@ def update(
             changed.update(_set_chain(fresh, prepared.chained))
         if changed:
             audit.record(fresh, AuditAction.EDITED, user=user, changes=changed, at=now)
-    return _sync(task, fresh)
+    return sync_instance(task, fresh)
 
 
 @bounded_errors
@@ -287,14 +292,14 @@ def validate_update(
         fresh = ScheduledTask.objects.get(pk=task.pk)
     except ScheduledTask.DoesNotExist:
         raise ValidationError(_("This task no longer exists."), code="gone") from None
-    _prepare_update(fresh, user=user, now=_now(now), changes=changes)
+    _prepare_update(fresh, user=user, now=resolve_now(now), changes=changes)
 
 
 def _prepare_update(
     fresh: ScheduledTask, *, user: Any, now: dt.datetime, changes: dict[str, Any]
 ) -> _Update:
     if user is not None and not policy.can_edit(user, fresh):
-        raise _deny(_("You may not edit this task."))
+        raise denied(_("You may not edit this task."))
     forbidden = set(changes) - EDITABLE_FIELDS
     if forbidden:
         raise ValidationError(
@@ -331,7 +336,7 @@ def _apply_changes(
         merged = configs.merge_secrets(task_cls, task.config, changes["config"] or {})
         cleaned = configs.clean_config(task_cls, merged)
         if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
-            raise _deny(_("You may not use this configuration."))
+            raise denied(_("You may not use this configuration."))
         task.config = _storable_config(cleaned)
     schedule_keys = {"schedule_type", "cron", "run_at", "interval", "event", "timezone"}
     if schedule_keys & set(changes):
@@ -378,7 +383,7 @@ def _apply_changes(
         and task.next_run > now
     ):
         # A finished task given a new future schedule is live again.
-        _transition(task, TaskStatus.PENDING)
+        transition(task, TaskStatus.PENDING)
 
 
 def _set_calendars(task: ScheduledTask, wanted: list[Any]) -> dict[str, list[Any]]:
@@ -392,11 +397,11 @@ def _set_calendars(task: ScheduledTask, wanted: list[Any]) -> dict[str, list[Any
 def delete(task: ScheduledTask, *, user: Any) -> None:
     """Delete the task and its logs; its audit history stays (by task id)."""
     with transaction.atomic():
-        fresh = _locked(task)
+        fresh = locked(task)
         if fresh.is_system:
-            raise _deny(_("System tasks cannot be deleted."))
+            raise denied(_("System tasks cannot be deleted."))
         if user is not None:
-            _check(policy.can_delete(user, fresh), _("You may not delete this task."))
+            require(policy.can_delete(user, fresh), _("You may not delete this task."))
         pk = fresh.pk
         sharing.clear_object_permissions(fresh)
         fresh.delete()

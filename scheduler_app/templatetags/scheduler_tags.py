@@ -13,43 +13,25 @@ from typing import Any
 
 from django import template
 from django.core.exceptions import ValidationError
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from scheduler_app import services
+from scheduler_app import links, services
 from scheduler_app.forms import SCHEDULE_FIELDS, ScheduleSpecForm, TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 
 register = template.Library()
 
 
-def reverse_or_empty(name: str, *args: Any, **kwargs: Any) -> str:
-    """``reverse()``, or "" when the project has not included ``scheduler_app.urls``.
-
-    The admin works without those URLs (check ``scheduler_app.W003`` says how to add
-    them); its links to the scheduling pages are then left out instead of failing.
-    """
-    try:
-        return reverse(name, args=args or None, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return ""
-
-
 @register.simple_tag
 def schedule_url(module_id: str, task_type: str, next_url: str = "") -> str:
     """The URL of the page that schedules a new ``module_id.task_type`` task ("" if none)."""
-    url = reverse_or_empty("scheduler_app:new", module=module_id, task_type=task_type)
-    if url and next_url:
-        from django.utils.http import urlencode
-
-        url += "?" + urlencode({"next": next_url})
-    return url
+    return links.schedule_url(module_id, task_type, next_url)
 
 
 @register.simple_tag
 def edit_task_url(task: ScheduledTask) -> str:
     """The URL of the task's module form ("" without ``scheduler_app.urls``)."""
-    return reverse_or_empty("scheduler_app:edit", task.pk)
+    return links.reverse_or_empty("scheduler_app:edit", task.pk)
 
 
 @register.simple_tag
@@ -63,7 +45,7 @@ def next_runs(task: ScheduledTask, count: int = 5) -> list[dt.datetime]:
 
 def form_preview(form: TaskScheduleForm) -> dict[str, Any]:
     """The preview of the form's current schedule, for the first render (before any script)."""
-    from scheduler_app.views.preview import describe_runs
+    from scheduler_app.display import describe_runs
 
     options = form.options
     data = {name: options[name].value() for name in SCHEDULE_FIELDS}
@@ -93,7 +75,7 @@ def scheduler_form(form: TaskScheduleForm) -> dict[str, Any]:
     """Render a TaskScheduleForm's fields with the live preview panel."""
     return {
         "form": form,
-        "preview_url": reverse_or_empty("scheduler_app:preview"),
+        "preview_url": links.reverse_or_empty("scheduler_app:preview"),
         "preview": form_preview(form),
     }
 
@@ -101,7 +83,7 @@ def scheduler_form(form: TaskScheduleForm) -> dict[str, Any]:
 @register.filter
 def sched_badge(status: str) -> str:
     """A coloured status label."""
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.badge(status)
 
@@ -110,7 +92,7 @@ def sched_badge(status: str) -> str:
 def sched_time(when: dt.datetime | None, zone: Any = None) -> str:
     """``{{ log.started_at|sched_time:task }}``: the time in the task's zone (or a zone name;
     none: the current zone) in the app's one format, "Mon, 2026-06-01 14:00 CEST"."""
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.when(when, zone)
 
@@ -118,21 +100,21 @@ def sched_time(when: dt.datetime | None, zone: Any = None) -> str:
 @register.filter
 def sched_when(when: dt.datetime | None, zone: Any = None) -> str:
     """As :func:`sched_time`, plus "in 3 hours" / "5 minutes ago" below it."""
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.when_with_relative(when, zone)
 
 
 @register.filter
 def sched_duration(seconds: float | None) -> str:
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.duration(seconds)
 
 
 @register.filter
 def sched_percent(value: float | None) -> str:
-    from scheduler_app.admin import display
+    from scheduler_app import display
 
     return display.percent(value)
 
@@ -141,10 +123,8 @@ def sched_percent(value: float | None) -> str:
 def scheduling_pages(context: template.Context) -> list[Any]:
     """``{% scheduling_pages as pages %}``: the scheduling pages outside the admin that the
     request's user may open (each has ``title``, ``url`` and ``note``)."""
-    from scheduler_app.views.pages import scheduling_pages as pages_of
-
     request = context.get("request")
-    return pages_of(request) if request is not None else []
+    return links.scheduling_pages(request.user) if request is not None else []
 
 
 @register.filter

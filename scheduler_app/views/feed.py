@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from scheduler_app import feeds
+from scheduler_app.services import feeds
 from scheduler_app.views.pages import page_context, scheduler_page
 from scheduler_app.views.scheduling import task_page_url
 

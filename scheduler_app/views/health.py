@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from scheduler_app import conf, policy, watchdog
+from scheduler_app import conf, policy
+from scheduler_app.monitoring import watchdog
 
 
 def _token(request: HttpRequest) -> str:

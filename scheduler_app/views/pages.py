@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from scheduler_app import policy
-from scheduler_app.registry import registry
-
-
-def _reverse(name: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
+from scheduler_app import links
 
 
 def page_context(request: HttpRequest) -> dict[str, Any]:
@@ -36,10 +26,14 @@ def page_context(request: HttpRequest) -> dict[str, Any]:
         # The user bar shows for every signed-in user, not only for staff.
         has_permission=bool(user.is_authenticated),
         is_nav_sidebar_enabled=False,
-        home_url=_reverse("admin:index") if staff else _reverse("scheduler_app:pages") or "/",
-        admin_url=_reverse("admin:index") if staff else "",
-        pages_url=_reverse("scheduler_app:pages"),
-        logout_url=_reverse("admin:logout") if staff else _reverse("scheduler_app:logout"),
+        home_url=links.reverse_or_empty("admin:index")
+        if staff
+        else links.reverse_or_empty("scheduler_app:pages") or "/",
+        admin_url=links.reverse_or_empty("admin:index") if staff else "",
+        pages_url=links.reverse_or_empty("scheduler_app:pages"),
+        logout_url=links.reverse_or_empty("admin:logout")
+        if staff
+        else links.reverse_or_empty("scheduler_app:logout"),
     )
     return context
 
@@ -82,46 +76,6 @@ class SchedulerPageMixin:
         return {**page_context(self.request), **context}
 
 
-@dataclass(frozen=True)
-class Page:
-    title: str
-    url: str
-    note: str = ""
-
-
-def scheduling_pages(request: HttpRequest) -> list[Page]:
-    """The pages outside the admin the user may open: each module's page, the calendar feed,
-    the notifications. Pages that are not routed are left out."""
-    user = request.user
-    if not user.is_authenticated:
-        return []
-    pages = []
-    for provider in registry.providers():
-        if not provider.page_url_name or not (
-            policy.is_module_user(user, provider.module_id)
-            or policy.is_module_admin(user, provider.module_id)
-        ):
-            continue
-        if url := _reverse(provider.page_url_name):
-            pages.append(
-                Page(
-                    str(provider.verbose_name()),
-                    url,
-                    _("Its scheduled tasks, and forms to schedule more."),
-                )
-            )
-    for name, title, note in (
-        (
-            "scheduler_notifications:list",
-            _("Notifications"),
-            _("What your tasks told you in the app."),
-        ),
-        (
-            "scheduler_app:feed_settings",
-            _("Calendar feed"),
-            _("Your tasks' next runs in your calendar application."),
-        ),
-    ):
-        if url := _reverse(name):
-            pages.append(Page(str(title), url, str(note)))
-    return pages
+def scheduling_pages(request: HttpRequest) -> list[links.Page]:
+    """The pages outside the admin the request's user may open (see :mod:`scheduler_app.links`)."""
+    return links.scheduling_pages(request.user)

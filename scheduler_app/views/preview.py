@@ -16,44 +16,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from scheduler_app import bounds, policy, schedules, services
-from scheduler_app.calendars import calendar_notes
+from scheduler_app import bounds, policy
+from scheduler_app.display import describe_runs
 from scheduler_app.forms import ScheduleSpecForm
+from scheduler_app.services.calendars import calendar_notes
 
 PREVIEW_COUNT = 5
-
-
-def describe_runs(schedule: schedules.Schedule, now=None) -> list[dict[str, str]]:
-    """The next runs of ``schedule`` as JSON-ready rows, in the schedule's zone, with DST notes."""
-    zone = schedule.zone
-    runs = services.next_runs_with_notes(
-        schedule.type,
-        cron=schedule.cron,
-        run_at=schedule.run_at,
-        interval=(schedule.interval_every, schedule.interval_unit)
-        if schedule.interval_every
-        else None,
-        event=schedule.event,
-        timezone=schedule.timezone,
-        count=PREVIEW_COUNT,
-        after=now,
-    )
-    rows = []
-    for run in runs:
-        local = run.at.astimezone(zone)
-        rows.append(
-            {
-                "at": run.at.isoformat(),
-                "text": date_format(local, "D, Y-m-d H:i") + " " + (local.tzname() or ""),
-                "dst": run.dst,
-                "note": run.note,
-            }
-        )
-    return rows
 
 
 _ID = re.compile(rf"[0-9]{{1,{bounds.MAX_ID_DIGITS}}}", re.ASCII)
@@ -104,7 +75,7 @@ def schedule_preview(request: HttpRequest) -> JsonResponse:
         errors.update({k: [str(m) for m in v] for k, v in form.errors.items()})
         return _invalid(errors)
     schedule = form.schedule
-    runs = describe_runs(schedule, now)
+    runs = describe_runs(schedule, now, count=PREVIEW_COUNT)
     # ?calendars=1&calendars=2: flag the runs those blackout calendars would skip.
     blackouts = calendar_notes(
         chosen, [dt.datetime.fromisoformat(r["at"]) for r in runs], schedule.timezone

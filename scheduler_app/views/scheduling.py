@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from scheduler_app import humanize, policy, services
+from scheduler_app import display, policy, services
 from scheduler_app.forms import TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
@@ -111,7 +111,7 @@ class TaskFormViewMixin(SchedulerPageMixin, LoginRequiredMixin):
         if task.next_run:
             return _("Saved “%(name)s”; next run %(when)s.") % {
                 "name": task.name,
-                "when": humanize.format_when(task.next_run, task),
+                "when": display.format_when(task.next_run, task),
             }
         return _("Saved “%(name)s”.") % {"name": task.name}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from scheduler_app import permissions
 from scheduler_app.api import tokens
+from scheduler_app.policy import permissions
 
 # The permission matrix's fixtures (its scene: a task, a role, the sharing), reused as they are.
 from tests.test_permissions_matrix import other_module, scene  # noqa: F401

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from scheduler_app import permissions, services
+from scheduler_app import services
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
+from scheduler_app.policy import permissions
 from tests.api.conftest import API
 from tests.test_permissions_matrix import ACTIONS, CELLS, MATRIX
 from tests.test_permissions_roles import BASE, fresh, make_role, share_for_role

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
-from scheduler_app import permissions
 from scheduler_app.models import ScheduledTask
+from scheduler_app.policy import permissions
 from tests.api.conftest import API, BASE
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)

@@ -12,9 +12,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler_app import permissions, services
+from scheduler_app import services
 from scheduler_app.api.formschema import config_schema, field_schema
 from scheduler_app.models import RunStatus, ScheduledTask, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.policy import permissions
 from tests.api.conftest import API, task_body
 
 # --- modules/ ------------------------------------------------------------------------------

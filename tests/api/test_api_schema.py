@@ -22,9 +22,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from scheduler_app import permissions, services
+from scheduler_app import services
 from scheduler_app.api import tokens
 from scheduler_app.models import RunStatus, TaskExecutionLog
+from scheduler_app.policy import permissions
 from tests.api.conftest import API, BASE
 
 CHECKS = [

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler_app import permissions, services
+from scheduler_app import services
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.policy import permissions
 from tests.api.conftest import API, task_body
 
 

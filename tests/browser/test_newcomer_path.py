@@ -15,7 +15,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from project.reports.models import Report
-from scheduler_app import humanize
+from scheduler_app import display
 from scheduler_app.models import ScheduledTask
 from tests.conftest import grant
 
@@ -86,7 +86,7 @@ def test_the_newcomer_path(page, live_server, login, screenshot, newcomer, clock
     page.get_by_role("button", name="Schedule report").click()
     page.wait_for_url(f"{base}/reports/schedules/")
     task = ScheduledTask.objects.get(name=TASK_NAME)
-    assert humanize.format_when(task.next_run, task) == NEXT_RUN
+    assert display.format_when(task.next_run, task) == NEXT_RUN
 
     # 3. The same labelled time on the save message, the module page, the list, the
     #    dashboard and the task page.

@@ -11,8 +11,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scheduler_app import metrics, policy, watchdog
+from scheduler_app import policy
 from scheduler_app.api.views.base import BaseApiView, documented
+from scheduler_app.monitoring import metrics, watchdog
 
 #: Days the run statistics cover (the dashboard's charts cover as many).
 STATS_DAYS = 14

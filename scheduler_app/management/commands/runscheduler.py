@@ -109,7 +109,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Scheduler stopped after {passes} pass(es).")
 
     def _check(self) -> None:
-        from scheduler_app.engine.health import problems
+        from scheduler_app.monitoring.health import problems
 
         found = problems()
         for line in found:

@@ -6,8 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from scheduler_app import transfer
 from scheduler_app.management.acting import acting_user, add_as_user_argument, object_id
+from scheduler_app.services import transfer
 
 
 class Command(BaseCommand):

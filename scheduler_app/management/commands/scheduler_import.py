@@ -7,8 +7,9 @@ import sys
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler_app import conf, transfer, transfer_schema
+from scheduler_app import conf
 from scheduler_app.management.acting import acting_user, add_as_user_argument
+from scheduler_app.services import transfer, transfer_schema
 
 
 class Command(BaseCommand):

@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from scheduler_app import pause_windows
 from scheduler_app.management.acting import acting_user, add_as_user_argument, object_id, one_line
 from scheduler_app.models import PauseWindow
+from scheduler_app.services import pause_windows
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler_app import system_tasks
+from scheduler_app.services import system_tasks
 
 
 class Command(BaseCommand):

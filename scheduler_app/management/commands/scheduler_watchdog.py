@@ -11,7 +11,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from scheduler_app import watchdog
+from scheduler_app.monitoring import watchdog
 
 
 class Command(BaseCommand):
@@ -32,8 +32,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         status = watchdog.status()
         if options["alert"]:
-            from scheduler_app.alerts import send
-            from scheduler_app.alerts.triggers import watchdog_alerts
+            from scheduler_app.monitoring.alerts import send
+            from scheduler_app.monitoring.alerts.triggers import watchdog_alerts
 
             for alert in send(watchdog_alerts(status)):
                 self.stderr.write(f"Alert sent: {alert.subject}")

@@ -29,10 +29,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, policy
+from scheduler_app import policy
 from scheduler_app.exceptions import NotRegistered
-from scheduler_app.models import AuditAction, PauseWindow, ScheduledTask, TaskStatus
+from scheduler_app.models import AuditAction, PauseWindow, ScheduledTask, TaskStatus, lifecycle
 from scheduler_app.registry import registry
+from scheduler_app.services import audit
 
 logger = logging.getLogger("scheduler_app.pause_windows")
 
@@ -138,8 +139,11 @@ def _pause_tasks(window: PauseWindow, user: Any, now: dt.datetime) -> int:
     if not pks:
         return 0
     # Compare-and-set: a task claimed meanwhile is left to the slot filter.
-    ScheduledTask.objects.filter(pk__in=pks, status=TaskStatus.PENDING).update(
-        status=TaskStatus.PAUSED, updated_at=now
+    lifecycle.move(
+        ScheduledTask.objects.filter(pk__in=pks),
+        TaskStatus.PENDING,
+        TaskStatus.PAUSED,
+        updated_at=now,
     )
     paused = list(ScheduledTask.objects.filter(pk__in=pks, status=TaskStatus.PAUSED))
     window.tasks.add(*paused)

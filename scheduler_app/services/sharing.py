@@ -14,8 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scheduler_app import audit, policy
+from scheduler_app import policy
 from scheduler_app.models import AuditAction, ScheduledTask
+from scheduler_app.services import audit
 
 
 def grant_owner(task: ScheduledTask) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from scheduler_app import permissions, policy
+from scheduler_app import policy
+from scheduler_app.policy import permissions
 
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 

@@ -1,20 +1,32 @@
-"""Small renderers shared by the admin pages: badges, labelled times, durations."""
+"""Small renderers shared by the edges (admin, views, template tags, commands): badges,
+times, runs.
+
+Every page, message and command that shows a time uses :func:`format_when`, in the
+task's own zone where there is a task (the zone its schedule is read in), so the
+same run reads the same everywhere. The schedule preview uses the same format.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.utils import translation
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
-from scheduler_app import humanize, schedules
+from scheduler_app import schedules, services
 from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
 
 LABELS = {**dict(RunStatus.choices), **dict(TaskStatus.choices)}
+#: The date and time part, in Django's date-format syntax (weekday names are translated).
+WHEN_FORMAT = "D, Y-m-d H:i"
 
 
 def badge(status: str) -> SafeString:
@@ -26,18 +38,70 @@ def badge(status: str) -> SafeString:
     )
 
 
+def zone_of(zone: Any) -> dt.tzinfo:
+    """A tzinfo from a zone, an IANA name, or anything with a ``timezone`` name (a task).
+
+    None is the current Django time zone; an unknown name is UTC (a broken row still renders).
+    """
+    zone = getattr(zone, "timezone", zone)
+    if zone is None or zone == "":
+        return timezone.get_current_timezone()
+    if isinstance(zone, dt.tzinfo):
+        return zone
+    try:
+        return schedules.get_zone(str(zone))
+    except ValidationError:
+        return ZoneInfo("UTC")
+
+
+def zone_name(zone: Any) -> str:
+    """The IANA name of a zone ("Europe/Berlin"), for a title or a label."""
+    tz = zone_of(zone)
+    return str(getattr(tz, "key", None) or tz)
+
+
+def zone_label(local: dt.datetime) -> str:
+    """The zone's abbreviation at that moment ("CEST"), or its name where it has none ("+03")."""
+    abbreviation = local.tzname() or ""
+    if abbreviation[:1].isalpha():
+        return abbreviation
+    return zone_name(local.tzinfo)
+
+
+def format_when(when: dt.datetime | None, zone: Any = None) -> str:
+    """``when`` in ``zone`` (see :func:`zone_of`) as "Mon, 2026-06-01 14:00 CEST"; "—" for None."""
+    if when is None:
+        return "—"
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, dt.UTC)
+    local = when.astimezone(zone_of(zone))
+    return f"{date_format(local, WHEN_FORMAT)} {zone_label(local)}"
+
+
+def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """ "in 3 hours", "5 minutes ago", or "now" within a minute (blank for no time)."""
+    if when is None:
+        return ""
+    now = now or timezone.now()
+    if abs((when - now).total_seconds()) < 60:
+        return _("now")
+    if when >= now:
+        return _("in %(delta)s") % {"delta": timeuntil(when, now, depth=1)}
+    return _("%(delta)s ago") % {"delta": timesince(when, now, depth=1)}
+
+
 def when(value: dt.datetime | None, zone: Any = None) -> SafeString:
     """A time in the app's one format, in ``zone`` (a task, a zone name or None: the current
     zone), labelled; the zone's full name is its title."""
     if value is None:
         return format_html('<span class="sched-muted">{}</span>', "—")
     # "Mon, 2026-06-01" and "14:00 CEST" each stay on one line when a narrow column wraps.
-    day, clock, label = humanize.format_when(value, zone).rsplit(" ", 2)
+    day, clock, label = format_when(value, zone).rsplit(" ", 2)
     return format_html(
         '<time datetime="{}" title="{}"><span class="sched-nowrap">{}</span> '
         '<span class="sched-nowrap">{} {}</span></time>',
         value.isoformat(),
-        humanize.zone_name(zone),
+        zone_name(zone),
         day,
         clock,
         label,
@@ -53,7 +117,7 @@ def when_with_relative(
     return format_html(
         '{}<br><span class="sched-muted">{}</span>',
         when(value, zone),
-        humanize.relative(value, now),
+        relative(value, now),
     )
 
 
@@ -85,6 +149,34 @@ def describe_schedule(task: ScheduledTask) -> str:
         return _describe(task.schedule, translation.get_language())
     except Exception:  # noqa: BLE001 - a broken row still renders
         return task.describe_schedule()
+
+
+def describe_runs(schedule: schedules.Schedule, now=None, count: int = 5) -> list[dict[str, str]]:
+    """The next runs of ``schedule`` as JSON-ready rows, in the schedule's zone, with DST notes."""
+    zone = schedule.zone
+    runs = services.next_runs_with_notes(
+        schedule.type,
+        cron=schedule.cron,
+        run_at=schedule.run_at,
+        interval=(schedule.interval_every, schedule.interval_unit)
+        if schedule.interval_every
+        else None,
+        event=schedule.event,
+        timezone=schedule.timezone,
+        count=count,
+        after=now,
+    )
+    rows = []
+    for run in runs:
+        rows.append(
+            {
+                "at": run.at.isoformat(),
+                "text": format_when(run.at, zone),
+                "dst": run.dst,
+                "note": run.note,
+            }
+        )
+    return rows
 
 
 def described(rows: list[tuple[str, Any]]) -> SafeString:

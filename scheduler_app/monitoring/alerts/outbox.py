@@ -31,10 +31,10 @@ from django.db import DatabaseError, connections, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from scheduler_app.alerts import channels, config, ratelimit, recipients
-from scheduler_app.alerts.alert import Alert
-from scheduler_app.alerts.config import EMAIL, AlertSettings
 from scheduler_app.models import PendingAlert
+from scheduler_app.monitoring.alerts import channels, config, ratelimit, recipients
+from scheduler_app.monitoring.alerts.alert import Alert
+from scheduler_app.monitoring.alerts.config import EMAIL, AlertSettings
 
 logger = logging.getLogger("scheduler_app.alerts")
 

@@ -1,4 +1,5 @@
-"""Helpers shared by the service modules."""
+"""The steps every use case shares: lock and re-read the row, check, change status
+through the lifecycle, tell after commit, bound the error messages."""
 
 from __future__ import annotations
 
@@ -25,35 +26,40 @@ from scheduler_app.validation import quote
 NO_CHANGE = "no_change"
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
+def resolve_now(now: dt.datetime | None) -> dt.datetime:
+    """``now`` if given (tests inject the clock), else the current time."""
     return now or timezone.now()
 
 
-def _deny(message: str) -> PermissionDenied:
+def denied(message: str) -> PermissionDenied:
+    """The PermissionDenied a use case raises."""
     return PermissionDenied(message)
 
 
-def _pk(user: Any) -> Any:
+def user_pk(user: Any) -> Any:
+    """The acting user's primary key; None for the system."""
     return getattr(user, "pk", None)
 
 
-def _username(user: Any) -> str:
+def username_of(user: Any) -> str:
+    """The acting user's name for the audit trail; blank for the system."""
     return user.get_username() if user is not None else ""
 
 
-def _send(signal: Any, event: str, task: ScheduledTask) -> None:
+def send_after_commit(signal: Any, event: str, task: ScheduledTask) -> None:
     """Send a lifecycle signal after commit (``send_lifecycle`` adds the masked config)."""
     transaction.on_commit(lambda: send_lifecycle(signal, event, task=task))
 
 
-def _refuse_no_op(same: bool, message: str) -> None:
+def refuse_no_op(same: bool, message: str) -> None:
     """An action that would change nothing is refused (and so writes no audit event)."""
     if same:
         # Nested, so that the code survives (a dict of plain messages drops it).
         raise ValidationError({"status": ValidationError(message, code=NO_CHANGE)})
 
 
-def _transition(task: ScheduledTask, target: str) -> None:
+def transition(task: ScheduledTask, target: str) -> None:
+    """Set ``task.status`` to ``target`` if the lifecycle allows it; a ValidationError otherwise."""
     try:
         check_transition(task.status, target)
     except InvalidTransition as exc:
@@ -61,7 +67,7 @@ def _transition(task: ScheduledTask, target: str) -> None:
     task.status = target
 
 
-def _locked(task: ScheduledTask) -> ScheduledTask:
+def locked(task: ScheduledTask) -> ScheduledTask:
     """Re-read the task under a row lock so concurrent changes serialise."""
     try:
         return ScheduledTask.objects.select_for_update().get(pk=task.pk)
@@ -69,7 +75,7 @@ def _locked(task: ScheduledTask) -> ScheduledTask:
         raise ValidationError(_("This task no longer exists."), code="gone") from None
 
 
-def _sync(task: ScheduledTask, fresh: ScheduledTask) -> ScheduledTask:
+def sync_instance(task: ScheduledTask, fresh: ScheduledTask) -> ScheduledTask:
     """Copy the saved state onto the caller's instance (undoing any in-memory edits)."""
     if task is not fresh:
         for field in ScheduledTask._meta.concrete_fields:
@@ -77,9 +83,10 @@ def _sync(task: ScheduledTask, fresh: ScheduledTask) -> ScheduledTask:
     return task
 
 
-def _check(allowed: bool, message: str) -> None:
+def require(allowed: bool, message: str) -> None:
+    """PermissionDenied with ``message`` unless ``allowed``."""
     if not allowed:
-        raise _deny(message)
+        raise denied(message)
 
 
 #: Characters of one error message.

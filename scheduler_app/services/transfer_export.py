@@ -1,4 +1,4 @@
-"""Export of schedules as a JSON-ready dict (see :mod:`scheduler_app.transfer`).
+"""Export of schedules as a JSON-ready dict (see :mod:`scheduler_app.services.transfer`).
 
 Secrets are masked; the blackout calendars the tasks use travel with them.
 """
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from scheduler_app import configs, policy
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus
-from scheduler_app.transfer_schema import FORMAT, VERSION
+from scheduler_app.services.transfer_schema import FORMAT, VERSION
 
 #: Finished or cancelled tasks have no schedule to move.
 EXPORTED_STATUSES = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.PAUSED)

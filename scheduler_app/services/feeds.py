@@ -25,8 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import calendars, policy
+from scheduler_app import policy
 from scheduler_app.models import FeedToken, ScheduledTask, TaskStatus
+from scheduler_app.services import calendars
 
 #: How far ahead the feed looks, how many runs of one task it lists, and in all.
 HORIZON = dt.timedelta(days=14)

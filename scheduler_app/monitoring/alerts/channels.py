@@ -1,7 +1,7 @@
 """Delivery channels: e-mail (django.core.mail) and a JSON webhook.
 
 A channel never raises: a failed delivery is logged. The outbox
-(:mod:`scheduler_app.alerts.outbox`) makes one attempt per channel at a time
+(:mod:`scheduler_app.monitoring.alerts.outbox`) makes one attempt per channel at a time
 and retries later; :func:`post_webhook` retries in place. The webhook goes
 through the outbound guard (scheduler_app.outbound) and does not follow
 redirects: a 3xx answer is a failed delivery, not retried.
@@ -22,10 +22,10 @@ from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 
 from scheduler_app import outbound
-from scheduler_app.alerts.config import AlertSettings, url_problem
+from scheduler_app.monitoring.alerts.config import AlertSettings, url_problem
 
 if TYPE_CHECKING:
-    from scheduler_app.alerts.alert import Alert
+    from scheduler_app.monitoring.alerts.alert import Alert
 
 logger = logging.getLogger("scheduler_app.alerts")
 

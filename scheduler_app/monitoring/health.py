@@ -45,7 +45,7 @@ def problems(now: dt.datetime | None = None) -> list[str]:
 
 def watchdog_problems(now: dt.datetime | None = None) -> list[str]:
     """The watchdog's findings (a silent scheduler, overdue tasks), one line each."""
-    from scheduler_app import watchdog
+    from scheduler_app.monitoring import watchdog
 
     try:
         return watchdog.status(now).lines()

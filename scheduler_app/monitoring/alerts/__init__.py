@@ -3,11 +3,11 @@ silent scheduler.
 
 Channels (each optional, in ``SCHEDULER["ALERTS"]``): e-mail to the task's
 owner and the module admins, and a JSON webhook. Alerts are rate-limited per
-task and kind (:mod:`scheduler_app.alerts.ratelimit`). The alerts of failed
+task and kind (:mod:`scheduler_app.monitoring.alerts.ratelimit`). The alerts of failed
 and abandoned runs are written to an outbox in the transaction that records
 the runs, and delivered by a thread after the pass, so a slow mail server or
 a dead webhook never holds up the runs and no alert is lost when the
-scheduler stops (:mod:`scheduler_app.alerts.outbox`). ``manage.py
+scheduler stops (:mod:`scheduler_app.monitoring.alerts.outbox`). ``manage.py
 scheduler_watchdog --alert`` (from cron, ideally on another host) reports a
 silent scheduler. Delivery never raises.
 """
@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable
 
 from django.db import DatabaseError
 
-from scheduler_app.alerts import channels, config, outbox, recipients
-from scheduler_app.alerts.alert import Alert
-from scheduler_app.alerts.config import ABANDONED, FAILED, KINDS, OVERDUE, SILENT, STREAK
+from scheduler_app.monitoring.alerts import channels, config, outbox, recipients
+from scheduler_app.monitoring.alerts.alert import Alert
+from scheduler_app.monitoring.alerts.config import ABANDONED, FAILED, KINDS, OVERDUE, SILENT, STREAK
 
 __all__ = [
     "ABANDONED",
@@ -83,6 +83,6 @@ def deliver(
 
 def wire() -> None:
     """Connect the alert triggers (from ``AppConfig.ready()``); follows SCHEDULER changes."""
-    from scheduler_app.alerts import triggers
+    from scheduler_app.monitoring.alerts import triggers
 
     triggers.wire()

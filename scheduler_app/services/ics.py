@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from scheduler_app import bounds, conf
-from scheduler_app.calendars import Period, check_period
+from scheduler_app.services.periods import Period, check_period
 
 #: Characters of a parser's own message quoted back to the user.
 QUOTED_ERROR = 200

@@ -2,7 +2,7 @@
 
 Failed runs reach :func:`on_runs_failed` inside the transaction that records
 them (the engine's ``runs_failed`` hook): their alerts are written to the
-outbox (:mod:`scheduler_app.alerts.outbox`) and commit with the runs. After a
+outbox (:mod:`scheduler_app.monitoring.alerts.outbox`) and commit with the runs. After a
 pass, overdue tasks are added and a thread delivers the outbox while the
 next pass goes on.
 """
@@ -18,11 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import watchdog
-from scheduler_app.alerts import config, outbox, ratelimit
-from scheduler_app.alerts.alert import Alert
-from scheduler_app.alerts.config import ABANDONED, FAILED, OVERDUE, SILENT, STREAK
 from scheduler_app.engine.hooks import FailedRun
+from scheduler_app.monitoring import watchdog
+from scheduler_app.monitoring.alerts import config, outbox, ratelimit
+from scheduler_app.monitoring.alerts.alert import Alert
+from scheduler_app.monitoring.alerts.config import ABANDONED, FAILED, OVERDUE, SILENT, STREAK
 
 logger = logging.getLogger("scheduler_app.alerts")
 

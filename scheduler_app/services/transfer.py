@@ -31,13 +31,14 @@ from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
-from scheduler_app import calendars, configs, policy, services, transfer_schema
+from scheduler_app import configs, policy, services
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
 from scheduler_app.registry import registry
-from scheduler_app.transfer_export import EXPORTED_STATUSES, export_schedules, task_entry
-from scheduler_app.transfer_report import Change, ImportReport
-from scheduler_app.transfer_schema import FORMAT, VERSION
+from scheduler_app.services import calendars, transfer_schema
+from scheduler_app.services.transfer_export import EXPORTED_STATUSES, export_schedules, task_entry
+from scheduler_app.services.transfer_report import Change, ImportReport
+from scheduler_app.services.transfer_schema import FORMAT, VERSION
 
 __all__ = [
     "FORMAT",

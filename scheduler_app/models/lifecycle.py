@@ -1,0 +1,65 @@
+"""The task lifecycle: which status may follow which, in one table.
+
+Every writer of ``ScheduledTask.status`` asks here: the services' single-row
+changes (``services.steps.transition``) and the engine's set-based writes
+(claiming, releasing, settling a run, pausing for a window). A set-based
+write keeps its SQL but takes its source and target from :func:`move`, which
+refuses a pair the table does not allow before any row is touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from scheduler_app.exceptions import InvalidTransition
+from scheduler_app.models.choices import TaskStatus
+
+# The lifecycle: from -> allowed targets. Everything else is refused.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    TaskStatus.PENDING: frozenset(
+        {
+            TaskStatus.RUNNING,
+            TaskStatus.PAUSED,
+            TaskStatus.CANCELLED,
+            TaskStatus.FAILED,
+            TaskStatus.SUCCESS,
+        }
+    ),
+    TaskStatus.RUNNING: frozenset(
+        {
+            TaskStatus.PENDING,
+            TaskStatus.SUCCESS,
+            TaskStatus.FAILED,
+            TaskStatus.CANCELLED,
+            TaskStatus.PAUSED,
+        }
+    ),
+    TaskStatus.PAUSED: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
+    TaskStatus.FAILED: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
+    TaskStatus.SUCCESS: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
+    TaskStatus.CANCELLED: frozenset({TaskStatus.PENDING}),
+}
+
+
+def check_transition(current: str, target: str) -> None:
+    """Raise InvalidTransition unless the lifecycle allows ``current -> target``."""
+    if current != target and target not in TRANSITIONS.get(current, frozenset()):
+        raise InvalidTransition(f"A {current} task cannot become {target}.")
+
+
+def move(queryset: QuerySet, source: str, target: str, **values: Any) -> int:
+    """Set-based ``source -> target`` for the rows of ``queryset`` still in ``source``.
+
+    The ``status = source`` condition is the compare-and-set: a row another
+    writer has moved meanwhile is left alone. Returns the number of rows moved.
+    """
+    check_transition(source, target)
+    return queryset.filter(status=source).update(status=target, **values)
+
+
+def after_run(target: str) -> str:
+    """The status a running task settles into (``running -> target``), checked."""
+    check_transition(TaskStatus.RUNNING, target)
+    return target

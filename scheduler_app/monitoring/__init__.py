@@ -1,0 +1,1 @@
+"""Watching the scheduler: heartbeat and watchdog, metrics, charts, alerts."""
