@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import string
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,6 +35,9 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
 def issue(user: Any, *, scope: str = TokenScope.READ, name: str = "") -> tuple[ApiToken, str]:
     """Make a token for ``user``; returns it and the secret (shown once, never stored)."""
     if user is None or not getattr(user, "is_active", False):
@@ -45,7 +49,9 @@ def issue(user: Any, *, scope: str = TokenScope.READ, name: str = "") -> tuple[A
     name = (name or "").strip()
     if len(name) > 100:
         raise ValidationError({"name": _("Keep the name under 100 characters.")})
-    secret = secrets.token_urlsafe(32)
+    # Letters and digits only (256 bits): a secret or its prefix never starts with "-", which a
+    # command line would read as an option.
+    secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(43))
     token = ApiToken.objects.create(
         user=user, scope=scope, name=name, digest=digest(secret), prefix=secret[:8]
     )

@@ -129,8 +129,9 @@ def _update_returning(subquery: Any, lease: Lease, now: dt.datetime) -> list[dic
     meta = ScheduledTask._meta
     qn = connection.ops.quote_name
     returned = [_field(name) for name in (*CLAIM_FIELDS, "priority")]
+    # The statement's own compare-and-set (``status = pending`` below) asks the same table.
     assigned = {
-        "status": TaskStatus.RUNNING,
+        "status": lifecycle.checked(TaskStatus.PENDING, TaskStatus.RUNNING),
         "lease_owner": lease.holder,
         "lease_token": lease.token,
         "lease_expires_at": now + dt.timedelta(seconds=lease.seconds),

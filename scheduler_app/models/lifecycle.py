@@ -59,6 +59,12 @@ def move(queryset: QuerySet, source: str, target: str, **values: Any) -> int:
     return queryset.filter(status=source).update(status=target, **values)
 
 
+def checked(source: str, target: str) -> str:
+    """``target``, once the lifecycle allows ``source -> target``: for set-based SQL of its own."""
+    check_transition(source, target)
+    return target
+
+
 def after_run(target: str) -> str:
     """The status a running task settles into (``running -> target``), checked."""
     check_transition(TaskStatus.RUNNING, target)

@@ -139,3 +139,10 @@ def test_the_admin_makes_a_token_and_shows_the_secret_once(make_user, client):
         {"action": "revoke_tokens", "_selected_action": [token.pk]},
     )
     assert tokens.authenticate(secret) is None
+
+
+def test_a_secret_is_letters_and_digits_so_the_command_line_can_take_its_prefix(scheduler_user):
+    # A secret starting with "-" made `scheduler_token revoke PREFIX` read it as an option.
+    for _ in range(50):
+        _token, secret = tokens.issue(scheduler_user, scope="read")
+        assert secret.isalnum() and secret.isascii() and len(secret) == 43
