@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
+
+from scheduler_app.models.tokens import DigestToken
 
 
 class TokenScope(models.TextChoices):
@@ -13,7 +14,7 @@ class TokenScope(models.TextChoices):
     WRITE = "write", _("Read and write")
 
 
-class ApiToken(models.Model):
+class ApiToken(DigestToken):
     """A secret a script sends as ``Authorization: Token <secret>``; it acts as ``user``.
 
     The token never grants more than its user holds: every request is decided
@@ -32,24 +33,13 @@ class ApiToken(models.Model):
     scope = models.CharField(
         _("scope"), max_length=8, choices=TokenScope.choices, default=TokenScope.READ
     )
-    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
-    # The first characters of the secret, to tell tokens apart in lists.
-    prefix = models.CharField(_("starts with"), max_length=8, editable=False)
-    created_at = models.DateTimeField(_("created"), default=dj_timezone.now, editable=False)
-    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
-    class Meta:
+    class Meta(DigestToken.Meta):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
-        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user}, {self.scope})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
 
     @property
     def read_only(self) -> bool:

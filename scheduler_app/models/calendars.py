@@ -11,6 +11,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from scheduler_app.models.tasks import ScheduledTask
+from scheduler_app.models.tokens import DigestToken
 
 # --- blackout calendars, pause windows, calendar feed tokens ----------------------
 
@@ -144,7 +145,7 @@ class PauseWindow(models.Model):
         return f"{scope} until {self.ends_at:%Y-%m-%d %H:%M}: {self.reason}"
 
 
-class FeedToken(models.Model):
+class FeedToken(DigestToken):
     """A user's secret calendar-feed address; only its digest is stored. Revoke to cut it off."""
 
     user = models.ForeignKey(
@@ -153,21 +154,10 @@ class FeedToken(models.Model):
         related_name="scheduler_feed_tokens",
         verbose_name=_("user"),
     )
-    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
-    # The first characters of the token, to tell tokens apart in lists.
-    prefix = models.CharField(_("starts with"), max_length=8, editable=False)
-    created_at = models.DateTimeField(_("created"), default=dj_timezone.now, editable=False)
-    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
-    class Meta:
+    class Meta(DigestToken.Meta):
         verbose_name = _("calendar feed token")
         verbose_name_plural = _("calendar feed tokens")
-        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
