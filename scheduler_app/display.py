@@ -11,11 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
@@ -23,10 +20,9 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import schedules, services
 from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
+from scheduler_app.timestamps import format_when, zone_name
 
 LABELS = {**dict(RunStatus.choices), **dict(TaskStatus.choices)}
-#: The date and time part, in Django's date-format syntax (weekday names are translated).
-WHEN_FORMAT = "D, Y-m-d H:i"
 
 
 def badge(status: str) -> SafeString:
@@ -36,46 +32,6 @@ def badge(status: str) -> SafeString:
     return format_html(
         '<span class="sched-badge sched-badge-{}">{}</span>', status, LABELS.get(status, status)
     )
-
-
-def zone_of(zone: Any) -> dt.tzinfo:
-    """A tzinfo from a zone, an IANA name, or anything with a ``timezone`` name (a task).
-
-    None is the current Django time zone; an unknown name is UTC (a broken row still renders).
-    """
-    zone = getattr(zone, "timezone", zone)
-    if zone is None or zone == "":
-        return timezone.get_current_timezone()
-    if isinstance(zone, dt.tzinfo):
-        return zone
-    try:
-        return schedules.get_zone(str(zone))
-    except ValidationError:
-        return ZoneInfo("UTC")
-
-
-def zone_name(zone: Any) -> str:
-    """The IANA name of a zone ("Europe/Berlin"), for a title or a label."""
-    tz = zone_of(zone)
-    return str(getattr(tz, "key", None) or tz)
-
-
-def zone_label(local: dt.datetime) -> str:
-    """The zone's abbreviation at that moment ("CEST"), or its name where it has none ("+03")."""
-    abbreviation = local.tzname() or ""
-    if abbreviation[:1].isalpha():
-        return abbreviation
-    return zone_name(local.tzinfo)
-
-
-def format_when(when: dt.datetime | None, zone: Any = None) -> str:
-    """``when`` in ``zone`` (see :func:`zone_of`) as "Mon, 2026-06-01 14:00 CEST"; "—" for None."""
-    if when is None:
-        return "—"
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when, dt.UTC)
-    local = when.astimezone(zone_of(zone))
-    return f"{date_format(local, WHEN_FORMAT)} {zone_label(local)}"
 
 
 def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:

@@ -92,8 +92,8 @@ def test_a_task_pending_past_its_grace_is_overdue_with_a_readable_line(make_task
     status = watchdog.status(clock)
     assert [o.task_id for o in status.overdue] == [task.pk]
     assert status.overdue[0].describe(clock) == (
-        f"“Nightly export” (#{task.pk}) should have run at 02:00, still pending at 02:17 "
-        "(Europe/Berlin)."
+        f"“Nightly export” (#{task.pk}) should have run at Tue, 2026-06-02 02:00 CEST, "
+        "still pending at Tue, 2026-06-02 02:17 CEST."
     )
     assert status.lines() == [f"1 task is overdue: {status.overdue[0].describe(clock)}"]
 

@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from scheduler_app import conf, schedules
+from scheduler_app import conf
 from scheduler_app.models import ScheduledTask, SchedulerHeartbeat, TaskStatus
+from scheduler_app.timestamps import format_when
 
 #: A scheduler run from cron passes once a minute: a task is never overdue sooner.
 MIN_GRACE = 60
@@ -67,21 +68,13 @@ class OverdueTask:
         return now - self.due_at
 
     def describe(self, now: dt.datetime) -> str:
-        """``“Export” (#12) should have run at 02:00, still pending at 02:17 (Europe/Berlin).``"""
-        try:
-            zone = schedules.get_zone(self.timezone)
-        except Exception:  # noqa: BLE001 - a broken zone still gets a readable line
-            zone = schedules.get_zone("UTC")
-        due, seen = self.due_at.astimezone(zone), now.astimezone(zone)
-        fmt = "%H:%M" if due.date() == seen.date() else "%Y-%m-%d %H:%M"
-        return _(
-            "“%(name)s” (#%(id)d) should have run at %(due)s, still pending at %(now)s (%(zone)s)."
-        ) % {
+        """``“Export” (#12) should have run at Mon, 2026-06-01 02:00 CEST, still pending at
+        Mon, 2026-06-01 02:17 CEST.`` — in the task's zone, in the one format of every page."""
+        return _("“%(name)s” (#%(id)d) should have run at %(due)s, still pending at %(now)s.") % {
             "name": self.name,
             "id": self.task_id,
-            "due": due.strftime(fmt),
-            "now": seen.strftime(fmt),
-            "zone": zone.key,
+            "due": format_when(self.due_at, self.timezone),
+            "now": format_when(now, self.timezone),
         }
 
 

@@ -1,0 +1,61 @@
+"""The one way a time is written for people: "Mon, 2026-06-01 14:00 CEST".
+
+It lives at the bottom of the tree so that every layer — the pages and commands, and also
+monitoring's sentences (an overdue task in an alert e-mail) — writes a time the same way.
+:mod:`scheduler_app.display` re-exports these for the edges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from scheduler_app import schedules
+
+#: The date and time part, in Django's date-format syntax (weekday names are translated).
+WHEN_FORMAT = "D, Y-m-d H:i"
+
+
+def zone_of(zone: Any) -> dt.tzinfo:
+    """A tzinfo from a zone, an IANA name, or anything with a ``timezone`` name (a task).
+
+    None is the current Django time zone; an unknown name is UTC (a broken row still renders).
+    """
+    zone = getattr(zone, "timezone", zone)
+    if zone is None or zone == "":
+        return timezone.get_current_timezone()
+    if isinstance(zone, dt.tzinfo):
+        return zone
+    try:
+        return schedules.get_zone(str(zone))
+    except ValidationError:
+        return ZoneInfo("UTC")
+
+
+def zone_name(zone: Any) -> str:
+    """The IANA name of a zone ("Europe/Berlin"), for a title or a label."""
+    tz = zone_of(zone)
+    return str(getattr(tz, "key", None) or tz)
+
+
+def zone_label(local: dt.datetime) -> str:
+    """The zone's abbreviation at that moment ("CEST"), or its name where it has none ("+03")."""
+    abbreviation = local.tzname() or ""
+    if abbreviation[:1].isalpha():
+        return abbreviation
+    return zone_name(local.tzinfo)
+
+
+def format_when(when: dt.datetime | None, zone: Any = None) -> str:
+    """``when`` in ``zone`` (see :func:`zone_of`) as "Mon, 2026-06-01 14:00 CEST"; "—" for None."""
+    if when is None:
+        return "—"
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, dt.UTC)
+    local = when.astimezone(zone_of(zone))
+    return f"{date_format(local, WHEN_FORMAT)} {zone_label(local)}"
