@@ -402,7 +402,7 @@ def test_every_error_message_quotes_at_most_80_characters_of_input():
         ),
         (
             Schedule("one_time", run_at=utc(2026, 7, 1, 4, 0), timezone="Europe/Berlin"),
-            "Once, at 2026-07-01 06:00 CEST",
+            "Once, at Wed, 2026-07-01 06:00 CEST",
         ),
         (Schedule("recurring", interval_every=1, interval_unit="minutes"), "Every minute"),
         (Schedule("recurring", interval_every=15, interval_unit="minutes"), "Every 15 minutes"),

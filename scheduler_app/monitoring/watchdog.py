@@ -120,7 +120,7 @@ class WatchdogStatus:
             "%(pid)d); expected one at least every %(limit)s."
         ) % {
             "for": _duration(self.silent_for or dt.timedelta()),
-            "at": last.finished_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "at": format_when(last.finished_at),
             "host": last.host,
             "pid": last.pid,
             "limit": limit,

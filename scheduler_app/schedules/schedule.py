@@ -17,6 +17,7 @@ from scheduler_app.schedules.intervals import (
     parse_interval,
 )
 from scheduler_app.schedules.wallclock import UTC, clip, field_error, get_zone, resolve_wall_time
+from scheduler_app.timestamps import format_when
 
 CRON = "cron"
 
@@ -101,7 +102,7 @@ class Schedule:
                 raise field_error(
                     "run_at",
                     _("The run time %(when)s is in the past; choose a time from now on.")
-                    % {"when": run_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")},
+                    % {"when": format_when(run_at, zone)},
                     "in_past",
                 )
             return Schedule(self.type, run_at=run_at.astimezone(UTC), timezone=zone_name)
@@ -182,11 +183,7 @@ class Schedule:
                 "when": f"{describe_cron(self.cron)} ({self.timezone})"
             }
         if self.type == ONE_TIME:
-            when = (
-                self.run_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
-                if self.run_at
-                else "?"
-            )
+            when = format_when(self.run_at, self.zone) if self.run_at else "?"
             return _("Once, at %(when)s") % {"when": when}
         if self.type == RECURRING:
             return describe_interval(self.interval_every or 1, self.interval_unit or "minutes")

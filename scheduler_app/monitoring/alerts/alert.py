@@ -8,6 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from scheduler_app.timestamps import format_when
+
 
 @dataclass
 class Alert:
@@ -62,9 +64,7 @@ class Alert:
             )
         for key, value in self.details.items():
             lines.append(f"{key}: {value}")
-        lines.append(
-            _("At: %(at)s") % {"at": self.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
-        )
+        lines.append(_("At: %(at)s") % {"at": format_when(self.at)})
         if self.suppressed:
             lines += [
                 "",
