@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from scheduler_app import configs, services
 from scheduler_app.engine import locks
-from scheduler_app.models import RunStatus, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.models import PendingAlert, RunStatus, SchedulerHeartbeat, TaskExecutionLog
 from scheduler_app.policy import permissions
 from scheduler_app.registry import registry
 from tests.test_permissions_roles import BASE
@@ -204,6 +204,22 @@ def test_prune_defaults_to_the_retention_setting_and_prunes_heartbeats(make_task
     ]
     assert list(TaskExecutionLog.objects.values_list("pk", flat=True)) == [kept.pk]
     assert SchedulerHeartbeat.objects.count() == 1
+
+
+def test_prune_deletes_undelivered_alerts_as_old_as_the_heartbeats_it_deletes(settings):
+    # Alerts enqueued while alerts were on, and never sent because they were turned off.
+    settings.SCHEDULER = {**settings.SCHEDULER, "HEARTBEAT_RETENTION_DAYS": 7}
+    now = timezone.now()
+    stale = PendingAlert.objects.create(
+        key="failed:1", alert={}, next_attempt_at=now, created_at=now - dt.timedelta(days=8)
+    )
+    fresh = PendingAlert.objects.create(
+        key="failed:2", alert={}, next_attempt_at=now, created_at=now - dt.timedelta(days=6)
+    )
+    out = command("scheduler_prune").splitlines()
+    assert out[-1] == "Deleted 1 undelivered alert(s) older than the heartbeats."
+    assert list(PendingAlert.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not PendingAlert.objects.filter(pk=stale.pk).exists()
 
 
 def test_prune_refuses_negative_days():

@@ -8,13 +8,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.models import RunStatus, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.models import PendingAlert, RunStatus, SchedulerHeartbeat, TaskExecutionLog
 
 CHUNK = 5000
 
 
 class Command(BaseCommand):
-    help = "Delete execution logs older than --days (default SCHEDULER['LOG_RETENTION_DAYS'])."
+    help = (
+        "Delete execution logs older than --days (default SCHEDULER['LOG_RETENTION_DAYS']), "
+        "and heartbeats and undelivered alerts older than HEARTBEAT_RETENTION_DAYS."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
@@ -43,8 +46,12 @@ class Command(BaseCommand):
                 break
             deleted += TaskExecutionLog.objects.filter(pk__in=ids).delete()[0]
         self.stdout.write(f"Deleted {deleted} log row(s) older than {days} day(s).")
-        beats = SchedulerHeartbeat.objects.filter(
-            finished_at__lt=timezone.now() - dt.timedelta(days=conf.get().HEARTBEAT_RETENTION_DAYS)
-        ).delete()[0]
+        stale = timezone.now() - dt.timedelta(days=conf.get().HEARTBEAT_RETENTION_DAYS)
+        beats = SchedulerHeartbeat.objects.filter(finished_at__lt=stale).delete()[0]
         if beats:
             self.stdout.write(f"Deleted {beats} scheduler heartbeat(s).")
+        # Alerts written while delivery was on and never sent (alerts turned off since, or
+        # every channel gone) would wait forever; one that old tells no one anything now.
+        alerts = PendingAlert.objects.filter(created_at__lt=stale).delete()[0]
+        if alerts:
+            self.stdout.write(f"Deleted {alerts} undelivered alert(s) older than the heartbeats.")
