@@ -204,15 +204,7 @@ class ScheduledTask(models.Model):
 
     @property
     def schedule(self) -> schedules.Schedule:
-        return schedules.Schedule(
-            type=self.schedule_type,
-            cron=self.cron_expression,
-            run_at=self.run_at,
-            interval_every=self.interval_every,
-            interval_unit=self.interval_unit,
-            event=self.event_name,
-            timezone=self.timezone,
-        )
+        return schedules.Schedule.from_columns(self)
 
     @property
     def masked_config(self) -> dict:

@@ -38,13 +38,14 @@ from scheduler_app.services.scheduling import (
 )
 from scheduler_app.services.sharing import share, shared_with, unshare
 from scheduler_app.services.steps import NO_CHANGE
-from scheduler_app.validation import build_schedule, resolve_task_type
+from scheduler_app.validation import build_schedule, check_schedule, resolve_task_type
 
 __all__ = [
     "EDITABLE_FIELDS",
     "NO_CHANGE",
     "DuplicateTask",
     "build_schedule",
+    "check_schedule",
     "cancel",
     "clear_lock",
     "clear_locks",

@@ -106,7 +106,7 @@ def next_runs(
         run_at=run_at,
         interval=interval,
         event=event,
-        timezone_name=timezone,
+        timezone=timezone,
         now=after,
     )
     return sched.runs_after(after, count, anchor=after)
@@ -138,7 +138,7 @@ def next_runs_with_notes(
         run_at=run_at,
         interval=interval,
         event=event,
-        timezone_name=timezone,
+        timezone=timezone,
         now=after,
     )
     return schedules.planned_runs(sched, after, count, anchor=after)

@@ -47,12 +47,7 @@ from scheduler_app.validation import (
 EDITABLE_FIELDS = {
     "name",
     "config",
-    "schedule_type",
-    "cron",
-    "run_at",
-    "interval",
-    "event",
-    "timezone",
+    *schedules.ARGUMENTS,
     "priority",
     "max_retries",
     "timeout",
@@ -67,13 +62,8 @@ EDITABLE_FIELDS = {
 
 
 def _apply_schedule(task: ScheduledTask, schedule: schedules.Schedule, now: dt.datetime) -> None:
-    task.schedule_type = schedule.type
-    task.cron_expression = schedule.cron
-    task.run_at = schedule.run_at
-    task.interval_every = schedule.interval_every
-    task.interval_unit = schedule.interval_unit
-    task.event_name = schedule.event
-    task.timezone = schedule.timezone
+    for column, value in schedule.columns().items():
+        setattr(task, column, value)
     first = schedule.first_run(now, anchor=now)
     task.next_run = first
     task.occurrence_at = first
@@ -129,7 +119,7 @@ def schedule(
         run_at=run_at,
         interval=interval,
         event=event,
-        timezone_name=timezone,
+        timezone=timezone,
         now=now,
     )
     _refuse_masked_secrets(task_cls, config)
@@ -338,21 +328,11 @@ def _apply_changes(
         if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
             raise denied(_("You may not use this configuration."))
         task.config = _storable_config(cleaned)
-    schedule_keys = {"schedule_type", "cron", "run_at", "interval", "event", "timezone"}
-    if schedule_keys & set(changes):
-        current = task.schedule
-        sched = build_schedule(
-            changes.get("schedule_type", task.schedule_type),
-            cron=changes.get("cron", current.cron),
-            run_at=changes.get("run_at", current.run_at),
-            interval=changes.get(
-                "interval",
-                (current.interval_every, current.interval_unit) if current.interval_every else None,
-            ),
-            event=changes.get("event", current.event),
-            timezone_name=changes.get("timezone", current.timezone),
-            now=now,
-        )
+    given = {key: changes[key] for key in schedules.ARGUMENTS if key in changes}
+    if given:
+        # What is not given stays as it is.
+        arguments = {**task.schedule.arguments(), **given}
+        sched = build_schedule(arguments.pop("schedule_type"), **arguments, now=now)
         _apply_schedule(task, sched, now)
     if "name" in changes:
         task.name = (changes["name"] or "").strip() or task.name

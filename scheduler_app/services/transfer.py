@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
-from scheduler_app import configs, policy, services
+from scheduler_app import configs, policy, schedules, services
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
 from scheduler_app.registry import registry
@@ -52,12 +52,7 @@ __all__ = [
 ]
 #: Entry keys compared and applied, in display order (config is compared key by key).
 FIELDS = (
-    "schedule_type",
-    "cron",
-    "run_at",
-    "interval",
-    "event",
-    "timezone",
+    *schedules.ARGUMENTS,
     "priority",
     "max_retries",
     "timeout",
@@ -70,7 +65,6 @@ FIELDS = (
     "calendars",
     "config",
 )
-SCHEDULE_FIELDS = ("schedule_type", "cron", "run_at", "interval", "event", "timezone")
 
 
 # --- the diff ----------------------------------------------------------------------
@@ -338,16 +332,13 @@ def _owner(entry: dict[str, Any]) -> Any:
 
 
 def _schedule_arguments(entry: dict[str, Any]) -> dict[str, Any]:
-    run_at = entry.get("run_at")
-    interval = entry.get("interval")
-    return {
-        "schedule_type": entry.get("schedule_type") or "",
-        "cron": entry.get("cron") or None,
-        "run_at": parse_datetime(run_at) if isinstance(run_at, str) else run_at,
-        "interval": tuple(interval) if interval else None,
-        "event": entry.get("event") or None,
-        "timezone": entry.get("timezone") or None,
-    }
+    """The services' schedule arguments of an entry (checked by transfer_schema)."""
+    run_at, interval = entry.get("run_at"), entry.get("interval")
+    arguments = {key: entry.get(key) or None for key in schedules.ARGUMENTS}
+    arguments["schedule_type"] = entry.get("schedule_type") or ""
+    arguments["run_at"] = parse_datetime(run_at) if isinstance(run_at, str) else run_at
+    arguments["interval"] = tuple(interval) if interval else None
+    return arguments
 
 
 def _create_task(entry: dict[str, Any], user: Any) -> None:
@@ -396,7 +387,7 @@ def _update_task(change: Change, user: Any) -> None:
     task_cls = _task_class(entry)
     updates: dict[str, Any] = {}
     names = set(change.fields)
-    if names & set(SCHEDULE_FIELDS):
+    if names & set(schedules.ARGUMENTS):
         updates.update(_schedule_arguments(entry))
     for name in (
         "priority",
