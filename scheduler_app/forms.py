@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import bounds, configs, schedules, services
+from scheduler_app import bounds, schedules, services, task_configs
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
 from scheduler_app.providers import SchedulableTask
 
@@ -237,7 +237,9 @@ class TaskScheduleForm:
         self.instance = instance
         self.task_cls: type[SchedulableTask] = services.resolve_task_type(module_id, task_type)
         options_initial = _initial_from_task(instance) if instance else dict(initial or {})
-        config_initial = configs.mask_secrets(self.task_cls, instance.config) if instance else None
+        config_initial = (
+            task_configs.mask_secrets(self.task_cls, instance.config) if instance else None
+        )
         self.options = TaskOptionsForm(data, files, initial=options_initial, now=now)
         if instance is None:
             del self.options.fields["enabled"]
@@ -264,7 +266,7 @@ class TaskScheduleForm:
         return [*self.options.non_field_errors(), *self.config.non_field_errors()]
 
     def config_value(self) -> dict[str, Any]:
-        return configs.to_json(self.config.cleaned_data)
+        return task_configs.to_json(self.config.cleaned_data)
 
     def _create(self) -> ScheduledTask:
         data = self.options.cleaned_data

@@ -209,9 +209,9 @@ class ScheduledTask(models.Model):
     @property
     def masked_config(self) -> dict:
         """The config fit to show (admin, lists, logs): secret fields masked."""
-        from scheduler_app import configs
+        from scheduler_app import task_configs
 
-        return configs.masked_config(self)
+        return task_configs.masked_config(self)
 
     def describe_schedule(self) -> str:
         try:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from scheduler_app import configs, schedules
+from scheduler_app import schedules, task_configs
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -94,7 +94,9 @@ def diff(
                 if old.get(key) != new.get(key):
                     pair = [old.get(key), new.get(key)]
                     if key in secrets:
-                        pair = [configs.SECRET_MASK if v not in (None, "") else v for v in pair]
+                        pair = [
+                            task_configs.SECRET_MASK if v not in (None, "") else v for v in pair
+                        ]
                     changes[f"config.{key}"] = pair
         elif old != new:
             changes[name] = [old, new]

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import configs, policy, schedules
+from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import ScheduledTask, TaskStatus
 from scheduler_app.validation import build_schedule, resolve_task_type
 
@@ -85,7 +85,7 @@ def find_duplicate(
             timezone=timezone or timezone_name,
             now=now or dj_timezone.now(),
         )
-        wanted_config = configs.store_config(task_cls, config)
+        wanted_config = task_configs.store_config(task_cls, config)
     except (ValidationError, TypeError, ValueError):
         return None
     candidates: QuerySet[ScheduledTask] = (

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from scheduler_app import configs, policy, schedules
+from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import (
     ScheduledTask,
 )
@@ -41,7 +41,7 @@ def get_task(pk: Any, *, user: Any) -> ScheduledTask:
 
 def visible_config(task: ScheduledTask) -> dict[str, Any]:
     """The task's config fit to show (lists, exports, logs): secret fields masked."""
-    return configs.masked_config(task)
+    return task_configs.masked_config(task)
 
 
 def task_logs(task: ScheduledTask, *, user: Any) -> Any:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scheduler_app import conf, configs, policy, schedules
+from scheduler_app import conf, policy, schedules, task_configs
 from scheduler_app.models import (
     AuditAction,
     MisfirePolicy,
@@ -123,7 +123,7 @@ def schedule(
         now=now,
     )
     _refuse_masked_secrets(task_cls, config)
-    cleaned = configs.clean_config(task_cls, config)
+    cleaned = task_configs.clean_config(task_cls, config)
     if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
         raise denied(
             _("You may not schedule “%(key)s” with this configuration.")
@@ -205,7 +205,7 @@ def _check_may_schedule(
 
 def _storable_config(cleaned: dict[str, Any]) -> Any:
     """The JSON to store for a cleaned config; a config form may return what JSON cannot hold."""
-    stored = configs.to_json(cleaned)
+    stored = task_configs.to_json(cleaned)
     error = check_json(stored)
     if error is not None:
         raise ValidationError({"config": error})
@@ -217,7 +217,7 @@ def _refuse_masked_secrets(task_cls: type[SchedulableTask], config: dict[str, An
     masked = [
         key
         for key in task_cls.secret_fields
-        if isinstance(config, dict) and config.get(key) == configs.SECRET_MASK
+        if isinstance(config, dict) and config.get(key) == task_configs.SECRET_MASK
     ]
     if masked:
         raise ValidationError({key: _("Enter the value.") for key in masked}, code="masked_secret")
@@ -323,8 +323,8 @@ def _apply_changes(
 ) -> None:
     task_cls = resolve_task_type(task.module_id, task.task_type)
     if "config" in changes:
-        merged = configs.merge_secrets(task_cls, task.config, changes["config"] or {})
-        cleaned = configs.clean_config(task_cls, merged)
+        merged = task_configs.merge_secrets(task_cls, task.config, changes["config"] or {})
+        cleaned = task_configs.clean_config(task_cls, merged)
         if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
             raise denied(_("You may not use this configuration."))
         task.config = _storable_config(cleaned)

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
-from scheduler_app import configs, policy, schedules, services
+from scheduler_app import policy, schedules, services, task_configs
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
 from scheduler_app.registry import registry
@@ -103,11 +103,11 @@ def _compare(entry: dict[str, Any], target: ScheduledTask) -> dict[str, list[Any
         if name == "config":
             old, new = current["config"], entry.get("config") or {}
             for key in sorted(set(old) | set(new)):
-                if new.get(key) == configs.SECRET_MASK:
+                if new.get(key) == task_configs.SECRET_MASK:
                     continue  # masked: the target's secret is kept
-                secret = old.get(key) == configs.SECRET_MASK
+                secret = old.get(key) == task_configs.SECRET_MASK
                 if secret and new.get(key) != target.config.get(key):
-                    changes[f"config.{key}"] = [configs.SECRET_MASK, configs.SECRET_MASK]
+                    changes[f"config.{key}"] = [task_configs.SECRET_MASK, task_configs.SECRET_MASK]
                 elif not secret and old.get(key) != new.get(key):
                     changes[f"config.{key}"] = [old.get(key), new.get(key)]
         elif name in entry and _normal(name, entry[name]) != _normal(name, current[name]):
@@ -319,7 +319,7 @@ def _task_class(entry: dict[str, Any]) -> Any:
 
 
 def _masked_secrets(task_cls: Any, config: dict[str, Any]) -> list[str]:
-    return [key for key in task_cls.secret_fields if config.get(key) == configs.SECRET_MASK]
+    return [key for key in task_cls.secret_fields if config.get(key) == task_configs.SECRET_MASK]
 
 
 def _owner(entry: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from scheduler_app import configs, policy, schedules
+from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus
 from scheduler_app.services.transfer_schema import FORMAT, VERSION
 
@@ -31,7 +31,7 @@ def task_entry(task: ScheduledTask) -> dict[str, Any]:
         "module": task.module_id,
         "task_type": task.task_type,
         "name": task.name,
-        "config": configs.masked_config(task),
+        "config": task_configs.masked_config(task),
         **schedule_entry(task.schedule),
         "priority": task.priority,
         "max_retries": task.max_retries,
