@@ -616,6 +616,11 @@ class SchedulerPass:
             self.report.count(status)
             self._line(self._rows[o.spec.task_id], status, o.duration, o.error)
 
+    def mark_enqueued(self, task_id: int) -> None:
+        """One run handed to the Tasks framework: counted and reported like every other."""
+        self.report.count(RunStatus.ENQUEUED)
+        self._line(self._rows[task_id], RunStatus.ENQUEUED, 0.0, "")
+
     def _line(self, row: dict, status: str, duration: float, error: str) -> None:
         if self.on_line is not None:
             self.on_line(RunLine(row["id"], row["name"], status, duration, error))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -20,9 +19,6 @@ from scheduler_app.models.choices import (
     ScheduleType,
     TaskStatus,
 )
-
-if TYPE_CHECKING:
-    from scheduler_app.models.calendars import BlackoutCalendar
 
 
 class ScheduledTaskQuerySet(models.QuerySet):
@@ -130,7 +126,9 @@ class ScheduledTask(models.Model):
         verbose_name=_("then run"),
         help_text=_("Tasks to run after this one succeeds."),
     )
-    calendars: models.ManyToManyField[BlackoutCalendar, Any] = models.ManyToManyField(
+    # Named by string, as Django relations between two modules are: calendars.py imports
+    # this module (the mypy plugin resolves the name from the app registry).
+    calendars = models.ManyToManyField(
         "BlackoutCalendar",
         blank=True,
         related_name="tasks",
