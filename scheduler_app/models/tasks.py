@@ -126,10 +126,10 @@ class ScheduledTask(models.Model):
         verbose_name=_("then run"),
         help_text=_("Tasks to run after this one succeeds."),
     )
-    # Named by string, as Django relations between two modules are: calendars.py imports
-    # this module (the mypy plugin resolves the name from the app registry).
+    # Named by "app_label.Model", as Django relations between two modules are: calendars.py
+    # imports this module, and the mypy plugin types the relation from that name.
     calendars = models.ManyToManyField(
-        "BlackoutCalendar",
+        "scheduler_app.BlackoutCalendar",
         blank=True,
         related_name="tasks",
         verbose_name=_("blackout calendars"),

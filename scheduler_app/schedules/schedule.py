@@ -259,7 +259,7 @@ class Schedule:
         return _("On event “%(event)s”") % {"event": self.event}
 
 
-_DEFAULTS = {f.name: f.default for f in fields(Schedule) if f.name != "type"}
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Schedule) if f.name != "type"}
 
 
 def _aware(value: object, zone: ZoneInfo) -> dt.datetime:
