@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
+import scheduler_app
 from scheduler_app import schedules
 from scheduler_app.admin.forms import ADMIN_EDITABLE, SERVICE_ERROR_FIELDS
 from scheduler_app.api.serializers import ScheduleFields, TaskSerializer
@@ -89,3 +91,14 @@ def test_only_an_event_schedule_is_untimed():
     assert [Schedule(t).is_timed for t in schedules.SCHEDULE_TYPES] == [
         t != "event" for t in schedules.SCHEDULE_TYPES
     ]
+
+
+def test_the_form_script_reads_the_fields_from_the_page():
+    layout = schedules.form_layout()
+    assert layout["fields"] == list(schedules.INPUTS)
+    assert layout["byType"]["recurring"] == ["run_at", "interval_every", "interval_unit"]
+    assert set(layout["optional"]) == {i for shown in layout["byType"].values() for i in shown}
+    script = (
+        Path(scheduler_app.__file__).parent / "static/scheduler_app/schedule_form.js"
+    ).read_text()
+    assert "interval_every" not in script  # no field list of its own

@@ -43,6 +43,8 @@ from scheduler_app.schedules.fields import (
     TYPE_COLUMNS,
     ScheduleField,
     columns_for,
+    form_layout,
+    inputs_for,
     renamed,
 )
 from scheduler_app.schedules.intervals import (
@@ -84,6 +86,8 @@ __all__ = [
     "TYPE_COLUMNS",
     "ScheduleField",
     "columns_for",
+    "form_layout",
+    "inputs_for",
     "renamed",
     "CONDITIONAL",
     "CRON",

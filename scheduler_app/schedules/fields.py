@@ -75,6 +75,21 @@ def columns_for(schedule_type: str) -> tuple[str, ...]:
     return tuple(f.column for f in FIELDS if f.used_by and schedule_type in f.used_by)
 
 
+def inputs_for(schedule_type: str) -> tuple[str, ...]:
+    """The type-dependent scheduling form fields ``schedule_type`` reads."""
+    return tuple(f.input for f in FIELDS if f.used_by and schedule_type in f.used_by)
+
+
+def form_layout() -> dict[str, object]:
+    """The scheduling form's schedule fields and which each type shows (read by
+    ``schedule_form.js`` from the page, so the script repeats none of them)."""
+    return {
+        "fields": list(INPUTS),
+        "optional": [f.input for f in FIELDS if f.used_by],
+        "byType": {t: list(inputs_for(t)) for t in SCHEDULE_TYPES},
+    }
+
+
 def renamed(source: str, target: str) -> dict[str, str]:
     """``{name in source vocabulary: name in target}`` where the two differ.
 
