@@ -14,7 +14,7 @@ from scheduler_app.api.serializers import ScheduleFields, TaskSerializer
 from scheduler_app.forms import ERROR_FIELD_ALIASES, ScheduleSpecForm
 from scheduler_app.models import ScheduledTask, ScheduleType
 from scheduler_app.schedules import Schedule
-from scheduler_app.services import EDITABLE_FIELDS, audit, transfer
+from scheduler_app.services import EDITABLE_FIELDS, audit, transfer, transfer_schema
 from scheduler_app.services.transfer_export import schedule_entry
 
 NOW = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
@@ -34,6 +34,7 @@ def test_the_places_that_keep_a_schedule_name_the_same_fields():
     assert set(schedules.COLUMNS) <= set(audit.TRACKED_FIELDS)
     assert set(schedules.ARGUMENTS) <= set(EDITABLE_FIELDS)
     assert set(schedules.ARGUMENTS) <= set(transfer.FIELDS)
+    assert set(schedules.ARGUMENTS) <= set(transfer_schema.TASK_SCHEMA)
     assert set(schedules.ARGUMENTS) == set(ScheduleFields().fields)
     assert set(schedules.INPUTS) <= set(TaskSerializer.Meta.fields)
     assert set(schedules.INPUTS) <= set(ScheduleSpecForm.base_fields)
