@@ -35,7 +35,7 @@ from scheduler_app.exceptions import NotRegistered
 from scheduler_app.registry import registry
 from scheduler_app.services import calendars, transfer_schema
 from scheduler_app.services.transfer_export import export_schedules, task_entry
-from scheduler_app.services.transfer_plan import FIELDS, plan, plan_with_warnings
+from scheduler_app.services.transfer_plan import FIELDS, OPTIONS, plan, plan_with_warnings
 from scheduler_app.services.transfer_report import Change, ImportReport
 from scheduler_app.services.transfer_schema import FORMAT, VERSION
 
@@ -165,19 +165,7 @@ def _create_task(entry: dict[str, Any], user: Any) -> None:
             f"from; put the value into the file's config to import this task.",
             code="masked_secret",
         )
-    options = {
-        k: entry[k]
-        for k in (
-            "priority",
-            "max_retries",
-            "timeout",
-            "allow_overlap",
-            "misfire_policy",
-            "misfire_grace",
-            "tags",
-        )
-        if k in entry
-    }
+    options = {k: entry[k] for k in OPTIONS if k in entry}
     task = services.schedule(
         user=user,
         module=entry["module"],
@@ -203,17 +191,7 @@ def _update_task(change: Change, user: Any) -> None:
     names = set(change.fields)
     if names & set(schedules.ARGUMENTS):
         updates.update(_schedule_arguments(entry))
-    for name in (
-        "priority",
-        "max_retries",
-        "timeout",
-        "allow_overlap",
-        "misfire_policy",
-        "misfire_grace",
-        "tags",
-        "enabled",
-        "calendars",
-    ):
+    for name in (*OPTIONS, "enabled", "calendars"):
         if name in names:
             updates[name] = entry[name]
     if any(n.startswith("config.") for n in names):

@@ -22,9 +22,8 @@ from scheduler_app.services import transfer_schema
 from scheduler_app.services.transfer_export import EXPORTED_STATUSES, task_entry
 from scheduler_app.services.transfer_report import Change
 
-#: Entry keys compared and applied, in display order (config is compared key by key).
-FIELDS = (
-    *schedules.ARGUMENTS,
+#: Run options an entry carries, passed to the services as they are.
+OPTIONS = (
     "priority",
     "max_retries",
     "timeout",
@@ -32,6 +31,11 @@ FIELDS = (
     "misfire_policy",
     "misfire_grace",
     "tags",
+)
+#: Entry keys compared and applied, in display order (config is compared key by key).
+FIELDS = (
+    *schedules.ARGUMENTS,
+    *OPTIONS,
     "enabled",
     "paused",
     "calendars",
