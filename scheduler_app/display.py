@@ -110,17 +110,9 @@ def describe_schedule(task: ScheduledTask) -> str:
 def describe_runs(schedule: schedules.Schedule, now=None, count: int = 5) -> list[dict[str, str]]:
     """The next runs of ``schedule`` as JSON-ready rows, in the schedule's zone, with DST notes."""
     zone = schedule.zone
+    arguments = schedule.arguments()
     runs = services.next_runs_with_notes(
-        schedule.type,
-        cron=schedule.cron,
-        run_at=schedule.run_at,
-        interval=(schedule.interval_every, schedule.interval_unit)
-        if schedule.interval_every
-        else None,
-        event=schedule.event,
-        timezone=schedule.timezone,
-        count=count,
-        after=now,
+        arguments.pop("schedule_type"), **arguments, count=count, after=now
     )
     rows = []
     for run in runs:

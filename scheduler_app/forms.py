@@ -16,26 +16,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import bounds, configs, schedules, services
+from scheduler_app import bounds, schedules, services, task_configs
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
 from scheduler_app.providers import SchedulableTask
 
 CONFIG_PREFIX = "config"
-SCHEDULE_FIELDS = (
-    "schedule_type",
-    "cron",
-    "run_at",
-    "interval_every",
-    "interval_unit",
-    "event",
-    "timezone",
-)
+#: The schedule's fields on this form (declared in ``schedules.fields``).
+SCHEDULE_FIELDS = schedules.INPUTS
 OPTION_FIELDS = ("name", "priority", "max_retries", "timeout", "allow_overlap", "tags", "enabled")
-# services error keys that name a pair of form fields, or a differently named one.
+# services error keys (arguments, or columns) -> the form field that shows them.
 ERROR_FIELD_ALIASES = {
-    "interval": "interval_every",
-    "cron_expression": "cron",
-    "event_name": "event",
+    **schedules.renamed("column", "input"),
+    **schedules.renamed("argument", "input"),
 }
 
 
@@ -141,28 +133,17 @@ class ScheduleSpecForm(forms.Form):
         if not self.initial.get("timezone") and not self.fields["timezone"].initial:
             self.fields["timezone"].initial = timezone.get_current_timezone_name()
 
-    def interval_value(self) -> tuple[int, str] | None:
-        every = self.cleaned_data.get("interval_every")
-        return (
-            (every, self.cleaned_data.get("interval_unit") or IntervalUnit.MINUTES)
-            if every
-            else None
-        )
+    def schedule_value(self) -> schedules.Schedule:
+        """The schedule as entered (not yet validated), for the services."""
+        return schedules.Schedule.from_inputs(self.cleaned_data)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
         if self.errors:
             return data
         try:
-            self.schedule = services.build_schedule(
-                data["schedule_type"],
-                cron=data.get("cron"),
-                run_at=data.get("run_at"),
-                interval=self.interval_value(),
-                event=data.get("event"),
-                timezone_name=data.get("timezone"),
-                now=self.now,
-                check_past=self.check_past,
+            self.schedule = services.check_schedule(
+                self.schedule_value(), now=self.now, check_past=self.check_past
             )
         except ValidationError as exc:
             add_service_errors(exc, self)
@@ -211,20 +192,17 @@ class TaskOptionsForm(ScheduleSpecForm):
 
 def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:
     zone = task.schedule.zone if task.timezone else dt.UTC
+    columns = task.schedule.columns()
+    initial = {f.input: columns[f.column] for f in schedules.FIELDS}
+    # Minute precision, as the input shows it, so an untouched field is unchanged.
+    if task.run_at:
+        initial["run_at"] = task.run_at.astimezone(zone).replace(
+            tzinfo=None, second=0, microsecond=0
+        )
+    initial["interval_unit"] = task.interval_unit or IntervalUnit.HOURS
     return {
         "name": task.name,
-        "schedule_type": task.schedule_type,
-        "cron": task.cron_expression,
-        # Minute precision, as the input shows it, so an untouched field is unchanged.
-        "run_at": (
-            task.run_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
-            if task.run_at
-            else None
-        ),
-        "interval_every": task.interval_every,
-        "interval_unit": task.interval_unit or IntervalUnit.HOURS,
-        "event": task.event_name,
-        "timezone": task.timezone,
+        **initial,
         "priority": task.priority,
         "max_retries": task.max_retries,
         "timeout": task.timeout,
@@ -259,7 +237,9 @@ class TaskScheduleForm:
         self.instance = instance
         self.task_cls: type[SchedulableTask] = services.resolve_task_type(module_id, task_type)
         options_initial = _initial_from_task(instance) if instance else dict(initial or {})
-        config_initial = configs.mask_secrets(self.task_cls, instance.config) if instance else None
+        config_initial = (
+            task_configs.mask_secrets(self.task_cls, instance.config) if instance else None
+        )
         self.options = TaskOptionsForm(data, files, initial=options_initial, now=now)
         if instance is None:
             del self.options.fields["enabled"]
@@ -286,7 +266,7 @@ class TaskScheduleForm:
         return [*self.options.non_field_errors(), *self.config.non_field_errors()]
 
     def config_value(self) -> dict[str, Any]:
-        return configs.to_json(self.config.cleaned_data)
+        return task_configs.to_json(self.config.cleaned_data)
 
     def _create(self) -> ScheduledTask:
         data = self.options.cleaned_data
@@ -295,12 +275,7 @@ class TaskScheduleForm:
             module=self.module_id,
             task_type=self.task_type,
             config=self.config_value(),
-            schedule_type=data["schedule_type"],
-            cron=data.get("cron"),
-            run_at=data.get("run_at"),
-            interval=self.options.interval_value(),
-            event=data.get("event"),
-            timezone=data.get("timezone"),
+            **self.options.schedule_value().arguments(),
             name=data.get("name"),
             priority=data["priority"],
             max_retries=data.get("max_retries"),
@@ -315,14 +290,7 @@ class TaskScheduleForm:
         changed = set(self.options.changed_data)
         result: dict[str, Any] = {}
         if changed & set(SCHEDULE_FIELDS):
-            result.update(
-                schedule_type=data["schedule_type"],
-                cron=data.get("cron") or "",
-                run_at=data.get("run_at"),
-                interval=self.options.interval_value(),
-                event=data.get("event") or "",
-                timezone=data.get("timezone"),
-            )
+            result.update(self.options.schedule_value().arguments())
         for field in OPTION_FIELDS:
             if field in changed:
                 result[field] = data.get(field)

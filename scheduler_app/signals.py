@@ -40,8 +40,8 @@ def send_lifecycle(signal: Signal, event: str, *, task, log=None, **extra) -> No
     Receivers also get ``config``: the task's config with secrets masked
     (``task.config`` holds the real values; show ``config``, never those).
     """
-    from scheduler_app.configs import masked_config
     from scheduler_app.models import ScheduledTask
+    from scheduler_app.task_configs import masked_config
 
     extra.setdefault("config", masked_config(task))
     signal.send(sender=ScheduledTask, task=task, log=log, **extra)

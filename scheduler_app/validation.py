@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 
 from scheduler_app import schedules
@@ -85,28 +85,26 @@ def build_schedule(
     run_at: dt.datetime | None = None,
     interval: Any = None,
     event: str | None = None,
-    timezone_name: str | None = None,
+    timezone: str | None = None,
     now: dt.datetime | None = None,
     check_past: bool = True,
 ) -> schedules.Schedule:
-    """A validated Schedule from the public keyword arguments."""
-    every, unit = (None, "")
-    if schedule_type == schedules.RECURRING:
-        if interval is None:
-            raise ValidationError(
-                {"interval": _("Give the interval, e.g. “15 minutes”.")}, code="required"
-            )
-        every, unit = schedules.parse_interval(interval)
-    raw = schedules.Schedule(
-        type=schedule_type,
-        cron=cron or "",
-        run_at=run_at,
-        interval_every=every,
-        interval_unit=unit,
-        event=event or "",
-        timezone=(timezone_name or "UTC"),
+    """A validated Schedule from the services' keyword arguments (``schedules.ARGUMENTS``)."""
+    raw = schedules.Schedule.from_arguments(
+        schedule_type, cron=cron, run_at=run_at, interval=interval, event=event, timezone=timezone
     )
-    return raw.validate(now or timezone.now(), check_past=check_past)
+    return check_schedule(raw, now=now, check_past=check_past)
+
+
+def check_schedule(
+    schedule: schedules.Schedule, *, now: dt.datetime | None = None, check_past: bool = True
+) -> schedules.Schedule:
+    """``schedule`` (as an edge read it from its inputs) validated and normalized.
+
+    Raises ValidationError keyed by the services' argument names
+    (``schedules.ARGUMENTS``); ``schedules.renamed`` maps them to an edge's fields.
+    """
+    return schedule.validate(now or dj_timezone.now(), check_past=check_past)
 
 
 def clean_tags(tags: Iterable[str] | str | None) -> list[str]:

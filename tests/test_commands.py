@@ -16,7 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from scheduler_app import configs, services
+from scheduler_app import services, task_configs
 from scheduler_app.engine import locks
 from scheduler_app.models import PendingAlert, RunStatus, SchedulerHeartbeat, TaskExecutionLog
 from scheduler_app.policy import permissions
@@ -65,7 +65,7 @@ def test_list_json_prints_every_task_with_its_schedule_and_masked_config(listed)
     assert first["tags"] == ["ops"] and first["priority"] == 2
     assert first["last_run"] is None and first["last_status"] is None
     assert by_id[paused.pk]["status"] == "paused"
-    assert by_id[ping.pk]["config"]["secret_headers"] == configs.SECRET_MASK
+    assert by_id[ping.pk]["config"]["secret_headers"] == task_configs.SECRET_MASK
     assert "s3cret" not in command("scheduler_list", json=True)
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from scheduler_app import configs, outbound, services
+from scheduler_app import outbound, services, task_configs
 from scheduler_app.contrib.http import client
 from scheduler_app.engine.passes import run_pass
 from scheduler_app.models import TaskExecutionLog
@@ -123,7 +123,7 @@ def test_a_successful_request_stores_status_and_body_excerpt(inline, server, mak
     assert sent["body"] == '{"a": 1}' and sent["headers"]["Authorization"] == "Bearer s3cret"
     assert sent["headers"]["X-Trace"] == "42"
     # The secret header never shows.
-    assert configs.masked_config(task)["secret_headers"] == configs.SECRET_MASK
+    assert task_configs.masked_config(task)["secret_headers"] == task_configs.SECRET_MASK
 
 
 @pytest.mark.django_db(transaction=True)
@@ -196,7 +196,7 @@ def test_an_edit_that_sends_the_secret_back_masked_keeps_it(make_task):
         module="http",
         config={"url": "https://example.com", "secret_headers": "Authorization: Bearer a"},
     )
-    shown = configs.masked_config(task)
+    shown = task_configs.masked_config(task)
     services.update(task, user=None, config={**shown, "url": "https://example.org"})
     task.refresh_from_db()
     assert task.config["secret_headers"] == "Authorization: Bearer a"

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from project.reports import demo
 from project.reports.models import Report, ReportSource
-from scheduler_app import configs, policy, services
+from scheduler_app import policy, services, task_configs
 from scheduler_app.context import TaskContext
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
 from scheduler_app.registry import registry
@@ -58,7 +58,7 @@ def run(task: ScheduledTask, scheduled_for: dt.datetime):
         module_id=task.module_id,
         task_type=task.task_type,
         name=task.name,
-        config=configs.clean_config(task_cls, task.config),
+        config=task_configs.clean_config(task_cls, task.config),
         scheduled_for=scheduled_for,
         owner_id=task.owner_id,
         timezone=task.timezone,

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from guardian.shortcuts import assign_perm
 
-from scheduler_app import SchedulableTask, TaskProvider, TaskResult, configs, policy, services
+from scheduler_app import SchedulableTask, TaskProvider, TaskResult, policy, services, task_configs
 from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent
 from scheduler_app.policy import permissions
 from scheduler_app.registry import registry
@@ -421,8 +421,8 @@ def secret_task(make_user, modules):
 def test_secrets_are_stored_but_shown_masked(secret_task):
     _, _, task = secret_task
     assert ScheduledTask.objects.get(pk=task.pk).config["api_key"] == "s3cr3t"
-    assert task.masked_config["api_key"] == configs.SECRET_MASK
-    assert services.visible_config(task) == {**task.config, "api_key": configs.SECRET_MASK}
+    assert task.masked_config["api_key"] == task_configs.SECRET_MASK
+    assert services.visible_config(task) == {**task.config, "api_key": task_configs.SECRET_MASK}
 
 
 def test_signals_carry_the_masked_config(make_user, modules, django_capture_on_commit_callbacks):
@@ -438,10 +438,10 @@ def test_signals_carry_the_masked_config(make_user, modules, django_capture_on_c
             schedule_mail(user, Group.objects.create(name="g"), api_key="s3cr3t")
     finally:
         task_scheduled.disconnect(receiver)
-    assert seen and seen[0]["api_key"] == configs.SECRET_MASK
+    assert seen and seen[0]["api_key"] == task_configs.SECRET_MASK
 
 
-@pytest.mark.parametrize("sent", [configs.SECRET_MASK, "", None])
+@pytest.mark.parametrize("sent", [task_configs.SECRET_MASK, "", None])
 def test_an_edit_that_sends_the_secret_back_masked_or_empty_keeps_it(secret_task, sent):
     user, group, task = secret_task
     services.update(task, user=user, config={"group": group.pk, "api_key": sent, "subject": "new"})
@@ -462,7 +462,7 @@ def test_an_edit_can_replace_a_secret_and_history_does_not_show_it(secret_task):
 def test_the_mask_is_not_accepted_as_a_new_secret(make_user, modules):
     user = make_user(permissions.SCHEDULER, SECURE_BASE, "auth.change_group")
     with pytest.raises(ValidationError) as caught:
-        schedule_mail(user, Group.objects.create(name="g"), api_key=configs.SECRET_MASK)
+        schedule_mail(user, Group.objects.create(name="g"), api_key=task_configs.SECRET_MASK)
     assert "api_key" in caught.value.message_dict
 
 
@@ -470,7 +470,7 @@ def test_a_task_of_an_unknown_type_shows_no_config_value(secret_task):
     _, _, task = secret_task
     ScheduledTask.objects.filter(pk=task.pk).update(task_type="gone")
     task.refresh_from_db()
-    assert set(task.masked_config.values()) == {configs.SECRET_MASK}
+    assert set(task.masked_config.values()) == {task_configs.SECRET_MASK}
 
 
 def test_setting_an_empty_secret_is_audited_masked(make_user, modules):
@@ -479,7 +479,7 @@ def test_setting_an_empty_secret_is_audited_masked(make_user, modules):
     task = schedule_mail(user, group)
     services.update(task, user=user, config={"group": group.pk, "api_key": "f1rst"})
     event = TaskAuditEvent.objects.get(task_ref=task.pk, action=AuditAction.EDITED)
-    assert event.changes["config.api_key"] == ["", configs.SECRET_MASK]
+    assert event.changes["config.api_key"] == ["", task_configs.SECRET_MASK]
 
 
 def test_every_lifecycle_signal_carries_the_masked_config(secret_task):
@@ -496,4 +496,4 @@ def test_every_lifecycle_signal_carries_the_masked_config(secret_task):
         send_lifecycle(task_executed, "task.executed", task=task, log=None)
     finally:
         task_executed.disconnect(receiver)
-    assert seen == [{**task.config, "api_key": configs.SECRET_MASK}]
+    assert seen == [{**task.config, "api_key": task_configs.SECRET_MASK}]

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from scheduler_app import configs, services
+from scheduler_app import services, task_configs
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
 from scheduler_app.services import calendars, transfer
 from scheduler_app.services.calendars import Period
@@ -71,7 +71,7 @@ def test_export_masks_secrets_and_carries_the_calendars(source):
     data = transfer.export_schedules(user=None)
     assert json.loads(json.dumps(data)) == data
     ping = next(t for t in data["tasks"] if t["name"] == "Ping")
-    assert ping["config"]["secret_headers"] == configs.SECRET_MASK
+    assert ping["config"]["secret_headers"] == task_configs.SECRET_MASK
     assert "top-secret" not in json.dumps(data)
     assert [c["name"] for c in data["calendars"]] == ["Holidays"]
     assert len(data["calendars"][0]["periods"]) == 2
@@ -91,7 +91,7 @@ def test_round_trip_into_an_empty_environment(source):
     assert report.count("create") == 5  # four tasks and a calendar
     again = transfer.export_schedules(user=None)
     assert comparable(again) == [
-        {**t, "config": {**t["config"], "secret_headers": configs.SECRET_MASK}}
+        {**t, "config": {**t["config"], "secret_headers": task_configs.SECRET_MASK}}
         if t["name"] == "Ping"
         else t
         for t in comparable(data)

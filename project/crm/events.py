@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models.signals import post_save
 
-from scheduler_app.services.events import became, emit_on
+from scheduler_app.events import became, emit_on
 
 OPPORTUNITY_WON = "crm.opportunity.won"
 

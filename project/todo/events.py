@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models.signals import post_save
 
-from scheduler_app.services.events import became, changed, emit_on
+from scheduler_app.events import became, changed, emit_on
 
 TODO_COMPLETED = "todo.todo.completed"
 GOAL_PROGRESSED = "todo.goal.progressed"

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import display, services
+from scheduler_app import display, schedules, services
 from scheduler_app.models import ScheduledTask, ScheduleType
 from scheduler_app.registry import registry
 from scheduler_app.services.calendars import blackout_notes
@@ -19,13 +19,9 @@ from scheduler_app.services.calendars import blackout_notes
 #: The form fields each schedule type uses; the task page shows only these (task_form.js reads
 #: this mapping from the page; read-only pages leave the others out on the server).
 FIELDS_BY_TYPE: dict[str, tuple[str, ...]] = {
-    ScheduleType.CRON: ("cron_expression",),
-    ScheduleType.CONDITIONAL: ("cron_expression",),
-    ScheduleType.ONE_TIME: ("run_at",),
-    ScheduleType.RECURRING: ("interval_every", "interval_unit", "run_at"),
-    ScheduleType.EVENT: ("event_name",),
+    value: schedules.columns_for(value) for value in ScheduleType.values
 }
-TYPE_FIELDS = ("cron_expression", "run_at", "interval_every", "interval_unit", "event_name")
+TYPE_FIELDS = schedules.TYPE_COLUMNS
 
 
 def without_unused_schedule_fields(fieldsets: Any, schedule_type: str) -> list[Any]:

@@ -9,20 +9,14 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import services
+from scheduler_app import schedules, services
 from scheduler_app.models import ScheduledTask
 
 #: Model fields the admin form edits; everything else is read-only.
 ADMIN_EDITABLE = (
     "name",
     "enabled",
-    "schedule_type",
-    "cron_expression",
-    "run_at",
-    "interval_every",
-    "interval_unit",
-    "event_name",
-    "timezone",
+    *schedules.COLUMNS,
     "priority",
     "max_retries",
     "timeout",
@@ -32,23 +26,8 @@ ADMIN_EDITABLE = (
     "tags",
     "calendars",
 )
-SCHEDULE_MODEL_FIELDS = (
-    "schedule_type",
-    "cron_expression",
-    "run_at",
-    "interval_every",
-    "interval_unit",
-    "event_name",
-    "timezone",
-)
-#: Model field -> services.update() argument.
-UPDATE_NAMES = {"cron_expression": "cron", "event_name": "event"}
-#: services error key -> the form field that shows it.
-SERVICE_ERROR_FIELDS = {
-    "cron": "cron_expression",
-    "event": "event_name",
-    "interval": "interval_every",
-}
+#: services error key (an argument) -> the form field (a column) that shows it.
+SERVICE_ERROR_FIELDS = schedules.renamed("argument", "column")
 
 
 class ScheduledTaskAdminForm(forms.ModelForm):
@@ -73,23 +52,19 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         return [t for t in re.split(r"[,\s]+", self.cleaned_data.get("tags") or "") if t]
 
     def schedule_changed(self) -> bool:
-        return bool(set(SCHEDULE_MODEL_FIELDS) & set(self.changed_data))
+        return bool(set(schedules.COLUMNS) & set(self.changed_data))
+
+    def schedule_value(self) -> schedules.Schedule:
+        """The schedule as entered (its fields are the model's columns), not yet validated."""
+        return schedules.Schedule.from_columns(self.cleaned_data)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
         # Check the schedule whatever else is wrong (an empty name must not hide a bad cron),
         # unless one of its own fields already failed.
-        if self.schedule_changed() and not set(self.errors) & set(SCHEDULE_MODEL_FIELDS):
-            every = data.get("interval_every")
+        if self.schedule_changed() and not set(self.errors) & set(schedules.COLUMNS):
             try:
-                services.build_schedule(
-                    data.get("schedule_type") or "",
-                    cron=data.get("cron_expression"),
-                    run_at=data.get("run_at"),
-                    interval=(every, data.get("interval_unit") or "minutes") if every else None,
-                    event=data.get("event_name"),
-                    timezone_name=data.get("timezone"),
-                )
+                services.check_schedule(self.schedule_value())
             except ValidationError as exc:
                 self._add_service_errors(exc)
         if self.errors or not self.instance.pk:
@@ -119,16 +94,8 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         data = self.cleaned_data
         changes: dict[str, Any] = {}
         if self.schedule_changed():
-            every = data.get("interval_every")
-            changes.update(
-                schedule_type=data["schedule_type"],
-                cron=data.get("cron_expression") or "",
-                run_at=data.get("run_at"),
-                interval=(every, data.get("interval_unit") or "minutes") if every else None,
-                event=data.get("event_name") or "",
-                timezone=data.get("timezone"),
-            )
+            changes.update(self.schedule_value().arguments())
         for field in self.changed_data:
-            if field not in SCHEDULE_MODEL_FIELDS:
-                changes[UPDATE_NAMES.get(field, field)] = data.get(field)
+            if field not in schedules.COLUMNS:
+                changes[field] = data.get(field)
         return changes

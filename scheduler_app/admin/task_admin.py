@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scheduler_app import policy
+from scheduler_app import policy, schedules
 from scheduler_app.admin import actions, chooser, columns, ending
 from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
@@ -109,13 +109,7 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
             gettext_lazy("Schedule"),
             {
                 "fields": (
-                    "schedule_type",
-                    "cron_expression",
-                    "run_at",
-                    "interval_every",
-                    "interval_unit",
-                    "event_name",
-                    "timezone",
+                    *schedules.COLUMNS,
                     "calendars",
                     "next_runs_display",
                 )

@@ -15,7 +15,7 @@ from typing import Any
 
 from django import forms
 
-from scheduler_app import configs
+from scheduler_app import task_configs
 from scheduler_app.providers import SchedulableTask
 
 #: Choices listed per field; a longer list is cut and marked ``x-choices-truncated``.
@@ -40,7 +40,7 @@ _FORMATS: tuple[tuple[type[forms.Field], dict[str, Any]], ...] = (
 
 
 def _json_safe(value: Any) -> Any:
-    value = configs.to_json(value)
+    value = task_configs.to_json(value)
     try:
         json.dumps(value)
     except (TypeError, ValueError):

@@ -1,6 +1,6 @@
 """Keep a task's secrets out of what a run shows: result, error, traceback, output.
 
-The config is masked by :func:`scheduler_app.configs.masked_config`, as in the
+The config is masked by :func:`scheduler_app.task_configs.masked_config`, as in the
 admin. A task body may still echo a secret it was given; each secret value
 (and, for ``Header: value`` lines, each value) is replaced by the same mask
 wherever it appears in a run's texts.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler_app import configs
+from scheduler_app import task_configs
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.registry import registry
 
@@ -30,7 +30,7 @@ def secret_values(task: Any) -> list[str]:
     found: set[str] = set()
     for name in names or ():
         value = config.get(name)
-        if value in (None, "", configs.SECRET_MASK):
+        if value in (None, "", task_configs.SECRET_MASK):
             continue
         text = str(value)
         found.add(text.strip())
@@ -47,7 +47,7 @@ def scrub(value: Any, secrets: list[str], depth: int = 0) -> Any:
     if isinstance(value, str):
         for secret in secrets:
             if secret in value:
-                value = value.replace(secret, configs.SECRET_MASK)
+                value = value.replace(secret, task_configs.SECRET_MASK)
         return value
     if isinstance(value, list):
         return [scrub(item, secrets, depth + 1) for item in value]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scheduler_app import conf, policy, services
+from scheduler_app import conf, policy, schedules, services
 from scheduler_app.api import masking
 from scheduler_app.models import (
     IntervalUnit,
@@ -85,6 +85,7 @@ def _number(**kwargs: Any) -> serializers.IntegerField:
     )
 
 
+# The schedule as the services' arguments (schedules.ARGUMENTS); a test keeps the two equal.
 class ScheduleFields(StrictSerializer):
     schedule_type = serializers.ChoiceField(choices=ScheduleType.choices)
     cron = _text(help_text="Cron expression (schedule_type cron or conditional).")
@@ -154,6 +155,7 @@ class TaskSerializer(serializers.ModelSerializer):
     """A task as listed."""
 
     module = serializers.CharField(source="module_id")
+    # The schedule reads as the scheduling form names it (schedules.INPUTS).
     cron = serializers.CharField(source="cron_expression")
     event = serializers.CharField(source="event_name")
     # Blank until the first run / for schedules without an interval.
@@ -176,13 +178,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "enabled",
             "is_system",
             "owner",
-            "schedule_type",
-            "cron",
-            "run_at",
-            "interval_every",
-            "interval_unit",
-            "event",
-            "timezone",
+            *schedules.INPUTS,
             "schedule",
             "priority",
             "max_retries",

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
+from scheduler_app import schedules
 from scheduler_app.models import (
     RunStatus,
     ScheduledTask,
@@ -38,18 +39,12 @@ CLAIM_FIELDS = (
     "name",
     "config",
     "owner_id",
-    "timezone",
     "timeout",
     "max_retries",
     "retry_count",
     "next_run",
     "occurrence_at",
-    "schedule_type",
-    "cron_expression",
-    "run_at",
-    "interval_every",
-    "interval_unit",
-    "event_name",
+    *schedules.COLUMNS,
     "misfire_policy",
     "misfire_grace",
     "allow_overlap",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,9 +30,6 @@ try:  # Django 6.x ships the framework; on 5.2 the django-tasks backport provide
     from django.tasks import task as tasks_task
 except ImportError:  # pragma: no cover - exercised on Django 5.2
     from django_tasks import task as tasks_task  # type: ignore[no-redef]
-
-if TYPE_CHECKING:
-    from scheduler_app.engine.passes import SchedulerPass
 
 logger = logging.getLogger("scheduler_app.engine")
 
@@ -87,7 +84,18 @@ def run_scheduled(spec: dict[str, Any], lease_token: str) -> str:
     return outcome.kind
 
 
-def enqueue(scheduler_pass: SchedulerPass, specs: list[RunSpec]) -> None:
+class EnqueuingPass(Protocol):
+    """What :func:`enqueue` needs of the running pass (``engine.passes.SchedulerPass``).
+
+    A protocol, not an import: the pass imports this module to hand runs off.
+    """
+
+    lease: Lease
+
+    def mark_enqueued(self, task_id: int) -> None: ...
+
+
+def enqueue(scheduler_pass: EnqueuingPass, specs: list[RunSpec]) -> None:
     """Enqueue ``specs`` on the configured backend; their log rows become ``enqueued``."""
     settings = conf.get()
     task = run_scheduled.using(backend=settings.TASKS_BACKEND, queue_name=settings.TASKS_QUEUE)
@@ -117,7 +125,6 @@ def enqueue(scheduler_pass: SchedulerPass, specs: list[RunSpec]) -> None:
         TaskExecutionLog.objects.filter(pk__in=[s.log_id for s in failed]).delete()
     for spec in specs:
         if spec not in failed:
-            scheduler_pass.report.count(RunStatus.ENQUEUED)
-            scheduler_pass._line(scheduler_pass._rows[spec.task_id], RunStatus.ENQUEUED, 0.0, "")
+            scheduler_pass.mark_enqueued(spec.task_id)
     # The lease now belongs to the queued runs; this pass no longer renews it.
     lease.claimed_ids.difference_update(s.task_id for s in specs)

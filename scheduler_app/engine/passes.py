@@ -22,7 +22,7 @@ from django.utils import timezone
 from scheduler_app import conf
 from scheduler_app.engine import (
     claiming,
-    events,
+    event_runs,
     hooks,
     identity,
     locks,
@@ -334,7 +334,7 @@ class SchedulerPass:
         logs: list[dict] = []
         planned: list[tuple[dict, misfire.Plan]] = []
         host, pid = identity.host(), identity.pid()
-        events.take_events(rows)
+        event_runs.take_events(rows)
         # A run someone asked for is not held back by calendars or pause windows.
         scheduled = [row for row in rows if not row["run_requested"]]
         blocked = hooks.blocked(scheduled, now) if hooks.slot_filters and scheduled else {}
@@ -607,7 +607,7 @@ class SchedulerPass:
 
     def _record(self, outcomes: list[Outcome]) -> None:
         if self._chains is None:
-            self._chains = events.chains_exist()
+            self._chains = event_runs.chains_exist()
         self.report.lost_leases += recording.record(
             outcomes, self._rows, self.lease, self.settings, chains=self._chains
         )
@@ -615,6 +615,11 @@ class SchedulerPass:
             status = LOG_STATUS[o.kind]
             self.report.count(status)
             self._line(self._rows[o.spec.task_id], status, o.duration, o.error)
+
+    def mark_enqueued(self, task_id: int) -> None:
+        """One run handed to the Tasks framework: counted and reported like every other."""
+        self.report.count(RunStatus.ENQUEUED)
+        self._line(self._rows[task_id], RunStatus.ENQUEUED, 0.0, "")
 
     def _line(self, row: dict, status: str, duration: float, error: str) -> None:
         if self.on_line is not None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.conf import SchedulerSettings
-from scheduler_app.engine import events, hooks, locks, storable, timing
+from scheduler_app.engine import event_runs, hooks, locks, storable, timing
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Lease
 from scheduler_app.engine.runner import error_text
@@ -129,7 +129,7 @@ def record(
     ``chains`` says whether any on_success chain exists (None: look it up).
     """
     now = timezone.now()
-    events.mark_waiting_events(rows, {o.spec.task_id for o in outcomes})
+    event_runs.mark_waiting_events(rows, {o.spec.task_id for o in outcomes})
     task_values: dict[int, dict] = {}
     for o in outcomes:
         task_values[o.spec.task_id] = settle(rows[o.spec.task_id], _ending(o), now, settings)
@@ -162,8 +162,8 @@ def record(
         )
         if hooks.runs_failed:
             _report_failed(outcomes, rows, task_values, held | set(overlapping), now)
-        if chains if chains is not None else events.chains_exist():
-            events.trigger_chains([o.spec.task_id for o in outcomes if o.kind == SUCCESS], now)
+        if chains if chains is not None else event_runs.chains_exist():
+            event_runs.trigger_chains([o.spec.task_id for o in outcomes if o.kind == SUCCESS], now)
     lost = len(task_ids) - len(held)
     if lost:
         logger.warning(

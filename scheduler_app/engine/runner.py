@@ -20,7 +20,6 @@ from django.db import connections
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.configs import clean_config
 from scheduler_app.context import TaskContext
 from scheduler_app.engine import storable
 from scheduler_app.engine.capture import BoundedBuffer, captured
@@ -38,6 +37,7 @@ from scheduler_app.exceptions import NotRegistered
 from scheduler_app.providers import TaskResult
 from scheduler_app.registry import registry
 from scheduler_app.schedules import CONDITIONAL
+from scheduler_app.task_configs import clean_config
 
 # A retry delay a body asks for is kept within a year: a longer one reads as a mistake.
 MAX_RETRY_DELAY = 366 * 24 * 3600.0

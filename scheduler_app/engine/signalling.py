@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler_app import signals
+from scheduler_app import schedules, signals
 from scheduler_app.engine.runspec import FAILED, SUCCESS, TIMEOUT, Outcome, RunSpec
 from scheduler_app.engine.settle import LOG_STATUS
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
@@ -14,15 +14,9 @@ _TASK_ATTRS = (
     "name",
     "config",
     "owner_id",
-    "timezone",
     "timeout",
     "max_retries",
-    "schedule_type",
-    "cron_expression",
-    "run_at",
-    "interval_every",
-    "interval_unit",
-    "event_name",
+    *schedules.COLUMNS,
     "misfire_policy",
     "misfire_grace",
     "allow_overlap",

@@ -13,15 +13,7 @@ REPEATING = (CRON, RECURRING, CONDITIONAL)
 
 
 def schedule_of(row: dict) -> Schedule:
-    return Schedule(
-        type=row["schedule_type"],
-        cron=row["cron_expression"],
-        run_at=row["run_at"],
-        interval_every=row["interval_every"],
-        interval_unit=row["interval_unit"],
-        event=row["event_name"],
-        timezone=row["timezone"],
-    )
+    return Schedule.from_columns(row)
 
 
 @lru_cache(maxsize=4096)

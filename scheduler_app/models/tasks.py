@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -20,9 +19,6 @@ from scheduler_app.models.choices import (
     ScheduleType,
     TaskStatus,
 )
-
-if TYPE_CHECKING:
-    from scheduler_app.models.calendars import BlackoutCalendar
 
 
 class ScheduledTaskQuerySet(models.QuerySet):
@@ -130,8 +126,10 @@ class ScheduledTask(models.Model):
         verbose_name=_("then run"),
         help_text=_("Tasks to run after this one succeeds."),
     )
-    calendars: models.ManyToManyField[BlackoutCalendar, Any] = models.ManyToManyField(
-        "BlackoutCalendar",
+    # Named by "app_label.Model", as Django relations between two modules are: calendars.py
+    # imports this module, and the mypy plugin types the relation from that name.
+    calendars = models.ManyToManyField(
+        "scheduler_app.BlackoutCalendar",
         blank=True,
         related_name="tasks",
         verbose_name=_("blackout calendars"),
@@ -204,22 +202,14 @@ class ScheduledTask(models.Model):
 
     @property
     def schedule(self) -> schedules.Schedule:
-        return schedules.Schedule(
-            type=self.schedule_type,
-            cron=self.cron_expression,
-            run_at=self.run_at,
-            interval_every=self.interval_every,
-            interval_unit=self.interval_unit,
-            event=self.event_name,
-            timezone=self.timezone,
-        )
+        return schedules.Schedule.from_columns(self)
 
     @property
     def masked_config(self) -> dict:
         """The config fit to show (admin, lists, logs): secret fields masked."""
-        from scheduler_app import configs
+        from scheduler_app import task_configs
 
-        return configs.masked_config(self)
+        return task_configs.masked_config(self)
 
     def describe_schedule(self) -> str:
         try:

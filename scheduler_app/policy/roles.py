@@ -146,10 +146,10 @@ def has_required_permissions(
 
 
 def _clean(task_cls: type[SchedulableTask], config: dict[str, Any] | None) -> dict[str, Any] | None:
-    from scheduler_app import configs
+    from scheduler_app import task_configs
 
     try:
-        return configs.clean_config(task_cls, config)
+        return task_configs.clean_config(task_cls, config)
     except ValidationError:
         return None
 

@@ -35,6 +35,18 @@ from scheduler_app.schedules.dst import (
     dst_note,
     planned_runs,
 )
+from scheduler_app.schedules.fields import (
+    ARGUMENTS,
+    COLUMNS,
+    FIELDS,
+    INPUTS,
+    TYPE_COLUMNS,
+    ScheduleField,
+    columns_for,
+    form_layout,
+    inputs_for,
+    renamed,
+)
 from scheduler_app.schedules.intervals import (
     INTERVAL_UNITS,
     MAX_INTERVAL,
@@ -67,6 +79,16 @@ from scheduler_app.schedules.wallclock import (
 )
 
 __all__ = [
+    "ARGUMENTS",
+    "COLUMNS",
+    "FIELDS",
+    "INPUTS",
+    "TYPE_COLUMNS",
+    "ScheduleField",
+    "columns_for",
+    "form_layout",
+    "inputs_for",
+    "renamed",
     "CONDITIONAL",
     "CRON",
     "CRON_MACROS",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -11,6 +13,16 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from scheduler_app.schedules.cron import cron_runs_after, describe_cron, normalize_cron
+from scheduler_app.schedules.fields import (
+    CONDITIONAL,
+    CRON,
+    EVENT,
+    FIELDS,
+    INTERVAL,
+    ONE_TIME,
+    RECURRING,
+    SCHEDULE_TYPES,
+)
 from scheduler_app.schedules.intervals import (
     describe_interval,
     interval_runs_after,
@@ -18,24 +30,6 @@ from scheduler_app.schedules.intervals import (
 )
 from scheduler_app.schedules.wallclock import UTC, clip, field_error, get_zone, resolve_wall_time
 from scheduler_app.timestamps import format_when
-
-CRON = "cron"
-
-
-ONE_TIME = "one_time"
-
-
-RECURRING = "recurring"
-
-
-EVENT = "event"
-
-
-CONDITIONAL = "conditional"
-
-
-SCHEDULE_TYPES = (CRON, ONE_TIME, RECURRING, EVENT, CONDITIONAL)
-
 
 # Longest event name the model stores.
 MAX_EVENT_LENGTH = 120
@@ -65,7 +59,79 @@ class Schedule:
 
     @property
     def is_timed(self) -> bool:
+        """Whether runs fall at times (every type but event, which runs when emitted)."""
         return self.type != EVENT
+
+    @classmethod
+    def from_columns(cls, source: Any) -> Schedule:
+        """The schedule of a ScheduledTask, or of a mapping keyed by its columns (a claimed row,
+        the admin form's cleaned data); a missing or empty value takes the default."""
+        if isinstance(source, Mapping):
+            values = {f.attribute: source.get(f.column) for f in FIELDS}
+        else:
+            values = {f.attribute: getattr(source, f.column) for f in FIELDS}
+        return cls._of(values)
+
+    @classmethod
+    def from_inputs(cls, data: Mapping[str, Any]) -> Schedule:
+        """The (unvalidated) schedule a scheduling form's cleaned data gives."""
+        return cls._of({f.attribute: data.get(f.input) for f in FIELDS})
+
+    @classmethod
+    def from_arguments(
+        cls,
+        schedule_type: str,
+        *,
+        cron: str | None = None,
+        run_at: Any = None,
+        interval: Any = None,
+        event: str | None = None,
+        timezone: str | None = None,
+    ) -> Schedule:
+        """The (unvalidated) schedule of the services' keyword arguments.
+
+        The interval is read for recurring schedules only (others ignore it);
+        a shape ``parse_interval`` refuses raises its ValidationError.
+        """
+        every, unit = (None, "")
+        if schedule_type == RECURRING and interval is not None:
+            every, unit = parse_interval(interval)
+        return cls._of(
+            {
+                "type": schedule_type,
+                "cron": cron,
+                "run_at": run_at,
+                "interval_every": every,
+                "interval_unit": unit,
+                "event": event,
+                "timezone": timezone,
+            }
+        )
+
+    @classmethod
+    def _of(cls, values: dict[str, Any]) -> Schedule:
+        # An empty value (None or "") is the field's default: "" for texts, UTC for the zone.
+        return cls(
+            **{
+                name: value if value not in (None, "") else _DEFAULTS.get(name, "")
+                for name, value in values.items()
+            }
+        )
+
+    def columns(self) -> dict[str, Any]:
+        """``{ScheduledTask column: value}`` for every schedule field."""
+        return {f.column: getattr(self, f.attribute) for f in FIELDS}
+
+    def arguments(self) -> dict[str, Any]:
+        """The services' keyword arguments for this schedule (the interval as one pair)."""
+        values: dict[str, Any] = {}
+        for f in FIELDS:
+            if f.argument != INTERVAL:
+                values[f.argument] = getattr(self, f.attribute)
+            elif INTERVAL not in values:
+                every = self.interval_every
+                values[INTERVAL] = (every, self.interval_unit or "minutes") if every else None
+        return values
 
     def validate(self, now: dt.datetime, *, check_past: bool = True) -> Schedule:
         """Return a normalized copy, or raise ValidationError with field errors."""
@@ -188,6 +254,9 @@ class Schedule:
         if self.type == RECURRING:
             return describe_interval(self.interval_every or 1, self.interval_unit or "minutes")
         return _("On event “%(event)s”") % {"event": self.event}
+
+
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Schedule) if f.name != "type"}
 
 
 def _aware(value: object, zone: ZoneInfo) -> dt.datetime:

@@ -29,22 +29,18 @@ from scheduler_app.services.reading import (
     task_logs,
     visible_config,
 )
-from scheduler_app.services.scheduling import (
-    EDITABLE_FIELDS,
-    delete,
-    schedule,
-    update,
-    validate_update,
-)
+from scheduler_app.services.scheduling import delete, schedule
 from scheduler_app.services.sharing import share, shared_with, unshare
 from scheduler_app.services.steps import NO_CHANGE
-from scheduler_app.validation import build_schedule, resolve_task_type
+from scheduler_app.services.updating import EDITABLE_FIELDS, update, validate_update
+from scheduler_app.validation import build_schedule, check_schedule, resolve_task_type
 
 __all__ = [
     "EDITABLE_FIELDS",
     "NO_CHANGE",
     "DuplicateTask",
     "build_schedule",
+    "check_schedule",
     "cancel",
     "clear_lock",
     "clear_locks",

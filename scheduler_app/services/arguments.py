@@ -26,7 +26,7 @@ from django.db import models
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from scheduler_app import conf
+from scheduler_app import conf, schedules
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, ScheduleType
 from scheduler_app.validation import MAX_TAGS, quote, whole_number
 
@@ -307,15 +307,18 @@ def _payload(value: Any) -> ValidationError | None:
     return check_json(json.loads(text))
 
 
+#: The column of each schedule argument named differently (cron -> cron_expression).
+SCHEDULE_COLUMN = schedules.renamed("argument", "column")
+
 CHECKS: dict[str, Callable[[Any], ValidationError | None]] = {
     "module": _text(column_length("module_id"), required=True),
     "task_type": _text(column_length("task_type"), required=True),
     "config": _config,
     "schedule_type": _choice(ScheduleType.values),
-    "cron": _text(column_length("cron_expression")),
+    "cron": _text(column_length(SCHEDULE_COLUMN["cron"])),
     "run_at": _moment,
     "interval": _interval,
-    "event": _text(column_length("event_name")),
+    "event": _text(column_length(SCHEDULE_COLUMN["event"])),
     "condition": _text(MAX_CONDITION),
     "timezone": _text(column_length("timezone")),
     "name": _text(column_length("name")),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from scheduler_app import configs
+from scheduler_app import schedules, task_configs
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -32,13 +32,7 @@ if TYPE_CHECKING:
 TRACKED_FIELDS = (
     "name",
     "config",
-    "schedule_type",
-    "cron_expression",
-    "run_at",
-    "interval_every",
-    "interval_unit",
-    "event_name",
-    "timezone",
+    *schedules.COLUMNS,
     "priority",
     "max_retries",
     "timeout",
@@ -100,7 +94,9 @@ def diff(
                 if old.get(key) != new.get(key):
                     pair = [old.get(key), new.get(key)]
                     if key in secrets:
-                        pair = [configs.SECRET_MASK if v not in (None, "") else v for v in pair]
+                        pair = [
+                            task_configs.SECRET_MASK if v not in (None, "") else v for v in pair
+                        ]
                     changes[f"config.{key}"] = pair
         elif old != new:
             changes[name] = [old, new]

@@ -4,7 +4,7 @@
 on_success=[...])`` call :func:`resolve`: every chained task must exist, be
 visible to the user and runnable by them, not be cancelled, and the chain
 must not lead back to the task (a cycle would run for ever). The engine runs
-the chain (``engine.events.trigger_chains``).
+the chain (``engine.event_runs.trigger_chains``).
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def resume(task: ScheduledTask, *, user: Any, now: dt.datetime | None = None) ->
                 {"status": _("Only a paused task can be resumed.")}, code="not_paused"
             )
         transition(fresh, TaskStatus.PENDING)
-        if fresh.schedule_type != ScheduleType.EVENT:
+        if fresh.schedule.is_timed:
             upcoming = fresh.schedule.first_run(now, anchor=fresh.run_at or fresh.created_at)
             if (
                 fresh.schedule_type == ScheduleType.ONE_TIME

@@ -15,10 +15,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 
-from scheduler_app import configs, policy, schedules
+from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import ScheduledTask, TaskStatus
 from scheduler_app.validation import build_schedule, resolve_task_type
 
@@ -45,17 +45,11 @@ class DuplicateTask(ValidationError):
 
 def _schedule_filter(schedule: schedules.Schedule) -> dict[str, Any]:
     """The columns two equal schedules share (a recurring anchor differs by creation time)."""
-    wanted: dict[str, Any] = {"schedule_type": schedule.type, "timezone": schedule.timezone}
-    if schedule.type in (schedules.CRON, schedules.CONDITIONAL):
-        wanted["cron_expression"] = schedule.cron
-    elif schedule.type == schedules.ONE_TIME:
-        wanted["run_at"] = schedule.run_at
-    elif schedule.type == schedules.RECURRING:
-        wanted["interval_every"] = schedule.interval_every
-        wanted["interval_unit"] = schedule.interval_unit
-    else:
-        wanted["event_name"] = schedule.event
-    return wanted
+    used = [f.column for f in schedules.FIELDS if f.used_for(schedule.type)]
+    if schedule.type == schedules.RECURRING:
+        used.remove("run_at")
+    columns = schedule.columns()
+    return {column: columns[column] for column in used}
 
 
 def find_duplicate(
@@ -69,12 +63,14 @@ def find_duplicate(
     run_at: dt.datetime | None = None,
     interval: Any = None,
     event: str | None = None,
+    timezone: str | None = None,
     timezone_name: str | None = None,
     now: dt.datetime | None = None,
 ) -> ScheduledTask | None:
     """A task ``user`` can see that this schedule would repeat, or None.
 
-    Arguments are those of ``services.schedule``. Input the services would
+    Arguments are those of ``services.schedule`` (``timezone_name`` is the
+    older name of ``timezone``). Input the services would
     refuse finds nothing: the caller's ``schedule()`` reports it. At most two
     queries (the candidates, and the user's shared tasks inside them).
     """
@@ -86,10 +82,10 @@ def find_duplicate(
             run_at=run_at,
             interval=interval,
             event=event,
-            timezone_name=timezone_name,
-            now=now or timezone.now(),
+            timezone=timezone or timezone_name,
+            now=now or dj_timezone.now(),
         )
-        wanted_config = configs.store_config(task_cls, config)
+        wanted_config = task_configs.store_config(task_cls, config)
     except (ValidationError, TypeError, ValueError):
         return None
     candidates: QuerySet[ScheduledTask] = (

@@ -1,4 +1,8 @@
-"""Fire the event tasks listening to an event."""
+"""Fire an event: queue one run for each EVENT task listening to it (``services.emit``).
+
+Model signals are bound to events in :mod:`.event_bindings`; the engine runs
+the queued events in :mod:`scheduler_app.engine.event_runs`.
+"""
 
 from __future__ import annotations
 

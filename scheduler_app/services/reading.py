@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from scheduler_app import configs, policy, schedules
+from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import (
     ScheduledTask,
 )
@@ -41,7 +41,7 @@ def get_task(pk: Any, *, user: Any) -> ScheduledTask:
 
 def visible_config(task: ScheduledTask) -> dict[str, Any]:
     """The task's config fit to show (lists, exports, logs): secret fields masked."""
-    return configs.masked_config(task)
+    return task_configs.masked_config(task)
 
 
 def task_logs(task: ScheduledTask, *, user: Any) -> Any:
@@ -58,28 +58,25 @@ def task_history(task: ScheduledTask, *, user: Any, limit: int = 100) -> list[au
     return audit.timeline(task, limit=limit)
 
 
-def _check_preview(
-    schedule_type: Any,
-    task: Any,
-    cron: Any,
-    run_at: Any,
-    interval: Any,
-    event: Any,
-    timezone: Any,
+def _preview(
+    task: ScheduledTask | None,
     count: Any,
     after: Any,
-) -> None:
+    schedule_type: Any,
+    **arguments: Any,
+) -> tuple[schedules.Schedule, dt.datetime, dt.datetime]:
+    """The schedule to preview (a task's, or the arguments'), its anchor, and from when.
+
+    Every argument is type- and size-checked first (:mod:`.arguments`).
+    """
     bounds = {"count": count, "after": after}
     if task is None:
-        bounds.update(
-            schedule_type=schedule_type,
-            cron=cron,
-            run_at=run_at,
-            interval=interval,
-            event=event,
-            timezone=timezone,
-        )
+        bounds.update(schedule_type=schedule_type, **arguments)
     check_arguments(bounds)
+    after = resolve_now(after)
+    if task is not None:
+        return task.schedule, task.run_at or task.created_at, after
+    return build_schedule(schedule_type or "", **arguments, now=after), after, after
 
 
 @bounded_errors
@@ -96,20 +93,18 @@ def next_runs(
     after: dt.datetime | None = None,
 ) -> list[dt.datetime]:
     """The next ``count`` run times, in the schedule's zone (a task's, or the arguments')."""
-    _check_preview(schedule_type, task, cron, run_at, interval, event, timezone, count, after)
-    after = resolve_now(after)
-    if task is not None:
-        return task.schedule.runs_after(after, count, anchor=task.run_at or task.created_at)
-    sched = build_schedule(
-        schedule_type or "",
+    sched, anchor, after = _preview(
+        task,
+        count,
+        after,
+        schedule_type,
         cron=cron,
         run_at=run_at,
         interval=interval,
         event=event,
-        timezone_name=timezone,
-        now=after,
+        timezone=timezone,
     )
-    return sched.runs_after(after, count, anchor=after)
+    return sched.runs_after(after, count, anchor=anchor)
 
 
 @bounded_errors
@@ -126,19 +121,15 @@ def next_runs_with_notes(
     after: dt.datetime | None = None,
 ) -> list[schedules.PlannedRun]:
     """As :func:`next_runs`, each run with what the DST rule does to it (``.dst``, ``.note``)."""
-    _check_preview(schedule_type, task, cron, run_at, interval, event, timezone, count, after)
-    after = resolve_now(after)
-    if task is not None:
-        return schedules.planned_runs(
-            task.schedule, after, count, anchor=task.run_at or task.created_at
-        )
-    sched = build_schedule(
-        schedule_type or "",
+    sched, anchor, after = _preview(
+        task,
+        count,
+        after,
+        schedule_type,
         cron=cron,
         run_at=run_at,
         interval=interval,
         event=event,
-        timezone_name=timezone,
-        now=after,
+        timezone=timezone,
     )
-    return schedules.planned_runs(sched, after, count, anchor=after)
+    return schedules.planned_runs(sched, after, count, anchor=anchor)

@@ -1,22 +1,20 @@
-"""Create, change and delete scheduled tasks."""
+"""Create and delete scheduled tasks (changing them is :mod:`.updating`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scheduler_app import conf, configs, policy, schedules
+from scheduler_app import conf, policy, schedules, task_configs
 from scheduler_app.models import (
     AuditAction,
     MisfirePolicy,
     ScheduledTask,
-    TaskStatus,
 )
 from scheduler_app.providers import SchedulableTask
 from scheduler_app.services import audit, chains, sharing
@@ -29,8 +27,6 @@ from scheduler_app.services.steps import (
     require,
     resolve_now,
     send_after_commit,
-    sync_instance,
-    transition,
     user_pk,
     username_of,
 )
@@ -43,37 +39,10 @@ from scheduler_app.validation import (
     resolve_task_type,
 )
 
-# Fields a caller may change with update(); module, type, owner and is_system are fixed.
-EDITABLE_FIELDS = {
-    "name",
-    "config",
-    "schedule_type",
-    "cron",
-    "run_at",
-    "interval",
-    "event",
-    "timezone",
-    "priority",
-    "max_retries",
-    "timeout",
-    "allow_overlap",
-    "tags",
-    "enabled",
-    "misfire_policy",
-    "misfire_grace",
-    "calendars",
-    "on_success",
-}
 
-
-def _apply_schedule(task: ScheduledTask, schedule: schedules.Schedule, now: dt.datetime) -> None:
-    task.schedule_type = schedule.type
-    task.cron_expression = schedule.cron
-    task.run_at = schedule.run_at
-    task.interval_every = schedule.interval_every
-    task.interval_unit = schedule.interval_unit
-    task.event_name = schedule.event
-    task.timezone = schedule.timezone
+def apply_schedule(task: ScheduledTask, schedule: schedules.Schedule, now: dt.datetime) -> None:
+    for column, value in schedule.columns().items():
+        setattr(task, column, value)
     first = schedule.first_run(now, anchor=now)
     task.next_run = first
     task.occurrence_at = first
@@ -129,17 +98,17 @@ def schedule(
         run_at=run_at,
         interval=interval,
         event=event,
-        timezone_name=timezone,
+        timezone=timezone,
         now=now,
     )
     _refuse_masked_secrets(task_cls, config)
-    cleaned = configs.clean_config(task_cls, config)
+    cleaned = task_configs.clean_config(task_cls, config)
     if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
         raise denied(
             _("You may not schedule “%(key)s” with this configuration.")
             % {"key": f"{module}.{task_type}"}
         )
-    stored_config = _storable_config(cleaned)
+    stored_config = storable_config(cleaned)
     task = ScheduledTask(
         module_id=module,
         task_type=task_type,
@@ -177,7 +146,7 @@ def schedule(
         created_by=user,
         updated_by=user,
     )
-    _apply_schedule(task, sched, now)
+    apply_schedule(task, sched, now)
     blackouts = blackout_calendars.resolve(calendars or ())
     chained = chains.resolve(user, on_success or ())
     with transaction.atomic():
@@ -213,9 +182,9 @@ def _check_may_schedule(
         raise denied(_("Only module administrators may schedule a task for someone else."))
 
 
-def _storable_config(cleaned: dict[str, Any]) -> Any:
+def storable_config(cleaned: dict[str, Any]) -> Any:
     """The JSON to store for a cleaned config; a config form may return what JSON cannot hold."""
-    stored = configs.to_json(cleaned)
+    stored = task_configs.to_json(cleaned)
     error = check_json(stored)
     if error is not None:
         raise ValidationError({"config": error})
@@ -227,171 +196,10 @@ def _refuse_masked_secrets(task_cls: type[SchedulableTask], config: dict[str, An
     masked = [
         key
         for key in task_cls.secret_fields
-        if isinstance(config, dict) and config.get(key) == configs.SECRET_MASK
+        if isinstance(config, dict) and config.get(key) == task_configs.SECRET_MASK
     ]
     if masked:
         raise ValidationError({key: _("Enter the value.") for key in masked}, code="masked_secret")
-
-
-@dataclass
-class _Update:
-    """An update checked in full and applied in memory, not yet saved."""
-
-    before: dict[str, Any]
-    calendars: list[Any] | None
-    chained: list[ScheduledTask] | None
-
-
-@bounded_errors
-def update(
-    task: ScheduledTask,
-    *,
-    user: Any,
-    now: dt.datetime | None = None,
-    **changes: Any,
-) -> ScheduledTask:
-    """Change editable fields; the schedule is re-validated and next_run recomputed.
-
-    module_id, task_type, owner, is_system, status and the run fields are not
-    editable: naming one is a ValidationError. A new config needs the task
-    type's required permissions for the editor too. Everything is checked
-    before anything is written: a refused update changes nothing. ``task``
-    is refreshed in place from the saved row and returned.
-    """
-    now = resolve_now(now)
-    with transaction.atomic():
-        fresh = locked(task)
-        prepared = _prepare_update(fresh, user=user, now=now, changes=changes)
-        fresh.updated_by = user
-        fresh.save()
-        changed = audit.diff(
-            prepared.before, audit.snapshot(fresh), secrets=audit.secret_keys(fresh)
-        )
-        if prepared.calendars is not None:
-            changed.update(_set_calendars(fresh, prepared.calendars))
-        if prepared.chained is not None:
-            changed.update(_set_chain(fresh, prepared.chained))
-        if changed:
-            audit.record(fresh, AuditAction.EDITED, user=user, changes=changed, at=now)
-    return sync_instance(task, fresh)
-
-
-@bounded_errors
-def validate_update(
-    task: ScheduledTask,
-    *,
-    user: Any,
-    now: dt.datetime | None = None,
-    **changes: Any,
-) -> None:
-    """Raise what :func:`update` would raise for these changes; write nothing.
-
-    For forms that must show a refusal on their fields before they save.
-    """
-    try:
-        fresh = ScheduledTask.objects.get(pk=task.pk)
-    except ScheduledTask.DoesNotExist:
-        raise ValidationError(_("This task no longer exists."), code="gone") from None
-    _prepare_update(fresh, user=user, now=resolve_now(now), changes=changes)
-
-
-def _prepare_update(
-    fresh: ScheduledTask, *, user: Any, now: dt.datetime, changes: dict[str, Any]
-) -> _Update:
-    if user is not None and not policy.can_edit(user, fresh):
-        raise denied(_("You may not edit this task."))
-    forbidden = set(changes) - EDITABLE_FIELDS
-    if forbidden:
-        raise ValidationError(
-            {f: _("This field cannot be changed.") for f in sorted(forbidden)},
-            code="not_editable",
-        )
-    check_arguments(changes)
-    chained = (
-        chains.resolve(user, changes["on_success"] or (), task=fresh)
-        if "on_success" in changes
-        else None
-    )
-    calendars = (
-        blackout_calendars.resolve(changes["calendars"] or ()) if "calendars" in changes else None
-    )
-    before = audit.snapshot(fresh)
-    _apply_changes(fresh, changes, user=user, now=now)
-    return _Update(before=before, calendars=calendars, chained=chained)
-
-
-def _set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> dict[str, list[Any]]:
-    old, new = chains.chained_ids(task), sorted(t.pk for t in chained)
-    if old == new:
-        return {}
-    task.on_success.set(chained)
-    return {"on_success": [old, new]}
-
-
-def _apply_changes(
-    task: ScheduledTask, changes: dict[str, Any], *, user: Any, now: dt.datetime
-) -> None:
-    task_cls = resolve_task_type(task.module_id, task.task_type)
-    if "config" in changes:
-        merged = configs.merge_secrets(task_cls, task.config, changes["config"] or {})
-        cleaned = configs.clean_config(task_cls, merged)
-        if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
-            raise denied(_("You may not use this configuration."))
-        task.config = _storable_config(cleaned)
-    schedule_keys = {"schedule_type", "cron", "run_at", "interval", "event", "timezone"}
-    if schedule_keys & set(changes):
-        current = task.schedule
-        sched = build_schedule(
-            changes.get("schedule_type", task.schedule_type),
-            cron=changes.get("cron", current.cron),
-            run_at=changes.get("run_at", current.run_at),
-            interval=changes.get(
-                "interval",
-                (current.interval_every, current.interval_unit) if current.interval_every else None,
-            ),
-            event=changes.get("event", current.event),
-            timezone_name=changes.get("timezone", current.timezone),
-            now=now,
-        )
-        _apply_schedule(task, sched, now)
-    if "name" in changes:
-        task.name = (changes["name"] or "").strip() or task.name
-    if "priority" in changes:
-        task.priority = check_range("priority", changes["priority"], 1, 10)
-    if "max_retries" in changes:
-        task.max_retries = check_range("max_retries", changes["max_retries"], 0, 100)
-    if "timeout" in changes:
-        task.timeout = check_range("timeout", changes["timeout"], 1, 7 * 24 * 3600)
-    if "allow_overlap" in changes:
-        task.allow_overlap = changes["allow_overlap"]
-    if "enabled" in changes:
-        task.enabled = changes["enabled"]
-    if "tags" in changes:
-        task.tags = clean_tags(changes["tags"])
-    if "misfire_policy" in changes:
-        task.misfire_policy = check_choice(
-            "misfire_policy", changes["misfire_policy"], MisfirePolicy.values
-        )
-    if "misfire_grace" in changes:
-        grace = changes["misfire_grace"]
-        task.misfire_grace = (
-            None if grace in (None, "") else check_range("misfire_grace", grace, 0, 365 * 24 * 3600)
-        )
-    if (
-        task.status in (TaskStatus.FAILED, TaskStatus.SUCCESS)
-        and task.next_run
-        and task.next_run > now
-    ):
-        # A finished task given a new future schedule is live again.
-        transition(task, TaskStatus.PENDING)
-
-
-def _set_calendars(task: ScheduledTask, wanted: list[Any]) -> dict[str, list[Any]]:
-    """Attach exactly these blackout calendars; the audit change, if any."""
-    old = sorted(task.calendars.values_list("name", flat=True))
-    task.calendars.set(wanted)
-    new = [c.name for c in wanted]
-    return {"calendars": [old, new]} if old != new else {}
 
 
 def delete(task: ScheduledTask, *, user: Any) -> None:

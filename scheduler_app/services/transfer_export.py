@@ -9,12 +9,20 @@ from typing import Any
 
 from django.utils import timezone
 
-from scheduler_app import configs, policy
+from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus
 from scheduler_app.services.transfer_schema import FORMAT, VERSION
 
 #: Finished or cancelled tasks have no schedule to move.
 EXPORTED_STATUSES = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.PAUSED)
+
+
+def schedule_entry(schedule: schedules.Schedule) -> dict[str, Any]:
+    """A schedule as its transfer keys (``schedules.ARGUMENTS``), in JSON."""
+    entry = schedule.arguments()
+    entry["run_at"] = schedule.run_at.isoformat() if schedule.run_at else None
+    entry["interval"] = list(entry["interval"]) if entry["interval"] else None
+    return entry
 
 
 def task_entry(task: ScheduledTask) -> dict[str, Any]:
@@ -23,13 +31,8 @@ def task_entry(task: ScheduledTask) -> dict[str, Any]:
         "module": task.module_id,
         "task_type": task.task_type,
         "name": task.name,
-        "config": configs.masked_config(task),
-        "schedule_type": task.schedule_type,
-        "cron": task.cron_expression or "",
-        "run_at": task.run_at.isoformat() if task.run_at else None,
-        "interval": [task.interval_every, task.interval_unit] if task.interval_every else None,
-        "event": task.event_name or "",
-        "timezone": task.timezone,
+        "config": task_configs.masked_config(task),
+        **schedule_entry(task.schedule),
         "priority": task.priority,
         "max_retries": task.max_retries,
         "timeout": task.timeout,

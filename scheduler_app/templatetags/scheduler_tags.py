@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django import template
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from scheduler_app import links, services
+from scheduler_app import links, schedules, services
 from scheduler_app.forms import SCHEDULE_FIELDS, ScheduleSpecForm, TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 
@@ -77,6 +78,7 @@ def scheduler_form(form: TaskScheduleForm) -> dict[str, Any]:
         "form": form,
         "preview_url": links.reverse_or_empty("scheduler_app:preview"),
         "preview": form_preview(form),
+        "schedule_layout": json.dumps(schedules.form_layout()),
     }
 
 

@@ -26,7 +26,7 @@ class CronValidateView(BaseApiView):
         now = timezone.now()
         try:
             schedule = services.build_schedule(
-                schedules.CRON, cron=data["expression"], timezone_name=data["timezone"], now=now
+                schedules.CRON, cron=data["expression"], timezone=data["timezone"], now=now
             )
         except ValidationError as exc:
             return errors.invalid(errors.field_errors(exc, RENAME))

@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scheduler_app import policy, services
+from scheduler_app import policy, schedules, services
 from scheduler_app.api import errors
 from scheduler_app.api import serializers as api
 from scheduler_app.api.views.base import ApiMixin, documented
@@ -195,12 +195,7 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
                     module=data["module"],
                     task_type=data["task_type"],
                     config=data.get("config"),
-                    schedule_type=data["schedule_type"],
-                    cron=data.get("cron"),
-                    run_at=data.get("run_at"),
-                    interval=data.get("interval"),
-                    event=data.get("event"),
-                    timezone_name=data.get("timezone"),
+                    **{key: data.get(key) for key in schedules.ARGUMENTS},
                 )
             task = services.schedule(user=request.user, **data)
         except services.DuplicateTask:

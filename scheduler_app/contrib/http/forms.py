@@ -11,7 +11,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from scheduler_app import outbound
-from scheduler_app.configs import SECRET_MASK
+from scheduler_app.task_configs import SECRET_MASK
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")

@@ -1,4 +1,7 @@
-"""Run due tasks: one pass (for crontab), or ``--loop`` as a daemon."""
+"""The scheduler: run every due task, one pass (for crontab) or ``--loop`` as a daemon.
+
+Not to be confused with ``scheduler_run``, which runs one chosen task now.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,10 @@ SYMBOLS = {
 
 
 class Command(BaseCommand):
-    help = "Run the scheduled tasks that are due (one pass), or keep running with --loop."
+    help = (
+        "The scheduler: run every task that is due (one pass, for crontab), or keep running "
+        "with --loop. To run one chosen task now, use scheduler_run TASK_ID."
+    )
     # A crontab pass must start fast; `--check` runs the scheduler's checks itself.
     requires_system_checks: list[str] = []
 

@@ -1,4 +1,8 @@
-"""Run one task now, in this process's pass (respects the overlap lock unless --force)."""
+"""Run one chosen task now, by id, and wait for its result.
+
+A one-task pass in this process (it respects the overlap lock unless --force);
+not the scheduler itself, which is ``runscheduler``.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,10 @@ from scheduler_app.models import TaskExecutionLog
 
 
 class Command(BaseCommand):
-    help = "Run one scheduled task now and wait for the result."
+    help = (
+        "Run one chosen task now, by id, and wait for its result. "
+        "(The scheduler that runs every due task is runscheduler.)"
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001

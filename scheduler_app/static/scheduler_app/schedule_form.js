@@ -2,23 +2,20 @@
    type and asks the preview endpoint for the description and next runs. */
 (function () {
   "use strict";
-  var SCHEDULE_FIELDS = ["schedule_type", "cron", "run_at", "interval_every", "interval_unit", "event", "timezone"];
-  var FIELDS_BY_TYPE = {
-    cron: ["cron"],
-    conditional: ["cron"],
-    one_time: ["run_at"],
-    recurring: ["interval_every", "interval_unit", "run_at"],
-    event: ["event"]
-  };
-  var OPTIONAL = ["cron", "run_at", "interval_every", "interval_unit", "event"];
+  // The schedule's fields and which each type shows come from the page
+  // (scheduler_app.schedules.form_layout), so this script repeats none of them.
+  function layoutOf(root) {
+    return JSON.parse(root.getAttribute("data-schedule-layout") || '{"fields": [], "optional": [], "byType": {}}');
+  }
 
   function fieldInput(root, name) {
     return root.querySelector('[name="' + name + '"]');
   }
 
   function showFieldsFor(root, type) {
-    var visible = FIELDS_BY_TYPE[type] || [];
-    OPTIONAL.forEach(function (name) {
+    var layout = layoutOf(root);
+    var visible = layout.byType[type] || [];
+    layout.optional.forEach(function (name) {
       var row = root.querySelector('[data-field="' + name + '"]');
       if (row) { row.hidden = visible.indexOf(name) === -1; }
     });
@@ -57,7 +54,7 @@
 
   function refresh(root) {
     var params = new URLSearchParams();
-    SCHEDULE_FIELDS.forEach(function (name) {
+    layoutOf(root).fields.forEach(function (name) {
       var input = fieldInput(root, name);
       if (input) { params.set(name, input.value); }
     });
@@ -82,7 +79,7 @@
       clearTimeout(timer);
       timer = setTimeout(function () { refresh(root); }, 250);
     }
-    SCHEDULE_FIELDS.forEach(function (name) {
+    layoutOf(root).fields.forEach(function (name) {
       var input = fieldInput(root, name);
       if (!input) { return; }
       input.addEventListener("input", schedule);

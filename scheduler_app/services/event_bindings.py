@@ -1,9 +1,13 @@
-"""Map a module's own signals and model saves to scheduler events.
+"""Bind a module's own signals and model saves to scheduler events (``emit_on``).
+
+The event journey: here a signal becomes :func:`services.emit`
+(:mod:`.emitting`), which queues one PendingEvent per listening task; the
+engine turns each into a run (:mod:`scheduler_app.engine.event_runs`).
 
 In the module's ``AppConfig.ready()``::
 
     from django.db.models.signals import post_save
-    from scheduler_app.services.events import became, emit_on
+    from scheduler_app.events import became, emit_on
 
     emit_on(
         Opportunity,

@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import SchedulableTask, TaskResult, configs
-from scheduler_app.configs import SECRET_MASK
+from scheduler_app import SchedulableTask, TaskResult, task_configs
+from scheduler_app.task_configs import SECRET_MASK
 
 
 class MailForm(forms.Form):
@@ -55,7 +55,7 @@ class GroupTask(Plain):
 
 
 def test_clean_config_returns_cleaned_values():
-    cleaned = configs.clean_config(
+    cleaned = task_configs.clean_config(
         Mail, {"recipient": "a@example.com", "copies": "3", "send_on": "2026-06-01"}
     )
     assert cleaned["copies"] == 3
@@ -64,7 +64,7 @@ def test_clean_config_returns_cleaned_values():
 
 def test_field_errors_are_keyed_by_the_forms_field_names():
     with pytest.raises(ValidationError) as excinfo:
-        configs.clean_config(Mail, {"recipient": "not-an-email", "copies": 0})
+        task_configs.clean_config(Mail, {"recipient": "not-an-email", "copies": 0})
     errors = excinfo.value.message_dict
     assert set(errors) == {"recipient", "copies"}
     assert "valid email" in errors["recipient"][0]
@@ -74,30 +74,30 @@ def test_field_errors_are_keyed_by_the_forms_field_names():
 
 def test_required_field_missing():
     with pytest.raises(ValidationError) as excinfo:
-        configs.clean_config(Mail, {})
+        task_configs.clean_config(Mail, {})
     assert excinfo.value.message_dict == {"recipient": ["This field is required."]}
 
 
 def test_form_wide_errors_are_reported_on_config():
     with pytest.raises(ValidationError) as excinfo:
-        configs.clean_config(Mail, {"recipient": "a@example.com", "subject": "forbidden"})
+        task_configs.clean_config(Mail, {"recipient": "a@example.com", "subject": "forbidden"})
     assert excinfo.value.message_dict == {"config": ["This subject cannot be sent."]}
 
 
 @pytest.mark.parametrize("config", ["recipient=a@example.com", ["a"], 5])
 def test_config_that_is_not_an_object_is_refused(config):
     with pytest.raises(ValidationError) as excinfo:
-        configs.clean_config(Mail, config)
+        task_configs.clean_config(Mail, config)
     assert excinfo.value.message_dict == {"config": ["The configuration must be a JSON object."]}
 
 
 def test_no_config_is_an_empty_config():
-    assert configs.clean_config(Plain, None) == {}
-    assert configs.store_config(Plain, {"stray": 1}) == {}
+    assert task_configs.clean_config(Plain, None) == {}
+    assert task_configs.store_config(Plain, {"stray": 1}) == {}
 
 
 def test_store_config_drops_unknown_keys_and_stores_json():
-    stored = configs.store_config(
+    stored = task_configs.store_config(
         Mail, {"recipient": "a@example.com", "send_on": "2026-06-01", "evil": "<script>"}
     )
     assert stored == {
@@ -113,11 +113,11 @@ def test_store_config_drops_unknown_keys_and_stores_json():
 @pytest.mark.django_db
 def test_model_choices_are_stored_as_primary_keys():
     one, two = Group.objects.create(name="one"), Group.objects.create(name="two")
-    stored = configs.store_config(GroupTask, {"group": one.pk, "groups": [one.pk, two.pk]})
+    stored = task_configs.store_config(GroupTask, {"group": one.pk, "groups": [one.pk, two.pk]})
     assert stored["group"] == one.pk
     assert sorted(stored["groups"]) == sorted([one.pk, two.pk])
     # What was stored validates again (an edit sends it back).
-    assert configs.clean_config(GroupTask, stored)["group"] == one
+    assert task_configs.clean_config(GroupTask, stored)["group"] == one
 
 
 def test_to_json_turns_python_values_into_json():
@@ -135,7 +135,7 @@ def test_to_json_turns_python_values_into_json():
         "label": gettext_lazy("Pending"),
         "nested": {"list": [dt.date(2026, 1, 2)]},
     }
-    assert configs.to_json(value) == {
+    assert task_configs.to_json(value) == {
         "when": "2026-06-01T12:30:00+00:00",
         "day": "2026-06-01",
         "at": "06:00:00",
@@ -148,81 +148,100 @@ def test_to_json_turns_python_values_into_json():
         "label": "Pending",
         "nested": {"list": ["2026-01-02"]},
     }
-    json.dumps(configs.to_json(value))
+    json.dumps(task_configs.to_json(value))
 
 
 def test_to_json_stores_a_uuid_primary_key_as_text():
     thing = Group(pk=7)
-    assert configs.to_json(thing) == 7
+    assert task_configs.to_json(thing) == 7
     thing.pk = uuid.UUID(int=1)  # a model whose pk is a UUID
-    assert configs.to_json(thing) == str(uuid.UUID(int=1))
+    assert task_configs.to_json(thing) == str(uuid.UUID(int=1))
 
 
 # -- secrets --------------------------------------------------------------------------
 
 
 def test_mask_secrets_hides_secret_values_only():
-    shown = configs.mask_secrets(Mail, {"recipient": "a@example.com", "password": "hunter2"})
+    shown = task_configs.mask_secrets(Mail, {"recipient": "a@example.com", "password": "hunter2"})
     assert shown == {"recipient": "a@example.com", "password": SECRET_MASK}
 
 
 def test_mask_secrets_leaves_empty_secrets_empty():
-    assert configs.mask_secrets(Mail, {"password": ""}) == {"password": ""}
-    assert configs.mask_secrets(Mail, {"password": None}) == {"password": None}
+    assert task_configs.mask_secrets(Mail, {"password": ""}) == {"password": ""}
+    assert task_configs.mask_secrets(Mail, {"password": None}) == {"password": None}
 
 
 def test_mask_secrets_does_not_change_the_stored_config():
     config = {"password": "hunter2"}
-    configs.mask_secrets(Mail, config)
+    task_configs.mask_secrets(Mail, config)
     assert config == {"password": "hunter2"}
 
 
 def test_mask_secrets_without_a_task_type_or_config():
-    assert configs.mask_secrets(None, {"password": "x"}) == {"password": "x"}
-    assert configs.mask_secrets(Mail, None) == {}
+    assert task_configs.mask_secrets(None, {"password": "x"}) == {"password": "x"}
+    assert task_configs.mask_secrets(Mail, None) == {}
 
 
 @pytest.mark.parametrize("sent_back", [SECRET_MASK, "", None])
 def test_merge_secrets_keeps_the_stored_secret_when_sent_back_masked_or_empty(sent_back):
     old = {"recipient": "a@example.com", "password": "hunter2"}
     new = {"recipient": "b@example.com", "password": sent_back}
-    assert configs.merge_secrets(Mail, old, new) == {
+    assert task_configs.merge_secrets(Mail, old, new) == {
         "recipient": "b@example.com",
         "password": "hunter2",
     }
 
 
 def test_merge_secrets_keeps_the_stored_secret_when_left_out():
-    assert configs.merge_secrets(Mail, {"password": "hunter2"}, {"recipient": "b@example.com"}) == {
+    assert task_configs.merge_secrets(
+        Mail, {"password": "hunter2"}, {"recipient": "b@example.com"}
+    ) == {
         "recipient": "b@example.com",
         "password": "hunter2",
     }
 
 
 def test_merge_secrets_takes_a_new_secret():
-    assert configs.merge_secrets(Mail, {"password": "old"}, {"password": "new"}) == {
+    assert task_configs.merge_secrets(Mail, {"password": "old"}, {"password": "new"}) == {
         "password": "new"
     }
 
 
 def test_merge_secrets_only_touches_secret_fields():
-    merged = configs.merge_secrets(
+    merged = task_configs.merge_secrets(
         Mail, {"subject": "old", "password": "pw"}, {"subject": "", "password": ""}
     )
     assert merged == {"subject": "", "password": "pw"}
 
 
 def test_merge_secrets_does_not_invent_a_secret():
-    assert configs.merge_secrets(Mail, {}, {"password": SECRET_MASK}) == {"password": SECRET_MASK}
+    assert task_configs.merge_secrets(Mail, {}, {"password": SECRET_MASK}) == {
+        "password": SECRET_MASK
+    }
 
 
 def test_merge_secrets_passes_a_non_object_through_for_clean_config_to_refuse():
-    assert configs.merge_secrets(Mail, {"password": "pw"}, "oops") == "oops"
+    assert task_configs.merge_secrets(Mail, {"password": "pw"}, "oops") == "oops"
     with pytest.raises(ValidationError):
-        configs.clean_config(Mail, configs.merge_secrets(Mail, {"password": "pw"}, "oops"))
+        task_configs.clean_config(
+            Mail, task_configs.merge_secrets(Mail, {"password": "pw"}, "oops")
+        )
 
 
 def test_merge_does_not_change_its_inputs():
     old, new = {"password": "pw"}, {"password": ""}
-    configs.merge_secrets(Mail, old, new)
+    task_configs.merge_secrets(Mail, old, new)
     assert old == {"password": "pw"} and new == {"password": ""}
+
+
+def test_the_old_module_name_still_imports_with_a_deprecation_warning():
+    import importlib
+    import sys
+
+    sys.modules.pop("scheduler_app.configs", None)
+    with pytest.warns(DeprecationWarning, match="task_configs"):
+        old = importlib.import_module("scheduler_app.configs")
+    from scheduler_app import task_configs
+
+    assert old.masked_config is task_configs.masked_config
+    assert old.SECRET_MASK == task_configs.SECRET_MASK

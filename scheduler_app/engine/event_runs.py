@@ -1,4 +1,4 @@
-"""Event occurrences and chains: what makes an EVENT task (or a chained task) due.
+"""The runs events and chains start: what makes an EVENT task (or a chained task) due.
 
 ``services.emit`` stores one PendingEvent per listening task; each becomes one
 run, in the order fired. A task that succeeds makes its ``on_success``
