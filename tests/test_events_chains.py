@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from scheduler_app import services
-from scheduler_app.services import chains
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import PendingEvent, RunStatus, TaskExecutionLog
+from scheduler_app.services import chains
 from tests.testapp.models import Execution
 
 

@@ -180,6 +180,7 @@ class Migration(migrations.Migration):
                     models.CharField(blank=True, max_length=150, verbose_name="decided by (name)"),
                 ),
                 ("comment", models.TextField(blank=True, verbose_name="comment")),
+                ("step_ended", models.BooleanField(default=False, verbose_name="step ended")),
                 (
                     "decided_by",
                     models.ForeignKey(

@@ -74,6 +74,9 @@ class Approval(models.Model):
     # The decider's username at the time; empty with a decision means the system (expiry).
     decided_by_name = models.CharField(_("decided by (name)"), max_length=150, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    # Set when the step has read the decision and ended: a later run of the
+    # step (outside a workflow run) opens a new request instead of reusing this one.
+    step_ended = models.BooleanField(_("step ended"), default=False)
 
     objects = ApprovalQuerySet.as_manager()
 
