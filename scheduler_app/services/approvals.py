@@ -27,6 +27,7 @@ from scheduler_app.models import (
     ApprovalStatus,
     AuditAction,
     ScheduledTask,
+    TaskExecutionLog,
     TaskStatus,
     lifecycle,
 )
@@ -215,9 +216,17 @@ def refuse_closed(approval: Approval, now: dt.datetime) -> None:
 
 def wake_step(task_id: int, now: dt.datetime) -> None:
     """Make the waiting approval step due now, so the next pass reads the decision."""
+    # A run is recorded once per occurrence: never reuse the slot of the run that opened it.
+    latest = (
+        TaskExecutionLog.objects.filter(task_id=task_id, scheduled_for__gte=now)
+        .order_by("-scheduled_for")
+        .values_list("scheduled_for", flat=True)
+        .first()
+    )
+    slot = latest + dt.timedelta(milliseconds=1) if latest else now
     made_due = ScheduledTask.objects.filter(
         pk=task_id, status=TaskStatus.PENDING, enabled=True
-    ).update(next_run=now, occurrence_at=now)
+    ).update(next_run=now, occurrence_at=slot)
     if made_due:
         wake.notify()
 
