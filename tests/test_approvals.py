@@ -218,3 +218,29 @@ def test_the_step_config_names_existing_approvers(make_task):
             config={"title": "t", "group": "Nobody", "escalate_after_minutes": 5},
         )
     assert timezone.now()
+
+
+@pytest.mark.django_db
+def test_a_step_nobody_may_decide_is_a_system_check_warning(make_task, make_user, settings):
+    from django.core import checks
+
+    from scheduler_app.approval_check import check_approvers, check_link_settings
+
+    step = make_task(
+        "approval",
+        module="workflow",
+        name="Orphan review",
+        config={"title": "t", "permission": "SA_TESTMOD_ADMIN"},
+        schedule_type="event",
+        event="never",
+        cron=None,
+    )
+    assert check_approvers(databases=None) == []
+    (warning,) = check_approvers(databases=["default"])
+    assert warning.id == "scheduler_app.W050" and warning.level == checks.WARNING
+    assert "Orphan review" in warning.msg and str(step.pk) in warning.msg
+    make_user("scheduler_app.SA_TESTMOD_ADMIN")
+    assert check_approvers(databases=["default"]) == []
+
+    settings.SCHEDULER = {**settings.SCHEDULER, "APPROVAL_LINK_MAX_AGE": 0}
+    assert [e.id for e in check_link_settings()] == ["scheduler_app.E050"]
