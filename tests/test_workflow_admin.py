@@ -171,3 +171,34 @@ def test_layout_puts_each_step_one_column_after_its_deepest_parent():
     assert place == {1: (0, 0), 2: (1, 0), 3: (2, 0), 4: (1, 1)}
     svg = str(workflow_graph.render(nodes, edges))
     assert svg.startswith("<svg") and svg.count('class="sched-edge"') == 4
+
+
+@pytest.mark.django_db
+def test_the_task_form_edits_the_success_edges_through_the_services(client, make_user):
+    from tests.test_admin_save import form_data
+
+    root = make_user(is_staff=True, is_superuser=True, username="root")
+    first, then, other = (
+        services.schedule(
+            user=None,
+            module="testmod",
+            task_type="record",
+            schedule_type="cron",
+            cron="0 6 * * *",
+            name=name,
+        )
+        for name in ("first", "then", "other")
+    )
+    services.add_edge(then, first, user=None, condition="failure")
+    client.force_login(root)
+    url = reverse("admin:scheduler_app_scheduledtask_change", args=[first.pk])
+    assert b"Then run (on success)" in client.get(url).content
+
+    response = client.post(url, {**form_data(first), "on_success": [str(other.pk)]})
+    assert response.status_code == 302
+    assert list(first.on_success) == [other]
+
+    # A loop through the failure edge then → first is refused on the field; nothing changes.
+    response = client.post(url, {**form_data(first), "on_success": [str(then.pk)]})
+    assert response.status_code == 200 and "would loop" in response.content.decode()
+    assert list(first.on_success) == [other]
