@@ -127,7 +127,8 @@ class WorkflowRunAdmin(admin.ModelAdmin):
             run = WorkflowRun.objects.filter(pk=int(asked), steps__task__in=graph.tasks).first()
             steps = dict(WorkflowStep.objects.filter(run=run).values_list("task_id", "status"))
         user = request.user
-        editable = {t.pk for t in graph.tasks if policy.can_edit(user, t)}
+        actions = policy.allowed_actions_for(user, graph.tasks)  # one query for all steps
+        editable = {pk for pk, allowed in actions.items() if "edit" in allowed}
         edge_rows = [
             {
                 "edge": edge,
