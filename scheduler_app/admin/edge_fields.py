@@ -22,7 +22,7 @@ from scheduler_app.services import chains
 #: Tasks offered at most (the newest the user may view), besides those already chained.
 MAX_CHOICES = 500
 #: The fieldset the task admin adds for the field.
-FIELDSET = (_("Workflow"), {"fields": ("on_success",)})
+FIELDSET: Any = (_("Workflow"), {"fields": ("on_success",)})
 
 
 class WorkflowTaskAdminForm(ScheduledTaskAdminForm):
@@ -40,12 +40,12 @@ class WorkflowTaskAdminForm(ScheduledTaskAdminForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields.get("on_success")
-        if field is None:
+        if not isinstance(field, forms.ChoiceField):
             return
         task = self.instance
         current = chains.chained_ids(task) if task.pk else []
         chained = list(ScheduledTask.objects.filter(pk__in=current).order_by("name"))
-        others = ScheduledTask.objects.exclude(status=TaskStatus.CANCELLED).exclude(
+        others: Any = ScheduledTask.objects.exclude(status=TaskStatus.CANCELLED).exclude(
             pk__in=[*current, task.pk or 0]
         )
         if self.acting_user is not None:

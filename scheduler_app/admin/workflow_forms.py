@@ -43,7 +43,8 @@ class AddEdgeForm(forms.Form):
     target = _task_field(_("then run"))
 
     def __init__(self, *args: Any, user: Any, workflow_tasks: list[ScheduledTask], **kwargs: Any):
-        super().__init__(*args, prefix="add", **kwargs)
+        kwargs["prefix"] = "add"
+        super().__init__(*args, **kwargs)
         choices = task_choices(user, workflow_tasks)
         self.fields["source"].widget.choices = choices
         self.fields["target"].widget.choices = choices
@@ -61,5 +62,6 @@ class ChangeEdgeForm(forms.Form):
         edge_id: int,
         **kwargs: Any,
     ):
-        super().__init__(*args, prefix=f"edge-{edge_id}", **kwargs)
+        kwargs["prefix"] = f"edge-{edge_id}"
+        super().__init__(*args, **kwargs)
         self.fields["target"].widget.choices = task_choices(user, workflow_tasks)

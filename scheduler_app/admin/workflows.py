@@ -189,16 +189,16 @@ class WorkflowRunAdmin(admin.ModelAdmin):
                     services.remove_edge(int(edge_id), user=user)
                     messages.success(request, _("The edge was removed."))
                 else:
-                    form = ChangeEdgeForm(
+                    change = ChangeEdgeForm(
                         request.POST, user=user, workflow_tasks=graph_tasks, edge_id=int(edge_id)
                     )
-                    if not form.is_valid():
+                    if not change.is_valid():
                         raise ValidationError(_("Choose a step and a condition."))
                     services.change_edge(
                         int(edge_id),
                         user=user,
-                        target=form.cleaned_data["target"],
-                        condition=form.cleaned_data["condition"],
+                        target=change.cleaned_data["target"],
+                        condition=change.cleaned_data["condition"],
                     )
                     messages.success(request, _("The edge was changed."))
             else:

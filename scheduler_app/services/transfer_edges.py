@@ -43,7 +43,7 @@ def normal(edges: Any) -> list[tuple[str, str, str, str]]:
 
 
 def _target(ref: dict[str, Any], user: Any) -> ScheduledTask:
-    found = ScheduledTask.objects.filter(
+    found: Any = ScheduledTask.objects.filter(
         module_id=ref["module"], task_type=ref["task_type"], name=ref["name"]
     ).exclude(status=TaskStatus.CANCELLED)
     if user is not None:
