@@ -41,11 +41,14 @@ def _decide(request: HttpRequest, approval_id: int, decision: str) -> str | None
 @login_required
 @never_cache
 def approval_list(request: HttpRequest) -> HttpResponse:
-    """The open requests the user may decide, then every request they may see."""
+    """The requests the user may decide or see, newest first; ``?module=`` for one module's
+    (a module's own page links here with its id)."""
     now = timezone.now()
-    page = Paginator(approvals.visible(request.user, now), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    found = approvals.visible(request.user, now)
+    module = request.GET.get("module", "")[:64]
+    if module:
+        found = found.filter(task__module_id=module)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     decidable = set(approvals.decidable(request.user, now).values_list("pk", flat=True))
     return render(
         request,
@@ -55,6 +58,7 @@ def approval_list(request: HttpRequest) -> HttpResponse:
             "title": _("Approvals"),
             "page": page,
             "decidable": decidable,
+            "module": module,
         },
     )
 

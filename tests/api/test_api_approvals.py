@@ -55,6 +55,8 @@ def test_the_list_shows_what_the_user_may_decide(client_for, approval, approver,
     assert client_for(make_user(username="nobody")).get(f"{API}approvals/").json()["count"] == 0
     filtered = client_for(approver).get(f"{API}approvals/?status=approved").json()
     assert filtered["count"] == 0
+    assert client_for(approver).get(f"{API}approvals/?module=workflow").json()["count"] == 1
+    assert client_for(approver).get(f"{API}approvals/?module=crm").json()["count"] == 0
     bad = client_for(approver).get(f"{API}approvals/?status=maybe")
     assert bad.status_code == 400 and "status" in bad.json()["errors"]
     assert client_for().get(f"{API}approvals/").status_code in (401, 403)
@@ -100,3 +102,22 @@ def test_an_expired_request_is_a_409_and_a_long_comment_a_400(
     assert response.status_code == 409 and response.json()["reason"] == "expired"
     approval.refresh_from_db()
     assert approval.status == ApprovalStatus.PENDING  # the pass expires it, not the refusal
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_list_takes_the_same_number_of_queries_for_many_requests(
+    client_for, approval, approver, django_assert_max_num_queries
+):
+    api = client_for(approver)
+    api.get(f"{API}approvals/")  # warm: the session, the content types
+    with django_assert_max_num_queries(12) as one:
+        api.get(f"{API}approvals/")
+    for n in range(20):
+        Approval.objects.create(
+            task=approval.task,
+            title=f"more {n}",
+            permission=approval.permission,
+            requested_at=START,
+        )
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert api.get(f"{API}approvals/").json()["count"] == 21

@@ -33,10 +33,14 @@ STATUS_FILTER = OpenApiParameter(
     enum=list(ApprovalStatus.values),
     description="Only requests in this state (e.g. pending).",
 )
+MODULE_FILTER = OpenApiParameter(
+    "module", str, description="Only requests of steps of this module (its id)."
+)
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="A page number (from 1)."),
     OpenApiParameter("page_size", int, description="Rows per page."),
     STATUS_FILTER,
+    MODULE_FILTER,
 ]
 
 
@@ -56,6 +60,11 @@ class ApprovalListView(ApiMixin, GenericAPIView):
                     {"status": _("Choose one of: %(c)s.") % {"c": ", ".join(ApprovalStatus.values)}}
                 )
             found = found.filter(status=wanted)
+        module = request.query_params.get("module")
+        if module is not None:
+            if len(module) > 64:
+                raise ValidationError({"module": _("Keep it under 64 characters.")})
+            found = found.filter(task__module_id=module)
         page = self.paginate_queryset(found)
         decidable = set(
             approvals.decidable(request.user, now)
