@@ -122,6 +122,10 @@ def test_approved_step_starts_its_success_edges(workflow, approver, clock):
     assert event.actor == approver and event.changes["comment"] == [None, "Ship it"]
     run = WorkflowRun.objects.get()
     assert run.status == "success" and approval.workflow_run == run
+    # The request belongs to the module whose task started the run, and to its own.
+    assert list(approvals.for_module(Approval.objects.all(), "testmod")) == [approval]
+    assert list(approvals.for_module(Approval.objects.all(), "workflow")) == [approval]
+    assert not approvals.for_module(Approval.objects.all(), "crm").exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -79,6 +79,17 @@ def visible(user: Any, now: dt.datetime | None = None) -> QuerySet[Approval]:
     )
 
 
+def for_module(approvals: QuerySet[Approval], module_id: str) -> QuerySet[Approval]:
+    """The requests of one module's workflows: the step's own module, or its run's root's.
+
+    An approval step's own module is ``workflow``; a marketing workflow's request
+    belongs to marketing through the task that started the run.
+    """
+    return approvals.filter(
+        Q(task__module_id=module_id) | Q(workflow_run__root__module_id=module_id)
+    )
+
+
 def may_view(user: Any, approval: Approval, now: dt.datetime | None = None) -> bool:
     return visible(user, now).filter(pk=approval.pk).exists()
 

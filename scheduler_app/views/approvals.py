@@ -47,7 +47,7 @@ def approval_list(request: HttpRequest) -> HttpResponse:
     found = approvals.visible(request.user, now)
     module = request.GET.get("module", "")[:64]
     if module:
-        found = found.filter(task__module_id=module)
+        found = approvals.for_module(found, module)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     decidable = set(approvals.decidable(request.user, now).values_list("pk", flat=True))
     return render(

@@ -34,7 +34,9 @@ STATUS_FILTER = OpenApiParameter(
     description="Only requests in this state (e.g. pending).",
 )
 MODULE_FILTER = OpenApiParameter(
-    "module", str, description="Only requests of steps of this module (its id)."
+    "module",
+    str,
+    description="Only requests of workflows started by a task of this module (its id).",
 )
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="A page number (from 1)."),
@@ -64,7 +66,7 @@ class ApprovalListView(ApiMixin, GenericAPIView):
         if module is not None:
             if len(module) > 64:
                 raise ValidationError({"module": _("Keep it under 64 characters.")})
-            found = found.filter(task__module_id=module)
+            found = approvals.for_module(found, module)
         page = self.paginate_queryset(found)
         decidable = set(
             approvals.decidable(request.user, now)
