@@ -203,3 +203,21 @@ def test_the_task_form_edits_the_success_edges_through_the_services(client, make
     response = client.post(url, {**form_data(first), "on_success": [str(then.pk)]})
     assert response.status_code == 200 and "would loop" in response.content.decode()
     assert list(first.on_success) == [other]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_steps_log_page_links_to_its_workflow_run(client, staff, steps):
+    from scheduler_app.models import TaskExecutionLog, WorkflowRun
+
+    a, b = steps("A", "B")
+    services.add_edge(a, b, user=staff)
+    type(a).objects.filter(pk=a.pk).update(next_run=timezone.now() - dt.timedelta(minutes=1))
+    run_pass(PassOptions())
+    run_pass(PassOptions())
+    run = WorkflowRun.objects.get()
+    log = TaskExecutionLog.objects.get(task=b)
+    client.force_login(staff)
+    url = reverse("admin:scheduler_app_scheduledtask_log", args=[b.pk, log.pk])
+    assert f'data-workflow-run="{run.pk}"' in client.get(url).content.decode()
+    graph = client.get(f"{page(b)}?run={run.pk}").content.decode()
+    assert f"Run {run.pk}: Succeeded" in graph
