@@ -213,3 +213,22 @@ def test_workflow_of_gathers_the_graph_both_ways(step, owner):
     graph = workflows.workflow_of(b, user=owner)
     assert [t.name for t in graph.tasks] == ["A", "B", "C"]
     assert len(graph.edges) == 2 and lone not in graph.tasks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fanning_out_takes_the_same_queries_for_3_or_12_children(step, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (3, 12):
+        root = step(f"root{n}", task_type="noop")
+        for i in range(n):
+            services.add_edge(root, step(f"child{n}-{i}", task_type="noop"), user=owner)
+        due_root(root)
+        with CaptureQueriesContext(connection) as queries:
+            run_pass(PassOptions())
+        counts.append(len(queries))
+        assert WorkflowStep.objects.filter(run__root=root, status=StepStatus.QUEUED).count() == n
+        drain(2)
+    assert counts[0] == counts[1]

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 
 from django.db.models import Q
 
 from scheduler_app.engine import wake
+from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.runspec import (
     CANCELLED,
     CONDITION_UNMET,
@@ -94,6 +94,9 @@ def advance(
 ) -> int:
     """Record ``outcomes`` in their workflow runs and start what they unblock.
 
+    A constant number of queries for any number of steps ending (a few more
+    per run started or touched): the graph and the runs' steps are read once,
+    the join is decided in memory, and the writes go out in bulk.
     Returns how many steps were made due.
     """
     ended = [o for o in outcomes if o.kind != CONDITION_UNMET]
@@ -106,159 +109,219 @@ def advance(
     with_children = set(
         WorkflowEdge.objects.from_tasks(task_ids).values_list("source_id", flat=True)
     )
-    started: dict[int, int] = {}
-    finals: list[tuple[int, int, str]] = []  # (run, task, status)
-    keep: dict[int, int | None] = {}
-    logs_by_run: dict[int, list[int]] = defaultdict(list)
-    for o in ended:
-        tid = o.spec.task_id
-        run_id = current.get(tid)
-        status = step_status(o, rows.get(tid, {}), task_values.get(tid, {}))
-        if run_id is None:
-            if tid not in with_children or status == StepStatus.SKIPPED:
-                continue
-            if tid not in started:
-                started[tid] = _start_run(tid, rows.get(tid, {}).get("name", ""), now)
-            run_id = started[tid]
-        logs_by_run[run_id].append(o.spec.log_id)
-        if status in FINAL_STEP_STATUSES:
-            finals.append((run_id, tid, status))
-            keep[tid] = None
-        else:
-            _set_step(run_id, tid, status, now)
-            keep[tid] = run_id
-    for run_id, log_ids in logs_by_run.items():
-        TaskExecutionLog.objects.filter(pk__in=log_ids).update(workflow_run_id=run_id)
-    for tid, run_id in keep.items():
-        if current.get(tid) != run_id:
-            ScheduledTask.objects.filter(pk=tid).update(workflow_run_id=run_id)
-    # Fan-in decisions read the steps of the run: lock the runs (PostgreSQL) so two
-    # parents ending in two passes at once cannot both miss each other.
-    runs = sorted({run for run, _, _ in finals})
-    list(WorkflowRun.objects.select_for_update().filter(pk__in=runs).order_by("pk"))
-    made_due = 0
-    for run_id, tid, status in finals:
-        made_due += _end_step(run_id, tid, status, now)
-    _close_finished(runs, now)
+    state = {
+        o.spec.task_id: step_status(
+            o, rows.get(o.spec.task_id, {}), task_values.get(o.spec.task_id, {})
+        )
+        for o in ended
+    }
+    run_of = {tid: run for tid, run in current.items() if run is not None}
+    roots = [
+        tid
+        for tid in task_ids
+        if tid not in run_of and tid in with_children and state[tid] != StepStatus.SKIPPED
+    ]
+    run_of.update(_start_runs(roots, rows, now))
+    if not run_of:
+        return 0
+    update_rows(
+        TaskExecutionLog,
+        ("workflow_run_id",),
+        [[o.spec.log_id, run_of[o.spec.task_id]] for o in ended if o.spec.task_id in run_of],
+    )
+    # A step keeps its run until it ends (retries and approval waits log into the same run).
+    keep = {tid: None if state[tid] in FINAL_STEP_STATUSES else run for tid, run in run_of.items()}
+    update_rows(
+        ScheduledTask,
+        ("workflow_run_id",),
+        [[tid, run] for tid, run in keep.items() if current.get(tid) != run],
+    )
+    graph = _Graph.load(sorted(set(run_of.values())), now)
+    for tid, run in run_of.items():
+        graph.set(run, tid, state[tid])
+    for tid, run in run_of.items():
+        if state[tid] in FINAL_STEP_STATUSES:
+            graph.propagate(run, tid)
+    made_due = graph.write()
     if made_due:
         wake.notify()
     return made_due
 
 
-def _start_run(root_id: int, name: str, now: dt.datetime) -> int:
-    """A new run rooted at ``root_id``, with a planned step for every reachable task."""
-    run = WorkflowRun.objects.create(root_id=root_id, root_name=name[:200], started_at=now)
-    reached = {root_id}
-    frontier = [root_id]
-    while frontier and len(reached) < MAX_STEPS:
-        children = set(
-            WorkflowEdge.objects.from_tasks(frontier).values_list("target_id", flat=True)
-        )
-        frontier = sorted(children - reached)
-        reached.update(frontier)
+def _start_runs(roots: list[int], rows: dict[int, dict], now: dt.datetime) -> dict[int, int]:
+    """A new run for each root, with a planned step for every task reachable from it."""
+    if not roots:
+        return {}
+    runs = WorkflowRun.objects.bulk_create(
+        [
+            WorkflowRun(
+                root_id=tid, root_name=str(rows.get(tid, {}).get("name", ""))[:200], started_at=now
+            )
+            for tid in roots
+        ]
+    )
+    reached = {tid: {tid} for tid in roots}
+    frontier = {tid: [tid] for tid in roots}
+    # One query per level of the graph, for all new runs together.
+    while any(frontier.values()):
+        sources = sorted({t for level in frontier.values() for t in level})
+        children: dict[int, set[int]] = defaultdict(set)
+        for source, target in WorkflowEdge.objects.from_tasks(sources).values_list(
+            "source_id", "target_id"
+        ):
+            children[source].add(target)
+        for root in roots:
+            found = {c for t in frontier[root] for c in children[t]} - reached[root]
+            if len(reached[root]) + len(found) > MAX_STEPS:
+                found = set(sorted(found)[: MAX_STEPS - len(reached[root])])
+            reached[root] |= found
+            frontier[root] = sorted(found)
     WorkflowStep.objects.bulk_create(
         [
             WorkflowStep(
                 run=run,
                 task_id=tid,
-                status=StepStatus.QUEUED if tid == root_id else StepStatus.PLANNED,
+                status=StepStatus.QUEUED if tid == run.root_id else StepStatus.PLANNED,
                 updated_at=now,
             )
-            for tid in sorted(reached)
+            for run in runs
+            for tid in sorted(reached[run.root_id])
         ]
     )
-    return run.pk
+    return {run.root_id: run.pk for run in runs}
 
 
-def _set_step(run_id: int, task_id: int, status: str, now: dt.datetime) -> None:
-    WorkflowStep.objects.update_or_create(
-        run_id=run_id, task_id=task_id, defaults={"status": status, "updated_at": now}
-    )
+class _Graph:
+    """The touched runs' steps and the edges between their tasks, decided in memory."""
 
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.steps: dict[tuple[int, int], str] = {}
+        self.step_pks: dict[tuple[int, int], int] = {}
+        self.changed: dict[tuple[int, int], str] = {}
+        self.children: dict[int, list[int]] = defaultdict(list)
+        self.parents: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        self.tasks: dict[int, dict] = {}
+        self.to_start: dict[int, int] = {}
+        self.runs: list[int] = []
 
-def _end_step(run_id: int, task_id: int, status: str, now: dt.datetime) -> int:
-    """Record that ``task_id`` ended in ``run_id``; decide each child it may unblock."""
-    made_due = 0
-    todo = [(task_id, status)]
-    while todo:
-        tid, state = todo.pop(0)
-        _set_step(run_id, tid, state, now)
-        for child in _children(tid):
-            verdict = _join(run_id, child)
-            if verdict is None:
-                continue  # another parent has not ended yet
-            if verdict and _make_due(run_id, child, now):
-                _set_step(run_id, child, StepStatus.QUEUED, now)
-                made_due += 1
-            elif not _already_decided(run_id, child):
-                todo.append((child, StepStatus.SKIPPED))
-    return made_due
+    @classmethod
+    def load(cls, runs: list[int], now: dt.datetime) -> _Graph:
+        graph = cls(now)
+        graph.runs = runs
+        # Fan-in decisions read the steps of the run: lock the runs (PostgreSQL) so two
+        # parents ending in two passes at once cannot both miss each other.
+        list(WorkflowRun.objects.select_for_update().filter(pk__in=runs).order_by("pk"))
+        for pk, run, task, status in WorkflowStep.objects.filter(run_id__in=runs).values_list(
+            "pk", "run_id", "task_id", "status"
+        ):
+            graph.steps[(run, task)] = status
+            graph.step_pks[(run, task)] = pk
+        in_runs = sorted({task for _, task in graph.steps})
+        for source, target, condition in WorkflowEdge.objects.from_tasks(in_runs).values_list(
+            "source_id", "target_id", "condition"
+        ):
+            graph.children[source].append(target)
+            graph.parents[target].append((source, condition))
+        targets = sorted({t for kids in graph.children.values() for t in kids})
+        graph.tasks = {
+            row["pk"]: row
+            for row in ScheduledTask.objects.filter(pk__in=targets).values(
+                "pk", "status", "enabled", "next_run"
+            )
+        }
+        return graph
 
+    def set(self, run: int, task: int, status: str) -> None:
+        self.steps[(run, task)] = status
+        self.changed[(run, task)] = status
 
-def _children(task_id: int) -> list[int]:
-    return list(
-        WorkflowEdge.objects.filter(source_id=task_id)
-        .order_by("target_id")
-        .values_list("target_id", flat=True)
-    )
+    def propagate(self, run: int, ended: int) -> None:
+        """Decide every child ``ended`` may unblock in ``run``, and theirs when skipped."""
+        todo = [ended]
+        while todo:
+            task = todo.pop(0)
+            for child in sorted(set(self.children[task])):
+                if self.steps.get((run, child), StepStatus.PLANNED) != StepStatus.PLANNED:
+                    continue  # decided in this run already
+                verdict = self._join(run, child)
+                if verdict is None:
+                    continue  # another parent has not ended yet
+                if verdict and self._runnable(child):
+                    self.set(run, child, StepStatus.QUEUED)
+                    self.to_start[child] = run
+                else:
+                    self.set(run, child, StepStatus.SKIPPED)
+                    todo.append(child)
 
+    def _join(self, run: int, task: int) -> bool | None:
+        # Parents outside this run (not reachable from its root) do not hold the join.
+        involved = [(s, c) for s, c in self.parents[task] if (run, s) in self.steps]
+        if any(self.steps[(run, s)] not in FINAL_STEP_STATUSES for s, _ in involved):
+            return None
+        return all(self.steps[(run, s)] in HOLDS[c] for s, c in involved)
 
-def _join(run_id: int, task_id: int) -> bool | None:
-    """Whether ``task_id`` runs in this run (None: a parent is still open)."""
-    if _already_decided(run_id, task_id):
-        return None
-    edges = list(
-        WorkflowEdge.objects.filter(target_id=task_id).values_list("source_id", "condition")
-    )
-    states = dict(
-        WorkflowStep.objects.filter(run_id=run_id, task_id__in=[s for s, _ in edges]).values_list(
-            "task_id", "status"
+    def _runnable(self, task: int) -> bool:
+        row = self.tasks.get(task)
+        if row is None or not row["enabled"]:
+            return False
+        return row["status"] in (TaskStatus.PENDING, TaskStatus.SUCCESS, TaskStatus.FAILED)
+
+    def write(self) -> int:
+        """Start the queued steps, store every changed step, close finished runs."""
+        made_due = self._start()
+        now = self.now
+        update_rows(
+            WorkflowStep,
+            ("status", "updated_at"),
+            [
+                [self.step_pks[key], status, now]
+                for key, status in self.changed.items()
+                if key in self.step_pks
+            ],
         )
-    )
-    # Parents outside this run (not reachable from its root) do not hold the join.
-    involved = [(source, cond) for source, cond in edges if source in states]
-    if any(states[source] not in FINAL_STEP_STATUSES for source, _ in involved):
-        return None
-    return all(states[source] in HOLDS[cond] for source, cond in involved)
-
-
-def _already_decided(run_id: int, task_id: int) -> bool:
-    return (
-        WorkflowStep.objects.filter(run_id=run_id, task_id=task_id)
-        .exclude(status=StepStatus.PLANNED)
-        .exists()
-    )
-
-
-def _make_due(run_id: int, task_id: int, now: dt.datetime) -> bool:
-    """Make ``task_id`` due now as a step of ``run_id``; False if it cannot run."""
-    values = {"next_run": now, "occurrence_at": now, "workflow_run_id": run_id}
-    ready = ScheduledTask.objects.filter(pk=task_id, enabled=True)
-    # A pending task runs now (a slot already due keeps its place); a finished
-    # one-time step runs again for every run of its workflow.
-    moved = (
-        ready.filter(status=TaskStatus.PENDING)
-        .filter(Q(next_run__isnull=True) | Q(next_run__gt=now))
-        .update(**values)
-    )
-    if not moved:
-        moved = ready.filter(status=TaskStatus.PENDING, next_run__lte=now).update(
-            workflow_run_id=run_id
+        WorkflowStep.objects.bulk_create(
+            [
+                WorkflowStep(run_id=run, task_id=task, status=status, updated_at=now)
+                for (run, task), status in self.changed.items()
+                if (run, task) not in self.step_pks
+            ]
         )
-    for finished in (TaskStatus.SUCCESS, TaskStatus.FAILED):
-        if not moved:
-            moved = lifecycle.move(ready, finished, TaskStatus.PENDING, retry_count=0, **values)
-    return bool(moved)
+        ended: dict[str, list[int]] = defaultdict(list)
+        for run in self.runs:
+            states = {s for (r, _), s in self.steps.items() if r == run}
+            if states and not states - FINAL_STEP_STATUSES:
+                failed = StepStatus.FAILED in states
+                ended[WorkflowRunStatus.FAILED if failed else WorkflowRunStatus.SUCCESS].append(run)
+        for outcome, runs in ended.items():
+            WorkflowRun.objects.filter(pk__in=runs, finished_at__isnull=True).update(
+                status=outcome, finished_at=now
+            )
+        return made_due
 
-
-def _close_finished(run_ids: Iterable[int], now: dt.datetime) -> None:
-    for run_id in run_ids:
-        states = set(WorkflowStep.objects.filter(run_id=run_id).values_list("status", flat=True))
-        if states - FINAL_STEP_STATUSES:
-            continue
-        outcome = (
-            WorkflowRunStatus.FAILED if StepStatus.FAILED in states else WorkflowRunStatus.SUCCESS
-        )
-        WorkflowRun.objects.filter(pk=run_id, finished_at__isnull=True).update(
-            status=outcome, finished_at=now
-        )
+    def _start(self) -> int:
+        """Make the queued steps due now, each in its run; return how many were."""
+        now = self.now
+        by_run: dict[int, list[int]] = defaultdict(list)
+        for task, run in self.to_start.items():
+            by_run[run].append(task)
+        moved = 0
+        for run, tasks in by_run.items():
+            values = {"next_run": now, "occurrence_at": now, "workflow_run_id": run}
+            ready = ScheduledTask.objects.filter(pk__in=tasks, enabled=True)
+            # A pending task runs now (a slot already due keeps its place); a finished
+            # one-time step runs again for every run of its workflow.
+            moved += (
+                ready.filter(status=TaskStatus.PENDING)
+                .filter(Q(next_run__isnull=True) | Q(next_run__gt=now))
+                .update(**values)
+            )
+            moved += ready.filter(status=TaskStatus.PENDING, next_run__lte=now).update(
+                workflow_run_id=run
+            )
+            for finished in (TaskStatus.SUCCESS, TaskStatus.FAILED):
+                if any(self.tasks[t]["status"] == finished for t in tasks):
+                    moved += lifecycle.move(
+                        ready, finished, TaskStatus.PENDING, retry_count=0, **values
+                    )
+        return moved
