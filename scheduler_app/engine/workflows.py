@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 from django.db.models import Q
 
@@ -181,14 +182,14 @@ def _start_runs(roots: list[int], rows: dict[int, dict], now: dt.datetime) -> di
             WorkflowStep(
                 run=run,
                 task_id=tid,
-                status=StepStatus.QUEUED if tid == run.root_id else StepStatus.PLANNED,
+                status=StepStatus.QUEUED if tid == root else StepStatus.PLANNED,
                 updated_at=now,
             )
-            for run in runs
-            for tid in sorted(reached[run.root_id])
+            for root, run in zip(roots, runs, strict=True)
+            for tid in sorted(reached[root])
         ]
     )
-    return {run.root_id: run.pk for run in runs}
+    return {root: run.pk for root, run in zip(roots, runs, strict=True)}
 
 
 class _Graph:
@@ -201,7 +202,7 @@ class _Graph:
         self.changed: dict[tuple[int, int], str] = {}
         self.children: dict[int, list[int]] = defaultdict(list)
         self.parents: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        self.tasks: dict[int, dict] = {}
+        self.tasks: dict[int, Any] = {}
         self.to_start: dict[int, int] = {}
         self.runs: list[int] = []
 
