@@ -221,3 +221,25 @@ def test_a_steps_log_page_links_to_its_workflow_run(client, staff, steps):
     assert f'data-workflow-run="{run.pk}"' in client.get(url).content.decode()
     graph = client.get(f"{page(b)}?run={run.pk}").content.decode()
     assert f"Run {run.pk}: Succeeded" in graph
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approval_and_run_lists_show_times_in_the_one_format(client, make_user, make_task):
+    approver = make_user("scheduler_app.SA_TESTMOD_ADMIN", username="lead", is_staff=True)
+    step = make_task(
+        "approval",
+        module="workflow",
+        config={"title": "Go?", "permission": "SA_TESTMOD_ADMIN"},
+        schedule_type="event",
+        event="never",
+        cron=None,
+    )
+    type(step).objects.filter(pk=step.pk).update(next_run=timezone.now() - dt.timedelta(minutes=1))
+    run_pass(PassOptions())
+    client.force_login(approver)
+    listing = client.get(reverse("admin:scheduler_app_approval_changelist")).content.decode()
+    assert "Go?" in listing and " UTC" in listing
+    detail = client.get(
+        reverse("admin:scheduler_app_approval_change", args=[Approval.objects.get().pk])
+    ).content.decode()
+    assert "holders of scheduler_app.SA_TESTMOD_ADMIN" in detail and " UTC" in detail

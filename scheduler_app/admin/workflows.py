@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import policy, services
+from scheduler_app import display, policy, services
 from scheduler_app.admin.workflow_forms import AddEdgeForm, ChangeEdgeForm
 from scheduler_app.models import (
     Approval,
@@ -63,7 +63,7 @@ def graph_svg(
 
 @admin.register(WorkflowRun)
 class WorkflowRunAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "status", "started_at", "finished_at", "graph_link")
+    list_display = ("__str__", "status", "started_when", "finished_when", "graph_link")
     list_filter = ("status",)
     date_hierarchy = "started_at"
 
@@ -85,6 +85,14 @@ class WorkflowRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("started"), ordering="started_at")
+    def started_when(self, run: WorkflowRun) -> Any:
+        return display.when(run.started_at)
+
+    @admin.display(description=gettext_lazy("finished"), ordering="finished_at")
+    def finished_when(self, run: WorkflowRun) -> Any:
+        return display.when(run.finished_at) if run.finished_at else "—"
 
     @admin.display(description=gettext_lazy("graph"))
     def graph_link(self, run: WorkflowRun) -> str:
@@ -211,7 +219,7 @@ class WorkflowRunAdmin(admin.ModelAdmin):
 
 @admin.register(Approval)
 class ApprovalAdmin(admin.ModelAdmin):
-    list_display = ("title", "task", "status", "requested_at", "expires_at", "decided_by_name")
+    list_display = ("title", "task", "status", "requested_when", "expires_when", "decided_by_name")
     list_filter = ("status",)
     search_fields = ("title", "task__name")
     change_form_template = "admin/scheduler_app/approval/change_form.html"
@@ -221,19 +229,40 @@ class ApprovalAdmin(admin.ModelAdmin):
         "task",
         "workflow_run",
         "status",
-        "permission",
-        "group",
-        "escalation_permission",
-        "escalation_group",
-        "requested_at",
-        "escalate_at",
-        "escalated_at",
-        "expires_at",
-        "decided_at",
+        "approvers_display",
+        "escalation_display",
+        "requested_when",
+        "expires_when",
+        "decided_when",
         "decided_by_name",
         "comment",
     )
     fields = readonly_fields
+
+    @admin.display(description=gettext_lazy("who decides"))
+    def approvers_display(self, obj: Approval) -> str:
+        return approvals.describe_approvers(obj)
+
+    @admin.display(description=gettext_lazy("escalation"))
+    def escalation_display(self, obj: Approval) -> Any:
+        if obj.escalate_at is None:
+            return "—"
+        who = approvals.describe_approvers(obj, escalation=True)
+        if obj.escalated_at is not None:
+            return format_html("{} ({} {})", who, _("escalated"), display.when(obj.escalated_at))
+        return format_html("{} ({} {})", who, _("from"), display.when(obj.escalate_at))
+
+    @admin.display(description=gettext_lazy("requested"), ordering="requested_at")
+    def requested_when(self, obj: Approval) -> Any:
+        return display.when(obj.requested_at)
+
+    @admin.display(description=gettext_lazy("rejected automatically at"))
+    def expires_when(self, obj: Approval) -> Any:
+        return display.when(obj.expires_at) if obj.expires_at else "—"
+
+    @admin.display(description=gettext_lazy("decided"))
+    def decided_when(self, obj: Approval) -> Any:
+        return display.when(obj.decided_at) if obj.decided_at else "—"
 
     def get_queryset(self, request: HttpRequest) -> Any:
         visible = approvals.visible(request.user).values("pk")
