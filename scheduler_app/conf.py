@@ -65,6 +65,10 @@ DEFAULTS: dict[str, Any] = {
     "API_MAX_BODY": 262144,
     # Requests per user and scope ("read": GET; "write": the rest); None: not throttled.
     "API_THROTTLE_RATES": {"read": "1200/minute", "write": "120/minute"},
+    # Approval e-mails: seconds a one-click link stays valid, and the site's address that
+    # makes their links absolute (e.g. "https://example.com"; empty: links are relative).
+    "APPROVAL_LINK_MAX_AGE": 7 * 24 * 3600,
+    "APPROVAL_LINK_BASE_URL": "",
 }
 
 
@@ -108,6 +112,8 @@ class SchedulerSettings:
     API_MAX_PAGE_SIZE: int
     API_MAX_BODY: int
     API_THROTTLE_RATES: dict
+    APPROVAL_LINK_MAX_AGE: int
+    APPROVAL_LINK_BASE_URL: str
 
 
 _cached: SchedulerSettings | None = None

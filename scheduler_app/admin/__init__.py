@@ -7,6 +7,8 @@ from scheduler_app.models import ScheduledTask
 
 admin.site.register(ScheduledTask, ScheduledTaskAdmin)
 
-from scheduler_app.admin import blackouts  # noqa: E402, F401 - calendars, pause windows, feed tokens
+# Registered after the task admin: calendars, pause windows and feed tokens; workflow graphs,
+# workflow runs and approvals.
+from scheduler_app.admin import blackouts, workflows  # noqa: E402, F401
 
 __all__ = ["ScheduledTaskAdmin"]

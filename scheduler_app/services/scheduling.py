@@ -154,7 +154,7 @@ def schedule(
         if blackouts:
             task.calendars.set(blackouts)
         if chained:
-            task.on_success.set(chained)
+            chains.set_chain(task, chained)
         sharing.grant_owner(task)
         audit.record(
             task,

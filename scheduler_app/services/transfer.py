@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from scheduler_app import schedules, services, task_configs
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.registry import registry
-from scheduler_app.services import calendars, transfer_schema
+from scheduler_app.services import calendars, transfer_edges, transfer_schema
 from scheduler_app.services.transfer_export import export_schedules, task_entry
 from scheduler_app.services.transfer_plan import FIELDS, OPTIONS, plan, plan_with_warnings
 from scheduler_app.services.transfer_report import Change, ImportReport
@@ -74,6 +74,15 @@ def import_schedules(
                     _apply(change, user)
             except (ValidationError, PermissionDenied) as exc:
                 errors.append(str(_fail(change, _message(exc)).message))
+        # Edges last: every task they name exists by now.
+        for change in changes:
+            if change.kind == "task" and "edges" in change.entry and change.action != "unchanged":
+                try:
+                    with transaction.atomic():
+                        source = transfer_edges.find_task(change.entry, user)
+                        transfer_edges.apply(source, change.entry["edges"], user)
+                except (ValidationError, PermissionDenied) as exc:
+                    errors.append(str(_fail(change, _message(exc)).message))
         if errors:
             raise ValidationError(transfer_schema.summarise(errors))
         if dry_run:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
-from scheduler_app.services import transfer_schema
+from scheduler_app.services import transfer_edges, transfer_schema
 from scheduler_app.services.transfer_export import EXPORTED_STATUSES, task_entry
 from scheduler_app.services.transfer_report import Change
 
@@ -60,7 +60,11 @@ def _matches(entries: list[dict[str, Any]], user: Any) -> dict[tuple[str, str, s
     if user is not None:
         qs = policy.viewable_queryset(user, qs)
     found: dict[tuple[str, str, str], list[Any]] = {}
-    for task in qs.select_related("owner").prefetch_related("calendars").order_by("pk"):
+    for task in (
+        qs.select_related("owner")
+        .prefetch_related("calendars", "outgoing_edges__target")
+        .order_by("pk")
+    ):
         found.setdefault((task.module_id, task.task_type, task.name), []).append(task)
     return found
 
@@ -81,6 +85,10 @@ def _compare(entry: dict[str, Any], target: ScheduledTask) -> dict[str, list[Any
                     changes[f"config.{key}"] = [old.get(key), new.get(key)]
         elif name in entry and _normal(name, entry[name]) != _normal(name, current[name]):
             changes[name] = [current[name], entry[name]]
+    if "edges" in entry and transfer_edges.normal(entry["edges"]) != transfer_edges.normal(
+        current["edges"]
+    ):
+        changes["edges"] = [current["edges"], entry["edges"]]
     return changes
 
 

@@ -141,7 +141,7 @@ def _set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> dict[str, l
     old, new = chains.chained_ids(task), sorted(t.pk for t in chained)
     if old == new:
         return {}
-    task.on_success.set(chained)
+    chains.set_chain(task, chained)
     return {"on_success": [old, new]}
 
 
