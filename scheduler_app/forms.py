@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import bounds, configs, schedules, services
+from scheduler_app import bounds, configs, overlap_warning, schedules, services
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
 from scheduler_app.providers import SchedulableTask
 
@@ -273,6 +273,9 @@ class TaskScheduleForm:
         if instance is not None and data is not None:
             # An unchanged schedule is kept as it is, even if its start has passed.
             self.options.check_past = bool(set(SCHEDULE_FIELDS) & set(self.options.changed_data))
+        # Set by save() when the schedule repeats or meets other tasks and was not confirmed.
+        self.overlaps: overlap_warning.OverlapWarning | None = None
+        self.overlaps_confirmed = overlap_warning.confirmed(data)
 
     @property
     def forms(self) -> tuple[forms.Form, forms.Form]:
@@ -336,6 +339,10 @@ class TaskScheduleForm:
         """Create or update the task through the services; None if they refused."""
         if not self.is_valid():
             return None
+        if not self.overlaps_confirmed:
+            self.overlaps = overlap_warning.check(self)
+            if self.overlaps is not None:
+                return None
         try:
             if self.instance is None:
                 return self._create()

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scheduler_app import policy
+from scheduler_app import overlap_warning, policy
 from scheduler_app.admin import actions, chooser, columns, ending
 from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
@@ -267,6 +267,7 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
             # Ending is confirmed on its own page, so it is a link, not a button.
             extra["can_end"] = policy.CANCEL in policy.available_actions(request.user, obj)
             extra["fields_by_type"] = columns.FIELDS_BY_TYPE
+            extra["same_minute"] = overlap_warning.same_minute_listing(obj, request.user)
             if policy.can_view_logs(request.user, obj):
                 extra.update(
                     task_metrics=metrics.task_metrics(obj), history=history_page(request, obj)

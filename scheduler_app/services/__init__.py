@@ -15,9 +15,13 @@ edit that sends a secret back masked or empty keeps the stored one.
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
 from scheduler_app.services.duplicates import (
     DuplicateTask,
+    Overlaps,
+    SameMinute,
     find_duplicate,
     refuse_duplicate,
     same_minute,
+    same_minute_overview,
+    schedule_overlaps,
 )
 from scheduler_app.services.emitting import emit
 from scheduler_app.services.locks import clear_lock, clear_locks
@@ -44,6 +48,8 @@ __all__ = [
     "EDITABLE_FIELDS",
     "NO_CHANGE",
     "DuplicateTask",
+    "Overlaps",
+    "SameMinute",
     "build_schedule",
     "cancel",
     "clear_lock",
@@ -61,6 +67,8 @@ __all__ = [
     "resume",
     "run_now",
     "same_minute",
+    "same_minute_overview",
+    "schedule_overlaps",
     "schedule",
     "share",
     "shared_with",
