@@ -72,7 +72,12 @@ def setup() -> None:
 
     call_command("migrate", verbosity=0)
     # Fill the bytecode cache once, so the first measured process does not compile.
-    subprocess.run([*MANAGE, "runscheduler", "--dry-run", "-v0"], env=scheduler_env(), check=True)
+    subprocess.run(
+        [*MANAGE, "runscheduler", "--dry-run", "-v0"],
+        env=scheduler_env(),
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
 
 
 def scheduler_env(extra: dict | None = None) -> dict:
