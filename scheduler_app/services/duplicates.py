@@ -219,7 +219,7 @@ def schedule_overlaps(
                 user, ScheduledTask.objects.filter(pk__in=visible)
             ).values_list("pk", flat=True)
         )
-    shown = [task for task in found if task.pk in visible]
+    shown: list[ScheduledTask] = [task for task in found if task.pk in visible]
     return Overlaps(
         duplicates=[task for task in shown if task.repeats],
         same_minute=[task for task in shown if not task.repeats][:SAME_MINUTE_LIMIT],
