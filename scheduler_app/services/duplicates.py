@@ -219,10 +219,11 @@ def schedule_overlaps(
                 user, ScheduledTask.objects.filter(pk__in=visible)
             ).values_list("pk", flat=True)
         )
+    repeating = {task.pk for task in found if task.repeats}
     shown: list[ScheduledTask] = [task for task in found if task.pk in visible]
     return Overlaps(
-        duplicates=[task for task in shown if task.repeats],
-        same_minute=[task for task in shown if not task.repeats][:SAME_MINUTE_LIMIT],
+        duplicates=[task for task in shown if task.pk in repeating],
+        same_minute=[task for task in shown if task.pk not in repeating][:SAME_MINUTE_LIMIT],
         hidden=len(found) - len(shown),
         first_run=first_run,
         truncated=truncated,
