@@ -234,3 +234,11 @@ def test_the_same_minute_list_costs_the_same_queries_for_few_and_many_tasks(make
     listing = overlap_warning.same_minute_listing(task, guest)
     assert len(listing.items) == overlap_warning.LIMIT and listing.hidden == 25
     assert queries() <= few + 1  # one more count once the list is full
+
+
+def test_the_warning_speaks_german(client, user, make_task):
+    existing(make_task, user)
+    client.force_login(user)
+    html = client.post(NEW, form_data(), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Trotzdem planen" in html
+    assert "Gleicher Aufgabentyp, gleiche Konfiguration und gleicher Zeitplan" in html
