@@ -336,7 +336,8 @@ class TaskScheduleForm:
         return result
 
     def save(self) -> ScheduledTask | None:
-        """Create or update the task through the services; None if they refused."""
+        """Create or update the task through the services; None if they refused, or if the
+        schedule repeats or meets other tasks and the person has not confirmed (``overlaps``)."""
         if not self.is_valid():
             return None
         if not self.overlaps_confirmed:

@@ -124,7 +124,8 @@ class TaskFormViewMixin(SchedulerPageMixin, LoginRequiredMixin):
                 return HttpResponseRedirect(self.get_success_url(task))
         context = self.get_context_data(form=form, task=instance)
         # A warning to confirm is not an error: nothing was wrong with what was sent.
-        status = 400 if self.request.method == "POST" and form.overlaps is None else 200
+        warned = getattr(form, "overlaps", None) is not None
+        status = 400 if self.request.method == "POST" and not warned else 200
         return self.render_to_response(context, status=status)  # type: ignore[attr-defined]
 
 
