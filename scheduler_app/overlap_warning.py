@@ -43,6 +43,8 @@ class OverlapWarning:
     duplicates: list[Listed] = field(default_factory=list)
     same_minute: list[Listed] = field(default_factory=list)
     hidden: int = 0
+    #: Tasks the person may view beyond the LIMIT listed under each heading.
+    more: int = 0
     first_run: dt.datetime | None = None
     timezone: str = "UTC"
 
@@ -85,6 +87,7 @@ def check(form: Any) -> OverlapWarning | None:
         duplicates=[Listed(t, urls[t.pk]) for t in duplicates],
         same_minute=[Listed(t, urls[t.pk]) for t in same_minute],
         hidden=found.hidden,
+        more=len(found.duplicates) + len(found.same_minute) - len(duplicates) - len(same_minute),
         first_run=found.first_run,
         timezone=schedule.timezone,
     )

@@ -242,3 +242,12 @@ def test_the_warning_speaks_german(client, user, make_task):
     html = client.post(NEW, form_data(), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Trotzdem planen" in html
     assert "Gleicher Aufgabentyp, gleiche Konfiguration und gleicher Zeitplan" in html
+
+
+def test_a_long_list_is_cut_and_says_how_many_more(user, make_task):
+    for n in range(overlap_warning.LIMIT + 3):
+        existing(make_task, user, name=f"Copy {n}")
+    form, task = submit(user)
+    assert task is None
+    assert len(form.overlaps.duplicates) == overlap_warning.LIMIT
+    assert form.overlaps.more == 3 and form.overlaps.hidden == 0

@@ -223,7 +223,7 @@ def schedule_overlaps(
     shown: list[ScheduledTask] = [task for task in found if task.pk in visible]
     return Overlaps(
         duplicates=[task for task in shown if task.pk in repeating],
-        same_minute=[task for task in shown if task.pk not in repeating][:SAME_MINUTE_LIMIT],
+        same_minute=[task for task in shown if task.pk not in repeating],
         hidden=len(found) - len(shown),
         first_run=first_run,
         truncated=truncated,
