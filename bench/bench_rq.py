@@ -21,6 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ["BENCH_RQ"] = "1"  # bench.settings installs django_rq (rqworker) for this one
 
 from bench import common  # noqa: E402
 

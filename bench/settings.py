@@ -14,7 +14,10 @@ for _key in ("EXECUTION", "TASKS_BACKEND", "TASKS_QUEUE", "WAKE"):
         SCHEDULER = {**SCHEDULER, _key: env(f"SCHEDULER_{_key}")}
 
 # The Tasks-framework hand-off to RQ workers (bench_rq.py): django-tasks-rq on Redis.
-INSTALLED_APPS += ["django_rq"]
+# django_rq (its rqworker command) only where that benchmark runs: a site that does not
+# hand runs to RQ does not install it, and the other benchmarks time whole processes.
+if env.bool("BENCH_RQ", default=False):
+    INSTALLED_APPS += ["django_rq"]
 RQ_QUEUES = {"bench": {"URL": env("RQ_REDIS_URL", default="redis://127.0.0.1:6379/13")}}
 TASKS = {
     "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import bounds, schedules, services, task_configs
+from scheduler_app import bounds, overlap_warning, schedules, services, task_configs
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
 from scheduler_app.providers import SchedulableTask
 
@@ -253,6 +253,9 @@ class TaskScheduleForm:
         if instance is not None and data is not None:
             # An unchanged schedule is kept as it is, even if its start has passed.
             self.options.check_past = bool(set(SCHEDULE_FIELDS) & set(self.options.changed_data))
+        # Set by save() when the schedule repeats or meets other tasks and was not confirmed.
+        self.overlaps: overlap_warning.OverlapWarning | None = None
+        self.overlaps_confirmed = overlap_warning.confirmed(data)
 
     @property
     def forms(self) -> tuple[forms.Form, forms.Form]:
@@ -301,9 +304,14 @@ class TaskScheduleForm:
         return result
 
     def save(self) -> ScheduledTask | None:
-        """Create or update the task through the services; None if they refused."""
+        """Create or update the task through the services; None if they refused, or if the
+        schedule repeats or meets other tasks and the person has not confirmed (``overlaps``)."""
         if not self.is_valid():
             return None
+        if not self.overlaps_confirmed:
+            self.overlaps = overlap_warning.check(self)
+            if self.overlaps is not None:
+                return None
         try:
             if self.instance is None:
                 return self._create()

@@ -36,6 +36,25 @@ def schedule_url(module_id: str, task_type: str, next_url: str = "") -> str:
     return url
 
 
+def task_urls(tasks: list[Any], user: Any) -> dict[int, str]:
+    """{pk: where ``user`` opens the task}: its admin page for staff, else its edit page if
+    they may edit it, else "" (a viewer outside the admin has no page of one task).
+
+    One query at most, whatever the number of tasks.
+    """
+    if getattr(user, "is_staff", False) and reverse_or_empty(
+        "admin:scheduler_app_scheduledtask_changelist"
+    ):
+        return {
+            t.pk: reverse("admin:scheduler_app_scheduledtask_change", args=[t.pk]) for t in tasks
+        }
+    allowed = policy.allowed_actions_for(user, tasks)
+    return {
+        t.pk: reverse_or_empty("scheduler_app:edit", t.pk) if policy.EDIT in allowed[t.pk] else ""
+        for t in tasks
+    }
+
+
 @dataclass(frozen=True)
 class Page:
     title: str

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The pages' helpers (dashboard, history, metrics, the chooser, the same-minute list) are
+# imported where they are used: the admin is imported by every process, a crontab
+# scheduler pass included, and only the admin's requests need them.
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -15,16 +18,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scheduler_app import policy, schedules
-from scheduler_app.admin import actions, chooser, columns, edge_fields, ending
+from scheduler_app.admin import actions, columns, edge_fields, ending
 from scheduler_app.admin.columns import TaskColumns
-from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.edge_fields import WorkflowTaskAdminForm
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
-from scheduler_app.admin.history import history_page, log_detail_context
 from scheduler_app.admin.saving import ServiceSavingAdmin
 from scheduler_app.links import reverse_or_empty
 from scheduler_app.models import ScheduledTask
-from scheduler_app.monitoring import metrics
 
 READ_ONLY = (
     "module_display",
@@ -222,6 +222,8 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """ "Schedule a task": choose a task type, grouped by module, then fill its form."""
+        from scheduler_app.admin import chooser
+
         if not self.has_add_permission(request):
             raise PermissionDenied
         context = {
@@ -257,6 +259,10 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        from scheduler_app import overlap_warning
+        from scheduler_app.admin.history import history_page
+        from scheduler_app.monitoring import metrics
+
         extra = dict(extra_context or {})
         obj = self.get_object(request, object_id)
         if obj is not None and self.has_view_permission(request, obj):
@@ -264,6 +270,7 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
             # Ending is confirmed on its own page, so it is a link, not a button.
             extra["can_end"] = policy.CANCEL in policy.available_actions(request.user, obj)
             extra["fields_by_type"] = columns.FIELDS_BY_TYPE
+            extra["same_minute"] = overlap_warning.same_minute_listing(obj, request.user)
             if policy.can_view_logs(request.user, obj):
                 extra.update(
                     task_metrics=metrics.task_metrics(obj), history=history_page(request, obj)
@@ -310,6 +317,8 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
         return get_object_or_404(self.get_queryset(request), pk=task_id)
 
     def log_detail(self, request: HttpRequest, task_id: int, log_id: int) -> HttpResponse:
+        from scheduler_app.admin.history import log_detail_context
+
         task = self._viewable_task(request, task_id)
         context = {
             **self.admin_site.each_context(request),
@@ -340,6 +349,8 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
         return ending.end_confirmation(self, request, queryset, task=task)
 
     def dashboard(self, request: HttpRequest) -> HttpResponse:
+        from scheduler_app.admin.dashboard import dashboard_view
+
         if not self.has_view_permission(request):
             raise PermissionDenied
         context = {

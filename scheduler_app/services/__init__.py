@@ -16,9 +16,13 @@ from scheduler_app.services.approvals import approve, reject
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
 from scheduler_app.services.duplicates import (
     DuplicateTask,
+    Overlaps,
+    SameMinute,
     find_duplicate,
     refuse_duplicate,
     same_minute,
+    same_minute_overview,
+    schedule_overlaps,
 )
 from scheduler_app.services.emitting import emit
 from scheduler_app.services.locks import clear_lock, clear_locks
@@ -43,6 +47,8 @@ __all__ = [
     "DuplicateTask",
     "add_edge",
     "approve",
+    "Overlaps",
+    "SameMinute",
     "build_schedule",
     "check_schedule",
     "change_edge",
@@ -64,6 +70,8 @@ __all__ = [
     "resume",
     "run_now",
     "same_minute",
+    "same_minute_overview",
+    "schedule_overlaps",
     "schedule",
     "share",
     "shared_with",

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from scheduler_app import display, policy, services
+from scheduler_app import display, overlap_warning, policy, services
 from scheduler_app.forms import TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 from scheduler_app.registry import registry
@@ -123,7 +123,9 @@ class TaskFormViewMixin(SchedulerPageMixin, LoginRequiredMixin):
                 messages.success(self.request, self.form_saved_message(task))
                 return HttpResponseRedirect(self.get_success_url(task))
         context = self.get_context_data(form=form, task=instance)
-        status = 400 if self.request.method == "POST" else 200
+        # A warning to confirm is not an error: nothing was wrong with what was sent.
+        warned = getattr(form, "overlaps", None) is not None
+        status = 400 if self.request.method == "POST" and not warned else 200
         return self.render_to_response(context, status=status)  # type: ignore[attr-defined]
 
 
@@ -176,6 +178,11 @@ class EditTaskView(TaskFormViewMixin, TemplateView):
 
     def get_title(self, task_cls: Any) -> str:
         return _("Edit: %(name)s") % {"name": self.task.name}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["same_minute"] = overlap_warning.same_minute_listing(self.task, self.request.user)
+        return context
 
     def get_task(self) -> ScheduledTask:
         visible = policy.viewable_queryset(self.request.user)

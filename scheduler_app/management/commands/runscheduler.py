@@ -5,6 +5,7 @@ Not to be confused with ``scheduler_run``, which runs one chosen task now.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -82,6 +83,13 @@ class Command(BaseCommand):
         )
         verbosity = options["verbosity"]
         on_line = self._print_line if verbosity >= 1 else None
+        # Run as its own process (crontab, a service): what Django's start-up built lives
+        # until exit, so move it out of the collector's reach; collections in the pass do not
+        # walk it again and forked workers do not touch (copy) its pages. Called from code
+        # (tests, call_command) the process is not ours to freeze.
+        own_process = getattr(self, "_called_from_command_line", False)
+        if own_process:
+            gc.freeze()
         try:
             if options["loop"]:
                 return self._loop(pass_options, options, on_line)
@@ -89,6 +97,10 @@ class Command(BaseCommand):
         except DatabaseError as exc:
             raise CommandError(f"Database error: {str(exc).strip().splitlines()[0]}") from exc
         self._print_report(report, pass_options, verbosity)
+        if own_process:
+            # The process ends now: spare it the final collection of all that is left
+            # (about 0.1 s of a one-shot process); the memory goes back with the process.
+            gc.freeze()
 
     def _loop(self, pass_options: PassOptions, options: dict, on_line) -> None:  # noqa: ANN001
         from scheduler_app import conf
