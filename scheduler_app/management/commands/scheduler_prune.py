@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.models import RunStatus, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.services import inbound_hooks
 
 CHUNK = 5000
 
@@ -48,3 +49,6 @@ class Command(BaseCommand):
         ).delete()[0]
         if beats:
             self.stdout.write(f"Deleted {beats} scheduler heartbeat(s).")
+        deliveries = inbound_hooks.prune_deliveries(cutoff)
+        if deliveries:
+            self.stdout.write(f"Deleted {deliveries} webhook delivery log row(s).")
