@@ -13,6 +13,7 @@ class SchedulerConfig(AppConfig):
         from scheduler_app import (  # noqa: F401 - wires the system checks
             checks,
             cron_check,
+            hook_checks,
             url_checks,
         )
         from scheduler_app.policy import permissions  # noqa: F401 - wires post_migrate

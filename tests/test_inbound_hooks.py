@@ -365,3 +365,104 @@ def test_prune_deletes_deliveries_older_than_the_log_retention(client, clock, ho
     call_command("scheduler_prune", stdout=out)
     assert HookDelivery.objects.count() == 1
     assert "Deleted 1 webhook delivery" in out.getvalue()
+
+
+# --- system checks, command, admin --------------------------------------------------
+
+
+def check_ids(settings_value: dict | None = None, **kwargs) -> list[str]:
+    from scheduler_app import hook_checks
+
+    return [m.id for m in hook_checks.check_hook_settings()]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HOOKS_WINDOW", 0),
+        ("HOOKS_WINDOW", "300"),
+        ("HOOKS_WINDOW", True),
+        ("HOOKS_WINDOW", 86401),
+        ("HOOKS_MAX_BODY", 1),
+        ("HOOKS_SECRET_OVERLAP", -1),
+        ("HOOKS_LOG_MAX", 0),
+    ],
+)
+def test_a_bad_hook_setting_is_e050_with_a_hint(settings, name, value):
+    from scheduler_app import hook_checks
+
+    settings.SCHEDULER = {**settings.SCHEDULER, name: value}
+    [message] = hook_checks.check_hook_settings()
+    assert message.id == "scheduler_app.E050" and name in message.msg and message.hint
+
+
+def test_the_default_hook_settings_pass_the_check():
+    from scheduler_app import hook_checks
+
+    assert hook_checks.check_hook_settings() == []
+
+
+def test_an_enabled_hook_without_a_secret_is_w050_naming_it(hook):
+    from scheduler_app import hook_checks
+
+    assert hook_checks.check_hook_secrets(databases=["default"]) == []
+    InboundHook.objects.filter(pk=hook.pk).update(secret="")
+    [message] = hook_checks.check_hook_secrets(databases=["default"])
+    assert message.id == "scheduler_app.W050"
+    assert f"#{hook.pk}" in message.msg and EVENT in message.msg and "rotate" in message.hint
+    assert hook_checks.check_hook_secrets(databases=None) == []
+
+
+def test_the_command_makes_and_rotates_a_hook_and_prints_the_secret_once(db):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("scheduler_hook_secret", "crm.lead", "--create", stdout=out, stderr=StringIO())
+    first = out.getvalue().strip()
+    assert InboundHook.objects.get(event="crm.lead").secret == first
+    out = StringIO()
+    call_command("scheduler_hook_secret", "crm.lead", "--rotate", stdout=out, stderr=StringIO())
+    hook = InboundHook.objects.get(event="crm.lead")
+    assert hook.secret == out.getvalue().strip() != first and hook.previous_secret == first
+    with pytest.raises(CommandError, match="No inbound webhook"):
+        call_command("scheduler_hook_secret", "nope", "--rotate")
+    with pytest.raises(CommandError, match="^Use letters, digits"):
+        call_command("scheduler_hook_secret", "bad name", "--create")
+
+
+def test_the_admin_shows_a_new_secret_once_and_masks_it_after(client, make_user):
+    admin_user = make_user("scheduler_app.SA_SCHEDULER_ADMIN", is_staff=True)
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/scheduler_app/inboundhook/add/",
+        {"event": "shop.refund", "description": "refunds", "enabled": "on"},
+    )
+    hook = InboundHook.objects.get(event="shop.refund")
+    assert response.status_code == 200
+    assert hook.secret in response.content.decode()
+    listing = client.get("/admin/scheduler_app/inboundhook/").content.decode()
+    assert hook.secret not in listing and hook.masked_secret in listing
+    response = client.post(
+        "/admin/scheduler_app/inboundhook/",
+        {"action": "rotate_secret", "_selected_action": [hook.pk]},
+    )
+    old = hook.secret
+    hook.refresh_from_db()
+    assert hook.secret != old and hook.secret in response.content.decode()
+    assert hook.previous_secret == old
+
+
+def test_the_delivery_log_is_read_only_and_hooks_are_for_scheduler_admins(
+    client, make_user, clock, hook
+):
+    post(client, b"{}", None)
+    viewer = make_user("scheduler_app.SA_SCHEDULER_VIEW", is_staff=True)
+    client.force_login(viewer)
+    page = client.get("/admin/scheduler_app/hookdelivery/?outcome=unsigned")
+    assert page.status_code == 200 and "Unsigned" in page.content.decode()
+    row = HookDelivery.objects.get()
+    assert client.get(f"/admin/scheduler_app/hookdelivery/{row.pk}/delete/").status_code == 403
+    assert client.get("/admin/scheduler_app/hookdelivery/add/").status_code == 403
+    assert client.get("/admin/scheduler_app/inboundhook/").status_code == 403

@@ -7,6 +7,7 @@ from scheduler_app.models import ScheduledTask
 
 admin.site.register(ScheduledTask, ScheduledTaskAdmin)
 
-from scheduler_app.admin import blackouts  # noqa: E402, F401 - calendars, pause windows, feed tokens
+# Calendars, pause windows, feed tokens; inbound webhooks and their delivery log.
+from scheduler_app.admin import blackouts, hooks  # noqa: E402, F401
 
 __all__ = ["ScheduledTaskAdmin"]
