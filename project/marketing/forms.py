@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from project.marketing.models import ABTest, Campaign, Post, PostStatus
+from project.marketing.models import ABTest, Campaign, Post
 from scheduler_app.notifications import NotificationConfigForm
 
 BATCH_HELP = _("Messages sent per batch; deliveries are recorded after each batch.")
@@ -20,7 +20,8 @@ def batch_size_field() -> forms.IntegerField:
 class PublishPostForm(forms.Form):
     post = forms.ModelChoiceField(
         label=_("Post"),
-        queryset=Post.objects.exclude(status=PostStatus.PUBLISHED),
+        # Every post, so a run after publishing still finds it (and says it is done).
+        queryset=Post.objects.all(),
         help_text=_(
             "Published on its channel when the task runs (not before its “publish at”), "
             "once it is approved."

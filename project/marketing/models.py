@@ -51,10 +51,17 @@ class Channel(models.Model):
         from django.core.validators import URLValidator
 
         if self.kind == ChannelKind.FILE:
-            RegexValidator(
-                r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
-                _("Name a file: letters, digits, dots, dashes, underscores; at most 100."),
-            )(self.target)
+            try:
+                RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")(self.target)
+            except ValidationError:
+                raise ValidationError(
+                    {
+                        "target": _(
+                            "Name a file: letters, digits, dots, dashes, underscores; at most 100."
+                        )
+                    },
+                    code="invalid",
+                ) from None
         elif self.kind == ChannelKind.HTTP:
             try:
                 URLValidator(schemes=["http", "https"])(self.target)

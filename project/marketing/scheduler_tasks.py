@@ -34,6 +34,11 @@ from scheduler_app.notifications import Message, Outbox
 TITLES_SHOWN = 20
 
 
+def pk_of(value: Any) -> Any:
+    """The primary key of a config's chosen object (the cleaned config holds the object)."""
+    return getattr(value, "pk", value)
+
+
 def progress_of(context: TaskContext) -> Any:
     """``context.progress`` where the scheduler offers it (live progress on the run page)."""
     return getattr(context, "progress", None)
@@ -54,7 +59,7 @@ class PublishPost(SchedulableTask):
             post = (
                 Post.objects.select_for_update()
                 .select_related("channel")
-                .filter(pk=context.config.get("post"))
+                .filter(pk=pk_of(context.config.get("post")))
                 .first()
             )
             if post is None:
@@ -106,7 +111,7 @@ class EmailCampaign(SchedulableTask):
     default_timeout = 3600
 
     def execute(self, context: TaskContext) -> TaskResult:
-        campaign = Campaign.objects.filter(pk=context.config.get("campaign")).first()
+        campaign = Campaign.objects.filter(pk=pk_of(context.config.get("campaign"))).first()
         if campaign is None:
             return TaskResult.failure("The campaign no longer exists.", retry=False)
         report = sending.send_campaign(
@@ -143,7 +148,7 @@ class ABSendVariants(SchedulableTask):
     config_form = ABSendVariantsForm
 
     def execute(self, context: TaskContext) -> TaskResult:
-        test = ABTest.objects.filter(pk=context.config.get("test")).first()
+        test = ABTest.objects.filter(pk=pk_of(context.config.get("test"))).first()
         if test is None:
             return TaskResult.failure("The A/B test no longer exists.", retry=False)
         report = sending.send_variants(
@@ -171,7 +176,7 @@ class ABPickWinner(SchedulableTask):
 
     def execute(self, context: TaskContext) -> TaskResult:
         now = timezone.now()
-        test = ABTest.objects.filter(pk=context.config.get("test")).first()
+        test = ABTest.objects.filter(pk=pk_of(context.config.get("test"))).first()
         if test is None:
             return TaskResult.failure("The A/B test no longer exists.", retry=False)
         decide_at = test.decide_at()
@@ -232,7 +237,7 @@ class ContentReport(SchedulableTask):
         people: list[Any] = []
         if context.owner_id:
             people.extend(get_user_model().objects.filter(pk=context.owner_id))
-        about = Post.objects.filter(pk=context.config.get("post")).first()
+        about = Post.objects.filter(pk=pk_of(context.config.get("post"))).first()
         if about is not None:
             lines.insert(0, f"“{about.title}”: {about.get_status_display().lower()}.")
             if about.author_id:
