@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
-from django.core.mail import EmailMessage, get_connection
+from django.core import mail, signing
+from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,6 +34,13 @@ ERRORS_KEPT = 20
 CLICK_SALT = "marketing.ab.click"
 
 Progress = Callable[[int, int | None, str], Any] | None
+
+
+def open_mailer() -> Any:
+    """A connection of the default mailer (Django 6.1's mailers; get_connection before)."""
+    if hasattr(mail, "mailers"):
+        return mail.mailers.default
+    return mail.get_connection()
 
 
 def fill(template: str, subscriber: Subscriber, link: str = "") -> str:
@@ -78,7 +85,7 @@ def send_batches(
 ) -> SendReport:
     """Send a message for each item; ``record`` gets each batch's ``(item, error or "")``."""
     report = SendReport()
-    connection = get_connection()
+    connection = open_mailer()
     total = len(items)
     with connection:
         for start in range(0, total, batch_size):
