@@ -11,6 +11,7 @@ class SchedulerConfig(AppConfig):
 
     def ready(self) -> None:
         from scheduler_app import (  # noqa: F401 - wires the system checks
+            approval_check,
             checks,
             cron_check,
             hook_checks,

@@ -13,7 +13,7 @@ E040 bad API_THROTTLE_RATES
 W020 scheduler silent         W021 tasks overdue  W022 stored cron refused (``cron_check``)
 (W020-W022: ``check --database default`` only)
 E030 bad OUTBOUND_ALLOWED_NETWORKS                W030 alert webhook at a refused address
-E050 bad HOOKS_* setting      W050 inbound hook without a secret (``hook_checks``)
+E060 bad HOOKS_* setting      W060 inbound hook without a secret (``hook_checks``)
 """
 
 from __future__ import annotations

@@ -72,6 +72,10 @@ DEFAULTS: dict[str, Any] = {
     "HOOKS_MAX_BODY": 65536,
     "HOOKS_SECRET_OVERLAP": 86400,
     "HOOKS_LOG_MAX": 10000,
+    # Approval e-mails: seconds a one-click link stays valid, and the site's address that
+    # makes their links absolute (e.g. "https://example.com"; empty: links are relative).
+    "APPROVAL_LINK_MAX_AGE": 7 * 24 * 3600,
+    "APPROVAL_LINK_BASE_URL": "",
 }
 
 
@@ -119,6 +123,8 @@ class SchedulerSettings:
     HOOKS_MAX_BODY: int
     HOOKS_SECRET_OVERLAP: int
     HOOKS_LOG_MAX: int
+    APPROVAL_LINK_MAX_AGE: int
+    APPROVAL_LINK_BASE_URL: str
 
 
 _cached: SchedulerSettings | None = None

@@ -1,6 +1,6 @@
-"""System checks of the inbound webhooks: E050 bad HOOKS_* setting, W050 hook without a secret.
+"""System checks of the inbound webhooks: E060 bad HOOKS_* setting, W060 hook without a secret.
 
-W050 reads the database, so only with ``check --database default``.
+W060 reads the database, so only with ``check --database default``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ HOOK_NUMBERS: dict[str, tuple[int, int]] = {
     "HOOKS_SECRET_OVERLAP": (0, 30 * 86400),
     "HOOKS_LOG_MAX": (1, 10_000_000),
 }
-# Hooks named in W050 at most.
+# Hooks named in W060 at most.
 SHOWN = 5
 
 
 @checks.register("scheduler")
 def check_hook_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Each HOOKS_* setting is a whole number in its range (E050)."""
+    """Each HOOKS_* setting is a whole number in its range (E060)."""
     raw = conf.user_settings()
     errors: list[checks.CheckMessage] = []
     for name, (low, high) in HOOK_NUMBERS.items():
@@ -35,7 +35,7 @@ def check_hook_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 checks.Error(
                     f"SCHEDULER[{name!r}] is {str(value)[:40]!r}, not a whole number "
                     f"from {low} to {high}.",
-                    id="scheduler_app.E050",
+                    id="scheduler_app.E060",
                     hint=f"Set SCHEDULER[{name!r}] to a whole number from {low} to {high}, "
                     f"or leave it out for {conf.DEFAULTS[name]}.",
                 )
@@ -47,7 +47,7 @@ def check_hook_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.C
 def check_hook_secrets(
     app_configs: Any = None, databases: Any = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """Enabled hooks without a secret refuse every delivery (W050)."""
+    """Enabled hooks without a secret refuse every delivery (W060)."""
     if not databases:
         return []
     from django.db import DatabaseError
@@ -67,7 +67,7 @@ def check_hook_secrets(
         checks.Warning(
             f"{len(bare)} enabled inbound webhook(s) have no secret and refuse every "
             f"delivery: {shown}" + (" …" if len(bare) > SHOWN else "") + ".",
-            id="scheduler_app.W050",
+            id="scheduler_app.W060",
             hint="Rotate each hook's secret (admin: Inbound webhooks, action “Rotate secret”, or "
             "manage.py scheduler_hook_secret <event> --rotate) and give it to the sender.",
         )

@@ -4,7 +4,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from scheduler_app import views
-from scheduler_app.views import feed, health, hooks, interrupt
+from scheduler_app.views import approvals, feed, health, hooks, interrupt
 
 app_name = "scheduler_app"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("hooks/<str:event>/", hooks.receive, name="hook"),
     path("feed/", feed.feed_settings, name="feed_settings"),
     path("feed/<str:token>.ics", feed.calendar_feed, name="feed"),
+    path("approvals/", approvals.approval_list, name="approvals"),
+    path("approvals/<int:pk>/", approvals.approval_detail, name="approval"),
+    path("approvals/link/<str:token>/", approvals.approval_link, name="approval_link"),
     path("task/<int:pk>/edit/", views.EditTaskView.as_view(), name="edit"),
     path("task/<int:pk>/run/", views.run_task_now, name="run_now"),
     path("<slug:module>/<slug:task_type>/new/", views.ScheduleTaskView.as_view(), name="new"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from scheduler_app import services
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import PendingEvent, RunStatus, TaskExecutionLog
+from scheduler_app.services import chains
 from tests.testapp.models import Execution
 
 
@@ -98,8 +99,8 @@ def test_success_makes_chained_tasks_due_and_failure_does_not(make_task):
     )
     failing = make_task("fail", due=past, max_retries=0)
     not_after_failure = make_task("record", schedule_type="event", event="never", cron=None)
-    first.on_success.add(then)
-    failing.on_success.add(not_after_failure)
+    chains.set_chain(first, [then])
+    chains.set_chain(failing, [not_after_failure])
 
     run_pass(PassOptions())  # first and failing run; then becomes due
     run_pass(PassOptions())  # then runs

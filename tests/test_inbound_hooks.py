@@ -388,12 +388,12 @@ def check_ids(settings_value: dict | None = None, **kwargs) -> list[str]:
         ("HOOKS_LOG_MAX", 0),
     ],
 )
-def test_a_bad_hook_setting_is_e050_with_a_hint(settings, name, value):
+def test_a_bad_hook_setting_is_e060_with_a_hint(settings, name, value):
     from scheduler_app import hook_checks
 
     settings.SCHEDULER = {**settings.SCHEDULER, name: value}
     [message] = hook_checks.check_hook_settings()
-    assert message.id == "scheduler_app.E050" and name in message.msg and message.hint
+    assert message.id == "scheduler_app.E060" and name in message.msg and message.hint
 
 
 def test_the_default_hook_settings_pass_the_check():
@@ -402,13 +402,13 @@ def test_the_default_hook_settings_pass_the_check():
     assert hook_checks.check_hook_settings() == []
 
 
-def test_an_enabled_hook_without_a_secret_is_w050_naming_it(hook):
+def test_an_enabled_hook_without_a_secret_is_w060_naming_it(hook):
     from scheduler_app import hook_checks
 
     assert hook_checks.check_hook_secrets(databases=["default"]) == []
     InboundHook.objects.filter(pk=hook.pk).update(secret="")
     [message] = hook_checks.check_hook_secrets(databases=["default"])
-    assert message.id == "scheduler_app.W050"
+    assert message.id == "scheduler_app.W060"
     assert f"#{hook.pk}" in message.msg and EVENT in message.msg and "rotate" in message.hint
     assert hook_checks.check_hook_secrets(databases=None) == []
 

@@ -1,21 +1,17 @@
-"""Event occurrences and chains: what makes an EVENT task (or a chained task) due.
+"""Event occurrences: what makes an EVENT task due.
 
 ``services.emit`` stores one PendingEvent per listening task; each becomes one
-run, in the order fired. A task that succeeds makes its ``on_success``
-tasks due at once.
+run, in the order fired. Tasks started by other tasks (workflow edges, the
+on_success chains among them) are made due by ``engine.workflows``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q
-
-from scheduler_app.engine import wake
 from scheduler_app.engine.bulk import update_rows
-from scheduler_app.models import PendingEvent, ScheduledTask, ScheduleType, TaskStatus
+from scheduler_app.models import PendingEvent, ScheduledTask, ScheduleType, WorkflowEdge
 
 
 def take_events(rows: list[dict]) -> None:
@@ -57,28 +53,6 @@ def mark_waiting_events(rows: dict[int, dict], task_ids: Iterable[int]) -> None:
         rows[tid]["has_more_events"] = tid in waiting
 
 
-def trigger_chains(succeeded: list[int], now: dt.datetime) -> int:
-    """Make the on_success tasks of ``succeeded`` due now; return how many were."""
-    if not succeeded:
-        return 0
-    through = ScheduledTask.on_success.through
-    targets = through.objects.filter(from_scheduledtask_id__in=succeeded).values(
-        "to_scheduledtask_id"
-    )
-    made_due = (
-        ScheduledTask.objects.filter(
-            pk__in=targets,
-            status=TaskStatus.PENDING,
-            enabled=True,
-        )
-        .filter(Q(next_run__isnull=True) | Q(next_run__gt=now))
-        .update(next_run=now, occurrence_at=now)
-    )
-    if made_due:
-        wake.notify()
-    return made_due
-
-
 def chains_exist() -> bool:
-    """Whether any task has an on_success chain (a pass asks once, not per run)."""
-    return ScheduledTask.on_success.through.objects.exists()
+    """Whether any workflow edge exists (a pass asks once, not per run)."""
+    return WorkflowEdge.objects.exists()

@@ -22,11 +22,11 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.conf import SchedulerSettings
-from scheduler_app.engine import events, hooks, locks, storable, timing
+from scheduler_app.engine import events, hooks, locks, storable, timing, workflows
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Lease
 from scheduler_app.engine.runner import error_text
-from scheduler_app.engine.runspec import CONDITION_UNMET, FAILED, SUCCESS, TIMEOUT, Outcome
+from scheduler_app.engine.runspec import CONDITION_UNMET, FAILED, TIMEOUT, Outcome
 from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS, Ending, settle, task_row_values
 from scheduler_app.engine.signalling import send_run_signals
 from scheduler_app.models import ScheduledTask, TaskExecutionLog, TaskStatus
@@ -126,7 +126,7 @@ def record(
     A run whose log row the database refuses is recorded as failed instead, and
     replaced in ``outcomes`` by the failed outcome written.
 
-    ``chains`` says whether any on_success chain exists (None: look it up).
+    ``chains`` says whether any workflow edge exists (None: look it up).
     """
     now = timezone.now()
     events.mark_waiting_events(rows, {o.spec.task_id for o in outcomes})
@@ -162,8 +162,8 @@ def record(
         )
         if hooks.runs_failed:
             _report_failed(outcomes, rows, task_values, held | set(overlapping), now)
-        if chains if chains is not None else events.chains_exist():
-            events.trigger_chains([o.spec.task_id for o in outcomes if o.kind == SUCCESS], now)
+        if chains if chains is not None else workflows.exist():
+            workflows.advance(outcomes, rows, task_values, now)
     lost = len(task_ids) - len(held)
     if lost:
         logger.warning(

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduler_app', '0010_cron_expression_length'),
+        ('scheduler_app', '0012_workflows'),
     ]
 
     operations = [

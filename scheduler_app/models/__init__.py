@@ -1,5 +1,6 @@
 """The scheduler's models, one module per concern; import them from here."""
 
+from scheduler_app.models.approvals import Approval, ApprovalQuerySet, ApprovalStatus
 from scheduler_app.models.audit import AuditAction, TaskAuditEvent, TaskAuditEventQuerySet
 from scheduler_app.models.calendars import (
     BlackoutCalendar,
@@ -38,9 +39,28 @@ from scheduler_app.models.runs import (
     TaskExecutionLogQuerySet,
 )
 from scheduler_app.models.tasks import PendingEvent, ScheduledTask, ScheduledTaskQuerySet
+from scheduler_app.models.workflows import (
+    FINAL_STEP_STATUSES,
+    EdgeCondition,
+    StepStatus,
+    WorkflowEdge,
+    WorkflowRun,
+    WorkflowRunStatus,
+    WorkflowStep,
+)
 
 __all__ = [
+    "FINAL_STEP_STATUSES",
     "TRANSITIONS",
+    "Approval",
+    "ApprovalQuerySet",
+    "ApprovalStatus",
+    "EdgeCondition",
+    "StepStatus",
+    "WorkflowEdge",
+    "WorkflowRun",
+    "WorkflowRunStatus",
+    "WorkflowStep",
     "AlertState",
     "AuditAction",
     "BlackoutCalendar",

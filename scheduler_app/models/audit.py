@@ -21,6 +21,10 @@ class AuditAction(models.TextChoices):
     SHARED = "shared", _("Shared")
     UNSHARED = "unshared", _("Unshared")
     DELETED = "deleted", _("Deleted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    ESCALATED = "escalated", _("Approval escalated")
+    EXPIRED = "approval_expired", _("Approval expired")
 
 
 class TaskAuditEventQuerySet(models.QuerySet):

@@ -69,3 +69,23 @@ def after_run(target: str) -> str:
     """The status a running task settles into (``running -> target``), checked."""
     check_transition(TaskStatus.RUNNING, target)
     return target
+
+
+# Approval requests: only an open request is decided, once. Everything else is refused.
+APPROVAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"approved", "rejected", "expired"}),
+    "approved": frozenset(),
+    "rejected": frozenset(),
+    "expired": frozenset(),
+}
+
+
+def decide(queryset: QuerySet, target: str, **values: Any) -> int:
+    """Close the still-open approval requests of ``queryset`` as ``target``; return how many.
+
+    The ``status = pending`` condition is the compare-and-set: a request decided
+    meanwhile (by another person, a second click, or the expiry) is left alone.
+    """
+    if target not in APPROVAL_TRANSITIONS["pending"]:
+        raise InvalidTransition(f"An open approval cannot become {target}.")
+    return queryset.filter(status="pending").update(status=target, **values)

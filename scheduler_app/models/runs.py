@@ -121,6 +121,15 @@ class TaskExecutionLog(models.Model):
     host = models.CharField(_("host"), max_length=200, blank=True)
     pid = models.PositiveIntegerField(_("pid"), null=True, blank=True)
     triggered_by = models.CharField(_("triggered by"), max_length=150, blank=True)
+    # The run of the workflow graph this execution belongs to (None: not part of one).
+    workflow_run = models.ForeignKey(
+        "WorkflowRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="logs",
+        verbose_name=_("workflow run"),
+    )
     # Set by services.interrupt(); the scheduler running this run stops its worker.
     interrupt_requested_at = models.DateTimeField(_("stop requested"), null=True, blank=True)
     interrupt_requested_by = models.CharField(_("stop requested by"), max_length=150, blank=True)

@@ -122,13 +122,16 @@ class ScheduledTask(models.Model):
     # (kept here, not as one log row per check).
     skipped_checks = models.PositiveIntegerField(_("checks skipped"), default=0)
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
-    on_success = models.ManyToManyField(
-        "self",
-        symmetrical=False,
+    # The workflow run the task's next execution belongs to (set when a parent
+    # step starts it, kept through retries and approval waits, cleared at the end).
+    workflow_run = models.ForeignKey(
+        "WorkflowRun",
+        null=True,
         blank=True,
-        related_name="chained_from",
-        verbose_name=_("then run"),
-        help_text=_("Tasks to run after this one succeeds."),
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("workflow run"),
     )
     calendars: models.ManyToManyField[BlackoutCalendar, Any] = models.ManyToManyField(
         "BlackoutCalendar",
@@ -201,6 +204,13 @@ class ScheduledTask(models.Model):
     @property
     def key(self) -> str:
         return f"{self.module_id}.{self.task_type}"
+
+    @property
+    def on_success(self) -> ScheduledTaskQuerySet:
+        """The tasks this one starts when it succeeds (its ``success`` workflow edges)."""
+        return ScheduledTask.objects.filter(
+            incoming_edges__source=self, incoming_edges__condition="success"
+        )
 
     @property
     def schedule(self) -> schedules.Schedule:

@@ -12,6 +12,7 @@ Config secrets (``secret_fields``) are masked in signals and history, and an
 edit that sends a secret back masked or empty keeps the stored one.
 """
 
+from scheduler_app.services.approvals import approve, reject
 from scheduler_app.services.control import cancel, interrupt, pause, resume, run_now
 from scheduler_app.services.duplicates import (
     DuplicateTask,
@@ -38,13 +39,17 @@ from scheduler_app.services.scheduling import (
 )
 from scheduler_app.services.sharing import share, shared_with, unshare
 from scheduler_app.services.steps import NO_CHANGE
+from scheduler_app.services.workflows import add_edge, change_edge, remove_edge
 from scheduler_app.validation import build_schedule, resolve_task_type
 
 __all__ = [
     "EDITABLE_FIELDS",
     "NO_CHANGE",
     "DuplicateTask",
+    "add_edge",
+    "approve",
     "build_schedule",
+    "change_edge",
     "cancel",
     "clear_lock",
     "clear_locks",
@@ -57,6 +62,8 @@ __all__ = [
     "next_runs_with_notes",
     "pause",
     "refuse_duplicate",
+    "reject",
+    "remove_edge",
     "resolve_task_type",
     "resume",
     "run_now",

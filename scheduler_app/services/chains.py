@@ -1,10 +1,12 @@
-"""on_success chains: the tasks that run after a task succeeds, checked before saving.
+"""on_success chains: the ``success`` edges of the workflow graph, checked before saving.
 
 ``services.schedule(..., on_success=[...])`` and ``services.update(task,
 on_success=[...])`` call :func:`resolve`: every chained task must exist, be
 visible to the user and runnable by them, not be cancelled, and the chain
-must not lead back to the task (a cycle would run for ever). The engine runs
-the chain (``engine.events.trigger_chains``).
+must not lead back to the task (a cycle would run for ever). They are stored
+as :class:`~scheduler_app.models.WorkflowEdge` rows with the ``success``
+condition (:func:`set_chain`); ``services.workflows`` edits edges of every
+condition. The engine runs the graph (``engine.workflows.advance``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from scheduler_app import policy
-from scheduler_app.models import ScheduledTask, TaskStatus
+from scheduler_app.models import EdgeCondition, ScheduledTask, TaskStatus, WorkflowEdge
 
 # Serialises chain edits on PostgreSQL so two concurrent edits cannot close a loop together.
 _ADVISORY_LOCK = 0x5C4E_D0C4
@@ -43,12 +45,27 @@ def _ids(refs: Iterable[Any]) -> list[int]:
 
 def chained_ids(task: ScheduledTask) -> list[int]:
     """The ids of the tasks ``task`` runs after it succeeds, in id order."""
-    through = ScheduledTask.on_success.through
     return sorted(
-        through.objects.filter(from_scheduledtask_id=task.pk).values_list(
-            "to_scheduledtask_id", flat=True
+        WorkflowEdge.objects.filter(source_id=task.pk, condition=EdgeCondition.SUCCESS).values_list(
+            "target_id", flat=True
         )
     )
+
+
+def set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> None:
+    """Make ``chained`` (already resolved) the success edges of ``task``.
+
+    An edge of another condition to a task named here becomes a success edge;
+    edges of other conditions to other tasks are left alone.
+    """
+    keep = [t.pk for t in chained]
+    WorkflowEdge.objects.filter(source_id=task.pk, condition=EdgeCondition.SUCCESS).exclude(
+        target_id__in=keep
+    ).delete()
+    for target in chained:
+        WorkflowEdge.objects.update_or_create(
+            source_id=task.pk, target_id=target.pk, defaults={"condition": EdgeCondition.SUCCESS}
+        )
 
 
 def resolve(
@@ -109,20 +126,20 @@ def resolve(
 
 
 def find_cycle(task_pk: int, target_pks: list[int]) -> list[int] | None:
-    """The loop ``task → target → … → task`` that chaining ``target_pks`` would make, or None.
+    """The loop ``task → target → … → task`` that edges to ``target_pks`` would make, or None.
 
-    Walks the stored chains breadth-first from the targets: one query per level.
+    Walks the stored edges (of every condition) breadth-first from the
+    targets: one query per level.
     """
     if task_pk in target_pks:
         return [task_pk, task_pk]
-    through = ScheduledTask.on_success.through
     came_from: dict[int, int | None] = dict.fromkeys(target_pks)
     frontier = list(target_pks)
     while frontier:
         step = []
-        for source, target in through.objects.filter(
-            from_scheduledtask_id__in=frontier
-        ).values_list("from_scheduledtask_id", "to_scheduledtask_id"):
+        for source, target in WorkflowEdge.objects.filter(source_id__in=frontier).values_list(
+            "source_id", "target_id"
+        ):
             if target in came_from:
                 continue
             came_from[target] = source
@@ -136,6 +153,11 @@ def find_cycle(task_pk: int, target_pks: list[int]) -> list[int] | None:
             step.append(target)
         frontier = step
     return None
+
+
+def lock() -> None:
+    """Serialise graph edits (PostgreSQL, inside a transaction) so two cannot close a loop."""
+    _lock()
 
 
 def _lock() -> None:

@@ -185,7 +185,7 @@ def schedule(
         if blackouts:
             task.calendars.set(blackouts)
         if chained:
-            task.on_success.set(chained)
+            chains.set_chain(task, chained)
         sharing.grant_owner(task)
         audit.record(
             task,
@@ -324,7 +324,7 @@ def _set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> dict[str, l
     old, new = chains.chained_ids(task), sorted(t.pk for t in chained)
     if old == new:
         return {}
-    task.on_success.set(chained)
+    chains.set_chain(task, chained)
     return {"on_success": [old, new]}
 
 
