@@ -27,6 +27,23 @@ class PublishPostForm(forms.Form):
             "once it is approved."
         ),
     )
+    review_step = forms.IntegerField(
+        label=_("Review step"),
+        required=False,
+        min_value=1,
+        help_text=_(
+            "In a content-approval workflow: the id of the approval step whose decision "
+            "approves or rejects the post. Empty: the post must be approved already."
+        ),
+    )
+
+
+class SubmitForReviewForm(forms.Form):
+    post = forms.ModelChoiceField(
+        label=_("Post"),
+        queryset=Post.objects.all(),
+        help_text=_("A draft (or rejected) post, moved to “in review”."),
+    )
 
 
 class EmailCampaignForm(forms.Form):

@@ -116,6 +116,16 @@ class Post(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     review_comment = models.CharField(_("review comment"), max_length=500, blank=True)
+    # The approval step of the post's content-approval workflow (see workflow.py), if any.
+    review_step = models.ForeignKey(
+        "scheduler_app.ScheduledTask",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("review step"),
+        editable=False,
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -18,6 +18,7 @@ from project.marketing.forms import (
     ContentReportForm,
     EmailCampaignForm,
     PublishPostForm,
+    SubmitForReviewForm,
 )
 from project.marketing.models import (
     ABTest,
@@ -44,6 +45,59 @@ def progress_of(context: TaskContext) -> Any:
     return getattr(context, "progress", None)
 
 
+def apply_review(post: Post, review_step: Any) -> str | None:
+    """Write the decision of the post's approval step on it; a reason if it is not approved.
+
+    Only a post in review takes a decision (one decided before keeps its own).
+    """
+    from scheduler_app.models import Approval, ApprovalStatus
+
+    if post.status != PostStatus.IN_REVIEW:
+        return None
+    decision = (
+        Approval.objects.filter(task_id=review_step)
+        .exclude(status=ApprovalStatus.PENDING)
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    if decision is None:
+        return f"“{post.title}” has no review decision yet."
+    who = decision.decided_by or None
+    if decision.status == ApprovalStatus.APPROVED:
+        post.approve(who, decision.comment, decision.decided_at)
+        return None
+    post.reject(who, decision.comment, decision.decided_at)
+    verb = "expired unreviewed" if decision.status == ApprovalStatus.EXPIRED else "was rejected"
+    by = f" by {decision.decided_by_name}" if decision.decided_by_name else ""
+    note = f": {decision.comment[:200]}" if decision.comment else ""
+    return f"“{post.title}” {verb}{by}{note}"
+
+
+class SubmitForReview(SchedulableTask):
+    name = "Submit a post for review"
+    description = "Move a draft (or rejected) post to “in review”: the first step of its approval."
+    config_form = SubmitForReviewForm
+
+    def execute(self, context: TaskContext) -> TaskResult:
+        with transaction.atomic():
+            post = Post.objects.select_for_update().filter(pk=pk_of(context.config.get("post")))
+            found = post.first()
+            if found is None:
+                return TaskResult.failure("The post no longer exists.", retry=False)
+            if found.status == PostStatus.IN_REVIEW:
+                return TaskResult.success(f"“{found.title}” is in review already.")
+            if found.status not in (PostStatus.DRAFT, PostStatus.REJECTED):
+                return TaskResult.failure(
+                    f"“{found.title}” is {found.get_status_display().lower()}: only a draft "
+                    "or a rejected post is sent for review.",
+                    retry=False,
+                )
+            found.submit_for_review()
+        return TaskResult.success(
+            f"“{found.title}” is waiting for review.", data={"post": found.pk}
+        )
+
+
 class PublishPost(SchedulableTask):
     name = "Publish a social post"
     description = (
@@ -64,6 +118,11 @@ class PublishPost(SchedulableTask):
             )
             if post is None:
                 return TaskResult.failure("The post no longer exists.", retry=False)
+            review_step = context.config.get("review_step")
+            if review_step:
+                refused = apply_review(post, review_step)
+                if refused:
+                    return TaskResult.failure(refused, data={"post": post.pk}, retry=False)
             if post.status == PostStatus.PUBLISHED:
                 return TaskResult.success(
                     f"“{post.title}” was already published.", data={"post": post.pk}
@@ -239,15 +298,19 @@ class ContentReport(SchedulableTask):
             people.extend(get_user_model().objects.filter(pk=context.owner_id))
         about = Post.objects.filter(pk=pk_of(context.config.get("post"))).first()
         if about is not None:
-            lines.insert(0, f"“{about.title}”: {about.get_status_display().lower()}.")
+            said = f" Review: {about.review_comment}" if about.review_comment else ""
+            lines.insert(0, f"“{about.title}”: {about.get_status_display().lower()}.{said}")
             if about.author_id:
                 people.append(about.author)
+        subject = "Marketing report"
+        if about is not None:
+            subject = f"Post “{about.title[:80]}”: {about.get_status_display().lower()}"
         outbox = Outbox(context)
         if people:
             outbox.send(
                 people,
                 Message(
-                    subject="Marketing report",
+                    subject=subject,
                     text="\n".join(lines),
                     key=f"report-{int(now.timestamp())}",
                 ),
@@ -260,6 +323,7 @@ class ContentReport(SchedulableTask):
         }
         if about is not None:
             data["post"] = about.pk
+            data["post_status"] = about.status
         return outbox.result(
             f"{data['published']} post(s) published, {data['mails_sent']} mail(s) sent.",
             data=data,
@@ -273,6 +337,7 @@ class MarketingProvider(TaskProvider):
     base_permission = "SA_MARKETING"
     page_url_name = "marketing:schedules"
     task_types: ClassVar[dict[str, type[SchedulableTask]]] = {
+        "submit_for_review": SubmitForReview,
         "publish_post": PublishPost,
         "email_campaign": EmailCampaign,
         "ab_send_variants": ABSendVariants,
