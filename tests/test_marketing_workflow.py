@@ -185,3 +185,23 @@ def test_only_a_draft_goes_to_review_and_only_marketing_users_send_it(post, auth
     with pytest.raises(ValidationError) as caught:
         start_content_approval(post, user=author)
     assert "only a draft or a rejected post" in caught.value.message_dict["post"][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_sends_a_draft_for_review_and_links_its_request(
+    client, post, author, reviewer, clock
+):
+    client.force_login(author)
+    html = client.get("/marketing/").content.decode()
+    assert "Send for review" in html and "Summer launch" in html
+
+    response = client.post(f"/marketing/posts/{post.pk}/review/")
+    assert response.status_code == 302
+    passes()
+    approval = Approval.objects.get()
+    html = client.get("/marketing/").content.decode()
+    assert f"/scheduler/approvals/{approval.pk}/" in html
+
+    again = client.post(f"/marketing/posts/{post.pk}/review/", follow=True)
+    assert "only a draft or a rejected post" in again.content.decode()
+    assert Approval.objects.count() == 1

@@ -17,6 +17,7 @@ from project.marketing.models import (
     PostStatus,
     Subscriber,
 )
+from project.marketing.workflow import start_content_approval
 from project.reports.demo import DemoUser, seed_users
 from scheduler_app import services
 from scheduler_app.models import ScheduledTask
@@ -32,7 +33,7 @@ USERS = [
     DemoUser(
         "marketer",
         "demo",
-        "writes posts and schedules marketing tasks",
+        "writes posts, sends them for review, schedules marketing tasks",
         perms=(
             "scheduler_app.SA_SCHEDULER",
             "scheduler_app.SA_MARKETING",
@@ -43,7 +44,7 @@ USERS = [
     DemoUser(
         "marketing_admin",
         "demo",
-        "administers all marketing tasks, reviews posts",
+        "reviews posts, administers all marketing tasks",
         perms=("scheduler_app.SA_MARKETING_ADMIN", *MARKETING_DATA),
     ),
 ]
@@ -72,7 +73,17 @@ def seed_data(users: dict, now: dt.datetime) -> dict[str, object]:
             "text": "How we test daylight-saving changes.",
             "channel": console,
             "author": users["marketer"],
-            "status": PostStatus.IN_REVIEW,
+            "status": PostStatus.DRAFT,
+            "publish_at": now + dt.timedelta(days=1),
+        },
+    )
+    Post.objects.get_or_create(
+        title="Customer story",
+        defaults={
+            "text": "How a bakery schedules its orders.",
+            "channel": social,
+            "author": users["marketer"],
+            "status": PostStatus.DRAFT,
         },
     )
     for i, name in enumerate(("Ada", "Grace", "Edsger", "Barbara", "Donald", "Frances")):
@@ -160,6 +171,15 @@ def seed_tasks(users: dict, data: dict[str, object], now: dt.datetime) -> list[S
     return created
 
 
+def seed_review(users: dict, now: dt.datetime) -> list[ScheduledTask]:
+    """Send "Behind the scenes" for review (its approval waits for marketing_admin)."""
+    post = Post.objects.filter(title="Behind the scenes", status=PostStatus.DRAFT).first()
+    if post is None or post.review_step_id is not None:
+        return []
+    flow = start_content_approval(post, user=users["marketer"], now=now)
+    return [flow.submit, flow.review, flow.publish, flow.report]
+
+
 def seed(now: dt.datetime | None = None) -> tuple[dict, list[ScheduledTask]]:
     """Create the marketing demo users, data and schedules that are missing."""
     now = now or timezone.now()
@@ -167,4 +187,5 @@ def seed(now: dt.datetime | None = None) -> tuple[dict, list[ScheduledTask]]:
         users = seed_users(USERS)
         data = seed_data(users, now)
         tasks = seed_tasks(users, data, now)
+        tasks += seed_review(users, now)
     return users, tasks

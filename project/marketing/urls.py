@@ -12,5 +12,6 @@ urlpatterns = [
         scheduling.MarketingScheduleView.as_view(),
         name="schedule",
     ),
+    path("posts/<int:pk>/review/", views.send_for_review, name="send_for_review"),
     path("ab/<str:token>/", views.ab_click, name="ab_click"),
 ]
