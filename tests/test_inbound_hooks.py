@@ -466,3 +466,35 @@ def test_the_delivery_log_is_read_only_and_hooks_are_for_scheduler_admins(
     assert client.get(f"/admin/scheduler_app/hookdelivery/{row.pk}/delete/").status_code == 403
     assert client.get("/admin/scheduler_app/hookdelivery/add/").status_code == 403
     assert client.get("/admin/scheduler_app/inboundhook/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_delivery_racing_in_several_threads_is_accepted_once(listener):
+    import threading
+
+    from django.db import connection
+
+    hook, secret = inbound_hooks.create_hook(user=None, event=EVENT)
+    body = b'{"order": 99}'
+    request = inbound_hooks.Request(
+        event=EVENT, body=body, signature=inbound_hooks.sign(secret, body, timestamp=T)
+    )
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def deliver_once() -> None:
+        try:
+            barrier.wait()
+            outcomes.append(inbound_hooks.receive(request, now=NOW).outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["accepted", "replayed", "replayed", "replayed"]
+    assert emitted() == [{"order": 99}]
+    assert HookDelivery.objects.count() == 4
