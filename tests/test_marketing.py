@@ -423,3 +423,25 @@ def test_the_demo_seeds_marketing_once(db):
     assert Post.objects.exists() and Subscriber.objects.exists()
     _users, again = demo.seed()
     assert again == []
+
+
+def test_the_channel_admin_never_shows_the_token_and_keeps_it_when_left_empty(
+    client, make_user, db
+):
+    channel = Channel.objects.create(
+        name="Net", kind=ChannelKind.HTTP, target="https://example.com/p", auth_token="tok-secret-1"
+    )
+    client.force_login(make_user(is_superuser=True, is_staff=True))
+    url = f"/admin/marketing/channel/{channel.pk}/change/"
+    assert "tok-secret-1" not in client.get(url).content.decode()
+    assert "tok-secret-1" not in client.get("/admin/marketing/channel/").content.decode()
+    form = {"name": "Net", "kind": "http", "target": "https://example.com/q", "enabled": "on"}
+    assert client.post(url, {**form, "auth_token": ""}).status_code == 302
+    channel.refresh_from_db()
+    assert (channel.target, channel.auth_token) == ("https://example.com/q", "tok-secret-1")
+    assert client.post(url, {**form, "auth_token": "tok-new-2"}).status_code == 302
+    channel.refresh_from_db()
+    assert channel.auth_token == "tok-new-2"
+    client.post(url, {**form, "clear_token": "on"})
+    channel.refresh_from_db()
+    assert channel.auth_token == ""

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -12,8 +13,34 @@ from project.marketing.models import (
 )
 
 
+class ChannelForm(forms.ModelForm):
+    # The token is a credential: never rendered back; left empty, the stored one is kept.
+    auth_token = forms.CharField(
+        label=_("access token"),
+        required=False,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("HTTP adapter only. Leave empty to keep the stored token."),
+    )
+    clear_token = forms.BooleanField(label=_("remove the stored token"), required=False)
+
+    class Meta:
+        model = Channel
+        fields = ("name", "kind", "target", "auth_token", "enabled")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("auth_token") and not cleaned.get("clear_token") and self.instance.pk:
+            stored = Channel.objects.filter(pk=self.instance.pk).values_list(
+                "auth_token", flat=True
+            )
+            self.instance.auth_token = cleaned["auth_token"] = stored.first() or ""
+        return cleaned
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelForm
     list_display = ("name", "kind", "target", "token", "enabled")
     list_filter = ("kind", "enabled")
 
