@@ -21,7 +21,7 @@ def check_link_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     from scheduler_app import conf
 
     s = conf.get()
-    found = []
+    found: list[checks.CheckMessage] = []
     age = s.APPROVAL_LINK_MAX_AGE
     if isinstance(age, bool) or not isinstance(age, int) or age <= 0:
         found.append(
@@ -63,7 +63,7 @@ def check_approvers(
         )
     except DatabaseError:
         return []  # not migrated yet: nothing to say
-    found = []
+    found: list[checks.CheckMessage] = []
     for step in steps:
         if not _anyone_decides(step.config if isinstance(step.config, dict) else {}):
             found.append(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import policy
 from scheduler_app.registry import registry
+from scheduler_app.services import approvals
 
 
 def reverse_or_empty(name: str, *args: Any, **kwargs: Any) -> str:
@@ -44,7 +45,7 @@ class Page:
 
 def scheduling_pages(user: Any) -> list[Page]:
     """The pages outside the admin ``user`` may open: each module's page, the calendar feed,
-    the notifications. Pages that are not routed are left out."""
+    the notifications, the approvals. Pages that are not routed are left out."""
     if not user.is_authenticated:
         return []
     pages = []
@@ -76,4 +77,14 @@ def scheduling_pages(user: Any) -> list[Page]:
     ):
         if url := reverse_or_empty(name):
             pages.append(Page(str(title), url, str(note)))
+    # Only for people with a request to decide or see (one query), not as noise for everyone.
+    url = reverse_or_empty("scheduler_app:approvals")
+    if url and approvals.visible(user).exists():
+        pages.append(
+            Page(
+                str(_("Approvals")),
+                url,
+                str(_("Workflow steps waiting for your decision, and those you may see.")),
+            )
+        )
     return pages

@@ -139,12 +139,17 @@ def test_a_link_works_only_for_the_person_it_was_sent_to_and_the_policy_still_ho
 @pytest.mark.django_db(transaction=True)
 def test_the_pages_list_and_decide_with_the_same_policy(client, approval, approver, make_user):
     client.force_login(approver)
+    assert (
+        reverse("scheduler_app:approvals")
+        in client.get(reverse("scheduler_app:pages")).content.decode()
+    )
     listing = client.get(reverse("scheduler_app:approvals"))
     assert b"Publish?" in listing.content and b"yours to decide" in listing.content
     detail = reverse("scheduler_app:approval", args=[approval.pk])
     outsider = make_user(username="outsider")
     client.force_login(outsider)
     assert client.get(detail).status_code == 404
+    assert b"approvals/" not in client.get(reverse("scheduler_app:pages")).content
     client.force_login(approver)
     response = client.post(detail, {"decision": "reject", "comment": "No"})
     assert response.status_code == 302

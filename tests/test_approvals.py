@@ -244,3 +244,32 @@ def test_a_step_nobody_may_decide_is_a_system_check_warning(make_task, make_user
 
     settings.SCHEDULER = {**settings.SCHEDULER, "APPROVAL_LINK_MAX_AGE": 0}
     assert [e.id for e in check_link_settings()] == ["scheduler_app.E050"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approval_step_can_start_its_workflow(make_task, approver, clock):
+    review = make_task(
+        "approval",
+        module="workflow",
+        config={"title": "Go?", "permission": "SA_TESTMOD_ADMIN"},
+        schedule_type="event",
+        event="never",
+        cron=None,
+        due=START,
+    )
+    publish = make_task(
+        "record", schedule_type="event", event="never", cron=None, config={"note": "publish"}
+    )
+    services.add_edge(review, publish, user=None)
+    passes()
+    approval = Approval.objects.get()
+    run = WorkflowRun.objects.get()
+    assert run.root_id == review.pk
+    clock.shift(dt.timedelta(minutes=1))
+    services.approve(approval, user=approver)
+    passes()
+    assert ran(publish) == ["publish"]
+    approval.refresh_from_db()
+    assert Approval.objects.count() == 1 and approval.workflow_run == run
+    run.refresh_from_db()
+    assert run.status == "success"

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scheduler_app import policy
-from scheduler_app.admin import actions, chooser, columns, ending
+from scheduler_app.admin import actions, chooser, columns, edge_fields, ending
 from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
+from scheduler_app.admin.edge_fields import WorkflowTaskAdminForm
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
-from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.admin.history import history_page, log_detail_context
 from scheduler_app.admin.saving import ServiceSavingAdmin
 from scheduler_app.links import reverse_or_empty
@@ -51,7 +51,7 @@ READ_ONLY = (
 
 
 class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
-    form = ScheduledTaskAdminForm
+    form = WorkflowTaskAdminForm
     change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
     change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"
     # Fits 1280 px beside the nav and the filters: the task type and module go under the name.
@@ -135,6 +135,7 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
                 )
             },
         ),
+        edge_fields.FIELDSET,
         (gettext_lazy("Configuration"), {"fields": ("config_display",)}),
         (
             gettext_lazy("State"),
@@ -165,6 +166,8 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: ScheduledTask | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and not self.has_change_permission(request, obj):
+            # The Workflow page shows the edges to those who may only read.
+            fieldsets = [f for f in fieldsets if f is not edge_fields.FIELDSET]
             # Read only: the fields of the task's own schedule type, no script needed.
             return columns.without_unused_schedule_fields(fieldsets, obj.schedule_type)
         return fieldsets

@@ -14,6 +14,8 @@ ENUM_NAME_OVERRIDES = {
     "ScheduleTypeEnum": "scheduler_app.models.choices.ScheduleType",
     "MisfirePolicyEnum": "scheduler_app.models.choices.MisfirePolicy",
     "IntervalUnitEnum": "scheduler_app.models.choices.IntervalUnit",
+    "ApprovalStatusEnum": "scheduler_app.models.approvals.ApprovalStatus",
+    "DecisionRefusalEnum": ["decided", "expired"],
 }
 
 

@@ -13,6 +13,7 @@ from rest_framework.routers import SimpleRouter
 
 import scheduler_app
 from scheduler_app.api import schema
+from scheduler_app.api.views.approvals import ApprovalListView, ApproveView, RejectView
 from scheduler_app.api.views.base import not_found
 from scheduler_app.api.views.cron import CronValidateView
 from scheduler_app.api.views.modules import ModulesView
@@ -39,6 +40,9 @@ api_urlpatterns = [
     path("cron/validate/", CronValidateView.as_view(), name="cron-validate"),
     path("status/", StatusView.as_view(), name="status"),
     path("stats/", StatsView.as_view(), name="stats"),
+    path("approvals/", ApprovalListView.as_view(), name="approvals"),
+    path("approvals/<str:pk>/approve/", ApproveView.as_view(), name="approval-approve"),
+    path("approvals/<str:pk>/reject/", RejectView.as_view(), name="approval-reject"),
 ]
 
 DESCRIPTION = (

@@ -60,7 +60,7 @@ FAILED_KINDS = (FAILED, TIMEOUT, ABANDONED, CANCELLED)
 MAX_STEPS = 500
 
 #: Which parent outcomes satisfy an edge of each condition.
-HOLDS = {
+HOLDS: dict[str, frozenset[str]] = {
     EdgeCondition.SUCCESS: frozenset({StepStatus.SUCCESS}),
     EdgeCondition.FAILURE: frozenset({StepStatus.FAILED}),
     EdgeCondition.ALWAYS: frozenset({StepStatus.SUCCESS, StepStatus.FAILED}),

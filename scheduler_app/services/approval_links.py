@@ -67,9 +67,13 @@ def read_token(token: str, *, user: Any) -> tuple[LinkClaim, Approval]:
         ) from None
     except signing.BadSignature:
         raise _invalid(_("This link is not valid."), "bad_signature") from None
-    if not isinstance(data, dict) or data.get("d") not in DECISIONS:
+    if (
+        not isinstance(data, dict)
+        or data.get("d") not in DECISIONS
+        or not isinstance(data.get("a"), int)
+    ):
         raise _invalid(_("This link is not valid."), "bad_signature")
-    claim = LinkClaim(approval_id=data.get("a"), user_id=data.get("u"), decision=data["d"])
+    claim = LinkClaim(approval_id=data["a"], user_id=data.get("u"), decision=data["d"])
     if getattr(user, "pk", None) != claim.user_id:
         raise PermissionDenied(_("This link was sent to someone else. Log in as that person."))
     approval = Approval.objects.select_related("task").filter(pk=claim.approval_id).first()

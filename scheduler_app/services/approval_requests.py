@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,11 +41,17 @@ def run_step(context: TaskContext, now: dt.datetime | None = None) -> TaskResult
     """One run of an approval step: the TaskResult the engine records."""
     now = now or timezone.now()
     task = ScheduledTask.objects.get(pk=context.task_id)
+    # The request of this run; or one opened before the run existed (a step that is the
+    # root of its workflow opens its request in the run that then starts the workflow).
     approval = (
-        Approval.objects.filter(task=task, workflow_run_id=task.workflow_run_id, step_ended=False)
+        Approval.objects.filter(task=task, step_ended=False)
+        .filter(Q(workflow_run_id=task.workflow_run_id) | Q(workflow_run__isnull=True))
         .order_by("-requested_at", "-pk")
         .first()
     )
+    if approval is not None and approval.workflow_run_id != task.workflow_run_id:
+        Approval.objects.filter(pk=approval.pk).update(workflow_run_id=task.workflow_run_id)
+        approval.workflow_run_id = task.workflow_run_id
     if approval is None:
         approval = open_request(task, context.config, now)
         _notify(approval, escalation=False)

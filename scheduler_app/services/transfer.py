@@ -35,7 +35,7 @@ from scheduler_app import configs, policy, services
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
 from scheduler_app.registry import registry
-from scheduler_app.services import calendars, transfer_schema
+from scheduler_app.services import calendars, transfer_edges, transfer_schema
 from scheduler_app.services.transfer_export import EXPORTED_STATUSES, export_schedules, task_entry
 from scheduler_app.services.transfer_report import Change, ImportReport
 from scheduler_app.services.transfer_schema import FORMAT, VERSION
@@ -97,7 +97,11 @@ def _matches(entries: list[dict[str, Any]], user: Any) -> dict[tuple[str, str, s
     if user is not None:
         qs = policy.viewable_queryset(user, qs)
     found: dict[tuple[str, str, str], list[Any]] = {}
-    for task in qs.select_related("owner").prefetch_related("calendars").order_by("pk"):
+    for task in (
+        qs.select_related("owner")
+        .prefetch_related("calendars", "outgoing_edges__target")
+        .order_by("pk")
+    ):
         found.setdefault((task.module_id, task.task_type, task.name), []).append(task)
     return found
 
@@ -118,6 +122,10 @@ def _compare(entry: dict[str, Any], target: ScheduledTask) -> dict[str, list[Any
                     changes[f"config.{key}"] = [old.get(key), new.get(key)]
         elif name in entry and _normal(name, entry[name]) != _normal(name, current[name]):
             changes[name] = [current[name], entry[name]]
+    if "edges" in entry and transfer_edges.normal(entry["edges"]) != transfer_edges.normal(
+        current["edges"]
+    ):
+        changes["edges"] = [current["edges"], entry["edges"]]
     return changes
 
 
@@ -270,6 +278,15 @@ def import_schedules(
                     _apply(change, user)
             except (ValidationError, PermissionDenied) as exc:
                 errors.append(str(_fail(change, _message(exc)).message))
+        # Edges last: every task they name exists by now.
+        for change in changes:
+            if change.kind == "task" and "edges" in change.entry and change.action != "unchanged":
+                try:
+                    with transaction.atomic():
+                        source = transfer_edges.find_task(change.entry, user)
+                        transfer_edges.apply(source, change.entry["edges"], user)
+                except (ValidationError, PermissionDenied) as exc:
+                    errors.append(str(_fail(change, _message(exc)).message))
         if errors:
             raise ValidationError(transfer_schema.summarise(errors))
         if dry_run:

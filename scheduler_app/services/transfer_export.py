@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from scheduler_app import configs, policy
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus
+from scheduler_app.services import transfer_edges
 from scheduler_app.services.transfer_schema import FORMAT, VERSION
 
 #: Finished or cancelled tasks have no schedule to move.
@@ -41,6 +42,7 @@ def task_entry(task: ScheduledTask) -> dict[str, Any]:
         "paused": task.status == TaskStatus.PAUSED,
         "calendars": sorted(c.name for c in task.calendars.all()),
         "owner": task.owner.get_username() if task.owner is not None else None,
+        "edges": transfer_edges.entry_edges(task),
     }
 
 
@@ -82,7 +84,7 @@ def export_schedules(
         qs = qs.filter(pk__in=[pk for pk in task_ids if 0 < pk < 2**63])
     tasks = list(
         qs.select_related("owner")
-        .prefetch_related("calendars")
+        .prefetch_related("calendars", "outgoing_edges__target")
         .order_by("module_id", "task_type", "name", "pk")
     )
     used = {c.pk: c for t in tasks for c in t.calendars.all()}

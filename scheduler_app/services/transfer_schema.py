@@ -32,7 +32,7 @@ from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
 from scheduler_app import bounds, conf
-from scheduler_app.models import IntervalUnit, MisfirePolicy, ScheduleType
+from scheduler_app.models import EdgeCondition, IntervalUnit, MisfirePolicy, ScheduleType
 
 FORMAT = "scheduler_app.schedules"
 VERSION = 1
@@ -224,6 +224,19 @@ def _periods(value: Any) -> None:
             raise Invalid(_("period %(n)d: %(problem)s") % {"n": number, "problem": problems[0]})
 
 
+def _edges(value: Any) -> None:
+    if not isinstance(value, list):
+        raise Invalid(_("give a list of edges."))
+    if len(value) > MAX_EDGES:
+        raise Invalid(_("give at most %(max)d edges.") % {"max": MAX_EDGES})
+    for number, edge in enumerate(value):
+        if not isinstance(edge, dict):
+            raise Invalid(_("edge %(n)d is not an object.") % {"n": number})
+        problems = _problems(edge, EDGE_SCHEMA, strict=True)
+        if problems:
+            raise Invalid(_("edge %(n)d: %(problem)s") % {"n": number, "problem": problems[0]})
+
+
 #: Task entry keys: (required, checker). The same keys as ``transfer.task_entry`` writes.
 TASK_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
     "module": (True, _text(64, blank=False)),
@@ -247,6 +260,7 @@ TASK_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
     "paused": (False, _flag),
     "calendars": (False, _list_of_text(100, 120)),
     "owner": (False, _text(150, null=True)),
+    "edges": (False, _edges),
 }
 CALENDAR_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
     "name": (True, _text(120, blank=False)),
@@ -261,6 +275,15 @@ PERIOD_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
     "start_time": (False, _time),
     "end_time": (False, _time),
 }
+#: One edge of a task entry: the task it starts (matched like entries) and when.
+EDGE_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
+    "module": (True, _text(64, blank=False)),
+    "task_type": (True, _text(64, blank=False)),
+    "name": (True, _text(200, blank=False)),
+    "when": (False, _choice(list(EdgeCondition.values))),
+}
+#: Edges one task entry may list.
+MAX_EDGES = 100
 DOCUMENT_KEYS = frozenset({"format", "version", "exported_at", "calendars", "tasks"})
 
 

@@ -55,7 +55,7 @@ def _task(ref: Any, user: Any, field: str) -> ScheduledTask:
         raise _error(
             field, _("“%(value)s” is not a task id.") % {"value": value}, "invalid"
         ) from None
-    found = ScheduledTask.objects.filter(pk=pk)
+    found: Any = ScheduledTask.objects.filter(pk=pk)
     if user is not None:
         found = policy.viewable_queryset(user, found)
     task = found.first()
@@ -262,7 +262,7 @@ def workflow_of(task: ScheduledTask, *, user: Any = None) -> Workflow:
                     seen.add(pk)
                     step.append(pk)
         frontier = step
-    tasks_qs = ScheduledTask.objects.filter(pk__in=seen)
+    tasks_qs: Any = ScheduledTask.objects.filter(pk__in=seen)
     if user is not None:
         tasks_qs = policy.viewable_queryset(user, tasks_qs)
     tasks = sorted(tasks_qs, key=lambda t: t.pk)

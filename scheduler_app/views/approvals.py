@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -116,19 +116,17 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
     """
     try:
         claim, approval = approval_links.read_token(token, user=request.user)
-    except ValidationError as error:
+    except ValidationError as refused:
         return render(
             request,
             "scheduler_app/approvals/link_invalid.html",
             {
                 **page_context(request),
                 "title": _("Approval link"),
-                "reason": " ".join(error.messages),
+                "reason": " ".join(refused.messages),
             },
             status=400,
         )
-    except PermissionDenied:
-        raise
     error = None
     if request.method == "POST":
         error = _decide(request, approval.pk, claim.decision)

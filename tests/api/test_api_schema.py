@@ -58,6 +58,9 @@ def test_the_schema_is_openapi_3_and_lists_every_endpoint(client):
         "/cron/validate/",
         "/status/",
         "/stats/",
+        "/approvals/",
+        "/approvals/{id}/approve/",
+        "/approvals/{id}/reject/",
     }
     create = schema["paths"]["/tasks/"]["post"]
     assert {"201", "400", "401", "403", "409", "413"} <= set(create["responses"])
