@@ -141,7 +141,8 @@ class HookDeliveryAdmin(admin.ModelAdmin):
         "body_size",
         "remote_addr",
     )
-    list_filter = ("outcome", "status_code", "event")
+    # By hook, not by the event as asked: refused requests may name any number of events.
+    list_filter = ("outcome", "status_code", "hook")
     search_fields = ("event", "reason", "remote_addr")
     date_hierarchy = "received_at"
     list_select_related = ("hook",)
