@@ -420,6 +420,10 @@ def test_the_demo_seeds_marketing_once(db):
     _users, tasks = demo.seed()
     assert {t.module_id for t in tasks} == {"marketing", "workflow"}  # with a review flow
     assert Post.objects.get(title="Behind the scenes").review_step is not None
+    from scheduler_app.models import InboundHook
+
+    hook = InboundHook.objects.get(event="shop.product.launched")
+    assert hook.secret and ScheduledTask.objects.filter(event_name=hook.event).exists()
     assert Post.objects.exists() and Subscriber.objects.exists()
     _users, again = demo.seed()
     assert again == []
@@ -445,3 +449,30 @@ def test_the_channel_admin_never_shows_the_token_and_keeps_it_when_left_empty(
     client.post(url, {**form, "clear_token": "on"})
     channel.refresh_from_db()
     assert channel.auth_token == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_webhook_from_the_shop_starts_the_launch_campaign(client, marketer, subscribers):
+    from scheduler_app.services import inbound_hooks
+
+    hook, secret = inbound_hooks.create_hook(user=None, event="shop.product.launched")
+    campaign = Campaign.objects.create(name="Launch", subject="Live, {name}", body="…")
+    schedule(
+        marketer,
+        "email_campaign",
+        {"campaign": campaign.pk, "batch_size": 10, "max_per_run": 100},
+        schedule_type="event",
+        event=hook.event,
+    )
+    body = json.dumps({"product": "sku-1"}).encode()
+    header = inbound_hooks.sign(secret, body, timestamp=int(timezone.now().timestamp()))
+    response = client.post(
+        "/scheduler/hooks/shop.product.launched/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_SCHEDULER_SIGNATURE=header,
+    )
+    assert response.status_code == 202
+    run_pass(PassOptions())
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in subscribers)
+    assert CampaignReport.objects.get().sent == 6

@@ -20,9 +20,12 @@ from project.marketing.models import (
 from project.marketing.workflow import start_content_approval
 from project.reports.demo import DemoUser, seed_users
 from scheduler_app import services
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import InboundHook, ScheduledTask
+from scheduler_app.services import inbound_hooks
 
 MODULE_ID = "marketing"
+#: The inbound webhook's event of the demo: the shop says a product went live.
+LAUNCH_EVENT = "shop.product.launched"
 MARKETING_DATA = tuple(
     f"marketing.{action}_{model}"
     for model in ("post", "channel", "campaign", "subscriber", "abtest")
@@ -111,7 +114,21 @@ def seed_data(users: dict, now: dt.datetime) -> dict[str, object]:
             "decide_after_hours": 24,
         },
     )
-    return {"launch": launch, "campaign": campaign, "ab_test": ab_test}
+    launch_mail, _ = Campaign.objects.get_or_create(
+        name="Launch announcement",
+        defaults={
+            "subject": "{name}, it is live",
+            "body": "Hello {name},\n\nthe shop has just put it online.",
+            "created_by": users["marketer"],
+        },
+    )
+    # The shop calls this webhook when a product goes live; its secret is made here and
+    # shown by `manage.py scheduler_hook_secret shop.product.launched --rotate`.
+    if not InboundHook.objects.filter(event=LAUNCH_EVENT).exists():
+        inbound_hooks.create_hook(
+            user=None, event=LAUNCH_EVENT, description="The shop: a product went live (demo)."
+        )
+    return {"launch": launch, "campaign": campaign, "ab_test": ab_test, "launch_mail": launch_mail}
 
 
 def task_specs(data: dict[str, object], now: dt.datetime) -> list[tuple[str, str, dict, dict]]:
@@ -141,6 +158,12 @@ def task_specs(data: dict[str, object], now: dt.datetime) -> list[tuple[str, str
             "ab_pick_winner",
             {"schedule_type": "one_time", "run_at": now + dt.timedelta(days=2)},
             {"test": data["ab_test"].pk, "batch_size": 100},  # type: ignore[attr-defined]
+        ),
+        (
+            "Launch announcement on shop.product.launched",
+            "email_campaign",
+            {"schedule_type": "event", "event": LAUNCH_EVENT},
+            {"campaign": data["launch_mail"].pk, "batch_size": 100, "max_per_run": 10000},  # type: ignore[attr-defined]
         ),
         (
             "Weekly marketing report",
