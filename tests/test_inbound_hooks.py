@@ -179,6 +179,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(client, clock, hook, lis
     response = post(client, body, inbound_hooks.sign(hook.plain_secret, body, timestamp=T))
     assert_refused(response, 413, DeliveryOutcome.TOO_LARGE)
     assert "100 bytes" in response.json()["detail"]
+    assert last_delivery().body_size == len(body)  # as declared; not read
 
 
 def test_a_body_longer_than_its_declared_length_is_cut_at_the_bound(

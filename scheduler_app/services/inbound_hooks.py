@@ -94,6 +94,8 @@ class Request:
     method: str = "POST"
     # Set when the body was longer than HOOKS_MAX_BODY (the view stops reading there).
     too_large: bool = False
+    # The size the sender declared (Content-Length), logged when the body was not read.
+    declared_size: int = 0
 
 
 # --- signing ----------------------------------------------------------------------
@@ -234,7 +236,8 @@ def _log(hook: InboundHook | None, request: Request, receipt: Receipt, now: dt.d
         outcome=receipt.outcome,
         status_code=receipt.status_code,
         reason=receipt.reason[:200],
-        body_size=len(request.body),
+        # Clipped to the column (a declared length is the sender's word).
+        body_size=min(max(len(request.body), request.declared_size), 2**31 - 1),
         remote_addr=request.remote_addr,
     )
     trim_log(conf.get().HOOKS_LOG_MAX)

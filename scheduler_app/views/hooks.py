@@ -26,13 +26,16 @@ def _remote_addr(request: HttpRequest) -> str | None:
         return None
 
 
+def _declared_size(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
 def _read_bounded(request: HttpRequest, limit: int) -> tuple[bytes, bool]:
     """The body and whether it was longer than ``limit`` (never more than limit+1 bytes read)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
+    if _declared_size(request) > limit:
         return b"", True  # refused before reading a byte
     body = request.read(limit + 1)
     return body[:limit], len(body) > limit
@@ -54,6 +57,7 @@ def receive(request: HttpRequest, event: str) -> JsonResponse:
             remote_addr=_remote_addr(request),
             method=request.method or "",
             too_large=too_large,
+            declared_size=_declared_size(request),
         )
     )
     response = JsonResponse(receipt.as_json(), status=receipt.status_code)
