@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "project.reports",
     "project.crm",
     "project.todo",
+    "project.marketing",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="scheduler@localhost")
+
+# The marketing demo: where the file channel adapter writes posts, and the site's address
+# for the tracked links of A/B test mails.
+MARKETING_OUTBOX_DIR = env("MARKETING_OUTBOX_DIR", default=str(VAR_DIR / "marketing"))
+MARKETING_BASE_URL = env("MARKETING_BASE_URL", default="http://localhost:8000")
 
 LOGIN_URL = "admin:login"
 

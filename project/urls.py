@@ -13,5 +13,6 @@ urlpatterns = [
     path("reports/", include("project.reports.urls")),
     path("crm/", include("project.crm.urls")),
     path("todo/", include("project.todo.urls")),
+    path("marketing/", include("project.marketing.urls")),
     path("notifications/", include("scheduler_app.notifications.urls")),
 ]

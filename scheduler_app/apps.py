@@ -14,6 +14,7 @@ class SchedulerConfig(AppConfig):
             approval_check,
             checks,
             cron_check,
+            hook_checks,
             url_checks,
         )
         from scheduler_app.policy import permissions  # noqa: F401 - wires post_migrate

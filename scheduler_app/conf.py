@@ -65,6 +65,13 @@ DEFAULTS: dict[str, Any] = {
     "API_MAX_BODY": 262144,
     # Requests per user and scope ("read": GET; "write": the rest); None: not throttled.
     "API_THROTTLE_RATES": {"read": "1200/minute", "write": "120/minute"},
+    # Inbound webhooks: seconds a signed timestamp may differ from now (each way), the largest
+    # body in bytes, the seconds an old secret still signs after a rotation, and the most
+    # delivery-log rows kept (the oldest go first; LOG_RETENTION_DAYS prunes them too).
+    "HOOKS_WINDOW": 300,
+    "HOOKS_MAX_BODY": 65536,
+    "HOOKS_SECRET_OVERLAP": 86400,
+    "HOOKS_LOG_MAX": 10000,
     # Approval e-mails: seconds a one-click link stays valid, and the site's address that
     # makes their links absolute (e.g. "https://example.com"; empty: links are relative).
     "APPROVAL_LINK_MAX_AGE": 7 * 24 * 3600,
@@ -112,6 +119,10 @@ class SchedulerSettings:
     API_MAX_PAGE_SIZE: int
     API_MAX_BODY: int
     API_THROTTLE_RATES: dict
+    HOOKS_WINDOW: int
+    HOOKS_MAX_BODY: int
+    HOOKS_SECRET_OVERLAP: int
+    HOOKS_LOG_MAX: int
     APPROVAL_LINK_MAX_AGE: int
     APPROVAL_LINK_BASE_URL: str
 

@@ -4,7 +4,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from scheduler_app import views
-from scheduler_app.views import approvals, feed, health, interrupt
+from scheduler_app.views import approvals, feed, health, hooks, interrupt
 
 app_name = "scheduler_app"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("preview/", views.schedule_preview, name="preview"),
     path("health/", health.health, name="health"),
     path("runs/<int:log_id>/stop/", interrupt.stop_run, name="stop_run"),
+    # Inbound webhooks; the event names a hook (see docs/webhooks.md).
+    path("hooks/<str:event>/", hooks.receive, name="hook"),
     path("feed/", feed.feed_settings, name="feed_settings"),
     path("feed/<str:token>.ics", feed.calendar_feed, name="feed"),
     path("approvals/", approvals.approval_list, name="approvals"),

@@ -7,8 +7,8 @@ from scheduler_app.models import ScheduledTask
 
 admin.site.register(ScheduledTask, ScheduledTaskAdmin)
 
-# Registered after the task admin: calendars, pause windows and feed tokens; workflow graphs,
-# workflow runs and approvals.
-from scheduler_app.admin import blackouts, workflows  # noqa: E402, F401
+# Registered after the task admin: calendars, pause windows and feed tokens; inbound webhooks
+# and their delivery log; workflow graphs, workflow runs and approvals.
+from scheduler_app.admin import blackouts, hooks, workflows  # noqa: E402, F401
 
 __all__ = ["ScheduledTaskAdmin"]

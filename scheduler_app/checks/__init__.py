@@ -17,6 +17,8 @@ W020 scheduler silent         W021 tasks overdue  (``watchdog.py``)
 W022 stored cron refused (``scheduler_app.cron_check``)
 (W020-W022: ``check --database default`` only)
 W003 admin without scheduler_app.urls (``scheduler_app.url_checks``)
+E050 bad APPROVAL_LINK_* setting  W050 approval step nobody may decide (``scheduler_app.approval_check``)
+E060 bad HOOKS_* setting      W060 inbound hook without a secret (``scheduler_app.hook_checks``)
 """
 
 from scheduler_app.checks.providers import check_providers, provider_messages

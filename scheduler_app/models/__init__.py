@@ -16,6 +16,14 @@ from scheduler_app.models.choices import (
     ScheduleType,
     TaskStatus,
 )
+from scheduler_app.models.hooks import (
+    DeliveryOutcome,
+    HookDelivery,
+    HookDeliveryQuerySet,
+    HookNonce,
+    InboundHook,
+    InboundHookQuerySet,
+)
 from scheduler_app.models.lifecycle import TRANSITIONS, check_transition
 from scheduler_app.models.notifications import (
     Notification,
@@ -57,7 +65,13 @@ __all__ = [
     "AuditAction",
     "BlackoutCalendar",
     "BlackoutPeriod",
+    "DeliveryOutcome",
     "FeedToken",
+    "HookDelivery",
+    "HookDeliveryQuerySet",
+    "HookNonce",
+    "InboundHook",
+    "InboundHookQuerySet",
     "IntervalUnit",
     "MisfirePolicy",
     "Notification",

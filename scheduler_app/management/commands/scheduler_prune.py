@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.models import PendingAlert, RunStatus, SchedulerHeartbeat, TaskExecutionLog
+from scheduler_app.services import inbound_hooks
 
 CHUNK = 5000
 
@@ -55,3 +56,6 @@ class Command(BaseCommand):
         alerts = PendingAlert.objects.filter(created_at__lt=stale).delete()[0]
         if alerts:
             self.stdout.write(f"Deleted {alerts} undelivered alert(s) older than the heartbeats.")
+        deliveries = inbound_hooks.prune_deliveries(cutoff)
+        if deliveries:
+            self.stdout.write(f"Deleted {deliveries} webhook delivery log row(s).")

@@ -1,14 +1,15 @@
-"""Create the demo users, reports, CRM and Todo data and their scheduled tasks (safe to run again)."""
+"""Create the demo users, reports, CRM, Todo and marketing data and their scheduled tasks (safe to run again)."""
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from project.crm import demo as crm_demo
+from project.marketing import demo as marketing_demo
 from project.reports import demo
 from project.todo import demo as todo_demo
 
 #: Seeding steps of the other demo modules: (label, module with USERS and seed()).
-MODULE_DEMOS = (("CRM", crm_demo), ("Todo", todo_demo))
+MODULE_DEMOS = (("CRM", crm_demo), ("Todo", todo_demo), ("Marketing", marketing_demo))
 
 
 def demo_users() -> list:
@@ -18,7 +19,7 @@ def demo_users() -> list:
 
 class Command(BaseCommand):
     help = (
-        "Create demo users with roles, reports, CRM and Todo data and their scheduled tasks; "
+        "Create demo users with roles, reports, CRM, Todo and marketing data and their scheduled tasks; "
         "print the logins."
     )
 
