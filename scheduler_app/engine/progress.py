@@ -1,0 +1,119 @@
+"""Write a running body's progress (``context.progress()``) to its log row, throttled.
+
+A body may call ``progress()`` in its tightest loop: a call checks the clock
+and keeps the newest values; at most one UPDATE per ``PROGRESS_INTERVAL``
+seconds reaches the database, in its own short transaction from the process
+that runs the body (a worker, the scheduler itself inline, or a Tasks
+worker). The values held back are written when the run ends. The write also
+carries the output captured so far, so the run's page can show its tail live.
+A failed write is logged and forgotten: progress never fails a run.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from scheduler_app.engine import storable
+from scheduler_app.models import RunStatus, TaskExecutionLog
+
+logger = logging.getLogger("scheduler_app.engine")
+
+#: Shortest interval honoured: a smaller setting would turn progress into a write per call.
+MIN_INTERVAL = 0.05
+MESSAGE_LIMIT = 200
+LARGEST = 2**63 - 1  # a PositiveBigIntegerField
+
+#: The clock of the throttle (seconds, never going back); tests replace it.
+clock: Callable[[], float] = time.monotonic
+
+
+def count(value: Any, name: str) -> int:
+    """``value`` as a whole number of 0 or more (a float is rounded down)."""
+    if type(value) is int and 0 <= value <= LARGEST:  # the common case, first and fast
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"progress(): {name} must be a number, not {type(value).__name__}.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"progress(): {name} must be a finite number, not {value!r}.")
+    if not 0 <= value <= LARGEST:
+        raise ValueError(f"progress(): {name} must be between 0 and {LARGEST}, not {value!r}.")
+    return int(value)
+
+
+def write_progress(
+    log_id: int, done: int, total: int | None, message: str, output: str | None
+) -> bool:
+    """Store one progress report on the run's row, while it still runs; False if not written."""
+    values: dict[str, Any] = {
+        "progress_done": done,
+        "progress_total": total,
+        "progress_message": message,
+        "progress_at": timezone.now(),
+    }
+    if output is not None:
+        values["output"] = output
+    try:
+        with transaction.atomic():
+            return bool(
+                TaskExecutionLog.objects.filter(pk=log_id, status=RunStatus.RUNNING).update(
+                    **values
+                )
+            )
+    except DatabaseError:
+        logger.warning("Could not record the progress of run %s.", log_id, exc_info=True)
+        return False
+
+
+class ProgressReporter:
+    """The ``progress_sink`` of one run's context: validates, throttles, writes."""
+
+    def __init__(
+        self,
+        log_id: int,
+        *,
+        interval: float,
+        output: Callable[[], str] | None = None,
+        clock: Callable[[], float] | None = None,
+        write: Callable[[int, int, int | None, str, str | None], Any] = write_progress,
+    ) -> None:
+        self.log_id = log_id
+        self.interval = max(MIN_INTERVAL, float(interval))
+        self.output = output
+        self.clock = clock or globals()["clock"]
+        self.write = write
+        self.writes = 0
+        self._next_write = -math.inf  # the first report is written at once
+        self._held: tuple[int, int | None, Any] | None = None
+
+    def __call__(self, done: Any, total: Any = None, message: Any = "") -> None:
+        values = (count(done, "done"), None if total is None else count(total, "total"), message)
+        now = self.clock()
+        if now < self._next_write:
+            self._held = values
+            return
+        self._next_write = now + self.interval
+        self._held = None
+        self._store(values)
+
+    def finish(self) -> None:
+        """Write the values held back since the last write (the run is ending)."""
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._store(held)
+
+    def _store(self, values: tuple[int, int | None, Any]) -> None:
+        done, total, message = values
+        text = storable.text(message, MESSAGE_LIMIT)
+        output = None
+        if self.output is not None:
+            captured = self.output()
+            output = storable.text(captured, len(captured) + 1)
+        self.writes += 1
+        self.write(self.log_id, done, total, text, output)
