@@ -4,7 +4,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from scheduler_app import views
-from scheduler_app.views import feed, health, interrupt
+from scheduler_app.views import feed, health, interrupt, live
 
 app_name = "scheduler_app"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("preview/", views.schedule_preview, name="preview"),
     path("health/", health.health, name="health"),
     path("runs/<int:log_id>/stop/", interrupt.stop_run, name="stop_run"),
+    path("live/runs/<int:log_id>/", live.live_run, name="live_run"),
+    path("live/tasks/<int:pk>/", live.live_task, name="live_task"),
+    path("live/running/", live.live_running, name="live_running"),
     path("feed/", feed.feed_settings, name="feed_settings"),
     path("feed/<str:token>.ics", feed.calendar_feed, name="feed"),
     path("task/<int:pk>/edit/", views.EditTaskView.as_view(), name="edit"),

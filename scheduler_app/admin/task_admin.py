@@ -25,6 +25,7 @@ from scheduler_app.admin.saving import ServiceSavingAdmin
 from scheduler_app.links import reverse_or_empty
 from scheduler_app.models import ScheduledTask
 from scheduler_app.monitoring import metrics
+from scheduler_app.services import live
 
 READ_ONLY = (
     "module_display",
@@ -269,7 +270,9 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
             extra["fields_by_type"] = columns.FIELDS_BY_TYPE
             if policy.can_view_logs(request.user, obj):
                 extra.update(
-                    task_metrics=metrics.task_metrics(obj), history=history_page(request, obj)
+                    task_metrics=metrics.task_metrics(obj),
+                    history=history_page(request, obj),
+                    live_url=reverse_or_empty("scheduler_app:live_task", obj.pk),
                 )
         # "Save and add another" would lead to the chooser, away from this task.
         extra["show_save_and_add_another"] = False
@@ -319,6 +322,8 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
             **log_detail_context(request, task, log_id),
             "opts": self.opts,
         }
+        if context["log"].status in live.OPEN:
+            context["live_url"] = reverse_or_empty("scheduler_app:live_run", log_id)
         return TemplateResponse(
             request, "admin/scheduler_app/scheduledtask/log_detail.html", context
         )
