@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from scheduler_app import policy
 from scheduler_app.admin import actions, chooser, columns, ending
+from scheduler_app.admin.auditing import AuditedAdmin
 from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
@@ -51,7 +52,7 @@ READ_ONLY = (
 )
 
 
-class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
+class ScheduledTaskAdmin(AuditedAdmin, TaskColumns, ServiceSavingAdmin):
     form = ScheduledTaskAdminForm
     change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
     change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"

@@ -8,6 +8,24 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name="taskauditevent",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("admin", "Admin"),
+                    ("page", "Module page"),
+                    ("command", "Command"),
+                    ("api", "API"),
+                    ("import", "Import"),
+                    ("system", "System"),
+                    ("code", "Python code"),
+                ],
+                default="code",
+                max_length=16,
+                verbose_name="from",
+            ),
+        ),
+        migrations.AddField(
             model_name="taskexecutionlog",
             name="progress_done",
             field=models.PositiveBigIntegerField(

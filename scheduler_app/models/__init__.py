@@ -1,6 +1,11 @@
 """The scheduler's models, one module per concern; import them from here."""
 
-from scheduler_app.models.audit import AuditAction, TaskAuditEvent, TaskAuditEventQuerySet
+from scheduler_app.models.audit import (
+    AuditAction,
+    AuditSource,
+    TaskAuditEvent,
+    TaskAuditEventQuerySet,
+)
 from scheduler_app.models.calendars import (
     BlackoutCalendar,
     BlackoutPeriod,
@@ -35,6 +40,7 @@ __all__ = [
     "TRANSITIONS",
     "AlertState",
     "AuditAction",
+    "AuditSource",
     "BlackoutCalendar",
     "BlackoutPeriod",
     "FeedToken",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from scheduler_app import services
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.management.acting import (
+    AuditedCommand,
     acting_user,
     add_as_user_argument,
     object_id,
@@ -18,7 +19,7 @@ from scheduler_app.management.acting import (
 from scheduler_app.models import TaskExecutionLog
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Run one scheduled task now and wait for the result."
     requires_system_checks: list[str] = []
 
