@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from scheduler_app.admin.audit_events import TaskAuditEventAdmin
 from scheduler_app.admin.task_admin import ScheduledTaskAdmin
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import ScheduledTask, TaskAuditEvent
 
 admin.site.register(ScheduledTask, ScheduledTaskAdmin)
+admin.site.register(TaskAuditEvent, TaskAuditEventAdmin)
 
 from scheduler_app.admin import blackouts  # noqa: E402, F401 - calendars, pause windows, feed tokens
 
-__all__ = ["ScheduledTaskAdmin"]
+__all__ = ["ScheduledTaskAdmin", "TaskAuditEventAdmin"]

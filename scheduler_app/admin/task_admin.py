@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from scheduler_app import policy
 from scheduler_app.admin import actions, chooser, columns, ending
+from scheduler_app.admin.audit_trail import audit_trail
 from scheduler_app.admin.auditing import AuditedAdmin
 from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.dashboard import dashboard_view
@@ -269,6 +270,7 @@ class ScheduledTaskAdmin(AuditedAdmin, TaskColumns, ServiceSavingAdmin):
             # Ending is confirmed on its own page, so it is a link, not a button.
             extra["can_end"] = policy.CANCEL in policy.available_actions(request.user, obj)
             extra["fields_by_type"] = columns.FIELDS_BY_TYPE
+            extra["audit"] = audit_trail(request, obj)
             if policy.can_view_logs(request.user, obj):
                 extra.update(
                     task_metrics=metrics.task_metrics(obj),
