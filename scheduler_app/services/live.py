@@ -173,3 +173,16 @@ def running(
     found = [log for log in found if policy.VIEW_LOGS in allowed.get(log.task_id, ())]
     typical = typical_durations([log.task_id for log in found], now)
     return [describe(log, log.task, now=now, typical=typical.get(log.task_id)) for log in found]
+
+
+def running_in(
+    host: str, pid: int, *, now: dt.datetime, task_ids: Iterable[int] = ()
+) -> list[LiveRun]:
+    """The runs one scheduler process (``host``, ``pid``) has going now; for its own command."""
+    logs = TaskExecutionLog.objects.filter(status__in=OPEN, host=host, pid=pid)
+    ids = list(task_ids)
+    if ids:
+        logs = logs.filter(task_id__in=ids)
+    found = list(logs.select_related("task").newest_first()[:RUNNING_LIMIT])
+    typical = typical_durations([log.task_id for log in found], now)
+    return [describe(log, log.task, now=now, typical=typical.get(log.task_id)) for log in found]

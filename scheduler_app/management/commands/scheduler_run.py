@@ -16,6 +16,7 @@ from scheduler_app.management.acting import (
     one_line,
     task_for,
 )
+from scheduler_app.management.live_progress import LiveProgress, make_display
 from scheduler_app.models import TaskExecutionLog
 
 
@@ -46,13 +47,16 @@ class Command(AuditedCommand):
                 raise CommandError(one_line(exc)) from None
         except PermissionDenied as exc:
             raise CommandError(one_line(exc)) from None
-        report = run_pass(
-            PassOptions(
-                filters=Filters(task_ids=(task.pk,)),
-                workers=options["workers"],
-                force=options["force"],
-            )
+        pass_options = PassOptions(
+            filters=Filters(task_ids=(task.pk,)),
+            workers=options["workers"],
+            force=options["force"],
         )
+        if options["verbosity"] >= 1:
+            with LiveProgress(make_display(self.stdout), task_ids=(task.pk,)):
+                report = run_pass(pass_options)
+        else:
+            report = run_pass(pass_options)
         log = TaskExecutionLog.objects.filter(task=task).newest_first().first()
         if report.claimed == 0 or log is None:
             raise CommandError(
