@@ -1,0 +1,271 @@
+"""context.progress(): validated, throttled writes to the run's log row, in every execution mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+
+import pytest
+from django import forms
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from scheduler_app import SchedulableTask, TaskProvider, TaskResult
+from scheduler_app.context import TaskContext
+from scheduler_app.engine import progress
+from scheduler_app.engine.passes import PassOptions, run_pass
+from scheduler_app.engine.progress import ProgressReporter, count, write_progress
+from scheduler_app.models import RunStatus, TaskExecutionLog
+from scheduler_app.registry import registry
+
+
+class StepsForm(forms.Form):
+    steps = forms.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class Steps(SchedulableTask):
+    """Reports each step; returns what its own log row said after the first report."""
+
+    name = "Counts steps"
+    config_form = StepsForm
+
+    def execute(self, context):
+        steps = context.config["steps"]
+        print("starting the steps")
+        seen = None
+        for step in range(1, steps + 1):
+            context.progress(step, steps, f"step {step}")
+            if step == 1:  # the first report is written at once: visible while the run goes on
+                seen = (
+                    TaskExecutionLog.objects.filter(run_id=context.run_id)
+                    .values("progress_done", "progress_total", "progress_message", "output")
+                    .get()
+                )
+        return TaskResult.success(data={"seen": seen})
+
+
+class BadProgress(SchedulableTask):
+    name = "Reports nonsense"
+
+    def execute(self, context):
+        context.progress("half", 10)
+        return TaskResult.success()  # pragma: no cover - progress() raised
+
+
+class ProgressTestProvider(TaskProvider):
+    module_id = "progtest"
+    name = "Progress test module"
+    base_permission = "SA_PROGTEST"
+    task_types = {"steps": Steps, "bad": BadProgress}
+
+
+@pytest.fixture
+def scheduler_settings(settings):
+    def configure(**values):
+        settings.SCHEDULER = {**settings.SCHEDULER, **values}
+
+    configure(LOCK_PREFIX=f"scheduler:test:{uuid.uuid4().hex}:", RETRY_JITTER=0)
+    return configure
+
+
+@pytest.fixture
+def inline(scheduler_settings):
+    scheduler_settings(EXECUTION="inline")
+    return scheduler_settings
+
+
+@pytest.fixture
+def progtest():
+    registry.register(ProgressTestProvider, strict=True)
+    yield ProgressTestProvider
+    registry.unregister(ProgressTestProvider.module_id)
+
+
+class Clock:
+    """Advances ``step`` seconds each time it is read: a body's tight loop, without waiting."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def open_log(task) -> TaskExecutionLog:  # noqa: ANN001
+    return TaskExecutionLog.objects.create(
+        task=task, run_id="r1", scheduled_for=timezone.now(), status=RunStatus.RUNNING
+    )
+
+
+def progress_updates(ctx: CaptureQueriesContext) -> int:
+    return sum(
+        1
+        for q in ctx.captured_queries
+        if q["sql"].startswith("UPDATE") and "progress_done" in q["sql"]
+    )
+
+
+# -- the throttle ---------------------------------------------------------------------
+
+
+def test_a_hundred_thousand_calls_make_a_bounded_number_of_writes(make_task):
+    log = open_log(make_task("noop"))
+    # 100,000 calls, 0.1 ms apart: ten seconds of a tight loop at one write a second.
+    reporter = ProgressReporter(log.pk, interval=1.0, clock=Clock(0.0001))
+    with CaptureQueriesContext(connection) as ctx:
+        for done in range(1, 100_001):
+            reporter(done, 100_000, "rows")
+        reporter.finish()
+    assert 10 <= progress_updates(ctx) <= 12
+    assert reporter.writes == progress_updates(ctx)
+    log.refresh_from_db()
+    assert (log.progress_done, log.progress_total, log.progress_message) == (
+        100_000,
+        100_000,
+        "rows",
+    )
+    assert log.progress_at is not None
+
+
+def test_a_clock_that_stands_still_writes_the_first_report_and_the_last(make_task):
+    log = open_log(make_task("noop"))
+    reporter = ProgressReporter(log.pk, interval=1.0, clock=lambda: 5.0)
+    with CaptureQueriesContext(connection) as ctx:
+        for done in range(100_000):
+            reporter(done)
+        reporter.finish()
+    assert progress_updates(ctx) == 2
+    log.refresh_from_db()
+    assert (log.progress_done, log.progress_total) == (99_999, None)
+
+
+def test_the_interval_is_the_setting_and_has_a_floor(make_task):
+    log = open_log(make_task("noop"))
+    slow = ProgressReporter(log.pk, interval=5.0, clock=Clock(0.01))
+    for done in range(1000):  # ten seconds
+        slow(done, 1000)
+    assert slow.writes == 2  # at 0 s and at 5 s
+    floor = ProgressReporter(log.pk, interval=0, clock=Clock(0.01))
+    for done in range(1000):
+        floor(done, 1000)
+    assert floor.interval == progress.MIN_INTERVAL
+    # About every 0.05 s (five or six 0.01 s steps, as floating point adds them), not every call.
+    assert 160 <= floor.writes <= 200
+
+
+def test_nothing_held_back_means_no_write_at_the_end(make_task):
+    log = open_log(make_task("noop"))
+    reporter = ProgressReporter(log.pk, interval=1.0, clock=Clock(2.0))
+    reporter(1, 2)
+    reporter(2, 2)
+    reporter.finish()
+    assert reporter.writes == 2
+
+
+def test_a_finished_run_is_not_written_to(make_task):
+    log = open_log(make_task("noop"))
+    TaskExecutionLog.objects.filter(pk=log.pk).update(status=RunStatus.SUCCESS)
+    assert write_progress(log.pk, 5, 10, "late", None) is False
+    log.refresh_from_db()
+    assert log.progress_done is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("half", "done must be a number, not str"),
+        (True, "done must be a number, not bool"),
+        (-1, "done must be between 0 and"),
+        (math.nan, "done must be a finite number"),
+        (math.inf, "done must be a finite number"),
+        (2**64, "done must be between 0 and"),
+    ],
+)
+def test_bad_values_are_refused_with_a_clear_message(value, message):
+    with pytest.raises(ValueError, match=message):
+        count(value, "done")
+
+
+def test_numbers_are_whole_and_a_long_message_is_cut(make_task):
+    log = open_log(make_task("noop"))
+    reporter = ProgressReporter(log.pk, interval=1.0, clock=Clock(2.0))
+    reporter(2.9, 10.0, "m" * 1000)
+    log.refresh_from_db()
+    assert (log.progress_done, log.progress_total) == (2, 10)
+    assert len(log.progress_message) <= progress.MESSAGE_LIMIT
+
+
+def test_a_context_built_by_hand_ignores_progress():
+    context = TaskContext(
+        task_id=1, module_id="m", task_type="t", name="n", config={}, scheduled_for=None
+    )
+    context.progress(1, 2, "nowhere")  # no engine, no error
+
+
+# -- each execution mode ----------------------------------------------------------------
+
+
+def due_steps(make_task, steps: int):  # noqa: ANN001
+    past = timezone.now() - dt.timedelta(seconds=5)
+    return make_task("steps", module="progtest", due=past, config={"steps": steps})
+
+
+def assert_reported(task, steps: int) -> None:  # noqa: ANN001
+    log = task.logs.get()
+    assert log.status == RunStatus.SUCCESS, log.error_message
+    assert (log.progress_done, log.progress_total, log.progress_message) == (
+        steps,
+        steps,
+        f"step {steps}",
+    )
+    seen = log.result["seen"]
+    assert (seen["progress_done"], seen["progress_total"]) == (1, steps)
+    assert seen["progress_message"] == "step 1"
+    assert "starting the steps" in seen["output"]  # the output so far goes with it
+
+
+def test_inline_a_body_reports_progress_and_its_row_shows_it_while_it_runs(
+    progtest, make_task, inline, monkeypatch
+):
+    monkeypatch.setattr(progress, "clock", Clock(0.0001))
+    task = due_steps(make_task, 100_000)
+    with CaptureQueriesContext(connection) as ctx:
+        run_pass(PassOptions())
+    assert_reported(task, 100_000)
+    assert progress_updates(ctx) <= 12  # ten seconds of steps by the injected clock
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_worker_processes_a_body_reports_progress(progtest, make_task, scheduler_settings):
+    scheduler_settings(EXECUTION="process", WORKERS=1)
+    task = due_steps(make_task, 500)
+    run_pass(PassOptions())
+    assert_reported(task, 500)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_tasks_framework_a_body_reports_progress(progtest, make_task, settings):
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "EXECUTION": "tasks",
+        "TASKS_BACKEND": "db",
+        "RETRY_JITTER": 0,
+    }
+    task = due_steps(make_task, 500)
+    run_pass(PassOptions())
+    call_command("db_worker", "--batch", "--backend", "db", "--no-startup-delay", verbosity=0)
+    assert_reported(task, 500)
+
+
+def test_a_bad_progress_call_fails_the_run_and_says_why(progtest, make_task, inline):
+    past = timezone.now() - dt.timedelta(seconds=5)
+    task = make_task("bad", module="progtest", due=past, max_retries=0)
+    run_pass(PassOptions())
+    log = task.logs.get()
+    assert log.status == RunStatus.FAILED
+    assert "progress(): done must be a number, not str." in log.error_message
