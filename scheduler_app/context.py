@@ -29,6 +29,12 @@ class TaskContext:
     # Where progress() goes: the engine's throttled writer; None (a context built by hand): nowhere.
     progress_sink: ProgressSink | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.progress_sink is not None:
+            # A body may call progress() in its tightest loop: one call to the engine's
+            # writer, not two (this instance attribute stands in for the method below).
+            self.progress = self.progress_sink  # type: ignore[method-assign]
+
     @property
     def key(self) -> str:
         return f"{self.module_id}.{self.task_type}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 import uuid
 
 import pytest
@@ -84,16 +85,31 @@ def progtest():
     registry.unregister(ProgressTestProvider.module_id)
 
 
-class Clock:
-    """Advances ``step`` seconds each time it is read: a body's tight loop, without waiting."""
+class ManualClock:
+    """The throttle's clock, advanced by the test: a tick per interval passed, no waiting."""
 
-    def __init__(self, step: float) -> None:
+    def __init__(self) -> None:
         self.now = 0.0
-        self.step = step
+        self.running = False
 
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
+    def __call__(self, interval, tick):  # noqa: ANN001, ANN204
+        self.interval, self.tick, self.next_tick, self.running = interval, tick, interval, True
+        self.started = self.now
+
+        def stop() -> None:
+            self.running = False
+
+        return stop
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        while self.running and self.now - self.started >= self.next_tick:
+            self.next_tick += self.interval
+            self.tick()
+
+
+class NeverTicks(ManualClock):
+    """A clock that stands still for the whole run."""
 
 
 def open_log(task) -> TaskExecutionLog:  # noqa: ANN001
@@ -115,14 +131,16 @@ def progress_updates(ctx: CaptureQueriesContext) -> int:
 
 def test_a_hundred_thousand_calls_make_a_bounded_number_of_writes(make_task):
     log = open_log(make_task("noop"))
-    # 100,000 calls, 0.1 ms apart: ten seconds of a tight loop at one write a second.
-    reporter = ProgressReporter(log.pk, interval=1.0, clock=Clock(0.0001))
+    clock = ManualClock()
+    reporter = ProgressReporter(log.pk, interval=1.0, clock=clock)
     with CaptureQueriesContext(connection) as ctx:
         for done in range(1, 100_001):
             reporter(done, 100_000, "rows")
+            clock.advance(0.0001)  # 100,000 calls 0.1 ms apart: ten seconds at a write a second
         reporter.finish()
     assert 10 <= progress_updates(ctx) <= 12
     assert reporter.writes == progress_updates(ctx)
+    assert not clock.running  # finish() stopped the clock
     log.refresh_from_db()
     assert (log.progress_done, log.progress_total, log.progress_message) == (
         100_000,
@@ -134,7 +152,7 @@ def test_a_hundred_thousand_calls_make_a_bounded_number_of_writes(make_task):
 
 def test_a_clock_that_stands_still_writes_the_first_report_and_the_last(make_task):
     log = open_log(make_task("noop"))
-    reporter = ProgressReporter(log.pk, interval=1.0, clock=lambda: 5.0)
+    reporter = ProgressReporter(log.pk, interval=1.0, clock=NeverTicks())
     with CaptureQueriesContext(connection) as ctx:
         for done in range(100_000):
             reporter(done)
@@ -146,25 +164,37 @@ def test_a_clock_that_stands_still_writes_the_first_report_and_the_last(make_tas
 
 def test_the_interval_is_the_setting_and_has_a_floor(make_task):
     log = open_log(make_task("noop"))
-    slow = ProgressReporter(log.pk, interval=5.0, clock=Clock(0.01))
+    slow_clock = ManualClock()
+    slow = ProgressReporter(log.pk, interval=5.0, clock=slow_clock)
     for done in range(1000):  # ten seconds
         slow(done, 1000)
-    assert slow.writes == 2  # at 0 s and at 5 s
-    floor = ProgressReporter(log.pk, interval=0, clock=Clock(0.01))
-    for done in range(1000):
-        floor(done, 1000)
-    assert floor.interval == progress.MIN_INTERVAL
-    # About every 0.05 s (five or six 0.01 s steps, as floating point adds them), not every call.
-    assert 160 <= floor.writes <= 200
+        slow_clock.advance(0.01)
+    assert slow_clock.interval == 5.0
+    assert slow.writes == 2  # at 0 s and at the first call after 5 s
+    floor_clock = ManualClock()
+    floor = ProgressReporter(log.pk, interval=0, clock=floor_clock)
+    floor(0, 1)
+    assert floor.interval == floor_clock.interval == progress.MIN_INTERVAL
 
 
 def test_nothing_held_back_means_no_write_at_the_end(make_task):
     log = open_log(make_task("noop"))
-    reporter = ProgressReporter(log.pk, interval=1.0, clock=Clock(2.0))
+    clock = ManualClock()
+    reporter = ProgressReporter(log.pk, interval=1.0, clock=clock)
     reporter(1, 2)
+    clock.advance(2.0)
     reporter(2, 2)
     reporter.finish()
     assert reporter.writes == 2
+
+
+def test_the_default_clock_ticks_from_a_thread_until_stopped():
+    ticked = threading.Event()
+    stop = progress.thread_clock(0.01, ticked.set)
+    try:
+        assert ticked.wait(10)  # a generous bound: this only waits for the first tick
+    finally:
+        stop()
 
 
 def test_a_finished_run_is_not_written_to(make_task):
@@ -193,7 +223,7 @@ def test_bad_values_are_refused_with_a_clear_message(value, message):
 
 def test_numbers_are_whole_and_a_long_message_is_cut(make_task):
     log = open_log(make_task("noop"))
-    reporter = ProgressReporter(log.pk, interval=1.0, clock=Clock(2.0))
+    reporter = ProgressReporter(log.pk, interval=1.0, clock=ManualClock())
     reporter(2.9, 10.0, "m" * 1000)
     log.refresh_from_db()
     assert (log.progress_done, log.progress_total) == (2, 10)
@@ -232,12 +262,14 @@ def assert_reported(task, steps: int) -> None:  # noqa: ANN001
 def test_inline_a_body_reports_progress_and_its_row_shows_it_while_it_runs(
     progtest, make_task, inline, monkeypatch
 ):
-    monkeypatch.setattr(progress, "clock", Clock(0.0001))
+    clock = NeverTicks()
+    monkeypatch.setattr(progress, "clock", clock)
     task = due_steps(make_task, 100_000)
     with CaptureQueriesContext(connection) as ctx:
         run_pass(PassOptions())
     assert_reported(task, 100_000)
-    assert progress_updates(ctx) <= 12  # ten seconds of steps by the injected clock
+    assert progress_updates(ctx) == 2  # the first report and the last: the clock never ticked
+    assert not clock.running
 
 
 @pytest.mark.django_db(transaction=True)

@@ -88,6 +88,7 @@ def execute(spec: RunSpec, output_limit: int) -> Outcome:
         try:
             _execute_into(spec, outcome, reporter)
         except Stop:
+            reporter.close()
             raise
         except BaseException as exc:  # noqa: BLE001 - e.g. a task type whose constructor raises
             outcome.kind, outcome.data, outcome.retry = FAILED, None, False
@@ -141,7 +142,7 @@ def _execute_into(
         owner_id=spec.owner_id,
         timezone=spec.timezone,
         payload=spec.payload or {},
-        progress_sink=reporter,
+        progress_sink=reporter.report if reporter is not None else None,
     )
     task = task_cls(provider, spec.task_type)
     try:
