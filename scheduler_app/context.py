@@ -33,7 +33,7 @@ class TaskContext:
         if self.progress_sink is not None:
             # A body may call progress() in its tightest loop: one call to the engine's
             # writer, not two (this instance attribute stands in for the method below).
-            self.progress = self.progress_sink  # type: ignore[method-assign]
+            self.progress = self.progress_sink  # type: ignore[method-assign,assignment]
 
     @property
     def key(self) -> str:

@@ -72,7 +72,7 @@ class TaskAuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("by"), ordering="actor_name")
     def actor_display(self, event: TaskAuditEvent) -> str:
-        return event.actor_name or _("the system")
+        return event.actor_name or str(_("the system"))
 
     @admin.display(description=_("changes"))
     def changes_display(self, event: TaskAuditEvent) -> str:

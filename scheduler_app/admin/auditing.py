@@ -45,11 +45,11 @@ class AuditedAdmin(FromAdmin):
     """Mixed into the tasks' ModelAdmin, whose saves and actions go through the services."""
 
     # The services wrote the LogEntry already, with what changed and from where.
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> None:
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
         return None
 
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> None:
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
         return None
 
-    def log_deletions(self, request: HttpRequest, queryset: Any) -> None:
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
         return None

@@ -93,18 +93,24 @@ class RichProgress:
         for run_id in [r for r in self.bars if r not in current]:
             self.progress.remove_task(self.bars.pop(run_id))
         for run in runs:
-            fields = {
-                "total": run.total,
-                "completed": run.done or 0,
-                "message": run.message.strip().splitlines()[0][:60] if run.message.strip() else "",
-                "left": f"~{run.seconds_left:.0f} s left" if run.seconds_left is not None else "",
-            }
+            message = run.message.strip().splitlines()[0][:60] if run.message.strip() else ""
+            left = f"~{run.seconds_left:.0f} s left" if run.seconds_left is not None else ""
             if run.id not in self.bars:
                 self.bars[run.id] = self.progress.add_task(
-                    f"#{run.task.pk} {run.task.name[:40]}", **fields
+                    f"#{run.task.pk} {run.task.name[:40]}",
+                    total=run.total,
+                    completed=run.done or 0,
+                    message=message,
+                    left=left,
                 )
             else:
-                self.progress.update(self.bars[run.id], **fields)
+                self.progress.update(
+                    self.bars[run.id],
+                    total=run.total,
+                    completed=run.done or 0,
+                    message=message,
+                    left=left,
+                )
         self.progress.refresh()
 
     def close(self) -> None:

@@ -169,11 +169,11 @@ def record(
         source=source or current_source(),
     )
     if actor is not None and apps.is_installed("django.contrib.admin"):
-        _log_entry(event, task)
+        _log_entry(event, task, actor)
     return event
 
 
-def _log_entry(event: TaskAuditEvent, task: ScheduledTask) -> None:
+def _log_entry(event: TaskAuditEvent, task: ScheduledTask, actor: Any) -> None:
     """The admin's LogEntry of ``event`` (it needs a user: the system's events have none)."""
     from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
     from django.contrib.contenttypes.models import ContentType
@@ -193,7 +193,7 @@ def _log_entry(event: TaskAuditEvent, task: ScheduledTask) -> None:
     else:
         message = f"{event.get_action_display()} ({where})"
     LogEntry.objects.create(
-        user_id=event.actor_id,
+        user=actor,
         content_type_id=ContentType.objects.get_for_model(task, for_concrete_model=False).pk,
         object_id=str(event.task_ref),
         object_repr=event.task_name[:200],

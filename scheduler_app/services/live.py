@@ -168,7 +168,7 @@ def running(
     )
     if module:
         logs = logs.filter(task__module_id=module)
-    found = list(logs.newest_first()[: max(1, min(limit, RUNNING_LIMIT))])
+    found = list(logs.order_by("-started_at", "-pk")[: max(1, min(limit, RUNNING_LIMIT))])
     allowed = policy.allowed_actions_for(user, [log.task for log in found])
     found = [log for log in found if policy.VIEW_LOGS in allowed.get(log.task_id, ())]
     typical = typical_durations([log.task_id for log in found], now)
@@ -183,6 +183,6 @@ def running_in(
     ids = list(task_ids)
     if ids:
         logs = logs.filter(task_id__in=ids)
-    found = list(logs.select_related("task").newest_first()[:RUNNING_LIMIT])
+    found = list(logs.select_related("task").order_by("-started_at", "-pk")[:RUNNING_LIMIT])
     typical = typical_durations([log.task_id for log in found], now)
     return [describe(log, log.task, now=now, typical=typical.get(log.task_id)) for log in found]
