@@ -301,3 +301,20 @@ def test_a_bad_progress_call_fails_the_run_and_says_why(progtest, make_task, inl
     log = task.logs.get()
     assert log.status == RunStatus.FAILED
     assert "progress(): done must be a number, not str." in log.error_message
+
+
+@pytest.mark.parametrize("setting", ["fast", None, True])
+def test_a_bad_interval_setting_falls_back_to_the_default_and_is_a_system_check(
+    setting, scheduler_settings
+):
+    from scheduler_app.checks import check_settings
+
+    scheduler_settings(PROGRESS_INTERVAL=setting)
+    assert progress.ProgressReporter(1, interval=setting).interval == progress.DEFAULT_INTERVAL
+    errors = [e for e in check_settings() if "PROGRESS_INTERVAL" in e.msg]
+    assert [e.id for e in errors] == ["scheduler_app.E013"]
+
+
+def test_an_endless_interval_is_read_as_the_default():
+    # No clock thread can wait forever (Event.wait refuses it); the default keeps runs going.
+    assert progress.ProgressReporter(1, interval=math.inf).interval == progress.DEFAULT_INTERVAL

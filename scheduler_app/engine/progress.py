@@ -28,6 +28,7 @@ logger = logging.getLogger("scheduler_app.engine")
 
 #: Shortest interval honoured: a smaller setting would turn progress into a write per call.
 MIN_INTERVAL = 0.05
+DEFAULT_INTERVAL = 1.0
 MESSAGE_LIMIT = 200
 LARGEST = 2**63 - 1  # a PositiveBigIntegerField
 
@@ -108,7 +109,7 @@ class ProgressReporter:
         write: Callable[[int, int, int | None, str, str | None], Any] = write_progress,
     ) -> None:
         self.log_id = log_id
-        self.interval = max(MIN_INTERVAL, float(interval))
+        self.interval = _seconds(interval)
         self.output = output
         self.clock = clock or globals()["clock"]
         self.write = write
@@ -165,3 +166,13 @@ class ProgressReporter:
             output = storable.text(captured, len(captured) + 1)
         self.writes += 1
         self.write(self.log_id, done, total, text, output)
+
+
+def _seconds(interval: Any) -> float:
+    """The interval in seconds, at least MIN_INTERVAL; a setting that is not a number (system
+    check E013 says so) falls back to the default rather than failing every run."""
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)):
+        return DEFAULT_INTERVAL
+    if not math.isfinite(interval):
+        return DEFAULT_INTERVAL
+    return max(MIN_INTERVAL, float(interval))
