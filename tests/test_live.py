@@ -253,3 +253,22 @@ def test_a_module_page_polls_the_running_runs_of_its_module(client, make_user):
     client.force_login(owner)
     html = client.get(PAGES["reports"]).content.decode()
     assert 'data-sched-live="/scheduler/live/running/?module=reports"' in html
+
+
+def test_the_running_list_costs_the_same_queries_for_many_runs(client, make_user, make_task):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = make_user(permissions.SCHEDULER, BASE)
+    client.force_login(user)
+
+    def queries_for(runs: int) -> int:
+        TaskExecutionLog.objects.all().delete()
+        for _ in range(runs):
+            open_run(make_task("noop", user=user))
+        with CaptureQueriesContext(connection) as ctx:
+            listed = client.get("/scheduler/live/running/").json()["runs"]
+        assert len(listed) == runs
+        return len(ctx.captured_queries)
+
+    assert queries_for(2) == queries_for(12)
