@@ -46,7 +46,7 @@ def one_run(task_type: str) -> tuple[float, int]:
     writes = sum(
         1
         for q in queries.captured_queries
-        if q["sql"].startswith("UPDATE") and "progress_done" in q["sql"]
+        if q["sql"].startswith("UPDATE") and 'SET "progress_done"' in q["sql"]
     )
     return log.result["seconds"], writes
 

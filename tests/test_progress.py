@@ -122,7 +122,7 @@ def progress_updates(ctx: CaptureQueriesContext) -> int:
     return sum(
         1
         for q in ctx.captured_queries
-        if q["sql"].startswith("UPDATE") and "progress_done" in q["sql"]
+        if q["sql"].startswith("UPDATE") and 'SET "progress_done"' in q["sql"]
     )
 
 
