@@ -285,3 +285,25 @@ def test_all_audit_events_are_listed_for_scheduler_admins_only(client, root, tas
     assert client.post(detail, {}).status_code == 403  # read only
     client.force_login(make_user(*PERMS, is_staff=True))
     assert client.get(url).status_code == 403
+
+
+def test_a_pause_window_opened_in_the_admin_records_from_the_admin(client, root, task):
+    import datetime as dt
+
+    until = timezone.now() + dt.timedelta(hours=1)
+    now = timezone.now()
+    client.force_login(root)
+    response = client.post(
+        "/admin/scheduler_app/pausewindow/add/",
+        {
+            "module_id": "testmod",
+            "reason": "upgrade",
+            "starts_at_0": now.strftime("%Y-%m-%d"),
+            "starts_at_1": now.strftime("%H:%M:%S"),
+            "ends_at_0": until.strftime("%Y-%m-%d"),
+            "ends_at_1": until.strftime("%H:%M:%S"),
+        },
+    )
+    assert response.status_code == 302
+    paused = newest("paused")
+    assert (paused.task_ref, paused.source, paused.actor_name) == (task.pk, "admin", "root")
