@@ -272,3 +272,15 @@ def test_the_running_list_costs_the_same_queries_for_many_runs(client, make_user
         return len(ctx.captured_queries)
 
     assert queries_for(2) == queries_for(12)
+
+
+def test_links_lead_where_the_user_may_go(client, make_user, make_task):
+    task = make_task("noop")
+    log = open_run(task)
+    client.force_login(make_user(is_superuser=True, is_staff=True))
+    staff = client.get(f"/scheduler/live/runs/{log.pk}/").json()["run"]
+    assert staff["url"] == f"/admin/scheduler_app/scheduledtask/{task.pk}/logs/{log.pk}/"
+    assert staff["task_url"] == f"/admin/scheduler_app/scheduledtask/{task.pk}/change/"
+    client.force_login(make_user(is_superuser=True, is_staff=False))
+    other = client.get(f"/scheduler/live/runs/{log.pk}/").json()["run"]
+    assert (other["url"], other["task_url"]) == ("", f"/scheduler/task/{task.pk}/edit/")

@@ -24,9 +24,14 @@ from scheduler_app.services import live
 MODULE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def run_json(run: live.LiveRun) -> dict[str, Any]:
-    """One live run as the pages' script reads it (times already in the task's zone)."""
+def run_json(run: live.LiveRun, user: Any) -> dict[str, Any]:
+    """One live run as the pages' script reads it (times already in the task's zone).
+
+    Its links lead where ``user`` may go: the admin's task and run pages for staff, the
+    task's edit page (and no run page) for everyone else.
+    """
     task = run.task
+    staff = bool(getattr(user, "is_staff", False))
     progress = ""
     if run.done is not None:
         progress = (
@@ -58,8 +63,12 @@ def run_json(run: live.LiveRun) -> dict[str, Any]:
         "left_text": "" if run.seconds_left is None else display.duration(run.seconds_left),
         "output_tail": run.output_tail,
         "error": run.error,
-        "url": reverse_or_empty("admin:scheduler_app_scheduledtask_log", task.pk, run.id),
-        "task_url": reverse_or_empty("admin:scheduler_app_scheduledtask_change", task.pk),
+        "url": reverse_or_empty("admin:scheduler_app_scheduledtask_log", task.pk, run.id)
+        if staff
+        else "",
+        "task_url": reverse_or_empty("admin:scheduler_app_scheduledtask_change", task.pk)
+        if staff
+        else reverse_or_empty("scheduler_app:edit", task.pk),
     }
 
 
@@ -82,7 +91,7 @@ def live_run(request: HttpRequest, log_id: int) -> JsonResponse:
     run = live.run(log_id, user=request.user, now=timezone.now())
     if run is None:
         return _answer({"detail": _("No such run.")}, 404)
-    return _answer({"run": run_json(run)})
+    return _answer({"run": run_json(run, request.user)})
 
 
 @never_cache
@@ -105,7 +114,7 @@ def live_task(request: HttpRequest, pk: int) -> JsonResponse:
                 "status_label": str(display.LABELS.get(task.status, task.status)),
                 "run_requested": bool(task.run_requested),
             },
-            "runs": [run_json(run) for run in runs],
+            "runs": [run_json(run, request.user) for run in runs],
         }
     )
 
@@ -120,4 +129,4 @@ def live_running(request: HttpRequest) -> JsonResponse:
     if module and not MODULE_ID.match(module):
         return _answer({"detail": _("Not a module id."), "field": "module"}, 400)
     runs = live.running(user=request.user, now=timezone.now(), module=module or None)
-    return _answer({"runs": [run_json(run) for run in runs]})
+    return _answer({"runs": [run_json(run, request.user) for run in runs]})
