@@ -130,6 +130,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="scheduler@localhost")
+# Seconds the demo's report tasks pause per row written: a slow data source, to watch live
+# progress on the task page (0: as fast as they go).
+REPORTS_ROW_PAUSE = env.float("REPORTS_ROW_PAUSE", default=0.0)
 
 # The marketing demo: where the file channel adapter writes posts, and the site's address
 # for the tracked links of A/B test mails.

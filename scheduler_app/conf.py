@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "TASKS_QUEUE": "default",
     "EXPECT_SINGLE_SCHEDULER": False,
     "INTERRUPT_GRACE": 10,
+    # Seconds between two writes of a run's progress (context.progress()); calls in between
+    # only keep the newest values, written at the next chance or when the run ends.
+    "PROGRESS_INTERVAL": 1.0,
     "HEARTBEAT_RETENTION_DAYS": 7,
     # Watchdog: seconds without any scheduler pass before the scheduler counts as silent.
     "WATCHDOG_SILENCE": 300,
@@ -104,6 +107,7 @@ class SchedulerSettings:
     TASKS_QUEUE: str
     EXPECT_SINGLE_SCHEDULER: bool
     INTERRUPT_GRACE: float
+    PROGRESS_INTERVAL: float
     HEARTBEAT_RETENTION_DAYS: int
     WATCHDOG_SILENCE: float
     OVERDUE_GRACE: float

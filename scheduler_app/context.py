@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+#: Receives ``(done, total, message)`` from :meth:`TaskContext.progress`; set by the engine.
+ProgressSink = Callable[[Any, Any, Any], None]
 
 
 @dataclass
@@ -22,10 +26,30 @@ class TaskContext:
     owner_id: int | None = None
     timezone: str = "UTC"
     payload: dict[str, Any] = field(default_factory=dict)
+    # Where progress() goes: the engine's throttled writer; None (a context built by hand): nowhere.
+    progress_sink: ProgressSink | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.progress_sink is not None:
+            # A body may call progress() in its tightest loop: one call to the engine's
+            # writer, not two (this instance attribute stands in for the method below).
+            self.progress = self.progress_sink  # type: ignore[method-assign,assignment]
 
     @property
     def key(self) -> str:
         return f"{self.module_id}.{self.task_type}"
+
+    def progress(self, done: float, total: float | None = None, message: str = "") -> None:
+        """Report how far the run is: ``done`` of ``total`` units (total unknown: None).
+
+        Cheap enough for a tight loop: the engine writes at most one update per
+        ``PROGRESS_INTERVAL`` seconds and keeps only the newest values between.
+
+        Raises:
+            ValueError: ``done`` or ``total`` is not a number of 0 or more.
+        """
+        if self.progress_sink is not None:
+            self.progress_sink(done, total, message)
 
     def get_owner(self):  # noqa: ANN201 - returns the user model instance
         """Load the owner (one query), or None."""

@@ -4,7 +4,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from scheduler_app import views
-from scheduler_app.views import approvals, feed, health, hooks, interrupt
+from scheduler_app.views import approvals, feed, health, hooks, interrupt, live
 
 app_name = "scheduler_app"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("runs/<int:log_id>/stop/", interrupt.stop_run, name="stop_run"),
     # Inbound webhooks; the event names a hook (see docs/webhooks.md).
     path("hooks/<str:event>/", hooks.receive, name="hook"),
+    path("live/runs/<int:log_id>/", live.live_run, name="live_run"),
+    path("live/tasks/<int:pk>/", live.live_task, name="live_task"),
+    path("live/running/", live.live_running, name="live_running"),
     path("feed/", feed.feed_settings, name="feed_settings"),
     path("feed/<str:token>.ics", feed.calendar_feed, name="feed"),
     path("approvals/", approvals.approval_list, name="approvals"),

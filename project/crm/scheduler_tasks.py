@@ -56,7 +56,9 @@ class MeetingReminder(SchedulableTask):
         )
         outbox = Outbox(context)
         reminded = []
-        for meeting in meetings:
+        meetings = list(meetings)
+        for done, meeting in enumerate(meetings):
+            context.progress(done, len(meetings), f"Reminding about “{meeting.title}”")
             people = [*meeting.attendees.all(), meeting.organizer]
             where = f" ({meeting.location})" if meeting.location else ""
             with_whom = f" with {meeting.contact}" if meeting.contact else ""
@@ -103,7 +105,9 @@ class FollowUp(SchedulableTask):
         )
         outbox = Outbox(context)
         nudged: list[int] = []
-        for owner, opportunities in _by_owner(quiet).items():
+        owners = _by_owner(quiet)
+        for done, (owner, opportunities) in enumerate(owners.items()):
+            context.progress(done, len(owners), f"Writing to {owner}")
             lines = [
                 f"- {o.title} ({o.contact}): quiet for {(now - o.last_activity_at).days} days"
                 for o in opportunities
@@ -148,7 +152,9 @@ class ReengageInactive(SchedulableTask):
         outbox = Outbox(context)
         handed: list[int] = []
         contacts = self.inactive(context).select_related("owner").order_by("last_activity_at", "pk")
-        for owner, customers in _by_owner(contacts).items():
+        owners = _by_owner(contacts)
+        for done, (owner, customers) in enumerate(owners.items()):
+            context.progress(done, len(owners), f"Writing to {owner}")
             lines = [
                 f"- {c}: last activity {_local(c.last_activity_at, context)}" for c in customers
             ]

@@ -25,11 +25,18 @@ class Table:
     rows: list[list[str]]
     generated_at: dt.datetime
 
-    def to_csv(self) -> str:
+    def to_csv(self, on_row: Callable[[int, int], None] | None = None) -> str:
+        """The table as CSV; ``on_row(done, total)`` is called after each row (progress)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.header)
-        writer.writerows(self.rows)
+        if on_row is None:
+            writer.writerows(self.rows)
+        else:
+            total = len(self.rows)
+            for done, row in enumerate(self.rows, 1):
+                writer.writerow(row)
+                on_row(done, total)
         return buffer.getvalue()
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from scheduler_app import conf, policy
+from scheduler_app.admin.auditing import FromAdmin
 from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, FeedToken, PauseWindow
 from scheduler_app.registry import registry
 from scheduler_app.services import calendars, feeds, pause_windows
@@ -114,7 +115,7 @@ class CalendarForm(forms.ModelForm):
 
 
 @admin.register(BlackoutCalendar)
-class BlackoutCalendarAdmin(admin.ModelAdmin):
+class BlackoutCalendarAdmin(FromAdmin, admin.ModelAdmin):
     form = CalendarForm
     inlines = (PeriodInline,)
     list_display = ("name", "timezone_display", "period_count", "task_count")
@@ -216,7 +217,7 @@ class PauseWindowForm(forms.ModelForm):
 
 
 @admin.register(PauseWindow)
-class PauseWindowAdmin(admin.ModelAdmin):
+class PauseWindowAdmin(FromAdmin, admin.ModelAdmin):
     form = PauseWindowForm
     list_display = ("scope", "reason", "starts_at", "ends_at", "state", "task_count", "created_by")
     list_filter = ("module_id",)

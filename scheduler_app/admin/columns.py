@@ -100,7 +100,8 @@ class TaskColumns:
 
     @admin.display(description=gettext_lazy("status"))
     def status_display(self, obj: ScheduledTask) -> str:
-        return display.badge(obj.status)
+        # Marked so that the task page's live box keeps it current while a run goes on.
+        return format_html("<span data-sched-task-status>{}</span>", display.badge(obj.status))
 
     @admin.display(description=gettext_lazy("last run status"))
     def last_status_display(self, obj: ScheduledTask) -> str:

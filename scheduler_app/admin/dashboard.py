@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduler_app import policy
+from scheduler_app.links import reverse_or_empty
 from scheduler_app.models import RunStatus, TaskExecutionLog, TaskStatus
 from scheduler_app.monitoring import charts, metrics, watchdog
 from scheduler_app.registry import registry
@@ -113,4 +114,5 @@ def dashboard_view(request: HttpRequest, tasks: QuerySet, now: dt.datetime) -> d
         "outcome_charts": outcome_charts,
         "duration_chart": duration_chart,
         "chart_days": CHART_DAYS,
+        "live_url": reverse_or_empty("scheduler_app:live_running"),
     }

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from scheduler_app import policy, schedules
 from scheduler_app.admin import actions, columns, edge_fields, ending
+from scheduler_app.admin.auditing import AuditedAdmin
 from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.edge_fields import WorkflowTaskAdminForm
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
@@ -50,7 +51,7 @@ READ_ONLY = (
 )
 
 
-class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
+class ScheduledTaskAdmin(AuditedAdmin, TaskColumns, ServiceSavingAdmin):
     form = WorkflowTaskAdminForm
     change_form_template = "admin/scheduler_app/scheduledtask/change_form.html"
     change_list_template = "admin/scheduler_app/scheduledtask/change_list.html"
@@ -260,6 +261,7 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         from scheduler_app import overlap_warning
+        from scheduler_app.admin.audit_trail import audit_trail
         from scheduler_app.admin.history import history_page
         from scheduler_app.monitoring import metrics
 
@@ -271,9 +273,12 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
             extra["can_end"] = policy.CANCEL in policy.available_actions(request.user, obj)
             extra["fields_by_type"] = columns.FIELDS_BY_TYPE
             extra["same_minute"] = overlap_warning.same_minute_listing(obj, request.user)
+            extra["audit"] = audit_trail(request, obj)
             if policy.can_view_logs(request.user, obj):
                 extra.update(
-                    task_metrics=metrics.task_metrics(obj), history=history_page(request, obj)
+                    task_metrics=metrics.task_metrics(obj),
+                    history=history_page(request, obj),
+                    live_url=reverse_or_empty("scheduler_app:live_task", obj.pk),
                 )
         # "Save and add another" would lead to the chooser, away from this task.
         extra["show_save_and_add_another"] = False
@@ -318,6 +323,7 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
 
     def log_detail(self, request: HttpRequest, task_id: int, log_id: int) -> HttpResponse:
         from scheduler_app.admin.history import log_detail_context
+        from scheduler_app.services import live
 
         task = self._viewable_task(request, task_id)
         context = {
@@ -325,6 +331,8 @@ class ScheduledTaskAdmin(TaskColumns, ServiceSavingAdmin):
             **log_detail_context(request, task, log_id),
             "opts": self.opts,
         }
+        if context["log"].status in live.OPEN:
+            context["live_url"] = reverse_or_empty("scheduler_app:live_run", log_id)
         return TemplateResponse(
             request, "admin/scheduler_app/scheduledtask/log_detail.html", context
         )

@@ -294,6 +294,16 @@ class RunPageSerializer(serializers.Serializer):
     results = RunSerializer(many=True)
 
 
+class RunProgressSerializer(serializers.Serializer):
+    """How far a run is, as its body last reported (``context.progress()``)."""
+
+    done = serializers.IntegerField(min_value=0)
+    total = serializers.IntegerField(min_value=0, allow_null=True)
+    percent = serializers.FloatField(allow_null=True, help_text="done / total in %, at most 100")
+    message = serializers.CharField(allow_blank=True)
+    reported_at = serializers.DateTimeField(allow_null=True)
+
+
 class RunDetailSerializer(RunSerializer):
     """One run with its result, traceback and output: cut to bounds, the task's secrets masked.
 
@@ -305,6 +315,7 @@ class RunDetailSerializer(RunSerializer):
     traceback = serializers.SerializerMethodField()
     output = serializers.SerializerMethodField()
     output_truncated = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
 
     class Meta(RunSerializer.Meta):
         fields = (
@@ -316,8 +327,25 @@ class RunDetailSerializer(RunSerializer):
             "output_truncated",
             "interrupt_requested_at",
             "interrupt_requested_by",
+            "progress",
         )
         read_only_fields: tuple[str, ...] = fields
+
+    @extend_schema_field(RunProgressSerializer(allow_null=True))
+    def get_progress(self, log: TaskExecutionLog) -> dict[str, Any] | None:
+        """The run's last progress report; null if its body reported none."""
+        if log.progress_done is None:
+            return None
+        done, total = log.progress_done, log.progress_total
+        return {
+            "done": done,
+            "total": total,
+            "percent": round(min(100.0, 100 * done / total), 1) if total else None,
+            "message": self._masked(log.progress_message or ""),
+            "reported_at": serializers.DateTimeField().to_representation(log.progress_at)
+            if log.progress_at
+            else None,
+        }
 
     def _masked(self, value: Any) -> Any:
         return masking.scrub(value, self.context.get("secrets", []))

@@ -33,6 +33,7 @@ NUMBERS: dict[str, tuple[float, bool]] = {
     "MISFIRE_GRACE": (0, True),
     "MISFIRE_RUN_ALL_CAP": (1, False),
     "LOOP_SLEEP": (0.01, False),
+    "PROGRESS_INTERVAL": (0.05, False),
     "WATCHDOG_SILENCE": (1, False),
     "OVERDUE_GRACE": (0, False),
     "CALENDAR_MAX_BYTES": (1, False),

@@ -22,8 +22,8 @@ from django.utils import timezone
 from scheduler_app import conf
 from scheduler_app.engine import claiming
 from scheduler_app.engine.claiming import Lease
+from scheduler_app.engine.inline_pool import InlinePool
 from scheduler_app.engine.runspec import RunSpec
-from scheduler_app.engine.workers import InlinePool
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, TaskStatus
 
 try:  # Django 6.x ships the framework; on 5.2 the django-tasks backport provides it.

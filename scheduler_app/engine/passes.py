@@ -11,119 +11,37 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from scheduler_app import conf
-from scheduler_app.engine import (
-    claiming,
-    event_runs,
-    hooks,
-    identity,
-    locks,
-    misfire,
-    recording,
-    timing,
-)
+from scheduler_app.engine import claiming, event_runs, hooks, identity, locks, recording, recovery
 from scheduler_app.engine.background import DatabaseThread, Job
-from scheduler_app.engine.bulk import insert_rows, update_rows
-from scheduler_app.engine.claiming import Filters, Lease
+from scheduler_app.engine.bulk import update_rows
+from scheduler_app.engine.claiming import Lease
 from scheduler_app.engine.pacing import ClaimPacer
-from scheduler_app.engine.recording import LOG_FIELDS
+from scheduler_app.engine.pass_report import PassOptions, PassReport, RunLine
+from scheduler_app.engine.planning import plan_claimed
 from scheduler_app.engine.runspec import Outcome, RunSpec
-from scheduler_app.engine.settle import (
-    ABANDONED,
-    LOG_STATUS,
-    TASK_FIELDS,
-    Ending,
-    settle,
-    task_row_values,
-)
+from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS
 from scheduler_app.engine.signalling import send_executing
 from scheduler_app.engine.workers import WorkerPool
 from scheduler_app.models import (
     RunStatus,
     ScheduledTask,
     SchedulerHeartbeat,
-    ScheduleType,
     TaskExecutionLog,
-    TaskStatus,
-    lifecycle,
 )
+
+__all__ = ["PassOptions", "PassReport", "RunLine", "SchedulerPass", "run_pass"]
 
 logger = logging.getLogger("scheduler_app.engine")
 
-NEW_LOG_FIELDS = (
-    "task_id",
-    "run_id",
-    "scheduled_for",
-    "attempt",
-    "status",
-    "started_at",
-    "finished_at",
-    "duration",
-    "result",
-    "error_message",
-    "traceback",
-    "output",
-    "host",
-    "pid",
-    "triggered_by",
-)
 FLUSH_EVERY = 500
 FLUSH_SECONDS = 0.5
-
-
-@dataclass
-class PassOptions:
-    filters: Filters = field(default_factory=Filters)
-    max_tasks: int | None = None
-    workers: int | None = None
-    execution: str | None = None
-    dry_run: bool = False
-    force: bool = False
-    now: dt.datetime | None = None  # injected clock for the due query (tests)
-
-
-@dataclass
-class RunLine:
-    """One finished (or skipped) occurrence, for progress output."""
-
-    task_id: int
-    name: str
-    status: str
-    duration: float
-    error: str = ""
-
-
-@dataclass
-class PassReport:
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
-    claimed: int = 0
-    recovered: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
-    lost_leases: int = 0
-    lock_degraded: bool = False
-    due_preview: list[dict] = field(default_factory=list)
-
-    def count(self, status: str) -> None:
-        self.by_status[status] = self.by_status.get(status, 0) + 1
-
-    @property
-    def executed(self) -> int:
-        return sum(n for s, n in self.by_status.items() if s != RunStatus.SKIPPED)
-
-    def summary(self) -> str:
-        parts = ", ".join(f"{n} {s}" for s, n in sorted(self.by_status.items())) or "nothing due"
-        seconds = ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
-        extra = f"; recovered {self.recovered} abandoned" if self.recovered else ""
-        return f"Pass finished in {seconds:.2f} s: {parts}{extra}."
 
 
 class SchedulerPass:
@@ -145,7 +63,6 @@ class SchedulerPass:
         self.lease = Lease(identity.new_token(), identity.holder(), self.settings.LEASE_SECONDS)
         self.report = PassReport(started_at=timezone.now())
         self._rows: dict[int, dict] = {}
-        self._endings: dict[int, Ending] = {}
         self._buffer: list[Outcome] = []
         self._last_flush = time.monotonic()
         self._released: set[int] = set()
@@ -238,70 +155,9 @@ class SchedulerPass:
 
     def recover_expired(self) -> int:
         """Close the runs of schedulers that died (lease expired) as abandoned; retry them."""
-        now = timezone.now()
-        with transaction.atomic():
-            rows = claiming.expired_rows(now, self.settings.BATCH_SIZE)
-            if not rows:
-                return 0
-            open_logs = claiming.open_logs_of([r["id"] for r in rows])
-            log_rows, task_rows, failed = [], [], []
-            for row in rows:
-                log = open_logs.get(row["id"])
-                error = (
-                    f"The scheduler holding this run ({row['lease_token'][:8]}) stopped "
-                    "renewing its lease; the run was abandoned."
-                )
-                slot = (
-                    log["scheduled_for"]
-                    if log
-                    else (row["occurrence_at"] or row["next_run"] or now)
-                )
-                if log:
-                    started = log["started_at"]
-                    log_rows.append(
-                        [
-                            log["id"],
-                            RunStatus.ABANDONED,
-                            started,
-                            now,
-                            (now - started).total_seconds(),
-                            None,
-                            error,
-                            "",
-                            "",
-                        ]
-                    )
-                ending = Ending(ABANDONED, slot, log["started_at"] if log else now, error=error)
-                values = settle(row, ending, now, self.settings)
-                task_rows.append(task_row_values(row["id"], values))
-                run_id = log["run_id"] if log else ""
-                failed.append((row, values, error, run_id, slot))
-            update_rows(TaskExecutionLog, LOG_FIELDS, log_rows)
-            # Compare-and-set on the old token: a row renewed meanwhile is left alone.
-            tokens = {r["id"]: r["lease_token"] for r in rows}
-            still = set(
-                ScheduledTask.objects.filter(
-                    pk__in=list(tokens), status="running", lease_expires_at__lt=now
-                ).values_list("pk", flat=True)
-            )
-            update_rows(ScheduledTask, TASK_FIELDS, [r for r in task_rows if r[0] in still])
-            if hooks.runs_failed:  # e.g. the alert for an abandoned run, committed with it
-                hooks.report_failed(
-                    [
-                        hooks.FailedRun.of(
-                            row, values, status=ABANDONED, error=error, run_id=run_id, slot=slot
-                        )
-                        for row, values, error, run_id, slot in failed
-                        if row["id"] in still
-                    ],
-                    now,
-                )
-        # Their holder is gone: its overlap locks must not block the retries.
-        locks.release_many(still)
-        self.report.recovered += len(still)
-        if still:
-            logger.warning("Recovered %d task(s) abandoned by a stopped scheduler.", len(still))
-        return len(still)
+        recovered = recovery.recover_expired(self.settings)
+        self.report.recovered += recovered
+        return recovered
 
     # -- claiming ------------------------------------------------------------
 
@@ -330,139 +186,13 @@ class SchedulerPass:
                 self._released.add(row["id"])
 
     def _plan(self, rows: list[dict], now: dt.datetime) -> tuple[list[RunSpec], list[list]]:
-        s = self.settings
-        logs: list[dict] = []
-        planned: list[tuple[dict, misfire.Plan]] = []
-        host, pid = identity.host(), identity.pid()
-        event_runs.take_events(rows)
-        # A run someone asked for is not held back by calendars or pause windows.
-        scheduled = [row for row in rows if not row["run_requested"]]
-        blocked = hooks.blocked(scheduled, now) if hooks.slot_filters and scheduled else {}
+        plan = plan_claimed(rows, now, self.settings)
         for row in rows:
-            p = misfire.plan(row, now, s.MISFIRE_GRACE, s.MISFIRE_RUN_ALL_CAP)
-            if row["id"] in blocked and p.run_slot is not None:
-                p = misfire.Plan(None, skipped=1, reason=blocked[row["id"]])
-            planned.append((row, p))
-            row["coalesced_slots"] = p.coalesced
-            slot = p.run_slot or row["occurrence_at"] or row["next_run"]
-            log = {
-                "task_id": row["id"],
-                "run_id": uuid.uuid4().hex,
-                "scheduled_for": slot,
-                "attempt": row["retry_count"] + 1,
-                "status": RunStatus.RUNNING,
-                "started_at": now,
-                "finished_at": None,
-                "duration": None,
-                "result": {"coalesced_slots": p.coalesced} if p.coalesced else None,
-                "error_message": "",
-                "traceback": "",
-                "output": "",
-                "host": host,
-                "pid": pid,
-                "triggered_by": "request" if row["run_requested"] else "scheduler",
-            }
-            if p.run_slot is None:
-                log.update(
-                    attempt=1,
-                    status=RunStatus.SKIPPED,
-                    finished_at=now,
-                    duration=0.0,
-                    result={"skipped_slots": p.skipped},
-                    error_message=p.reason,
-                )
-            logs.append(log)
-        self._insert_logs(logs)
-        specs: list[RunSpec] = []
-        skips: list[list] = []
-        for (row, p), log in zip(planned, logs, strict=True):
             self._rows[row["id"]] = row
-            if log["pk"] is None:
-                skips.append(self._skip_values(row, p, now, duplicate=True))
-                continue
-            if p.run_slot is None:
-                skips.append(self._skip_values(row, p, now))
-                self.report.count(RunStatus.SKIPPED)
-                self._line(row, RunStatus.SKIPPED, 0.0, p.reason)
-                continue
-            if recording.overlaps(row):
-                # Overlapping runs allowed: the next slot is claimable while this one runs.
-                values = settle(row, Ending("success", p.run_slot, now), now, self.settings)
-                values.update(
-                    last_run=row["last_run"],
-                    last_status=row["last_status"],
-                    error_message=row["error_message"],
-                    run_count=row["run_count"],
-                    failure_streak=row["failure_streak"],
-                )
-                skips.append(task_row_values(row["id"], values))
-            specs.append(
-                RunSpec(
-                    log_id=log["pk"],
-                    task_id=row["id"],
-                    module_id=row["module_id"],
-                    task_type=row["task_type"],
-                    name=row["name"],
-                    config=row["config"] or {},
-                    scheduled_for=log["scheduled_for"],
-                    attempt=log["attempt"],
-                    run_id=log["run_id"],
-                    owner_id=row["owner_id"],
-                    timezone=row["timezone"],
-                    timeout=row["timeout"],
-                    schedule_type=row["schedule_type"],
-                    payload=row["event_payload"] or {},
-                )
-            )
-        return specs, skips
-
-    def _skip_values(
-        self, row: dict, p: misfire.Plan, now: dt.datetime, duplicate: bool = False
-    ) -> list:
-        slot = row["occurrence_at"] or row["next_run"]
-        upcoming = p.resume_at if p.resume_at is not None else timing.next_slot(row, max(now, slot))
-        values = settle(row, Ending("skipped", slot, now), now, self.settings)
-        if timing.is_repeating(row):
-            values.update(next_run=upcoming, occurrence_at=upcoming)
-        elif row["schedule_type"] == ScheduleType.ONE_TIME and not duplicate:
-            # A one-time task whose only run was skipped (too late, blacked out) never ran.
-            values.update(
-                status=lifecycle.after_run(TaskStatus.FAILED), error_message=p.reason[:4000]
-            )
-        if duplicate:
-            values["error_message"] = "This occurrence was already recorded; not run again."
-        return task_row_values(row["id"], values)
-
-    def _insert_logs(self, logs: list[dict]) -> None:
-        """Insert the log rows, setting ``log["pk"]``; None where the occurrence already had one."""
-        fields = tuple(NEW_LOG_FIELDS)
-        try:
-            with transaction.atomic():
-                pks = insert_rows(
-                    TaskExecutionLog,
-                    fields,
-                    [[log[f] for f in fields] for log in logs],
-                    key="run_id",
-                )
-        except IntegrityError:
-            # Someone already recorded one of these occurrences: insert one by one.
-            pks = {}
-            for log in logs:
-                try:
-                    with transaction.atomic():
-                        pks.update(
-                            insert_rows(
-                                TaskExecutionLog, fields, [[log[f] for f in fields]], key="run_id"
-                            )
-                        )
-                except IntegrityError as exc:
-                    if not _is_unique_violation(exc):
-                        raise
-            logger.warning(
-                "%d occurrence(s) were already recorded; not run twice.", len(logs) - len(pks)
-            )
-        for log in logs:
-            log["pk"] = pks.get(log["run_id"])
+        for row, reason in plan.skipped:
+            self.report.count(RunStatus.SKIPPED)
+            self._line(row, RunStatus.SKIPPED, 0.0, reason)
+        return plan.specs, plan.task_rows
 
     def _lock(self, specs: list[RunSpec]) -> list[RunSpec]:
         """Take the no-overlap locks in one round trip; give back what is locked elsewhere."""
@@ -487,7 +217,7 @@ class SchedulerPass:
     # -- execution -----------------------------------------------------------
 
     def _make_pool(self):  # noqa: ANN202
-        from scheduler_app.engine.workers import InlinePool
+        from scheduler_app.engine.inline_pool import InlinePool
 
         workers = self._workers()
         if workers == 0:
@@ -624,11 +354,6 @@ class SchedulerPass:
     def _line(self, row: dict, status: str, duration: float, error: str) -> None:
         if self.on_line is not None:
             self.on_line(RunLine(row["id"], row["name"], status, duration, error))
-
-
-def _is_unique_violation(exc: IntegrityError) -> bool:
-    cause = exc.__cause__
-    return type(cause).__name__ == "UniqueViolation" or "UNIQUE constraint failed" in str(exc)
 
 
 def run_pass(options: PassOptions | None = None, **kwargs) -> PassReport:  # noqa: ANN003

@@ -23,6 +23,7 @@ from scheduler_app import conf
 from scheduler_app.context import TaskContext
 from scheduler_app.engine import storable
 from scheduler_app.engine.capture import BoundedBuffer, captured
+from scheduler_app.engine.progress import ProgressReporter
 from scheduler_app.engine.runspec import (
     CONDITION_UNMET,
     FAILED,
@@ -76,19 +77,24 @@ def execute(spec: RunSpec, output_limit: int) -> Outcome:
     started = timezone.now()
     buffer = BoundedBuffer(output_limit)
     outcome = Outcome(spec, FAILED, started, started)
+    reporter = ProgressReporter(
+        spec.log_id, interval=conf.get().PROGRESS_INTERVAL, output=buffer.getvalue
+    )
     # Inline, the caller may already be in a transaction: its connections are not the body's to drop.
     callers = {
         conn.alias for conn in connections.all(initialized_only=True) if conn.in_atomic_block
     }
     with captured(buffer):
         try:
-            _execute_into(spec, outcome)
+            _execute_into(spec, outcome, reporter)
         except Stop:
+            reporter.close()
             raise
         except BaseException as exc:  # noqa: BLE001 - e.g. a task type whose constructor raises
             outcome.kind, outcome.data, outcome.retry = FAILED, None, False
             outcome.error = f"The task could not be run: {error_text(exc)}"
             outcome.traceback = format_traceback()
+        reporter.finish()
     outcome.finished_at = timezone.now()
     outcome.output = buffer.getvalue()
     make_storable(outcome)
@@ -108,7 +114,9 @@ def make_storable(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _execute_into(spec: RunSpec, outcome: Outcome) -> None:
+def _execute_into(
+    spec: RunSpec, outcome: Outcome, reporter: ProgressReporter | None = None
+) -> None:
     try:
         provider = registry.get(spec.module_id)
         task_cls = provider.get_task_type(spec.task_type)
@@ -134,6 +142,7 @@ def _execute_into(spec: RunSpec, outcome: Outcome) -> None:
         owner_id=spec.owner_id,
         timezone=spec.timezone,
         payload=spec.payload or {},
+        progress_sink=reporter.report if reporter is not None else None,
     )
     task = task_cls(provider, spec.task_type)
     try:

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from scheduler_app.bounds import MAX_ID_DIGITS
 
@@ -59,3 +59,15 @@ def object_id(value: str) -> int:
         shown = text if len(text) <= 30 else text[:30] + "…"
         raise argparse.ArgumentTypeError(f"{shown!r} is not an id (a positive whole number).")
     return int(text)
+
+
+class AuditedCommand(BaseCommand):
+    """A command whose changes the task history records as "from a command"."""
+
+    audit_source = "command"
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        from scheduler_app.services import audit
+
+        with audit.acting_from(self.audit_source):
+            return super().execute(*args, **options)

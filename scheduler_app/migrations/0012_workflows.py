@@ -39,7 +39,7 @@ def copy_edges_to_chains(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduler_app", "0010_cron_expression_length"),
+        ("scheduler_app", "0011_run_progress"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,7 +1,12 @@
 """The scheduler's models, one module per concern; import them from here."""
 
 from scheduler_app.models.approvals import Approval, ApprovalQuerySet, ApprovalStatus
-from scheduler_app.models.audit import AuditAction, TaskAuditEvent, TaskAuditEventQuerySet
+from scheduler_app.models.audit import (
+    AuditAction,
+    AuditSource,
+    TaskAuditEvent,
+    TaskAuditEventQuerySet,
+)
 from scheduler_app.models.calendars import (
     BlackoutCalendar,
     BlackoutPeriod,
@@ -63,6 +68,7 @@ __all__ = [
     "WorkflowStep",
     "AlertState",
     "AuditAction",
+    "AuditSource",
     "BlackoutCalendar",
     "BlackoutPeriod",
     "DeliveryOutcome",

@@ -27,6 +27,18 @@ class AuditAction(models.TextChoices):
     EXPIRED = "approval_expired", _("Approval expired")
 
 
+class AuditSource(models.TextChoices):
+    """Where a change came from (set by the edge that called the services)."""
+
+    ADMIN = "admin", _("Admin")
+    PAGE = "page", _("Module page")
+    COMMAND = "command", _("Command")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+    SYSTEM = "system", _("System")
+    CODE = "code", _("Python code")
+
+
 class TaskAuditEventQuerySet(models.QuerySet):
     def for_task(self, task_or_pk: ScheduledTask | int) -> TaskAuditEventQuerySet:
         """Events of one task, also after it was deleted."""
@@ -64,6 +76,9 @@ class TaskAuditEvent(models.Model):
     # The actor's username at the time; empty means the system itself.
     actor_name = models.CharField(_("by (name)"), max_length=150, blank=True)
     at = models.DateTimeField(_("at"), default=dj_timezone.now)
+    source = models.CharField(
+        _("from"), max_length=16, choices=AuditSource.choices, default=AuditSource.CODE
+    )
     # {"field": [old, new], ...} for edits; who and what for shares. Secrets masked.
     changes = models.JSONField(_("changes"), default=dict, blank=True)
 

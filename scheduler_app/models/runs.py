@@ -133,6 +133,11 @@ class TaskExecutionLog(models.Model):
     # Set by services.interrupt(); the scheduler running this run stops its worker.
     interrupt_requested_at = models.DateTimeField(_("stop requested"), null=True, blank=True)
     interrupt_requested_by = models.CharField(_("stop requested by"), max_length=150, blank=True)
+    # Reported by the body with context.progress() while it runs (throttled, see PROGRESS_INTERVAL).
+    progress_done = models.PositiveBigIntegerField(_("progress done"), null=True, blank=True)
+    progress_total = models.PositiveBigIntegerField(_("progress total"), null=True, blank=True)
+    progress_message = models.CharField(_("progress message"), max_length=200, blank=True)
+    progress_at = models.DateTimeField(_("progress reported"), null=True, blank=True)
 
     objects = TaskExecutionLogQuerySet.as_manager()
 

@@ -7,18 +7,30 @@ and views read them with :func:`history` (audit events) or :func:`timeline`
 ``policy.can_view_history(user, task)`` first, or call
 ``services.task_history(task, user=...)``, which does.
 
+Where a change came from (admin, module page, command, API, import) is set by
+the edge around its call to the services, with :func:`acting_from`; an event
+written outside any of them says "code". Each event by a user is also written
+as the admin's ``LogEntry``, so the admin's own "History" agrees.
+
 Example::
 
+    with audit.acting_from(AuditSource.API):
+        services.pause(task, user=request.user)
     for entry in audit.timeline(task, limit=50):
         entry.at, entry.kind, entry.actor_name, entry.summary
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.utils import timezone
 
 from scheduler_app import schedules, task_configs
@@ -43,6 +55,30 @@ TRACKED_FIELDS = (
     "misfire_grace",
     "status",
 )
+
+
+_source: ContextVar[str] = ContextVar("scheduler_audit_source", default="")
+
+
+@contextlib.contextmanager
+def acting_from(source: str) -> Iterator[None]:
+    """Record the events written inside the block as coming from ``source`` (an AuditSource)."""
+    from scheduler_app.models import AuditSource
+
+    if source not in AuditSource.values:
+        raise ValueError(
+            f"Unknown audit source {source!r}; one of {', '.join(AuditSource.values)}."
+        )
+    token = _source.set(source)
+    try:
+        yield
+    finally:
+        _source.reset(token)
+
+
+def current_source() -> str:
+    """The source set by the innermost :func:`acting_from`, or "code"."""
+    return _source.get() or "code"
 
 
 def _json(value: Any) -> Any:
@@ -110,12 +146,13 @@ def record(
     user: Any,
     changes: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
+    source: str | None = None,
 ) -> TaskAuditEvent:
-    """Write one event; ``user=None`` means the system."""
+    """Write one event (and the admin's LogEntry of it); ``user=None`` means the system."""
     from scheduler_app.models import TaskAuditEvent
 
     actor = user if user is not None and getattr(user, "is_authenticated", False) else None
-    return TaskAuditEvent.objects.create(
+    event = TaskAuditEvent.objects.create(
         task=task if task.pk is not None and action != "deleted" else None,
         task_ref=task.pk,
         task_name=task.name[:200],
@@ -125,6 +162,40 @@ def record(
         actor_name=actor.get_username()[:150] if actor is not None else "",
         at=at or timezone.now(),
         changes=changes or {},
+        source=source or current_source(),
+    )
+    if actor is not None and apps.is_installed("django.contrib.admin"):
+        _log_entry(event, task, actor)
+    return event
+
+
+def _log_entry(event: TaskAuditEvent, task: ScheduledTask, actor: Any) -> None:
+    """The admin's LogEntry of ``event`` (it needs a user: the system's events have none)."""
+    from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    flag = {"created": ADDITION, "deleted": DELETION}.get(event.action, CHANGE)
+    where = event.get_source_display()
+    if event.action == "edited" and event.changes:
+        names = sorted(
+            {
+                name.partition(".")[0] if name.startswith("config.") else name
+                for name in event.changes
+            }
+        )
+        message = json.dumps([{"changed": {"fields": names}}])
+    elif event.action == "created":
+        message = json.dumps([{"added": {}}])
+    else:
+        message = f"{event.get_action_display()} ({where})"
+    LogEntry.objects.create(
+        user=actor,
+        content_type_id=ContentType.objects.get_for_model(task, for_concrete_model=False).pk,
+        object_id=str(event.task_ref),
+        object_repr=event.task_name[:200],
+        action_flag=flag,
+        change_message=message,
+        action_time=event.at,
     )
 
 

@@ -94,8 +94,16 @@ def sync(*, now: dt.datetime | None = None) -> SyncReport:
     """Bring the system tasks in line with the declarations; safe to run any number of times.
 
     A declaration the services refuse (a bad cron, an unknown task type) is
-    reported in ``errors`` and the others are still synced.
+    reported in ``errors`` and the others are still synced. Their history says
+    "from the system", whoever started the sync (``migrate``, the command).
     """
+    from scheduler_app.services import audit
+
+    with audit.acting_from("system"):
+        return _sync(now=now)
+
+
+def _sync(*, now: dt.datetime | None) -> SyncReport:
     from scheduler_app import services
     from scheduler_app.models import SystemTaskRecord
 

@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from scheduler_app import policy, services
+from scheduler_app.views.pages import scheduler_page
 from scheduler_app.views.scheduling import task_page_url
 
 
+@scheduler_page
 @require_POST
 @login_required
 def stop_run(request: HttpRequest, log_id: int) -> HttpResponse:

@@ -4,6 +4,7 @@ the index of the scheduling pages a user may open."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from scheduler_app import policy, services
+from scheduler_app.links import reverse_or_empty
 from scheduler_app.registry import registry
 from scheduler_app.views.pages import SchedulerPageMixin, scheduler_page, scheduling_pages
 from scheduler_app.views.scheduling import task_page_url
@@ -93,6 +95,9 @@ class ModuleTasksView(SchedulerPageMixin, LoginRequiredMixin, TemplateView):
             "tasks": tasks,
             "task_types": task_types,
             "table_id": self.table_id or f"{self.module_id}-schedules",
+            "live_url": live_url + "?" + urlencode({"module": self.module_id})
+            if (live_url := reverse_or_empty("scheduler_app:live_running"))
+            else "",
         }
 
 

@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from scheduler_app import links
+from scheduler_app.models import AuditSource
+from scheduler_app.services import audit
 
 
 def page_context(request: HttpRequest) -> dict[str, Any]:
@@ -49,12 +51,14 @@ def forbidden(request: HttpRequest, error: PermissionDenied) -> TemplateResponse
 
 
 def scheduler_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Decorate a view so that PermissionDenied renders :func:`forbidden`."""
+    """Decorate a view so that PermissionDenied renders :func:`forbidden` and its changes
+    are audited as coming from a module page."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return view(request, *args, **kwargs)
+            with audit.acting_from(AuditSource.PAGE):  # what it changes is "from a module page"
+                return view(request, *args, **kwargs)
         except PermissionDenied as error:
             return forbidden(request, error)
 

@@ -15,6 +15,8 @@ from scheduler_app.api.pagination import BoundedPageNumberPagination
 from scheduler_app.api.parsers import BoundedJSONParser
 from scheduler_app.api.permissions import ActiveUser
 from scheduler_app.api.throttling import ScopedUserThrottle
+from scheduler_app.models import AuditSource
+from scheduler_app.services import audit
 
 #: Answers any operation may give, besides its own (documented for every operation).
 ERROR_RESPONSES = {
@@ -66,6 +68,10 @@ class ApiMixin:
 
     def get_exception_handler(self) -> Any:
         return errors.handle
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with audit.acting_from(AuditSource.API):  # what a request changes is "from the API"
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
 class BaseApiView(ApiMixin, APIView):

@@ -13,6 +13,7 @@ from django.db import DatabaseError
 
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, PassReport, RunLine, run_pass
+from scheduler_app.management.live_progress import LiveProgress, is_terminal, make_display
 
 SYMBOLS = {
     "success": "ok",
@@ -93,7 +94,12 @@ class Command(BaseCommand):
         try:
             if options["loop"]:
                 return self._loop(pass_options, options, on_line)
-            report = run_pass(pass_options, on_line=on_line)
+            # A crontab pass stays quiet: its progress shows on a terminal only.
+            if verbosity >= 1 and not pass_options.dry_run and is_terminal(self.stdout):
+                with LiveProgress(make_display(self.stdout)):
+                    report = run_pass(pass_options, on_line=on_line)
+            else:
+                report = run_pass(pass_options, on_line=on_line)
         except DatabaseError as exc:
             raise CommandError(f"Database error: {str(exc).strip().splitlines()[0]}") from exc
         self._print_report(report, pass_options, verbosity)
@@ -122,7 +128,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Scheduler running (every {sleep:g} s); stop with SIGTERM or Ctrl-C."
             )
-        passes = loop.run()
+        if verbosity >= 1:
+            with LiveProgress(make_display(self.stdout)):
+                passes = loop.run()
+        else:
+            passes = loop.run()
         if verbosity >= 1:
             self.stdout.write(f"Scheduler stopped after {passes} pass(es).")
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from scheduler_app import services
-from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line, task_for
+from scheduler_app.management.acting import (
+    AuditedCommand,
+    acting_user,
+    add_as_user_argument,
+    one_line,
+    task_for,
+)
 from scheduler_app.models import ScheduledTask
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Clear the overlap lock of one task, or of every task that is not running. With "
         "--as-user, only locks that user may clear (module and scheduler administrators)."

@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from scheduler_app import conf
-from scheduler_app.management.acting import acting_user, add_as_user_argument
+from scheduler_app.management.acting import AuditedCommand, acting_user, add_as_user_argument
 from scheduler_app.services import transfer, transfer_schema
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
+    audit_source = "import"  # tasks it creates or changes say "from an import"
+
     help = (
         "Import tasks exported by scheduler_export: new tasks are created, tasks with the same "
         "module, type and name are updated. All or nothing. Masked secrets keep the stored ones."

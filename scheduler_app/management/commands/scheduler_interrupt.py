@@ -5,18 +5,23 @@ from __future__ import annotations
 import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db.models import QuerySet
 
 from scheduler_app import policy, services
 from scheduler_app.bounds import MAX_ID_DIGITS
-from scheduler_app.management.acting import acting_user, add_as_user_argument, one_line
+from scheduler_app.management.acting import (
+    AuditedCommand,
+    acting_user,
+    add_as_user_argument,
+    one_line,
+)
 from scheduler_app.models import RunStatus, TaskExecutionLog
 
 OPEN = (RunStatus.RUNNING, RunStatus.ENQUEUED)
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Stop a running run (RUN_ID: the run id from the log, or the log's number). The "
         "worker gets SIGTERM, then SIGKILL after SCHEDULER['INTERRUPT_GRACE'] seconds; the log "

@@ -6,11 +6,17 @@ import datetime as dt
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from scheduler_app.management.acting import acting_user, add_as_user_argument, object_id, one_line
+from scheduler_app.management.acting import (
+    AuditedCommand,
+    acting_user,
+    add_as_user_argument,
+    object_id,
+    one_line,
+)
 from scheduler_app.models import PauseWindow
 from scheduler_app.services import pause_windows
 
@@ -32,7 +38,7 @@ def parse_duration(value: str) -> dt.timedelta:
     return dt.timedelta(**{UNITS[match[2]]: int(match[1])})
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Pause all tasks of a module (--module) or of every module until --until or for --for, "
         "with a --reason; they resume by themselves at the end. --list shows open windows, "

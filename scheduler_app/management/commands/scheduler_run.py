@@ -7,22 +7,24 @@ not the scheduler itself, which is ``runscheduler``.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from scheduler_app import services
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.management.acting import (
+    AuditedCommand,
     acting_user,
     add_as_user_argument,
     object_id,
     one_line,
     task_for,
 )
+from scheduler_app.management.live_progress import LiveProgress, make_display
 from scheduler_app.models import TaskExecutionLog
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Run one chosen task now, by id, and wait for its result. "
         "(The scheduler that runs every due task is runscheduler.)"
@@ -52,13 +54,16 @@ class Command(BaseCommand):
                 raise CommandError(one_line(exc)) from None
         except PermissionDenied as exc:
             raise CommandError(one_line(exc)) from None
-        report = run_pass(
-            PassOptions(
-                filters=Filters(task_ids=(task.pk,)),
-                workers=options["workers"],
-                force=options["force"],
-            )
+        pass_options = PassOptions(
+            filters=Filters(task_ids=(task.pk,)),
+            workers=options["workers"],
+            force=options["force"],
         )
+        if options["verbosity"] >= 1:
+            with LiveProgress(make_display(self.stdout), task_ids=(task.pk,)):
+                report = run_pass(pass_options)
+        else:
+            report = run_pass(pass_options)
         log = TaskExecutionLog.objects.filter(task=task).newest_first().first()
         if report.claimed == 0 or log is None:
             raise CommandError(

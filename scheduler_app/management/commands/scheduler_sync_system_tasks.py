@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from scheduler_app.management.acting import AuditedCommand
 from scheduler_app.services import system_tasks
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
+    audit_source = "system"  # the modules' own tasks, kept by the system
+
     help = (
         "Create the system tasks declared by the installed modules, apply changed "
         "declarations and disable those no longer declared."
