@@ -77,14 +77,16 @@ class EdgesForm(forms.Form):
         label=_("Then run, always"), help_text=_("Tasks that run whenever this one ends.")
     )
 
-    def __init__(self, *args: Any, user: Any, instance: ScheduledTask | None = None, **kwargs):
+    def __init__(
+        self, data: Any = None, *, user: Any, instance: ScheduledTask | None = None
+    ) -> None:
         self.user = user
         self.instance = instance
         self.stored = self._stored_edges()
-        initial = {name: [] for name in FIELD_OF.values()}
+        initial: dict[str, list[int]] = {name: [] for name in FIELD_OF.values()}
         for target_id, edge in self.stored.items():
             initial[FIELD_OF[EdgeCondition(edge.condition)]].append(target_id)
-        super().__init__(*args, prefix=PREFIX, initial=initial, **kwargs)
+        super().__init__(data, prefix=PREFIX, initial=initial)
         choices = self._choices()
         for name in FIELD_OF.values():
             field = self.fields[name]
