@@ -24,8 +24,8 @@ schedule marketing tasks may start a post's flow.
 
 When the flow's workflow run ends (however it ends), its four steps are
 cancelled (:func:`end_finished_flow`, a receiver of ``task_executed``): they
-never run again and leave the lists of active tasks, while their runs, audit
-trail and the run's graph stay as the record of the post's review. Sending the
+never run again and show as cancelled, while their runs, audit trail and the
+run's graph stay as the record of the post's review. Sending the
 post for review again builds four new steps.
 """
 
