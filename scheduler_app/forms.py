@@ -13,10 +13,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import bounds, overlap_warning, schedules, services, task_configs
+from scheduler_app import bounds, edge_inputs, overlap_warning, schedules, services, task_configs
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
 from scheduler_app.providers import SchedulableTask
 
@@ -213,7 +214,8 @@ def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:
 
 
 class TaskScheduleForm:
-    """The two forms of a scheduling page: options/schedule and the task type's config.
+    """The forms of a scheduling page: options/schedule, the task type's config and the
+    workflow's edges (:mod:`scheduler_app.edge_inputs`).
 
     ``save()`` calls :func:`services.schedule` (new) or :func:`services.update`
     (edit) and returns the task, or None with the services' errors on the fields.
@@ -250,6 +252,7 @@ class TaskScheduleForm:
         self.config = self.task_cls.config_form(
             data, files, prefix=CONFIG_PREFIX, initial=config_initial
         )
+        self.edges = edge_inputs.EdgesForm(data, user=user, instance=instance)
         if instance is not None and data is not None:
             # An unchanged schedule is kept as it is, even if its start has passed.
             self.options.check_past = bool(set(SCHEDULE_FIELDS) & set(self.options.changed_data))
@@ -258,15 +261,19 @@ class TaskScheduleForm:
         self.overlaps_confirmed = overlap_warning.confirmed(data)
 
     @property
-    def forms(self) -> tuple[forms.Form, forms.Form]:
-        return (self.options, self.config)
+    def forms(self) -> tuple[forms.Form, forms.Form, forms.Form]:
+        return (self.options, self.config, self.edges)
 
     def is_valid(self) -> bool:
-        return all([self.options.is_valid(), self.config.is_valid()])
+        return all([self.options.is_valid(), self.config.is_valid(), self.edges.is_valid()])
 
     @property
     def non_field_errors(self) -> list[str]:
-        return [*self.options.non_field_errors(), *self.config.non_field_errors()]
+        return [
+            *self.options.non_field_errors(),
+            *self.config.non_field_errors(),
+            *self.edges.non_field_errors(),
+        ]
 
     def config_value(self) -> dict[str, Any]:
         return task_configs.to_json(self.config.cleaned_data)
@@ -313,11 +320,16 @@ class TaskScheduleForm:
             if self.overlaps is not None:
                 return None
         try:
-            if self.instance is None:
-                return self._create()
-            return services.update(self.instance, user=self.user, **self.changes())
+            # The task and its edges are saved together: a refused edge saves neither.
+            with transaction.atomic():
+                if self.instance is None:
+                    task = self._create()
+                else:
+                    task = services.update(self.instance, user=self.user, **self.changes())
+                self.edges.save(task)
+            return task
         except ValidationError as exc:
-            add_service_errors(exc, self.options, self.config)
+            add_service_errors(exc, self.options, self.config, self.edges)
         except PermissionDenied as exc:
             self.options.add_error(None, str(exc) or _("You may not do this."))
         return None

@@ -2,7 +2,9 @@
 
 The form's warning is not an error: it shows the tasks found (those the person
 may view; the others only counted) and saves once they tick "schedule it
-anyway". A task page lists the other tasks that run in its minute, alike.
+anyway". The module pages' form (:func:`check`) and the admin's change form
+(:func:`check_change`) warn alike. A task page lists the other tasks that run in
+its minute, alike.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler_app import links, services, task_configs
+from scheduler_app import links, schedules, services, task_configs
 from scheduler_app.models import ScheduledTask
 
 #: The checkbox a person ticks to save past the warning.
@@ -70,7 +72,7 @@ def check(form: Any) -> OverlapWarning | None:
             return None
         # An edit posts secrets back masked; the stored ones are what the task will keep.
         config = task_configs.merge_secrets(form.task_cls, instance.config, config)
-    found = services.schedule_overlaps(
+    return warning_for(
         user=form.user,
         module=form.module_id,
         task_type=form.task_type,
@@ -79,10 +81,49 @@ def check(form: Any) -> OverlapWarning | None:
         exclude_pk=instance.pk if instance is not None else None,
         now=form.options.now,
     )
+
+
+def check_change(
+    task: ScheduledTask, schedule: schedules.Schedule, *, user: Any
+) -> OverlapWarning | None:
+    """The warning for giving ``task`` (its stored config) the new ``schedule``, or None.
+
+    For forms that change a task's schedule but not its config (the admin's).
+    """
+    return warning_for(
+        user=user,
+        module=task.module_id,
+        task_type=task.task_type,
+        config=task.config,
+        schedule=schedule,
+        exclude_pk=task.pk,
+    )
+
+
+def warning_for(
+    *,
+    user: Any,
+    module: str,
+    task_type: str,
+    config: dict[str, Any] | None,
+    schedule: schedules.Schedule,
+    exclude_pk: int | None = None,
+    now: dt.datetime | None = None,
+) -> OverlapWarning | None:
+    """The warning for a validated ``schedule`` of ``module.task_type`` with ``config``."""
+    found = services.schedule_overlaps(
+        user=user,
+        module=module,
+        task_type=task_type,
+        config=config,
+        schedule=schedule,
+        exclude_pk=exclude_pk,
+        now=now,
+    )
     if not found:
         return None
     duplicates, same_minute = found.duplicates[:LIMIT], found.same_minute[:LIMIT]
-    urls = links.task_urls([*duplicates, *same_minute], form.user)
+    urls = links.task_urls([*duplicates, *same_minute], user)
     return OverlapWarning(
         duplicates=[Listed(t, urls[t.pk]) for t in duplicates],
         same_minute=[Listed(t, urls[t.pk]) for t in same_minute],

@@ -254,6 +254,21 @@ def test_a_campaign_is_sent_in_batches_with_a_report_per_run_and_never_twice(
     assert list(CampaignReport.objects.order_by("pk").values_list("sent", flat=True)) == [4, 2, 0]
 
 
+def test_a_campaign_run_reports_its_progress_on_the_run(marketer, subscribers, clock):
+    campaign = Campaign.objects.create(name="June", subject="Hi", body="…")
+    task = schedule(
+        marketer, "email_campaign", {"campaign": campaign.pk, "batch_size": 4, "max_per_run": 100}
+    )
+
+    log = run_due(task)
+
+    assert log.status == RunStatus.SUCCESS, log.error_message
+    # The body's last report (6 of 6 after the second batch) is on the run's row.
+    assert (log.progress_done, log.progress_total) == (6, 6)
+    assert log.progress_message == "June"
+    assert log.progress_at == NOW
+
+
 def test_a_refused_address_fails_alone_and_is_retried_next_run(marketer, subscribers, settings):
     settings.EMAIL_BACKEND = "tests.marketing_mail.BouncingBackend"
     Subscriber.objects.create(email="bounce@example.com", name="B")
@@ -272,7 +287,7 @@ def test_a_refused_address_fails_alone_and_is_retried_next_run(marketer, subscri
     assert (again.sent, again.failed, again.already_sent) == (0, 1, 6)
 
 
-def test_a_campaign_reports_progress_per_batch_where_the_context_offers_it(subscribers):
+def test_a_campaign_reports_progress_per_batch(subscribers):
     campaign = Campaign.objects.create(name="June", subject="Hi", body="…")
     calls = []
     sending.send_campaign(
@@ -328,6 +343,9 @@ def test_an_ab_test_sends_variants_then_the_winner_goes_to_the_rest(
     }
     by_variant = {v: ABRecipient.objects.filter(variant=v, in_test=True).count() for v in "ab"}
     assert by_variant == {"a": 2, "b": 2} and len(mail.outbox) == 4
+    variants_log = TaskExecutionLog.objects.filter(task=send).order_by("-pk").first()
+    assert (variants_log.progress_done, variants_log.progress_total) == (4, 4)
+    assert variants_log.progress_message == "Subject test: variants"
 
     # Two B readers click (one twice); one A reader clicks.
     links = {m.to[0]: m.body.split(": ", 1)[1] for m in mail.outbox}
@@ -355,6 +373,8 @@ def test_an_ab_test_sends_variants_then_the_winner_goes_to_the_rest(
     }
     rest = mail.outbox[4:]
     assert len(rest) == 6 and all(m.body.startswith("B:") for m in rest)
+    assert (log.progress_done, log.progress_total) == (6, 6)
+    assert log.progress_message == "Subject test: winner"
     assert len({m.to[0] for m in mail.outbox}) == 10  # nobody got two mails
 
 

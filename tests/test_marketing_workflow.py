@@ -20,7 +20,10 @@ from scheduler_app.models import (
     ApprovalStatus,
     Notification,
     RunStatus,
+    ScheduledTask,
+    TaskAuditEvent,
     TaskExecutionLog,
+    TaskStatus,
     WorkflowRun,
 )
 
@@ -72,6 +75,19 @@ def post(db, author):
 def passes(count: int = 3) -> None:
     for _ in range(count):
         run_pass(PassOptions())
+
+
+def assert_flow_ended(flow) -> None:
+    """Every step of ``flow`` is cancelled by the system, its runs and trail kept."""
+    steps = [flow.submit, flow.review, flow.publish, flow.report]
+    ids = [t.pk for t in steps]
+    assert set(ScheduledTask.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        TaskStatus.CANCELLED
+    }
+    cancelled = TaskAuditEvent.objects.filter(task_ref__in=ids, action="cancelled")
+    assert sorted(cancelled.values_list("task_ref", flat=True)) == sorted(ids)
+    assert set(cancelled.values_list("source", flat=True)) == {"system"}
+    assert TaskExecutionLog.objects.filter(task=flow.submit).exists()
 
 
 def published_lines(settings) -> list[dict]:
@@ -132,6 +148,8 @@ def test_an_approved_post_is_published_at_its_time_and_the_author_gets_the_repor
     run = WorkflowRun.objects.get()
     assert run.status == "success"
     assert set(TaskExecutionLog.objects.values_list("workflow_run", flat=True)) == {run.pk}
+    # The run over, its four steps are ended: kept as the record, never run again.
+    assert_flow_ended(flow)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -158,12 +176,18 @@ def test_a_rejected_post_is_not_published_and_the_author_hears_why(
     assert "Wrong price in the second line" in report_mail.body
     assert WorkflowRun.objects.get().status == "failed"
 
-    # Fixed and sent again: a new flow for the same post.
+    assert_flow_ended(flow)
+
+    # Fixed and sent again: a new flow for the same post, whose steps are open until it ends.
     Post.objects.filter(pk=post.pk).update(text="Our summer range is here, at the right price.")
     again = start_content_approval(post, user=author)
     passes()
     assert status(post) == PostStatus.IN_REVIEW
     assert Approval.objects.filter(task=again.review, status=ApprovalStatus.PENDING).exists()
+    steps = [again.submit, again.review, again.publish, again.report]
+    assert not ScheduledTask.objects.filter(
+        pk__in=[t.pk for t in steps], status=TaskStatus.CANCELLED
+    ).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -176,6 +200,18 @@ def test_an_unreviewed_post_expires_and_is_not_published(post, author, clock, se
     assert status(post) == PostStatus.REJECTED
     assert "expired unreviewed" in TaskExecutionLog.objects.get(task=flow.publish).error_message
     assert published_lines(settings) == []
+    assert_flow_ended(flow)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flow_whose_first_step_fails_ends_its_steps_too(post, author, clock):
+    flow = start_content_approval(post, user=author)
+    Post.objects.filter(pk=post.pk).update(status=PostStatus.PUBLISHED)  # no longer a draft
+    passes()
+    run = WorkflowRun.objects.get()
+    assert run.status == "failed" and run.finished_at is not None
+    assert not Approval.objects.filter(task=flow.review).exists()
+    assert_flow_ended(flow)
 
 
 def test_only_a_draft_goes_to_review_and_only_marketing_users_send_it(post, author, make_user):

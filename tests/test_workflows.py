@@ -11,6 +11,7 @@ from django.utils import timezone
 from scheduler_app import services
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import (
+    Approval,
     StepStatus,
     TaskAuditEvent,
     TaskExecutionLog,
@@ -232,3 +233,64 @@ def test_fanning_out_takes_the_same_queries_for_3_or_12_children(step, owner):
         assert WorkflowStep.objects.filter(run__root=root, status=StepStatus.QUEUED).count() == n
         drain(2)
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_waiting_in_one_run_is_skipped_by_a_second_run_not_taken_over(make_task):
+    def system_step(name: str, task_type: str = "record", module: str = "testmod", **config):
+        return make_task(
+            task_type,
+            module=module,
+            name=name,
+            schedule_type="event",
+            event="never",
+            cron=None,
+            max_retries=0,
+            config=config or {"note": name},
+        )
+
+    first, second = system_step("first"), system_step("second")
+    review = system_step(
+        "review", "approval", module="workflow", title="Go?", permission="SA_TESTMOD_ADMIN"
+    )
+    after = system_step("after")
+    for parent, child in ((first, review), (second, review), (review, after)):
+        services.add_edge(parent, child, user=None)
+
+    due_root(first)
+    drain(3)  # first runs; the review opens its request and waits in the first run
+    first_run = WorkflowRun.objects.get(root=first)
+    assert WorkflowStep.objects.get(run=first_run, task=review).status == StepStatus.WAITING
+
+    due_root(second)
+    drain(3)  # second ends: the review is busy in the first run, so this run skips it
+
+    second_run = WorkflowRun.objects.get(root=second)
+    assert dict(WorkflowStep.objects.filter(run=second_run).values_list("task_id", "status")) == {
+        second.pk: StepStatus.SUCCESS,
+        review.pk: StepStatus.SKIPPED,
+        after.pk: StepStatus.SKIPPED,
+    }
+    assert second_run.status == "success" and second_run.finished_at is not None
+    review.refresh_from_db()
+    assert review.workflow_run_id == first_run.pk
+    assert WorkflowStep.objects.get(run=first_run, task=review).status == StepStatus.WAITING
+
+    # Approved, the review ends in the run it waited in, which then runs "after".
+    approval = Approval.objects.get(task=review)
+    assert approval.workflow_run_id == first_run.pk
+    services.approve(approval, user=None)
+    drain(3)
+    first_run.refresh_from_db()
+    assert first_run.status == "success"
+    assert dict(WorkflowStep.objects.filter(run=first_run).values_list("task_id", "status")) == {
+        first.pk: StepStatus.SUCCESS,
+        review.pk: StepStatus.SUCCESS,
+        after.pk: StepStatus.SUCCESS,
+    }
+    assert ran(after) == ["after"]
+    assert set(
+        TaskExecutionLog.objects.filter(task__in=[review, after]).values_list(
+            "workflow_run", flat=True
+        )
+    ) == {first_run.pk}

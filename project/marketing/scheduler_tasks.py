@@ -40,11 +40,6 @@ def pk_of(value: Any) -> Any:
     return getattr(value, "pk", value)
 
 
-def progress_of(context: TaskContext) -> Any:
-    """``context.progress`` where the scheduler offers it (live progress on the run page)."""
-    return getattr(context, "progress", None)
-
-
 def apply_review(post: Post, review_step: Any) -> str | None:
     """Write the decision of the post's approval step on it; a reason if it is not approved.
 
@@ -178,7 +173,7 @@ class EmailCampaign(SchedulableTask):
             batch_size=context.config.get("batch_size") or 100,
             limit=context.config.get("max_per_run") or 10_000,
             task_id=context.task_id,
-            progress=progress_of(context),
+            progress=context.progress,
         )
         data = {
             "campaign": campaign.pk,
@@ -211,7 +206,7 @@ class ABSendVariants(SchedulableTask):
         if test is None:
             return TaskResult.failure("The A/B test no longer exists.", retry=False)
         report = sending.send_variants(
-            test, batch_size=context.config.get("batch_size") or 100, progress=progress_of(context)
+            test, batch_size=context.config.get("batch_size") or 100, progress=context.progress
         )
         counts = {s.variant: s.sent for s in sending.scores(test)}
         data = {"test": test.pk, "sent": report.sent, "failed": report.failed, "by_variant": counts}
@@ -250,7 +245,7 @@ class ABPickWinner(SchedulableTask):
         winner = test.winner or sending.pick_winner(test, now)
         scores = {s.variant: {"sent": s.sent, "clicks": s.clicks} for s in sending.scores(test)}
         report = sending.send_winner(
-            test, batch_size=context.config.get("batch_size") or 100, progress=progress_of(context)
+            test, batch_size=context.config.get("batch_size") or 100, progress=context.progress
         )
         data = {
             "test": test.pk,

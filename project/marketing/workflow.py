@@ -21,6 +21,12 @@ the review step failed.
 The steps are owned by the system: the author need not hold ``SA_WORKFLOW``
 (approval steps are the module's rule, not the author's choice). Whoever may
 schedule marketing tasks may start a post's flow.
+
+When the flow's workflow run ends (however it ends), its four steps are
+cancelled (:func:`end_finished_flow`, a receiver of ``task_executed``): they
+never run again and show as cancelled, while their runs, audit trail and the
+run's graph stay as the record of the post's review. Sending the
+post for review again builds four new steps.
 """
 
 from __future__ import annotations
@@ -35,7 +41,14 @@ from django.utils import timezone
 
 from project.marketing.models import Post, PostStatus
 from scheduler_app import policy, services
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import (
+    AuditSource,
+    ScheduledTask,
+    TaskExecutionLog,
+    TaskStatus,
+    WorkflowRun,
+)
+from scheduler_app.services import audit
 
 MODULE_ID = "marketing"
 #: The event the steps listen to, which nobody emits: a step runs when its parent starts it.
@@ -132,3 +145,26 @@ def start_content_approval(
         post.save(update_fields=["review_step", "updated_at"])
         services.run_now(submit, user=None, now=now or timezone.now())
     return ContentFlow(submit=submit, review=review, publish=publish, report=report)
+
+
+def end_finished_flow(sender: Any, *, task: ScheduledTask, log: Any = None, **kwargs: Any) -> None:
+    """Cancel a content flow's steps once the workflow run of ``task``'s run has ended.
+
+    Connected to ``scheduler_app.signals.task_executed`` (sent after the run's
+    outcome, and the workflow's, are committed). Other tasks cost no query.
+    """
+    if task.event_name != STEP_EVENT or log is None or log.pk is None:
+        return
+    run_id = TaskExecutionLog.objects.filter(pk=log.pk).values_list("workflow_run_id", flat=True)
+    run = WorkflowRun.objects.filter(pk__in=run_id, finished_at__isnull=False).first()
+    if run is None:
+        return  # the flow goes on (or this run was outside any workflow)
+    steps = ScheduledTask.objects.filter(
+        workflow_steps__run=run, event_name=STEP_EVENT, is_system=False
+    ).exclude(status=TaskStatus.CANCELLED)
+    with audit.acting_from(AuditSource.SYSTEM):  # the module's own housekeeping
+        for step in steps.distinct():
+            try:
+                services.cancel(step, user=None)
+            except ValidationError:
+                pass  # cancelled meanwhile, or running again: the next end cancels it

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import schedules, services
+from scheduler_app import overlap_warning, schedules, services
 from scheduler_app.models import ScheduledTask
 
 #: Model fields the admin form edits; everything else is read-only.
@@ -26,6 +26,8 @@ ADMIN_EDITABLE = (
     "tags",
     "calendars",
 )
+#: The code of the error that holds a save back for the overlap warning.
+OVERLAPS_CODE = "confirm_overlaps"
 #: services error key (an argument) -> the form field (a column) that shows it.
 SERVICE_ERROR_FIELDS = schedules.renamed("argument", "column")
 
@@ -47,6 +49,9 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and "tags" in self.fields:
             self.initial["tags"] = ", ".join(self.instance.tags or [])
+        # Set by clean() when the new schedule repeats or meets other tasks and the person
+        # has not ticked "schedule it anyway"; the page shows it instead of an error.
+        self.overlaps: overlap_warning.OverlapWarning | None = None
 
     def clean_tags(self) -> list[str]:
         return [t for t in re.split(r"[,\s]+", self.cleaned_data.get("tags") or "") if t]
@@ -62,9 +67,10 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         data = super().clean() or self.cleaned_data
         # Check the schedule whatever else is wrong (an empty name must not hide a bad cron),
         # unless one of its own fields already failed.
+        schedule = None
         if self.schedule_changed() and not set(self.errors) & set(schedules.COLUMNS):
             try:
-                services.check_schedule(self.schedule_value())
+                schedule = services.check_schedule(self.schedule_value())
             except ValidationError as exc:
                 self._add_service_errors(exc)
         if self.errors or not self.instance.pk:
@@ -79,7 +85,35 @@ class ScheduledTaskAdminForm(forms.ModelForm):
             self._add_service_errors(exc)
         except PermissionDenied as exc:
             self.add_error(None, str(exc) or _("You may not change this task."))
+        if schedule is not None and not self.errors and not overlap_warning.confirmed(self.data):
+            self._warn_of_overlaps(schedule)
         return data
+
+    def _warn_of_overlaps(self, schedule: schedules.Schedule) -> None:
+        """Hold the save back while the new schedule repeats or meets other tasks.
+
+        The admin saves only a valid form, so the warning is carried by an error with
+        its own code; the ModelAdmin shows the warning in its place (``saving``).
+        """
+        self.overlaps = overlap_warning.check_change(self.instance, schedule, user=self.acting_user)
+        if self.overlaps is not None:
+            self.add_error(
+                None,
+                ValidationError(
+                    _("Confirm the schedule: it repeats or meets the tasks listed."),
+                    code=OVERLAPS_CODE,
+                ),
+            )
+
+    @property
+    def only_overlaps(self) -> bool:
+        """Whether the one thing holding the save back is the overlap warning."""
+        errors = self.errors.as_data()
+        return (
+            self.overlaps is not None
+            and list(errors) == ["__all__"]
+            and all(e.code == OVERLAPS_CODE for e in errors["__all__"])
+        )
 
     def _add_service_errors(self, error: ValidationError) -> None:
         if not hasattr(error, "error_dict"):

@@ -61,6 +61,15 @@ class ServiceSavingAdmin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(request.get_full_path())
 
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        form = context.get("adminform") and context["adminform"].form
+        if form is not None and getattr(form, "only_overlaps", False):
+            # A warning to confirm, not a mistake: no "Please correct the errors below".
+            context["errors"] = []
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: ScheduledTask, form: Any, change: bool) -> None:
         try:
             services.update(obj, user=request.user, **form.update_arguments())

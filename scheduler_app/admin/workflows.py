@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scheduler_app import display, policy, services
+from scheduler_app.admin.auditing import FromAdmin
 from scheduler_app.admin.workflow_forms import AddEdgeForm, ChangeEdgeForm
 from scheduler_app.models import (
     Approval,
@@ -62,7 +63,7 @@ def graph_svg(
 
 
 @admin.register(WorkflowRun)
-class WorkflowRunAdmin(admin.ModelAdmin):
+class WorkflowRunAdmin(FromAdmin, admin.ModelAdmin):
     list_display = ("__str__", "status", "started_when", "finished_when", "graph_link")
     list_filter = ("status",)
     date_hierarchy = "started_at"
@@ -218,7 +219,7 @@ class WorkflowRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Approval)
-class ApprovalAdmin(admin.ModelAdmin):
+class ApprovalAdmin(FromAdmin, admin.ModelAdmin):
     list_display = ("title", "task", "status", "requested_when", "expires_when", "decided_by_name")
     list_filter = ("status",)
     search_fields = ("title", "task__name")

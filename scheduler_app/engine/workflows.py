@@ -18,6 +18,8 @@ its parent's end is committed.
   skipped step starts nothing (its children are skipped in turn, so every
   join still resolves). "Continue if any parent failed" is one ``failure``
   edge into a step of its own.
+* A step still open in another run (queued for a retry, waiting for an
+  approval) is skipped in a run that reaches it: it never changes runs.
 * A run ends when none of its steps is open: failed if any step failed.
 """
 
@@ -228,7 +230,7 @@ class _Graph:
         graph.tasks = {
             row["pk"]: row
             for row in ScheduledTask.objects.filter(pk__in=targets).values(
-                "pk", "status", "enabled", "next_run"
+                "pk", "status", "enabled", "next_run", "workflow_run_id"
             )
         }
         return graph
@@ -248,9 +250,10 @@ class _Graph:
                 verdict = self._join(run, child)
                 if verdict is None:
                     continue  # another parent has not ended yet
-                if verdict and self._runnable(child):
+                if verdict and self._runnable(child, run):
                     self.set(run, child, StepStatus.QUEUED)
                     self.to_start[child] = run
+                    self.tasks[child]["workflow_run_id"] = run  # a second run this pass waits
                 else:
                     self.set(run, child, StepStatus.SKIPPED)
                     todo.append(child)
@@ -262,9 +265,13 @@ class _Graph:
             return None
         return all(self.steps[(run, s)] in HOLDS[c] for s, c in involved)
 
-    def _runnable(self, task: int) -> bool:
+    def _runnable(self, task: int, run: int) -> bool:
         row = self.tasks.get(task)
         if row is None or not row["enabled"]:
+            return False
+        # A step still open in another run (queued for a retry, waiting for a person) stays
+        # there: this run skips it rather than take it over and leave the other run open.
+        if row["workflow_run_id"] not in (None, run):
             return False
         return row["status"] in (TaskStatus.PENDING, TaskStatus.SUCCESS, TaskStatus.FAILED)
 
@@ -309,7 +316,10 @@ class _Graph:
         moved = 0
         for run, tasks in by_run.items():
             values = {"next_run": now, "occurrence_at": now, "workflow_run_id": run}
-            ready = ScheduledTask.objects.filter(pk__in=tasks, enabled=True)
+            # Never a task another run holds (it may have been claimed since the graph was read).
+            ready = ScheduledTask.objects.filter(pk__in=tasks, enabled=True).filter(
+                Q(workflow_run__isnull=True) | Q(workflow_run=run)
+            )
             # A pending task runs now (a slot already due keeps its place); a finished
             # one-time step runs again for every run of its workflow.
             moved += (

@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     ESCALATED = "escalated", _("Approval escalated")
     EXPIRED = "approval_expired", _("Approval expired")
+    TRIGGERED = "triggered", _("Triggered by an event")
 
 
 class AuditSource(models.TextChoices):
@@ -35,6 +36,8 @@ class AuditSource(models.TextChoices):
     COMMAND = "command", _("Command")
     API = "api", _("API")
     IMPORT = "import", _("Import")
+    EMAIL = "email", _("E-mail link")
+    WEBHOOK = "webhook", _("Webhook")
     SYSTEM = "system", _("System")
     CODE = "code", _("Python code")
 

@@ -16,11 +16,20 @@ from django.utils.translation import gettext as _
 
 from scheduler_app.engine import wake
 from scheduler_app.models import (
+    AuditAction,
+    AuditSource,
     ScheduledTask,
     TaskStatus,
 )
+from scheduler_app.services import audit
 from scheduler_app.services.arguments import check_arguments
 from scheduler_app.services.steps import bounded_errors
+
+#: Where an emit is written on the trail of each task it starts. Events fired by code (model
+#: signals, task bodies) are not: there would be an event per saved row.
+AUDITED_SOURCES = frozenset(
+    {AuditSource.WEBHOOK, AuditSource.API, AuditSource.ADMIN, AuditSource.PAGE, AuditSource.COMMAND}
+)
 
 
 @bounded_errors
@@ -30,7 +39,9 @@ def emit(event_name: str, payload: dict[str, Any] | None = None) -> None:
 
     Each listening task (pending or running; not paused, cancelled or failed)
     gets one queued occurrence with ``payload`` in its context; events that
-    arrive while a task runs are run after it, in order.
+    arrive while a task runs are run after it, in order. An event fired from a
+    surface (a webhook, the API, a command…) is recorded on each task's audit
+    trail as "triggered", with that source.
     """
     import json
 
@@ -43,14 +54,28 @@ def emit(event_name: str, payload: dict[str, Any] | None = None) -> None:
     if not name:
         raise ValidationError({"event_name": _("Name the event to emit.")}, code="required")
     data = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
+    # Read now: the commit that fires the event may come after the surface's block ended.
+    source = audit.current_source()
 
     def fire() -> None:
         now = timezone.now()
-        listeners = list(
-            ScheduledTask.objects.listening_to(name)
-            .filter(status__in=(TaskStatus.PENDING, TaskStatus.RUNNING))
-            .values_list("pk", flat=True)
+        found = ScheduledTask.objects.listening_to(name).filter(
+            status__in=(TaskStatus.PENDING, TaskStatus.RUNNING)
         )
+        if source in AUDITED_SOURCES:
+            tasks = list(found)
+            listeners = [task.pk for task in tasks]
+            for task in tasks:
+                audit.record(
+                    task,
+                    AuditAction.TRIGGERED,
+                    user=None,
+                    changes={"event": [None, name]},
+                    at=now,
+                    source=source,
+                )
+        else:
+            listeners = list(found.values_list("pk", flat=True))
         if not listeners:
             return
         PendingEvent.objects.bulk_create(

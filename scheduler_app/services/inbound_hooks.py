@@ -39,7 +39,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduler_app import conf, policy
-from scheduler_app.models import DeliveryOutcome, HookDelivery, HookNonce, InboundHook
+from scheduler_app.models import (
+    AuditSource,
+    DeliveryOutcome,
+    HookDelivery,
+    HookNonce,
+    InboundHook,
+)
+from scheduler_app.services import audit
 from scheduler_app.services.emitting import emit
 
 SIGNATURE_HEADER = "X-Scheduler-Signature"
@@ -218,7 +225,8 @@ def _accept_once(
         with transaction.atomic():
             # The unique (hook, digest) row is the replay guard, across processes and hosts.
             HookNonce.objects.create(hook=hook, digest=digest, seen_at=now)
-            emit(hook.event, payload)  # fires after the commit, or not at all
+            with audit.acting_from(AuditSource.WEBHOOK):  # the tasks it starts say so
+                emit(hook.event, payload)  # fires after the commit, or not at all
     except IntegrityError:
         return _refuse(DeliveryOutcome.REPLAYED, _("This delivery was already received."))
     except ValidationError as exc:

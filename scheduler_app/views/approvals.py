@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from scheduler_app import services
-from scheduler_app.services import approval_links, approvals
+from scheduler_app.models import AuditSource
+from scheduler_app.services import approval_links, approvals, audit
 from scheduler_app.views.pages import page_context, scheduler_page
 
 PAGE_SIZE = 50
@@ -133,7 +134,8 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
         )
     error = None
     if request.method == "POST":
-        error = _decide(request, approval.pk, claim.decision)
+        with audit.acting_from(AuditSource.EMAIL):  # decided "by the e-mail link"
+            error = _decide(request, approval.pk, claim.decision)
         if error is None:
             return HttpResponseRedirect(reverse("scheduler_app:approval", args=[approval.pk]))
     elif not approval.is_open:
