@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import overlap_warning, schedules, services
+from scheduler_app import schedules, services
 from scheduler_app.models import ScheduledTask
+
+if TYPE_CHECKING:  # the warning is built on a save only; a crontab pass never loads it
+    from scheduler_app.overlap_warning import OverlapWarning
 
 #: Model fields the admin form edits; everything else is read-only.
 ADMIN_EDITABLE = (
@@ -51,7 +54,7 @@ class ScheduledTaskAdminForm(forms.ModelForm):
             self.initial["tags"] = ", ".join(self.instance.tags or [])
         # Set by clean() when the new schedule repeats or meets other tasks and the person
         # has not ticked "schedule it anyway"; the page shows it instead of an error.
-        self.overlaps: overlap_warning.OverlapWarning | None = None
+        self.overlaps: OverlapWarning | None = None
 
     def clean_tags(self) -> list[str]:
         return [t for t in re.split(r"[,\s]+", self.cleaned_data.get("tags") or "") if t]
@@ -85,6 +88,8 @@ class ScheduledTaskAdminForm(forms.ModelForm):
             self._add_service_errors(exc)
         except PermissionDenied as exc:
             self.add_error(None, str(exc) or _("You may not change this task."))
+        from scheduler_app import overlap_warning
+
         if schedule is not None and not self.errors and not overlap_warning.confirmed(self.data):
             self._warn_of_overlaps(schedule)
         return data
@@ -95,6 +100,8 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         The admin saves only a valid form, so the warning is carried by an error with
         its own code; the ModelAdmin shows the warning in its place (``saving``).
         """
+        from scheduler_app import overlap_warning
+
         self.overlaps = overlap_warning.check_change(self.instance, schedule, user=self.acting_user)
         if self.overlaps is not None:
             self.add_error(
