@@ -16,8 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import bounds, overlap_warning, schedules, services, task_configs
+from scheduler_app import bounds, schedules, services, task_configs
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
+from scheduler_app.presentation import overlap_warning
 from scheduler_app.providers import SchedulableTask
 
 CONFIG_PREFIX = "config"

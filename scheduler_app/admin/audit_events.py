@@ -9,10 +9,11 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import display, policy
+from scheduler_app import policy
 from scheduler_app.admin.audit_trail import change_lines
-from scheduler_app.links import reverse_or_empty
 from scheduler_app.models import TaskAuditEvent
+from scheduler_app.presentation import display
+from scheduler_app.presentation.links import reverse_or_empty
 
 
 class TaskAuditEventAdmin(admin.ModelAdmin):

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import conf, display, policy
+from scheduler_app import conf, policy
 from scheduler_app.models import HookDelivery, InboundHook
+from scheduler_app.presentation import display
 from scheduler_app.services import inbound_hooks
 
 SECRET_TEMPLATE = "admin/scheduler_app/inboundhook/secret.html"

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import display, policy, services
+from scheduler_app import policy, services
 from scheduler_app.admin.workflow_forms import AddEdgeForm, ChangeEdgeForm
 from scheduler_app.models import (
     Approval,
@@ -32,6 +32,7 @@ from scheduler_app.models import (
     WorkflowStep,
 )
 from scheduler_app.monitoring import workflow_graph
+from scheduler_app.presentation import display
 from scheduler_app.services import approvals, workflows
 
 

@@ -30,14 +30,14 @@ from scheduler_app.services.steps import (
     user_pk,
     username_of,
 )
-from scheduler_app.signals import task_scheduled
-from scheduler_app.validation import (
+from scheduler_app.services.validation import (
     build_schedule,
     check_choice,
     check_range,
     clean_tags,
     resolve_task_type,
 )
+from scheduler_app.signals import task_scheduled
 
 
 def apply_schedule(task: ScheduledTask, schedule: schedules.Schedule, now: dt.datetime) -> None:

@@ -24,7 +24,7 @@ from scheduler_app.services.steps import (
     sync_instance,
     transition,
 )
-from scheduler_app.validation import (
+from scheduler_app.services.validation import (
     build_schedule,
     check_choice,
     check_range,
