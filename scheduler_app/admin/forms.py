@@ -10,20 +10,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from scheduler_app import schedules, services
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import ScheduledTask, run_options
 
 #: Model fields the admin form edits; everything else is read-only.
 ADMIN_EDITABLE = (
     "name",
-    "enabled",
+    run_options.ENABLED,
     *schedules.COLUMNS,
-    "priority",
-    "max_retries",
-    "timeout",
-    "allow_overlap",
-    "misfire_policy",
-    "misfire_grace",
-    "tags",
+    *run_options.NAMES,
     "calendars",
 )
 #: services error key (an argument) -> the form field (a column) that shows it.

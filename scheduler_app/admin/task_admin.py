@@ -24,7 +24,7 @@ from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.edge_fields import WorkflowTaskAdminForm
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.saving import ServiceSavingAdmin
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import ScheduledTask, run_options
 from scheduler_app.presentation.links import reverse_or_empty
 
 READ_ONLY = (
@@ -118,17 +118,7 @@ class ScheduledTaskAdmin(AuditedAdmin, TaskColumns, ServiceSavingAdmin):
         ),
         (
             gettext_lazy("Options"),
-            {
-                "fields": (
-                    "priority",
-                    "max_retries",
-                    "timeout",
-                    "allow_overlap",
-                    "misfire_policy",
-                    "misfire_grace",
-                    "tags",
-                )
-            },
+            {"fields": run_options.NAMES},
         ),
         edge_fields.FIELDSET,
         (gettext_lazy("Configuration"), {"fields": ("config_display",)}),

@@ -32,7 +32,14 @@ from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
 from scheduler_app import bounds, conf
-from scheduler_app.models import EdgeCondition, IntervalUnit, MisfirePolicy, ScheduleType
+from scheduler_app.models import (
+    EdgeCondition,
+    IntervalUnit,
+    MisfirePolicy,
+    ScheduleType,
+    run_options,
+)
+from scheduler_app.models.run_options import RunOption
 
 FORMAT = "scheduler_app.schedules"
 VERSION = 1
@@ -135,6 +142,12 @@ def _whole(low: int, high: int, *, null: bool = False) -> Callable[[Any], None]:
             raise Invalid(_("give a number from %(low)d to %(high)d.") % {"low": low, "high": high})
 
     return check
+
+
+def _option(option: RunOption) -> Callable[[Any], None]:
+    """The check of a number option, within its declared bounds."""
+    assert option.lowest is not None and option.highest is not None
+    return _whole(option.lowest, option.highest, null=option.nullable)
 
 
 def _flag(value: Any) -> None:
@@ -249,12 +262,12 @@ TASK_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
     "interval": (False, _interval),
     "event": (False, _text(120, null=True)),
     "timezone": (False, _text(64, null=True)),
-    "priority": (False, _whole(1, 10)),
-    "max_retries": (False, _whole(0, 100, null=True)),
-    "timeout": (False, _whole(1, 7 * 24 * 3600, null=True)),
+    "priority": (False, _option(run_options.PRIORITY)),
+    "max_retries": (False, _option(run_options.MAX_RETRIES)),
+    "timeout": (False, _option(run_options.TIMEOUT)),
     "allow_overlap": (False, _flag),
     "misfire_policy": (False, _choice(list(MisfirePolicy.values))),
-    "misfire_grace": (False, _whole(0, 365 * 24 * 3600, null=True)),
+    "misfire_grace": (False, _option(run_options.MISFIRE_GRACE)),
     "tags": (False, _list_of_text(50, 50)),
     "enabled": (False, _flag),
     "paused": (False, _flag),
