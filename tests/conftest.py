@@ -113,3 +113,9 @@ def register_provider():
     yield register
     for module_id in reversed(added):
         registry.unregister(module_id)
+
+
+@pytest.fixture
+def inline(settings):
+    """Task bodies run in the scheduler's own process; retries wait without jitter."""
+    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}

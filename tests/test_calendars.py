@@ -19,11 +19,6 @@ from tests.testapp.models import Execution
 ADMIN = "scheduler_app.SA_SCHEDULER_ADMIN"
 
 
-@pytest.fixture
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
-
-
 def ago(**kwargs) -> dt.datetime:
     return timezone.now() - dt.timedelta(**kwargs)
 
