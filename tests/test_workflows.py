@@ -165,6 +165,23 @@ def test_a_cycle_is_refused_naming_its_steps_and_nothing_changes(step, owner):
 
 
 @pytest.mark.django_db
+def test_a_second_edge_between_the_same_steps_is_refused_when_added_or_re_pointed(step, owner):
+    a, b, c = step("A"), step("B"), step("C")
+    services.add_edge(a, b, user=owner)
+    edge = services.add_edge(a, c, user=owner)
+    with pytest.raises(ValidationError) as caught:
+        services.add_edge(a, b, user=owner, condition="failure")
+    [error] = caught.value.error_dict["target"]
+    assert error.code == "duplicate_edge" and "change that edge instead" in error.message
+    with pytest.raises(ValidationError) as caught:
+        services.change_edge(edge, user=owner, target=b)
+    [error] = caught.value.error_dict["target"]
+    assert error.code == "duplicate_edge" and error.message == "“A” already starts “B”."
+    edge.refresh_from_db()
+    assert edge.target_id == c.pk and WorkflowEdge.objects.count() == 2
+
+
+@pytest.mark.django_db
 def test_an_edge_to_a_task_the_user_may_not_view_reads_as_unknown(
     step, owner, make_user, make_task
 ):
