@@ -18,17 +18,17 @@ W022 stored cron refused (``stored_cron.py``)
 (W020-W022: ``check --database default`` only)
 W003 admin without scheduler_app.urls (``routing.py``)
 E050 bad APPROVAL_LINK_* setting  W050 approval step nobody may decide (``approvals.py``)
-E060 bad HOOKS_* setting      W060 inbound hook without a secret (``hooks.py``)
+E060 bad HOOKS_* setting      W060 inbound hook without a secret (``inbound_hooks.py``)
 """
 
-from scheduler_app.checks import approvals, hooks, routing, stored_cron
+from scheduler_app.checks import approvals, inbound_hooks, routing, stored_cron
 from scheduler_app.checks.providers import check_providers, provider_messages
 from scheduler_app.checks.settings import check_settings
 from scheduler_app.checks.watchdog import check_watchdog
 
 __all__ = [
     "approvals",
-    "hooks",
+    "inbound_hooks",
     "routing",
     "stored_cron",
     "check_providers",
