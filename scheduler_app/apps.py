@@ -10,13 +10,7 @@ class SchedulerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from scheduler_app import (  # noqa: F401 - wires the system checks
-            approval_check,
-            checks,
-            cron_check,
-            hook_checks,
-            url_checks,
-        )
+        from scheduler_app import checks  # noqa: F401 - wires the system checks
         from scheduler_app.policy import permissions  # noqa: F401 - wires post_migrate
         from scheduler_app.registry import registry
 

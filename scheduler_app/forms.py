@@ -17,14 +17,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import bounds, edge_inputs, overlap_warning, schedules, services, task_configs
-from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType
+from scheduler_app import bounds, schedules, services, task_configs
+from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType, run_options
+from scheduler_app.presentation import edge_inputs, overlap_warning
 from scheduler_app.providers import SchedulableTask
 
 CONFIG_PREFIX = "config"
 #: The schedule's fields on this form (declared in ``schedules.fields``).
 SCHEDULE_FIELDS = schedules.INPUTS
-OPTION_FIELDS = ("name", "priority", "max_retries", "timeout", "allow_overlap", "tags", "enabled")
+#: The task's name, the run options this form offers (``models.run_options``) and the switch.
+OPTION_FIELDS = ("name", *run_options.SCHEDULING_FORM_NAMES, run_options.ENABLED)
 # services error keys (arguments, or columns) -> the form field that shows them.
 ERROR_FIELD_ALIASES = {
     **schedules.renamed("column", "input"),
@@ -159,16 +161,22 @@ class TaskOptionsForm(ScheduleSpecForm):
     )
     priority = forms.IntegerField(
         label=_("Priority"),
-        min_value=1,
-        max_value=10,
+        min_value=run_options.PRIORITY.lowest,
+        max_value=run_options.PRIORITY.highest,
         initial=5,
         help_text=_("1 is the highest, 10 the lowest."),
     )
     max_retries = forms.IntegerField(
-        label=_("Max retries"), min_value=0, max_value=100, required=False
+        label=_("Max retries"),
+        min_value=run_options.MAX_RETRIES.lowest,
+        max_value=run_options.MAX_RETRIES.highest,
+        required=False,
     )
     timeout = forms.IntegerField(
-        label=_("Timeout (seconds)"), min_value=1, max_value=7 * 24 * 3600, required=False
+        label=_("Timeout (seconds)"),
+        min_value=run_options.TIMEOUT.lowest,
+        max_value=run_options.TIMEOUT.highest,
+        required=False,
     )
     allow_overlap = forms.BooleanField(label=_("Allow overlapping runs"), required=False)
     tags = forms.CharField(
@@ -179,16 +187,7 @@ class TaskOptionsForm(ScheduleSpecForm):
     )
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
-    field_order = (
-        "name",
-        *SCHEDULE_FIELDS,
-        "priority",
-        "max_retries",
-        "timeout",
-        "allow_overlap",
-        "tags",
-        "enabled",
-    )
+    field_order = ("name", *SCHEDULE_FIELDS, *OPTION_FIELDS[1:])
 
 
 def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:
@@ -204,18 +203,14 @@ def _initial_from_task(task: ScheduledTask) -> dict[str, Any]:
     return {
         "name": task.name,
         **initial,
-        "priority": task.priority,
-        "max_retries": task.max_retries,
-        "timeout": task.timeout,
-        "allow_overlap": task.allow_overlap,
+        **{name: getattr(task, name) for name in OPTION_FIELDS[1:]},
         "tags": ", ".join(task.tags or []),
-        "enabled": task.enabled,
     }
 
 
 class TaskScheduleForm:
     """The forms of a scheduling page: options/schedule, the task type's config and the
-    workflow's edges (:mod:`scheduler_app.edge_inputs`).
+    workflow's edges (:mod:`scheduler_app.presentation.edge_inputs`).
 
     ``save()`` calls :func:`services.schedule` (new) or :func:`services.update`
     (edit) and returns the task, or None with the services' errors on the fields.

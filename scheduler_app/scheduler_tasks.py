@@ -6,11 +6,9 @@ Autodiscovered like any module's ``scheduler_tasks``. Importing
 
 from __future__ import annotations
 
-import io
 from typing import ClassVar
 
 from django import forms
-from django.core.management import call_command
 from django.utils.translation import gettext_lazy as _
 
 from scheduler_app.context import TaskContext
@@ -40,10 +38,10 @@ class PruneLogs(SchedulableTask):
     default_max_retries = 1
 
     def execute(self, context: TaskContext) -> TaskResult:
-        out = io.StringIO()
+        from scheduler_app.services import retention
+
         days = context.config.get("days")
-        call_command("scheduler_prune", days=days, stdout=out)
-        report = " ".join(line.strip() for line in out.getvalue().splitlines() if line.strip())
+        report = " ".join(retention.prune(days).lines())
         return TaskResult.success(report or "Nothing to prune.", data={"days": days})
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 
 from scheduler_app import services
+from scheduler_app.registry import registry
 from tests.engine_processes import own_redis  # noqa: F401 - a fixture of the process tests
 
 
@@ -97,3 +98,24 @@ def make_task(db):
         return task
 
     return factory
+
+
+@pytest.fixture
+def register_provider():
+    """Register providers for one test: ``register_provider(MyProvider)``; gone after it."""
+    added: list[str] = []
+
+    def register(provider):  # noqa: ANN001, ANN202
+        registry.register(provider, strict=True)
+        added.append(provider.module_id)
+        return provider
+
+    yield register
+    for module_id in reversed(added):
+        registry.unregister(module_id)
+
+
+@pytest.fixture
+def inline(settings):
+    """Task bodies run in the scheduler's own process; retries wait without jitter."""
+    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}

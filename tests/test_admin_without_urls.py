@@ -13,8 +13,8 @@ from django.test import override_settings
 from django.urls import path, reverse
 from django.utils import timezone
 
+from scheduler_app.checks.routing import URLS_LINE, check_scheduler_urls
 from scheduler_app.models import RunStatus, TaskExecutionLog
-from scheduler_app.url_checks import URLS_LINE, check_scheduler_urls
 
 # This module is the URLconf of the tests below: the admin and nothing else.
 urlpatterns = [path("admin/", admin.site.urls)]

@@ -29,7 +29,7 @@ from scheduler_app.models import (
     TaskExecutionLog,
 )
 from scheduler_app.monitoring import alerts
-from scheduler_app.monitoring.alerts import channels, config, outbox, ratelimit, triggers
+from scheduler_app.monitoring.alerts import config, outbox, ratelimit, senders, triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -292,7 +292,7 @@ def test_a_webhook_answering_500_is_retried_then_succeeds(alerting, receiver):
     alerting(WEBHOOK_RETRIES=2)
     receiver.statuses = [500, 503]
     waits = []
-    assert channels.post_webhook(alert(), config.get(), sleep=waits.append)
+    assert senders.post_webhook(alert(), config.get(), sleep=waits.append)
     assert len(receiver.bodies) == 3 and waits == [0, 0]
 
 
@@ -322,7 +322,7 @@ def test_a_webhook_failing_every_time_is_retried_then_given_up_and_logged(
 
 def test_a_client_error_is_not_retried(alerting, receiver):
     receiver.statuses = [404]
-    assert not channels.post_webhook(alert(), config.get(), sleep=lambda s: None)
+    assert not senders.post_webhook(alert(), config.get(), sleep=lambda s: None)
     assert len(receiver.bodies) == 1
 
 
@@ -333,7 +333,7 @@ def test_an_unreachable_webhook_host_is_logged_and_retried(alerting, caplog):
     alerting(WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", WEBHOOK_RETRIES=1)
     waits = []
     with caplog.at_level(logging.WARNING, logger="scheduler_app.alerts"):
-        assert not channels.post_webhook(alert(), config.get(), sleep=waits.append)
+        assert not senders.post_webhook(alert(), config.get(), sleep=waits.append)
     assert waits == [0] and "attempt 2 of 2" in caplog.text
 
 
@@ -341,7 +341,7 @@ def test_a_slow_webhook_times_out(alerting, receiver):
     alerting(WEBHOOK_TIMEOUT=0.3, WEBHOOK_RETRIES=0)
     receiver.delay = 1.0
     started = time.monotonic()
-    assert not channels.post_webhook(alert(), config.get(), sleep=lambda s: None)
+    assert not senders.post_webhook(alert(), config.get(), sleep=lambda s: None)
     assert time.monotonic() - started < 1.0
 
 
@@ -352,7 +352,7 @@ def test_a_webhook_at_a_loopback_address_is_refused_by_default_and_not_retried(
     settings.SCHEDULER = {**settings.SCHEDULER, "OUTBOUND_ALLOWED_NETWORKS": []}
     waits = []
     with caplog.at_level(logging.WARNING, logger="scheduler_app.alerts"):
-        assert not channels.post_webhook(alert(), config.get(), sleep=waits.append)
+        assert not senders.post_webhook(alert(), config.get(), sleep=waits.append)
     assert receiver.bodies == [] and waits == []
     assert "attempt 1 of 4: refused: 127.0.0.1, a loopback address" in caplog.text
     assert "Could not deliver the failed alert" in caplog.text
@@ -364,7 +364,7 @@ def test_a_webhook_redirect_is_not_followed(alerting, receiver, caplog, status):
     receiver.statuses = [status]
     receiver.location = receiver.url + "/elsewhere"
     with caplog.at_level(logging.WARNING, logger="scheduler_app.alerts"):
-        assert not channels.post_webhook(alert(), config.get(), sleep=lambda s: None)
+        assert not senders.post_webhook(alert(), config.get(), sleep=lambda s: None)
     assert len(receiver.bodies) == 1  # neither followed nor retried
     assert f"HTTP {status} (redirects are not followed)" in caplog.text
 
@@ -381,7 +381,7 @@ def test_a_failing_mail_server_is_logged_not_raised(alerting, receiver, monkeypa
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("no mail server")
 
-    monkeypatch.setattr(channels, "send_mail", refuse)
+    monkeypatch.setattr(senders, "send_mail", refuse)
     with caplog.at_level(logging.ERROR, logger="scheduler_app.alerts"):
         sent = alerts.send([alert()])
     assert len(sent) == 1 and receiver.kinds() == ["failed"]  # the webhook still went out

@@ -29,9 +29,7 @@ APPROVER_PERM = "scheduler_app.SA_TESTMOD_ADMIN"
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 @pytest.fixture
@@ -228,7 +226,7 @@ def test_the_step_config_names_existing_approvers(make_task):
 def test_a_step_nobody_may_decide_is_a_system_check_warning(make_task, make_user, settings):
     from django.core import checks
 
-    from scheduler_app.approval_check import check_approvers, check_link_settings
+    from scheduler_app.checks.approvals import check_approvers, check_link_settings
 
     step = make_task(
         "approval",

@@ -13,33 +13,10 @@ from scheduler_app.engine.passes import run_pass
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskExecutionLog
 from scheduler_app.services import calendars
 from scheduler_app.services.calendars import Period
+from tests.ics_files import all_day, ics, periods_formset
 from tests.testapp.models import Execution
 
 ADMIN = "scheduler_app.SA_SCHEDULER_ADMIN"
-
-ICS_TEMPLATE = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//test//holidays//EN
-{events}END:VCALENDAR
-"""
-
-
-def ics(*events: str) -> str:
-    return ICS_TEMPLATE.format(events="".join(events)).replace("\n", "\r\n")
-
-
-def all_day(day: dt.date, summary: str, days: int = 1) -> str:
-    end = day + dt.timedelta(days=days)
-    return (
-        f"BEGIN:VEVENT\nUID:{summary}-{day}@test\nDTSTAMP:20260101T000000Z\n"
-        f"DTSTART;VALUE=DATE:{day:%Y%m%d}\nDTEND;VALUE=DATE:{end:%Y%m%d}\n"
-        f"SUMMARY:{summary}\nEND:VEVENT\n"
-    )
-
-
-@pytest.fixture
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
 
 
 def ago(**kwargs) -> dt.datetime:
@@ -268,18 +245,6 @@ def test_the_admin_preview_flags_blacked_out_runs(make_task, admin_client):
 # -- the admin --------------------------------------------------------------------
 
 
-def _inline(prefix="periods", rows=()):
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(rows)),
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-    for i, row in enumerate(rows):
-        data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
-    return data
-
-
 @pytest.mark.django_db
 def test_the_admin_creates_a_calendar_from_an_uploaded_ics(admin_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -296,7 +261,7 @@ def test_the_admin_creates_a_calendar_from_an_uploaded_ics(admin_client):
             "description": "",
             "timezone": "Europe/Berlin",
             "ics_file": upload,
-            **_inline(),
+            **periods_formset(),
         },
     )
     assert response.status_code == 302
@@ -316,7 +281,7 @@ def test_the_admin_shows_bad_ics_and_overlapping_periods_as_errors(admin_client)
             "name": "Bad",
             "timezone": "",
             "ics_file": SimpleUploadedFile("x.ics", b"garbage"),
-            **_inline(),
+            **periods_formset(),
         },
     )
     assert response.status_code == 200 and "not a valid iCalendar" in response.content.decode()
@@ -325,7 +290,7 @@ def test_the_admin_shows_bad_ics_and_overlapping_periods_as_errors(admin_client)
         {
             "name": "Overlap",
             "timezone": "",
-            **_inline(
+            **periods_formset(
                 rows=[
                     {"label": "A", "start_date": "2026-05-01", "end_date": "2026-05-03"},
                     {"label": "B", "start_date": "2026-05-03", "end_date": "2026-05-04"},

@@ -373,3 +373,36 @@ def test_e030_bad_outbound_allowed_networks(scheduler_settings, value, fragment)
 )
 def test_good_outbound_allowed_networks_pass(scheduler_settings, value):
     assert scheduler_settings(OUTBOUND_ALLOWED_NETWORKS=value) == []
+
+
+def test_every_check_of_the_checks_package_is_registered_at_start_up():
+    import importlib
+    import inspect
+    import pkgutil
+
+    from django.core.checks import registry as check_registry
+
+    import scheduler_app.checks as package
+
+    # Read before this test imports any module: what start-up (AppConfig.ready) registered.
+    registered = {(fn.__module__, fn.__name__) for fn in check_registry.registry.registered_checks}
+    declared = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        declared |= {
+            (module.__name__, name)
+            for name, fn in vars(module).items()
+            if name.startswith("check_")
+            and inspect.isfunction(fn)
+            and fn.__module__ == module.__name__
+        }
+    assert declared <= registered
+    # W003, W022, E050/W050 and E060/W060 among them, from the modules that joined the package.
+    assert {name for _module, name in declared} >= {
+        "check_scheduler_urls",
+        "check_stored_crons",
+        "check_link_settings",
+        "check_approvers",
+        "check_hook_settings",
+        "check_hook_secrets",
+    }

@@ -29,9 +29,7 @@ CRM_USER = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_CRM")
 WON = "crm.opportunity.won"
 
 
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core import checks
 
-from scheduler_app.cron_check import check_stored_crons
+from scheduler_app.checks.stored_cron import check_stored_crons
 from scheduler_app.models import ScheduledTask
 
 

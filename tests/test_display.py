@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from scheduler_app.display import relative
+from scheduler_app.presentation.display import relative
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -27,3 +27,16 @@ def test_relative_reads_like_a_person(offset, text):
 
 def test_no_time_is_blank():
     assert relative(None, NOW) == ""
+
+
+def test_the_old_module_name_still_imports_with_a_deprecation_warning():
+    import importlib
+    import sys
+
+    from scheduler_app.presentation import display
+
+    sys.modules.pop("scheduler_app.display", None)
+    with pytest.warns(DeprecationWarning, match="presentation.display"):
+        old = importlib.import_module("scheduler_app.display")
+    assert old.format_when is display.format_when
+    assert old.badge is display.badge

@@ -25,65 +25,21 @@ from scheduler_app import SchedulableTask, TaskProvider, TaskResult
 from scheduler_app.engine import recording
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
-from scheduler_app.registry import registry
+from tests.odd_values import (
+    DictWhoseItemsRaise,
+    NotPicklable,
+    Opaque,
+    OwnBaseException,
+    ReprRaises,
+    StrRaises,
+    StrSubclass,
+    Unpicklable,
+    assert_readable,
+    nested,
+)
 from tests.testapp.models import Execution
 
 # -- bodies --------------------------------------------------------------------------
-
-
-class StrRaises(Exception):
-    def __str__(self) -> str:
-        raise RuntimeError("str() of this exception raises")
-
-
-class ReprRaises(StrRaises):
-    def __repr__(self) -> str:
-        raise RuntimeError("repr() of this exception raises")
-
-
-class NotPicklable(Exception):
-    def __reduce__(self):  # noqa: ANN204
-        raise TypeError("this exception cannot be pickled")
-
-
-class OwnBaseException(BaseException):
-    pass
-
-
-class Opaque:
-    """An object JSON does not know, whose repr and str raise."""
-
-    def __repr__(self) -> str:
-        raise ValueError("no repr")
-
-    __str__ = __repr__
-
-
-class Unpicklable:
-    def __reduce__(self):  # noqa: ANN204
-        raise TypeError("this object cannot be pickled")
-
-    def __repr__(self) -> str:
-        return "Unpicklable()"
-
-
-class DictWhoseItemsRaise(dict):
-    """A dict subclass: json.dumps asks its items(), which raise."""
-
-    def items(self):  # noqa: ANN201
-        raise RuntimeError("no items")
-
-
-class StrSubclass(str):
-    def __reduce__(self):  # noqa: ANN204
-        raise TypeError("this str cannot be pickled")
-
-
-def nested(depth: int) -> list:
-    value: list = []
-    for _ in range(depth):
-        value = [value]
-    return value
 
 
 def circular() -> dict:
@@ -185,21 +141,21 @@ STORED: dict[str, tuple[Callable[[], Any], str, Any]] = {
 FAILED: dict[str, tuple[Callable[[], Any], str]] = {
     "an exception whose str() raises": (
         raise_(StrRaises()),
-        "tests.test_engine_isolation.StrRaises (its message could not be read)",
+        "tests.odd_values.StrRaises (its message could not be read)",
     ),
     "an exception whose str() and repr() raise": (
         raise_(ReprRaises()),
-        "tests.test_engine_isolation.ReprRaises (its message could not be read)",
+        "tests.odd_values.ReprRaises (its message could not be read)",
     ),
     "an exception that cannot be pickled": (
         raise_(NotPicklable("pickle me not")),
-        "tests.test_engine_isolation.NotPicklable: pickle me not",
+        "tests.odd_values.NotPicklable: pickle me not",
     ),
     "KeyboardInterrupt": (raise_(KeyboardInterrupt()), "The task raised KeyboardInterrupt"),
     "GeneratorExit": (raise_(GeneratorExit()), "The task raised GeneratorExit"),
     "a BaseException of its own": (
         raise_(OwnBaseException("deep")),
-        "The task raised tests.test_engine_isolation.OwnBaseException: deep",
+        "The task raised tests.odd_values.OwnBaseException: deep",
     ),
     "sys.exit with a code whose repr raises": (
         raise_(SystemExit(Opaque())),
@@ -248,10 +204,8 @@ class IsolationProvider(TaskProvider):
 
 
 @pytest.fixture
-def isotest():
-    registry.register(IsolationProvider, strict=True)
-    yield IsolationProvider
-    registry.unregister(IsolationProvider.module_id)
+def isotest(register_provider):
+    return register_provider(IsolationProvider)
 
 
 @pytest.fixture
@@ -300,13 +254,6 @@ def assert_controls_succeeded(tasks: list[ScheduledTask]) -> None:
         assert Execution.objects.filter(task_id=task.pk).count() == 1
         task.refresh_from_db()
         assert task.status != "running" and task.last_status == "success"
-
-
-def assert_readable(log: TaskExecutionLog) -> None:
-    """Every field reads back and encodes: the admin can show it."""
-    for value in (log.error_message, log.traceback, log.output):
-        value.encode("utf-8")
-        assert "\x00" not in value
 
 
 def assert_all_over() -> None:

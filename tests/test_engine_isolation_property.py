@@ -30,32 +30,10 @@ from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.engine.storable import MAX_DEPTH
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
-from scheduler_app.registry import registry
+from tests.odd_values import Opaque, ReprRaises, StrRaises, Unpicklable, assert_readable, nested
 from tests.testapp.models import Execution
 
 # -- odd values ---------------------------------------------------------------------------
-
-
-class Opaque:
-    def __repr__(self) -> str:
-        raise ValueError("no repr")
-
-    __str__ = __repr__
-
-
-class Unpicklable:
-    def __reduce__(self):  # noqa: ANN204
-        raise TypeError("no pickling")
-
-
-class StrRaises(Exception):
-    def __str__(self) -> str:
-        raise RuntimeError("no str")
-
-
-class ReprRaises(StrRaises):
-    def __repr__(self) -> str:
-        raise RuntimeError("no repr")
 
 
 class OwnBaseException(BaseException):
@@ -112,13 +90,6 @@ data = st.recursive(
     ),
     max_leaves=12,
 )
-
-
-def nested(depth: int) -> list:
-    value: list = []
-    for _ in range(depth):
-        value = [value]
-    return value
 
 
 def circular(value: Any) -> dict:
@@ -256,10 +227,8 @@ class PropertyProvider(TaskProvider):
 
 
 @pytest.fixture
-def proptest():
-    registry.register(PropertyProvider, strict=True)
-    yield PropertyProvider
-    registry.unregister(PropertyProvider.module_id)
+def proptest(register_provider):
+    return register_provider(PropertyProvider)
 
 
 @pytest.fixture
@@ -304,12 +273,6 @@ def copies(task: ScheduledTask, cases: list[str]) -> list[ScheduledTask]:
     )
 
 
-def readable(log: TaskExecutionLog) -> None:
-    for value in (log.error_message, log.traceback, log.output, json.dumps(log.result)):
-        value.encode("utf-8")
-        assert "\x00" not in value
-
-
 def run_drawn(template, drawn: list[Behaviour]) -> None:  # noqa: ANN001
     task, control = template
     cases = {uuid.uuid4().hex: behaviour for behaviour in drawn}
@@ -327,7 +290,7 @@ def run_drawn(template, drawn: list[Behaviour]) -> None:  # noqa: ANN001
         for t in tasks:
             behaviour = cases[t.config["case"]]
             (log,) = TaskExecutionLog.objects.filter(task_id=t.pk)
-            readable(log)
+            assert_readable(log)
             assert log.status == behaviour.expected, (log.status, log.error_message)
             if behaviour.expected == "failed":
                 assert log.error_message

@@ -107,10 +107,8 @@ class EngineTestProvider(TaskProvider):
 
 
 @pytest.fixture
-def engtest():
-    registry.register(EngineTestProvider, strict=True)
-    yield EngineTestProvider
-    registry.unregister(EngineTestProvider.module_id)
+def engtest(register_provider):
+    return register_provider(EngineTestProvider)
 
 
 @pytest.fixture

@@ -14,10 +14,7 @@ from scheduler_app.models import PendingEvent, RunStatus, TaskExecutionLog
 from scheduler_app.services import chains
 from tests.testapp.models import Execution
 
-
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 def notes(task) -> list[str]:

@@ -7,6 +7,7 @@ import re
 
 import icalendar
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -105,6 +106,25 @@ def test_only_the_digest_is_stored(people):
     token, raw = feeds.issue_token(alice)
     assert raw not in token.digest and token.prefix == raw[:8]
     assert feeds.user_for_token(raw) == alice
+
+
+@pytest.mark.django_db
+def test_a_refresh_is_recorded_at_most_once_per_touch_interval(people):
+    alice, _bob = people
+    start = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        token, raw = feeds.issue_token(alice)
+        assert feeds.user_for_token(raw) == alice
+        token.refresh_from_db()
+        assert token.last_used_at == start
+        clock.shift(feeds.TOUCH_EVERY - dt.timedelta(seconds=1))
+        feeds.user_for_token(raw)
+        token.refresh_from_db()
+        assert token.last_used_at == start
+        clock.shift(dt.timedelta(seconds=1))
+        feeds.user_for_token(raw)
+        token.refresh_from_db()
+        assert token.last_used_at == start + feeds.TOUCH_EVERY
 
 
 @pytest.mark.django_db

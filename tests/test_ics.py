@@ -14,46 +14,9 @@ from hypothesis import strategies as st
 from scheduler_app.models import BlackoutCalendar
 from scheduler_app.services import calendars
 from scheduler_app.services.calendars import Period
+from tests.ics_files import HEAD, TAIL, all_day, event, ics, periods_formset
 
-HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
-TAIL = "END:VCALENDAR\r\n"
 ADD = "/admin/scheduler_app/blackoutcalendar/add/"
-
-
-def event(*lines: str, uid: str = "a@test") -> str:
-    return (
-        "BEGIN:VEVENT\r\nUID:"
-        + uid
-        + "\r\n"
-        + "".join(f"{x}\r\n" for x in lines)
-        + "END:VEVENT\r\n"
-    )
-
-
-def ics(*events: str) -> str:
-    return HEAD + "".join(events) + TAIL
-
-
-def day(d: dt.date, summary: str, days: int = 1) -> str:
-    end = d + dt.timedelta(days=days)
-    return event(
-        f"DTSTART;VALUE=DATE:{d:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{end:%Y%m%d}",
-        f"SUMMARY:{summary}",
-        uid=f"{summary}-{d}",
-    )
-
-
-def inline(rows=()):
-    data = {
-        "periods-TOTAL_FORMS": str(len(rows)),
-        "periods-INITIAL_FORMS": "0",
-        "periods-MIN_NUM_FORMS": "0",
-        "periods-MAX_NUM_FORMS": "1000",
-    }
-    for i, row in enumerate(rows):
-        data.update({f"periods-{i}-{k}": v for k, v in row.items()})
-    return data
 
 
 MALFORMED = {
@@ -147,7 +110,7 @@ MALFORMED = {
     "binary": (bytes(range(256)) * 10, "not UTF-8"),
     "JSON": (b'{"a": 1}', "does not begin with BEGIN:VCALENDAR"),
     "an unclosed calendar": (HEAD + event("DTSTART;VALUE=DATE:20260102"), "not a valid iCalendar"),
-    "two calendars": (ics(day(dt.date(2026, 1, 2), "A")) * 2, "not a valid iCalendar"),
+    "two calendars": (ics(all_day(dt.date(2026, 1, 2), "A")) * 2, "not a valid iCalendar"),
     "only a to-do": (
         HEAD + "BEGIN:VTODO\r\nDTSTART:20260102T000000Z\r\nEND:VTODO\r\n" + TAIL,
         "no events",
@@ -192,12 +155,14 @@ def test_the_file_size_and_the_number_of_events_are_bounded_by_settings(settings
         "CALENDAR_MAX_BYTES": 2000,
         "CALENDAR_MAX_PERIODS": 3,
     }
-    four = ics(*(day(dt.date(2026, 1, 1) + dt.timedelta(days=2 * i), f"D{i}") for i in range(4)))
+    four = ics(
+        *(all_day(dt.date(2026, 1, 1) + dt.timedelta(days=2 * i), f"D{i}") for i in range(4))
+    )
     with pytest.raises(ValidationError, match="4 events; a calendar holds at most 3"):
         calendars.parse_ics(four)
     with pytest.raises(ValidationError, match="larger than 2000 bytes"):
         calendars.parse_ics(ics(event("DTSTART;VALUE=DATE:20260102", "SUMMARY:" + "x" * 3000)))
-    assert len(calendars.parse_ics(ics(day(dt.date(2026, 1, 1), "D")))) == 1
+    assert len(calendars.parse_ics(ics(all_day(dt.date(2026, 1, 1), "D")))) == 1
 
 
 @pytest.mark.django_db
@@ -240,7 +205,7 @@ def test_calendar_names_descriptions_and_zones_of_the_wrong_kind_are_field_error
 def test_the_admin_shows_a_malformed_file_as_a_form_error(admin_client, data, message):
     upload = SimpleUploadedFile("x.ics", data if isinstance(data, bytes) else data.encode())
     response = admin_client.post(
-        ADD, {"name": "Bad", "timezone": "", "ics_file": upload, **inline()}
+        ADD, {"name": "Bad", "timezone": "", "ics_file": upload, **periods_formset()}
     )
     assert response.status_code == 200 and message in response.content.decode()
     assert not BlackoutCalendar.objects.exists()
@@ -248,10 +213,12 @@ def test_the_admin_shows_a_malformed_file_as_a_form_error(admin_client, data, me
 
 @pytest.mark.django_db
 def test_a_refused_file_creates_no_calendar_and_says_no_success(admin_client):
-    overlapping = ics(day(dt.date(2026, 1, 1), "New Year", 2), day(dt.date(2026, 1, 2), "Bridge"))
+    overlapping = ics(
+        all_day(dt.date(2026, 1, 1), "New Year", 2), all_day(dt.date(2026, 1, 2), "Bridge")
+    )
     upload = SimpleUploadedFile("x.ics", overlapping.encode())
     response = admin_client.post(
-        ADD, {"name": "Feed", "timezone": "", "ics_file": upload, **inline()}
+        ADD, {"name": "Feed", "timezone": "", "ics_file": upload, **periods_formset()}
     )
     page = response.content.decode()
     assert response.status_code == 200 and "overlap" in page
@@ -261,10 +228,12 @@ def test_a_refused_file_creates_no_calendar_and_says_no_success(admin_client):
 
 @pytest.mark.django_db
 def test_the_files_events_and_the_rows_are_checked_together(admin_client):
-    upload = SimpleUploadedFile("x.ics", ics(day(dt.date(2026, 5, 2), "From the file")).encode())
+    upload = SimpleUploadedFile(
+        "x.ics", ics(all_day(dt.date(2026, 5, 2), "From the file")).encode()
+    )
     rows = [{"label": "Row", "start_date": "2026-05-01", "end_date": "2026-05-03"}]
     response = admin_client.post(
-        ADD, {"name": "Both", "timezone": "", "ics_file": upload, **inline(rows)}
+        ADD, {"name": "Both", "timezone": "", "ics_file": upload, **periods_formset(rows)}
     )
     assert response.status_code == 200 and "overlap" in response.content.decode()
     assert not BlackoutCalendar.objects.exists()
@@ -278,13 +247,13 @@ def test_replacing_drops_the_rows_so_they_cannot_overlap_and_a_valid_file_is_sav
         periods=[Period(dt.date(2026, 5, 1), dt.date(2026, 5, 3), label="Row")],
     )
     period = calendar.periods.get()
-    upload = SimpleUploadedFile("x.ics", ics(day(dt.date(2026, 5, 2), "New")).encode())
+    upload = SimpleUploadedFile("x.ics", ics(all_day(dt.date(2026, 5, 2), "New")).encode())
     data = {
         "name": "Old",
         "timezone": "",
         "ics_file": upload,
         "replace_periods": "on",
-        **inline(
+        **periods_formset(
             [
                 {
                     "id": str(period.pk),
@@ -307,9 +276,9 @@ def test_replacing_drops_the_rows_so_they_cannot_overlap_and_a_valid_file_is_sav
 @pytest.mark.django_db
 def test_the_admin_refuses_a_file_over_the_size_setting_before_reading_it(admin_client, settings):
     settings.SCHEDULER = {**settings.SCHEDULER, "CALENDAR_MAX_BYTES": 100}
-    upload = SimpleUploadedFile("x.ics", ics(day(dt.date(2026, 5, 2), "Big")).encode())
+    upload = SimpleUploadedFile("x.ics", ics(all_day(dt.date(2026, 5, 2), "Big")).encode())
     response = admin_client.post(
-        ADD, {"name": "Big", "timezone": "", "ics_file": upload, **inline()}
+        ADD, {"name": "Big", "timezone": "", "ics_file": upload, **periods_formset()}
     )
     assert response.status_code == 200 and "larger than 100 bytes" in response.content.decode()
     assert not BlackoutCalendar.objects.exists()

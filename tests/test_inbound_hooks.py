@@ -372,9 +372,9 @@ def test_prune_deletes_deliveries_older_than_the_log_retention(client, clock, ho
 
 
 def check_ids(settings_value: dict | None = None, **kwargs) -> list[str]:
-    from scheduler_app import hook_checks
+    from scheduler_app.checks import inbound_hooks
 
-    return [m.id for m in hook_checks.check_hook_settings()]
+    return [m.id for m in inbound_hooks.check_hook_settings()]
 
 
 @pytest.mark.parametrize(
@@ -390,28 +390,28 @@ def check_ids(settings_value: dict | None = None, **kwargs) -> list[str]:
     ],
 )
 def test_a_bad_hook_setting_is_e060_with_a_hint(settings, name, value):
-    from scheduler_app import hook_checks
+    from scheduler_app.checks import inbound_hooks
 
     settings.SCHEDULER = {**settings.SCHEDULER, name: value}
-    [message] = hook_checks.check_hook_settings()
+    [message] = inbound_hooks.check_hook_settings()
     assert message.id == "scheduler_app.E060" and name in message.msg and message.hint
 
 
 def test_the_default_hook_settings_pass_the_check():
-    from scheduler_app import hook_checks
+    from scheduler_app.checks import inbound_hooks
 
-    assert hook_checks.check_hook_settings() == []
+    assert inbound_hooks.check_hook_settings() == []
 
 
 def test_an_enabled_hook_without_a_secret_is_w060_naming_it(hook):
-    from scheduler_app import hook_checks
+    from scheduler_app.checks import inbound_hooks
 
-    assert hook_checks.check_hook_secrets(databases=["default"]) == []
+    assert inbound_hooks.check_hook_secrets(databases=["default"]) == []
     InboundHook.objects.filter(pk=hook.pk).update(secret="")
-    [message] = hook_checks.check_hook_secrets(databases=["default"])
+    [message] = inbound_hooks.check_hook_secrets(databases=["default"])
     assert message.id == "scheduler_app.W060"
     assert f"#{hook.pk}" in message.msg and EVENT in message.msg and "rotate" in message.hint
-    assert hook_checks.check_hook_secrets(databases=None) == []
+    assert inbound_hooks.check_hook_secrets(databases=None) == []
 
 
 def test_the_command_makes_and_rotates_a_hook_and_prints_the_secret_once(db):

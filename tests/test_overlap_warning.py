@@ -16,9 +16,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from scheduler_app import overlap_warning, services
+from scheduler_app import services
 from scheduler_app.forms import TaskScheduleForm
 from scheduler_app.models import ScheduledTask
+from scheduler_app.presentation import overlap_warning
 
 PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
 NEW = reverse("scheduler_app:new", kwargs={"module": "testmod", "task_type": "record"})

@@ -20,11 +20,6 @@ ADMIN = "scheduler_app.SA_SCHEDULER_ADMIN"
 TESTMOD_ADMIN = "scheduler_app.SA_TESTMOD_ADMIN"
 
 
-@pytest.fixture
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
-
-
 def status(task) -> str:
     task.refresh_from_db()
     return task.status

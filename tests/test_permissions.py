@@ -7,7 +7,6 @@ from django.contrib.auth.models import Permission
 
 from scheduler_app import SchedulableTask, TaskProvider, TaskResult, policy, services
 from scheduler_app.policy import permissions
-from scheduler_app.registry import registry
 
 
 class Noop(SchedulableTask):
@@ -35,18 +34,13 @@ class CustomAdminProvider(TaskProvider):
 
 
 @pytest.fixture
-def provider(db):
-    registered = []
-
+def provider(db, register_provider):
     def add(cls):  # noqa: ANN001, ANN202
-        registry.register(cls, strict=True)
-        registered.append(cls.module_id)
+        register_provider(cls)
         permissions.sync_permissions()
         return cls
 
-    yield add
-    for module_id in registered:
-        registry.unregister(module_id)
+    return add
 
 
 def names(*codenames: str) -> dict[str, str]:

@@ -167,8 +167,8 @@ def test_policy_follows_the_matrix(scene, role):
     assert logs == MATRIX[role][ACTIONS.index("view logs")]
 
 
-@pytest.mark.parametrize("role", list(MATRIX))
-def test_nobody_edits_or_deletes_a_system_task(other_module, make_user, role):
+def system_task(make_user):  # noqa: ANN001, ANN201
+    """A system task of testmod and the user it belongs to."""
     owner = make_user(permissions.SCHEDULER, BASE)
     task = services.schedule(
         user=None,
@@ -179,6 +179,12 @@ def test_nobody_edits_or_deletes_a_system_task(other_module, make_user, role):
         is_system=True,
         owner=owner,
     )
+    return owner, task
+
+
+@pytest.mark.parametrize("role", list(MATRIX))
+def test_nobody_edits_or_deletes_a_system_task(other_module, make_user, role):
+    owner, task = system_task(make_user)
     user = make_role(role, make_user, owner)
     share_for_role(role, user, task)
     user = fresh(user)

@@ -20,7 +20,6 @@ from scheduler_app.engine import progress
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.engine.progress import ProgressReporter, count, write_progress
 from scheduler_app.models import RunStatus, TaskExecutionLog
-from scheduler_app.registry import registry
 
 
 class StepsForm(forms.Form):
@@ -79,10 +78,8 @@ def inline(scheduler_settings):
 
 
 @pytest.fixture
-def progtest():
-    registry.register(ProgressTestProvider, strict=True)
-    yield ProgressTestProvider
-    registry.unregister(ProgressTestProvider.module_id)
+def progtest(register_provider):
+    return register_provider(ProgressTestProvider)
 
 
 class ManualClock:

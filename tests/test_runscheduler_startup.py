@@ -38,7 +38,7 @@ NEVER_IN_A_PASS = (
     "scheduler_app.urls",
     "scheduler_app.forms",
     "scheduler_app.templatetags",
-    "scheduler_app.overlap_warning",
+    "scheduler_app.presentation.overlap_warning",
     "scheduler_app.admin.dashboard",
     "scheduler_app.admin.history",
     "scheduler_app.admin.chooser",

@@ -21,9 +21,7 @@ from scheduler_app.services import system_tasks
 PRUNE = "scheduler.prune"
 
 
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 @pytest.fixture

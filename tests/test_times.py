@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from project.reports.models import Report
-from scheduler_app import display
 from scheduler_app.models import ScheduledTask
+from scheduler_app.presentation import display
 from tests.conftest import grant
 
 NOW = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)  # a Monday, 12:00 in Berlin

@@ -25,9 +25,7 @@ from scheduler_app.registry import registry
 TODO_USER = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TODO")
 
 
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from scheduler_app.models import BlackoutCalendar, ScheduledTask
-from scheduler_app.services import transfer, transfer_schema
+from scheduler_app.services import transfer, transfer_file
 
 PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
 
@@ -239,17 +239,17 @@ def test_the_number_of_entries_is_bounded_by_a_setting(settings):
 )
 def test_reading_is_bounded_in_depth_and_refuses_what_is_not_json(raw, message):
     if message is None:
-        assert isinstance(transfer_schema.read(raw), str)
+        assert isinstance(transfer_file.read(raw), str)
         return
     with pytest.raises(ValidationError, match=message):
-        transfer_schema.read(raw)
+        transfer_file.read(raw)
 
 
 def test_the_file_size_is_bounded_by_a_setting(settings):
     settings.SCHEDULER = {**settings.SCHEDULER, "IMPORT_MAX_BYTES": 100}
     with pytest.raises(ValidationError, match="101 bytes; an import reads at most 100"):
-        transfer_schema.read(b" " * 101)
-    assert transfer_schema.read(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
+        transfer_file.read(b" " * 101)
+    assert transfer_file.read(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
 
 
 @pytest.mark.django_db

@@ -90,7 +90,7 @@ def test_staff_are_sent_to_the_admin_task_page_or_next(client, make_user):
     assert response["Location"] == reverse(
         "admin:scheduler_app_scheduledtask_change", args=[task.pk]
     )
-    # The same schedule again is a duplicate the person confirms (scheduler_app.overlap_warning).
+    # The same schedule again is a duplicate the person confirms (scheduler_app.presentation.overlap_warning).
     response = client.post(NEW, post_data(next="/reports/", confirm_overlaps="1"))
     assert response["Location"] == "/reports/"
     response = client.post(NEW, post_data(next="https://evil.example/", confirm_overlaps="1"))

@@ -16,9 +16,7 @@ from scheduler_app.monitoring import workflow_graph
 PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
 
 
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 @pytest.fixture

@@ -25,9 +25,7 @@ from tests.testapp.models import Execution
 PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
 
 
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 @pytest.fixture
@@ -165,6 +163,23 @@ def test_a_cycle_is_refused_naming_its_steps_and_nothing_changes(step, owner):
     assert WorkflowEdge.objects.count() == 2
     with pytest.raises(ValidationError):
         services.add_edge(a, a, user=owner)
+
+
+@pytest.mark.django_db
+def test_a_second_edge_between_the_same_steps_is_refused_when_added_or_re_pointed(step, owner):
+    a, b, c = step("A"), step("B"), step("C")
+    services.add_edge(a, b, user=owner)
+    edge = services.add_edge(a, c, user=owner)
+    with pytest.raises(ValidationError) as caught:
+        services.add_edge(a, b, user=owner, condition="failure")
+    [error] = caught.value.error_dict["target"]
+    assert error.code == "duplicate_edge" and "change that edge instead" in error.message
+    with pytest.raises(ValidationError) as caught:
+        services.change_edge(edge, user=owner, target=b)
+    [error] = caught.value.error_dict["target"]
+    assert error.code == "duplicate_edge" and error.message == "“A” already starts “B”."
+    edge.refresh_from_db()
+    assert edge.target_id == c.pk and WorkflowEdge.objects.count() == 2
 
 
 @pytest.mark.django_db

@@ -18,8 +18,9 @@ from django.views.generic import TemplateView
 
 from project.marketing import sending, workflow
 from project.marketing.models import ABTest, CampaignReport, Post, PostStatus
-from scheduler_app import links, policy
+from scheduler_app import policy
 from scheduler_app.models import Approval, ApprovalStatus
+from scheduler_app.presentation import links
 from scheduler_app.views import SchedulerPageMixin
 
 MODULE_ID = "marketing"

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import display, policy
+from scheduler_app import policy
 from scheduler_app.admin.audit_trail import change_lines
-from scheduler_app.links import reverse_or_empty
+from scheduler_app.admin.read_only import ReadOnlyAdmin
 from scheduler_app.models import TaskAuditEvent
+from scheduler_app.presentation import display
+from scheduler_app.presentation.links import reverse_or_empty
 
 
-class TaskAuditEventAdmin(admin.ModelAdmin):
+class TaskAuditEventAdmin(ReadOnlyAdmin):
     list_display = (
         "at_display",
         "task_display",
@@ -40,21 +40,8 @@ class TaskAuditEventAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
+    def may_view(self, request: HttpRequest) -> bool:
         return policy.is_scheduler_admin(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.is_scheduler_admin(request.user)
-
-    # The trail is written by the services only.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("at"), ordering="at")
     def at_display(self, event: TaskAuditEvent) -> str:

@@ -13,8 +13,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from scheduler_app import display, policy
+from scheduler_app import policy
 from scheduler_app.models import AuditAction, AuditSource, ScheduledTask
+from scheduler_app.presentation import display
 from scheduler_app.services import audit
 
 PER_PAGE = 20

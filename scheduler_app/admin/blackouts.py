@@ -20,13 +20,10 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from scheduler_app import conf, policy
 from scheduler_app.admin.auditing import FromAdmin
+from scheduler_app.admin.read_only import ReadOnlyAdmin, is_staff
 from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, FeedToken, PauseWindow
 from scheduler_app.registry import registry
 from scheduler_app.services import calendars, feeds, pause_windows
-
-
-def _staff(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_staff)
 
 
 def _reason(error: Exception) -> str:
@@ -140,13 +137,13 @@ class BlackoutCalendarAdmin(FromAdmin, admin.ModelAdmin):
         return getattr(obj, "n_tasks", 0)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _staff(request)
+        return is_staff(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _staff(request)
+        return is_staff(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _staff(request) and policy.can_manage_calendars(request.user)
+        return is_staff(request) and policy.can_manage_calendars(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_add_permission(request)
@@ -262,13 +259,13 @@ class PauseWindowAdmin(FromAdmin, admin.ModelAdmin):
         return getattr(obj, "n_tasks", 0)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _staff(request)
+        return is_staff(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _staff(request)
+        return is_staff(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _staff(request) and bool(policy.administered_modules(request.user))
+        return is_staff(request) and bool(policy.administered_modules(request.user))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a window is opened and ended, not edited
@@ -313,7 +310,7 @@ class PauseWindowAdmin(FromAdmin, admin.ModelAdmin):
 
 
 @admin.register(FeedToken)
-class FeedTokenAdmin(admin.ModelAdmin):
+class FeedTokenAdmin(ReadOnlyAdmin):
     list_display = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("=user__username",)
@@ -324,21 +321,6 @@ class FeedTokenAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         qs = super().get_queryset(request).select_related("user")
         return qs if policy.is_scheduler_admin(request.user) else qs.filter(user=request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description=gettext_lazy("Revoke the selected feed links"), permissions=["view"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from scheduler_app import policy
-from scheduler_app.links import schedule_url
+from scheduler_app.presentation.links import schedule_url
 from scheduler_app.registry import registry
 
 

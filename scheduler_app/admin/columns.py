@@ -11,8 +11,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import display, schedules, services
+from scheduler_app import schedules, services
 from scheduler_app.models import ScheduledTask, ScheduleType
+from scheduler_app.presentation import display
 from scheduler_app.registry import registry
 from scheduler_app.services.calendars import blackout_notes
 

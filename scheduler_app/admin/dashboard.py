@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduler_app import policy
-from scheduler_app.links import reverse_or_empty
 from scheduler_app.models import RunStatus, TaskExecutionLog, TaskStatus
 from scheduler_app.monitoring import charts, metrics, watchdog
+from scheduler_app.presentation.links import reverse_or_empty
 from scheduler_app.registry import registry
 
 CHART_DAYS = 14

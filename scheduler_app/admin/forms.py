@@ -10,23 +10,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from scheduler_app import schedules, services
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import ScheduledTask, run_options
 
 if TYPE_CHECKING:  # the warning is built on a save only; a crontab pass never loads it
-    from scheduler_app.overlap_warning import OverlapWarning
+    from scheduler_app.presentation.overlap_warning import OverlapWarning
 
 #: Model fields the admin form edits; everything else is read-only.
 ADMIN_EDITABLE = (
     "name",
-    "enabled",
+    run_options.ENABLED,
     *schedules.COLUMNS,
-    "priority",
-    "max_retries",
-    "timeout",
-    "allow_overlap",
-    "misfire_policy",
-    "misfire_grace",
-    "tags",
+    *run_options.NAMES,
     "calendars",
 )
 #: The code of the error that holds a save back for the overlap warning.
@@ -88,7 +82,7 @@ class ScheduledTaskAdminForm(forms.ModelForm):
             self._add_service_errors(exc)
         except PermissionDenied as exc:
             self.add_error(None, str(exc) or _("You may not change this task."))
-        from scheduler_app import overlap_warning
+        from scheduler_app.presentation import overlap_warning
 
         if schedule is not None and not self.errors and not overlap_warning.confirmed(self.data):
             self._warn_of_overlaps(schedule)
@@ -100,7 +94,7 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         The admin saves only a valid form, so the warning is carried by an error with
         its own code; the ModelAdmin shows the warning in its place (``saving``).
         """
-        from scheduler_app import overlap_warning
+        from scheduler_app.presentation import overlap_warning
 
         self.overlaps = overlap_warning.check_change(self.instance, schedule, user=self.acting_user)
         if self.overlaps is not None:

@@ -10,8 +10,9 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import describing, display, services
+from scheduler_app import describing, services
 from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent
+from scheduler_app.presentation import display
 
 PER_PAGE = 20
 PAGE_PARAM = "logs_page"

@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import conf, display, policy
+from scheduler_app import conf, policy
+from scheduler_app.admin.read_only import ReadOnlyAdmin
 from scheduler_app.models import HookDelivery, InboundHook
+from scheduler_app.presentation import display
 from scheduler_app.services import inbound_hooks
 
 SECRET_TEMPLATE = "admin/scheduler_app/inboundhook/secret.html"
@@ -131,7 +133,7 @@ class InboundHookAdmin(admin.ModelAdmin):
 
 
 @admin.register(HookDelivery)
-class HookDeliveryAdmin(admin.ModelAdmin):
+class HookDeliveryAdmin(ReadOnlyAdmin):
     list_display = (
         "received",
         "event",
@@ -161,17 +163,5 @@ class HookDeliveryAdmin(admin.ModelAdmin):
     def received(self, obj: HookDelivery) -> str:
         return display.format_when(obj.received_at)
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
+    def may_view(self, request: HttpRequest) -> bool:
         return policy.can_view_all(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.can_view_all(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -24,8 +24,8 @@ from scheduler_app.admin.columns import TaskColumns
 from scheduler_app.admin.edge_fields import WorkflowTaskAdminForm
 from scheduler_app.admin.filters import ModuleFilter, OwnerFilter, TagFilter, TaskTypeFilter
 from scheduler_app.admin.saving import ServiceSavingAdmin
-from scheduler_app.links import reverse_or_empty
-from scheduler_app.models import ScheduledTask
+from scheduler_app.models import ScheduledTask, run_options
+from scheduler_app.presentation.links import reverse_or_empty
 
 READ_ONLY = (
     "module_display",
@@ -118,17 +118,7 @@ class ScheduledTaskAdmin(AuditedAdmin, TaskColumns, ServiceSavingAdmin):
         ),
         (
             gettext_lazy("Options"),
-            {
-                "fields": (
-                    "priority",
-                    "max_retries",
-                    "timeout",
-                    "allow_overlap",
-                    "misfire_policy",
-                    "misfire_grace",
-                    "tags",
-                )
-            },
+            {"fields": run_options.NAMES},
         ),
         edge_fields.FIELDSET,
         (gettext_lazy("Configuration"), {"fields": ("config_display",)}),
@@ -260,10 +250,10 @@ class ScheduledTaskAdmin(AuditedAdmin, TaskColumns, ServiceSavingAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        from scheduler_app import overlap_warning
         from scheduler_app.admin.audit_trail import audit_trail
         from scheduler_app.admin.history import history_page
         from scheduler_app.monitoring import metrics
+        from scheduler_app.presentation import overlap_warning
 
         extra = dict(extra_context or {})
         obj = self.get_object(request, object_id)

@@ -21,8 +21,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduler_app import display, policy, services
+from scheduler_app import policy, services
 from scheduler_app.admin.auditing import FromAdmin
+from scheduler_app.admin.read_only import ReadOnlyAdmin, is_staff
 from scheduler_app.admin.workflow_forms import AddEdgeForm, ChangeEdgeForm
 from scheduler_app.models import (
     Approval,
@@ -33,11 +34,8 @@ from scheduler_app.models import (
     WorkflowStep,
 )
 from scheduler_app.monitoring import workflow_graph
+from scheduler_app.presentation import display
 from scheduler_app.services import approvals, workflows
-
-
-def _staff(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_staff)
 
 
 def graph_svg(
@@ -63,7 +61,7 @@ def graph_svg(
 
 
 @admin.register(WorkflowRun)
-class WorkflowRunAdmin(FromAdmin, admin.ModelAdmin):
+class WorkflowRunAdmin(FromAdmin, ReadOnlyAdmin):
     list_display = ("__str__", "status", "started_when", "finished_when", "graph_link")
     list_filter = ("status",)
     date_hierarchy = "started_at"
@@ -71,21 +69,6 @@ class WorkflowRunAdmin(FromAdmin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         tasks = policy.viewable_queryset(request.user).values("pk")
         return super().get_queryset(request).filter(root__in=tasks).select_related("root")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("started"), ordering="started_at")
     def started_when(self, run: WorkflowRun) -> Any:
@@ -123,7 +106,7 @@ class WorkflowRunAdmin(FromAdmin, admin.ModelAdmin):
     # -- the workflow of one task: graph and editor ------------------------
 
     def workflow_view(self, request: HttpRequest, task_id: int) -> HttpResponse:
-        if not _staff(request):
+        if not is_staff(request):
             raise PermissionDenied
         task = get_object_or_404(policy.viewable_queryset(request.user), pk=task_id)
         if request.method == "POST":
@@ -219,7 +202,7 @@ class WorkflowRunAdmin(FromAdmin, admin.ModelAdmin):
 
 
 @admin.register(Approval)
-class ApprovalAdmin(FromAdmin, admin.ModelAdmin):
+class ApprovalAdmin(FromAdmin, ReadOnlyAdmin):
     list_display = ("title", "task", "status", "requested_when", "expires_when", "decided_by_name")
     list_filter = ("status",)
     search_fields = ("title", "task__name")
@@ -268,21 +251,6 @@ class ApprovalAdmin(FromAdmin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         visible = approvals.visible(request.user).values("pk")
         return super().get_queryset(request).filter(pk__in=visible).select_related("task")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def change_view(
         self,

@@ -23,6 +23,7 @@ from scheduler_app.models import (
     ScheduledTask,
     ScheduleType,
     TaskExecutionLog,
+    run_options,
 )
 
 #: Absolute bounds of free text (the services refuse lower limits with their own messages).
@@ -98,6 +99,8 @@ class ScheduleFields(StrictSerializer):
     timezone = _text(100, help_text="IANA time zone, e.g. Europe/Berlin; default UTC.")
 
 
+# The run options as ``models.run_options`` declares them; tests/test_run_options.py keeps
+# the two equal.
 class TaskWriteFields(ScheduleFields):
     name = _text()
     config = ConfigSchemaField(required=False)
@@ -180,14 +183,8 @@ class TaskSerializer(serializers.ModelSerializer):
             "owner",
             *schedules.INPUTS,
             "schedule",
-            "priority",
-            "max_retries",
+            *run_options.NAMES,
             "retry_count",
-            "timeout",
-            "allow_overlap",
-            "misfire_policy",
-            "misfire_grace",
-            "tags",
             "config",
             "next_run",
             "last_run",

@@ -12,7 +12,6 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import string
 from typing import Any
@@ -25,16 +24,8 @@ from django.utils.translation import gettext as _
 from scheduler_app import policy
 from scheduler_app.api.models import ApiToken, TokenScope
 
-#: Secrets longer than this are refused unread (a real one is 43 characters).
-MAX_SECRET_LENGTH = 200
 #: ``last_used_at`` is written at most this often per token, not on every request.
 TOUCH_EVERY = dt.timedelta(minutes=1)
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 SECRET_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -52,28 +43,12 @@ def issue(user: Any, *, scope: str = TokenScope.READ, name: str = "") -> tuple[A
     # Letters and digits only (256 bits): a secret or its prefix never starts with "-", which a
     # command line would read as an option.
     secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(43))
-    token = ApiToken.objects.create(
-        user=user, scope=scope, name=name, digest=digest(secret), prefix=secret[:8]
-    )
-    return token, secret
+    return ApiToken.create_for_secret(secret, user=user, scope=scope, name=name), secret
 
 
 def authenticate(secret: str, now: dt.datetime | None = None) -> ApiToken | None:
     """The active token with this secret whose user is active, or None."""
-    if not secret or len(secret) > MAX_SECRET_LENGTH:
-        return None
-    token = (
-        ApiToken.objects.filter(digest=digest(secret), revoked_at__isnull=True)
-        .select_related("user")
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None
-    now = now or timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
-    return token
+    return ApiToken.find_active(secret, now=now or timezone.now(), touch_every=TOUCH_EVERY)
 
 
 def revoke(queryset: QuerySet[ApiToken], *, user: Any) -> int:

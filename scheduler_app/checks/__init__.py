@@ -14,15 +14,25 @@ E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
 E030 bad OUTBOUND_ALLOWED_NETWORKS                W030 alert webhook at a refused address
 E040 bad API_THROTTLE_RATES                       (``integrations.py``, run by ``check_settings``)
 W020 scheduler silent         W021 tasks overdue  (``watchdog.py``)
-W022 stored cron refused (``scheduler_app.cron_check``)
+W022 stored cron refused (``stored_cron.py``)
 (W020-W022: ``check --database default`` only)
-W003 admin without scheduler_app.urls (``scheduler_app.url_checks``)
-E050 bad APPROVAL_LINK_* setting  W050 approval step nobody may decide (``scheduler_app.approval_check``)
-E060 bad HOOKS_* setting      W060 inbound hook without a secret (``scheduler_app.hook_checks``)
+W003 admin without scheduler_app.urls (``routing.py``)
+E050 bad APPROVAL_LINK_* setting  W050 approval step nobody may decide (``approvals.py``)
+E060 bad HOOKS_* setting      W060 inbound hook without a secret (``inbound_hooks.py``)
 """
 
+from scheduler_app.checks import approvals, inbound_hooks, routing, stored_cron
 from scheduler_app.checks.providers import check_providers, provider_messages
 from scheduler_app.checks.settings import check_settings
 from scheduler_app.checks.watchdog import check_watchdog
 
-__all__ = ["check_providers", "check_settings", "check_watchdog", "provider_messages"]
+__all__ = [
+    "approvals",
+    "inbound_hooks",
+    "routing",
+    "stored_cron",
+    "check_providers",
+    "check_settings",
+    "check_watchdog",
+    "provider_messages",
+]

@@ -25,9 +25,9 @@ from scheduler_app.engine.claiming import Lease
 from scheduler_app.engine.pacing import ClaimPacer
 from scheduler_app.engine.pass_report import PassOptions, PassReport, RunLine
 from scheduler_app.engine.planning import plan_claimed
+from scheduler_app.engine.run_signals import send_executing
 from scheduler_app.engine.runspec import Outcome, RunSpec
 from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS
-from scheduler_app.engine.signalling import send_executing
 from scheduler_app.engine.workers import WorkerPool
 from scheduler_app.models import (
     RunStatus,

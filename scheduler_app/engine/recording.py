@@ -25,10 +25,10 @@ from scheduler_app.conf import SchedulerSettings
 from scheduler_app.engine import event_runs, hooks, locks, storable, timing, workflows
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Lease
+from scheduler_app.engine.run_signals import send_run_signals
 from scheduler_app.engine.runner import error_text
 from scheduler_app.engine.runspec import CONDITION_UNMET, FAILED, TIMEOUT, Outcome
 from scheduler_app.engine.settle import LOG_STATUS, TASK_FIELDS, Ending, settle, task_row_values
-from scheduler_app.engine.signalling import send_run_signals
 from scheduler_app.models import ScheduledTask, TaskExecutionLog, TaskStatus
 
 logger = logging.getLogger("scheduler_app.engine")

@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from scheduler_app import conf
 from scheduler_app.models import ScheduledTask, SchedulerHeartbeat, TaskStatus
-from scheduler_app.timestamps import format_when
+from scheduler_app.schedules.timestamps import format_when
 
 #: A scheduler run from cron passes once a minute: a task is never overdue sooner.
 MIN_GRACE = 60

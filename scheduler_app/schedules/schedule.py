@@ -28,8 +28,8 @@ from scheduler_app.schedules.intervals import (
     interval_runs_after,
     parse_interval,
 )
+from scheduler_app.schedules.timestamps import format_when
 from scheduler_app.schedules.wallclock import UTC, clip, field_error, get_zone, resolve_wall_time
-from scheduler_app.timestamps import format_when
 
 # Longest event name the model stores.
 MAX_EVENT_LENGTH = 120

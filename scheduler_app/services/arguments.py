@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import conf, schedules
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, ScheduleType
-from scheduler_app.validation import MAX_TAGS, quote, whole_number
+from scheduler_app.services.validation import MAX_TAGS, quote, whole_number
 
 #: Blackout calendars or chained tasks named in one call.
 MAX_REFERENCES = 100

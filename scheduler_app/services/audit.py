@@ -34,6 +34,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from scheduler_app import schedules, task_configs
+from scheduler_app.models import run_options
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -45,14 +46,8 @@ TRACKED_FIELDS = (
     "name",
     "config",
     *schedules.COLUMNS,
-    "priority",
-    "max_retries",
-    "timeout",
-    "allow_overlap",
-    "tags",
-    "enabled",
-    "misfire_policy",
-    "misfire_grace",
+    *run_options.NAMES,
+    run_options.ENABLED,
     "status",
 )
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import ScheduledTask, TaskStatus
-from scheduler_app.validation import build_schedule, resolve_task_type
+from scheduler_app.services.validation import build_schedule, resolve_task_type
 
 #: Most candidate rows compared in Python (same module, type and schedule).
 MAX_CANDIDATES = 200

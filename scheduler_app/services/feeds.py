@@ -16,7 +16,6 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -37,8 +36,8 @@ MAX_EVENTS = 2000
 EVENT_LENGTH = dt.timedelta(minutes=15)
 
 
-def _digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+#: ``last_used_at`` of a feed token is written at most this often, not on every refresh.
+TOUCH_EVERY = dt.timedelta(minutes=5)
 
 
 def issue_token(user: Any) -> tuple[FeedToken, str]:
@@ -49,9 +48,7 @@ def issue_token(user: Any) -> tuple[FeedToken, str]:
     now = timezone.now()
     with transaction.atomic():
         FeedToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
-        token = FeedToken.objects.create(
-            user=user, digest=_digest(raw), prefix=raw[:8], created_at=now
-        )
+        token = FeedToken.create_for_secret(raw, user=user, created_at=now)
     return token, raw
 
 
@@ -75,19 +72,8 @@ def active_token(user: Any) -> FeedToken | None:
 
 def user_for_token(raw: str) -> Any | None:
     """The active user behind an unrevoked token, or None."""
-    if not raw or len(raw) > 200:
-        return None
-    token = (
-        FeedToken.objects.filter(digest=_digest(raw), revoked_at__isnull=True)
-        .select_related("user")
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
-        FeedToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    token = FeedToken.find_active(raw, now=timezone.now(), touch_every=TOUCH_EVERY)
+    return token.user if token is not None else None
 
 
 def upcoming(

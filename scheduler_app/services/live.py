@@ -20,8 +20,9 @@ from typing import Any
 
 from django.db.models import Avg
 
-from scheduler_app import policy, scrubbing
+from scheduler_app import policy
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.services import scrubbing
 
 #: Characters of captured output shown live (the run page shows all of it once it ended).
 OUTPUT_TAIL = 4000

@@ -19,7 +19,7 @@ from scheduler_app.services.steps import (
     denied,
     resolve_now,
 )
-from scheduler_app.validation import (
+from scheduler_app.services.validation import (
     build_schedule,
 )
 

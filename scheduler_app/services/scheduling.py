@@ -15,6 +15,7 @@ from scheduler_app.models import (
     AuditAction,
     MisfirePolicy,
     ScheduledTask,
+    run_options,
 )
 from scheduler_app.providers import SchedulableTask
 from scheduler_app.services import audit, chains, sharing
@@ -30,14 +31,14 @@ from scheduler_app.services.steps import (
     user_pk,
     username_of,
 )
-from scheduler_app.signals import task_scheduled
-from scheduler_app.validation import (
+from scheduler_app.services.validation import (
     build_schedule,
     check_choice,
-    check_range,
+    check_option,
     clean_tags,
     resolve_task_type,
 )
+from scheduler_app.signals import task_scheduled
 
 
 def apply_schedule(task: ScheduledTask, schedule: schedules.Schedule, now: dt.datetime) -> None:
@@ -115,9 +116,9 @@ def schedule(
         name=(name or "").strip() or str(task_cls.name or task_type),
         config=stored_config,
         owner=owner if owner is not None else (user if user is not None else None),
-        priority=check_range("priority", priority, 1, 10),
-        max_retries=check_range(
-            "max_retries",
+        priority=check_option(run_options.PRIORITY, priority),
+        max_retries=check_option(
+            run_options.MAX_RETRIES,
             max_retries
             if max_retries is not None
             else (
@@ -125,23 +126,19 @@ def schedule(
                 if task_cls.default_max_retries is not None
                 else settings.DEFAULT_MAX_RETRIES
             ),
-            0,
-            100,
         ),
-        timeout=check_range(
-            "timeout",
+        timeout=check_option(
+            run_options.TIMEOUT,
             timeout
             if timeout is not None
             else (task_cls.default_timeout or settings.DEFAULT_TIMEOUT),
-            1,
-            7 * 24 * 3600,
         ),
         allow_overlap=allow_overlap,
         tags=clean_tags(tags),
         misfire_policy=check_choice("misfire_policy", misfire_policy, MisfirePolicy.values),
         misfire_grace=None
         if misfire_grace is None
-        else check_range("misfire_grace", misfire_grace, 0, 365 * 24 * 3600),
+        else check_option(run_options.MISFIRE_GRACE, misfire_grace),
         is_system=is_system,
         created_by=user,
         updated_by=user,

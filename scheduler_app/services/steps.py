@@ -19,8 +19,8 @@ from scheduler_app.models import (
     ScheduledTask,
     check_transition,
 )
+from scheduler_app.services.validation import quote
 from scheduler_app.signals import send_lifecycle
-from scheduler_app.validation import quote
 
 #: The code of the ValidationError of an action that would change nothing.
 NO_CHANGE = "no_change"

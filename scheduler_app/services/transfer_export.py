@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from scheduler_app import policy, schedules, task_configs
-from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus
+from scheduler_app.models import BlackoutCalendar, ScheduledTask, TaskStatus, run_options
 from scheduler_app.services import transfer_edges
 from scheduler_app.services.transfer_schema import FORMAT, VERSION
 
@@ -34,14 +34,9 @@ def task_entry(task: ScheduledTask) -> dict[str, Any]:
         "name": task.name,
         "config": task_configs.masked_config(task),
         **schedule_entry(task.schedule),
-        "priority": task.priority,
-        "max_retries": task.max_retries,
-        "timeout": task.timeout,
-        "allow_overlap": task.allow_overlap,
-        "misfire_policy": task.misfire_policy,
-        "misfire_grace": task.misfire_grace,
+        **{name: getattr(task, name) for name in run_options.NAMES},
         "tags": list(task.tags or []),
-        "enabled": task.enabled,
+        run_options.ENABLED: task.enabled,
         "paused": task.status == TaskStatus.PAUSED,
         "calendars": sorted(c.name for c in task.calendars.all()),
         "owner": task.owner.get_username() if task.owner is not None else None,

@@ -17,21 +17,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from scheduler_app import policy, schedules, task_configs
-from scheduler_app.models import BlackoutCalendar, ScheduledTask
+from scheduler_app.models import BlackoutCalendar, ScheduledTask, run_options
 from scheduler_app.services import transfer_edges, transfer_schema
 from scheduler_app.services.transfer_export import EXPORTED_STATUSES, task_entry
 from scheduler_app.services.transfer_report import Change
 
 #: Run options an entry carries, passed to the services as they are.
-OPTIONS = (
-    "priority",
-    "max_retries",
-    "timeout",
-    "allow_overlap",
-    "misfire_policy",
-    "misfire_grace",
-    "tags",
-)
+OPTIONS = run_options.NAMES
 #: Entry keys compared and applied, in display order (config is compared key by key).
 FIELDS = (
     *schedules.ARGUMENTS,

@@ -1,4 +1,4 @@
-"""The schedules export format: reading a file with bounds and checking it against a schema.
+"""The schedules export format: checking a document against a schema.
 
 Nothing is looked up or saved before a document passes :func:`check`; every
 problem is reported at once, each line naming the entry (its index and, when
@@ -6,25 +6,19 @@ it has them, its module, type and name) and the field::
 
     tasks[3] reports.send “Nightly”: interval: give [every, unit], e.g. [15, "minutes"].
 
-Bounds: the file's size (``SCHEDULER["IMPORT_MAX_BYTES"]``), its nesting
-depth (``bounds.MAX_JSON_DEPTH``, checked before the JSON parser runs, so no
-document can exhaust the stack), the number of entries
-(``SCHEDULER["IMPORT_MAX_ENTRIES"]``) and the length of every field.
+Bounds: the number of entries (``SCHEDULER["IMPORT_MAX_ENTRIES"]``) and the length
+of every field; the file itself is read by :mod:`.transfer_file` (its size and depth).
 
 Example::
 
-    data = transfer_schema.read(path.read_bytes())
+    data = transfer_file.read(path.read_bytes())
     warnings = transfer_schema.check(data)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
-import re
 from collections.abc import Callable
-from itertools import accumulate
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,7 +26,14 @@ from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
 from scheduler_app import bounds, conf
-from scheduler_app.models import EdgeCondition, IntervalUnit, MisfirePolicy, ScheduleType
+from scheduler_app.models import (
+    EdgeCondition,
+    IntervalUnit,
+    MisfirePolicy,
+    ScheduleType,
+    run_options,
+)
+from scheduler_app.models.run_options import RunOption
 
 FORMAT = "scheduler_app.schedules"
 VERSION = 1
@@ -42,62 +43,6 @@ MAX_REPORTED_ERRORS = 50
 
 class Invalid(Exception):
     """One field's problem, as the message shown after ``field:``."""
-
-
-# --- reading a file -----------------------------------------------------------------------
-
-
-def _depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in a JSON text, without parsing it.
-
-    Linear in C for any input: escapes are dropped, the text is split on quotes
-    (odd parts are inside strings) and only the brackets outside strings are counted.
-    """
-    outside = "".join(re.sub(r"\\.", "", text, flags=re.DOTALL).split('"')[::2])
-    brackets = re.sub(r"[^\[\]{}]+", "", outside)
-    return max(accumulate(1 if c in "[{" else -1 for c in brackets), default=0)
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:20]} is too large")
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def read(raw: bytes | str) -> Any:
-    """A JSON document from an untrusted file: bounded in size and depth; ValidationError otherwise."""
-    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
-    limit = conf.get().IMPORT_MAX_BYTES
-    if len(data) > limit:
-        raise ValidationError(
-            _("The file has %(size)d bytes; an import reads at most %(limit)d.")
-            % {"size": len(data), "limit": limit},
-            code="too_large",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            _("The file is not UTF-8 text (byte %(at)d).") % {"at": exc.start}, code="not_utf8"
-        ) from None
-    if _depth(text) > bounds.MAX_JSON_DEPTH:
-        raise ValidationError(
-            _("The file is nested deeper than %(max)d levels; an export has 5.")
-            % {"max": bounds.MAX_JSON_DEPTH},
-            code="too_deep",
-        )
-    try:
-        return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
-    except ValueError as exc:  # JSONDecodeError, a 5,000-digit integer, NaN
-        message = " ".join(str(exc).split())[:200]
-        raise ValidationError(
-            _("The file is not JSON: %(error)s") % {"error": message}, code="not_json"
-        ) from None
 
 
 # --- field checkers -----------------------------------------------------------------------
@@ -135,6 +80,12 @@ def _whole(low: int, high: int, *, null: bool = False) -> Callable[[Any], None]:
             raise Invalid(_("give a number from %(low)d to %(high)d.") % {"low": low, "high": high})
 
     return check
+
+
+def _option(option: RunOption) -> Callable[[Any], None]:
+    """The check of a number option, within its declared bounds."""
+    assert option.lowest is not None and option.highest is not None
+    return _whole(option.lowest, option.highest, null=option.nullable)
 
 
 def _flag(value: Any) -> None:
@@ -249,12 +200,12 @@ TASK_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
     "interval": (False, _interval),
     "event": (False, _text(120, null=True)),
     "timezone": (False, _text(64, null=True)),
-    "priority": (False, _whole(1, 10)),
-    "max_retries": (False, _whole(0, 100, null=True)),
-    "timeout": (False, _whole(1, 7 * 24 * 3600, null=True)),
+    "priority": (False, _option(run_options.PRIORITY)),
+    "max_retries": (False, _option(run_options.MAX_RETRIES)),
+    "timeout": (False, _option(run_options.TIMEOUT)),
     "allow_overlap": (False, _flag),
     "misfire_policy": (False, _choice(list(MisfirePolicy.values))),
-    "misfire_grace": (False, _whole(0, 365 * 24 * 3600, null=True)),
+    "misfire_grace": (False, _option(run_options.MISFIRE_GRACE)),
     "tags": (False, _list_of_text(50, 50)),
     "enabled": (False, _flag),
     "paused": (False, _flag),

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from scheduler_app import policy, schedules, task_configs
-from scheduler_app.models import AuditAction, MisfirePolicy, ScheduledTask, TaskStatus
+from scheduler_app.models import AuditAction, MisfirePolicy, ScheduledTask, TaskStatus, run_options
 from scheduler_app.services import audit, chains
 from scheduler_app.services import calendars as blackout_calendars
 from scheduler_app.services.arguments import check_arguments
@@ -24,10 +24,10 @@ from scheduler_app.services.steps import (
     sync_instance,
     transition,
 )
-from scheduler_app.validation import (
+from scheduler_app.services.validation import (
     build_schedule,
     check_choice,
-    check_range,
+    check_option,
     clean_tags,
     resolve_task_type,
 )
@@ -37,14 +37,8 @@ EDITABLE_FIELDS = {
     "name",
     "config",
     *schedules.ARGUMENTS,
-    "priority",
-    "max_retries",
-    "timeout",
-    "allow_overlap",
-    "tags",
-    "enabled",
-    "misfire_policy",
-    "misfire_grace",
+    *run_options.NAMES,
+    run_options.ENABLED,
     "calendars",
     "on_success",
 }
@@ -164,11 +158,11 @@ def _apply_changes(
     if "name" in changes:
         task.name = (changes["name"] or "").strip() or task.name
     if "priority" in changes:
-        task.priority = check_range("priority", changes["priority"], 1, 10)
+        task.priority = check_option(run_options.PRIORITY, changes["priority"])
     if "max_retries" in changes:
-        task.max_retries = check_range("max_retries", changes["max_retries"], 0, 100)
+        task.max_retries = check_option(run_options.MAX_RETRIES, changes["max_retries"])
     if "timeout" in changes:
-        task.timeout = check_range("timeout", changes["timeout"], 1, 7 * 24 * 3600)
+        task.timeout = check_option(run_options.TIMEOUT, changes["timeout"])
     if "allow_overlap" in changes:
         task.allow_overlap = changes["allow_overlap"]
     if "enabled" in changes:
@@ -182,7 +176,7 @@ def _apply_changes(
     if "misfire_grace" in changes:
         grace = changes["misfire_grace"]
         task.misfire_grace = (
-            None if grace in (None, "") else check_range("misfire_grace", grace, 0, 365 * 24 * 3600)
+            None if grace in (None, "") else check_option(run_options.MISFIRE_GRACE, grace)
         )
     if (
         task.status in (TaskStatus.FAILED, TaskStatus.SUCCESS)

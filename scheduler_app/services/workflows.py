@@ -143,18 +143,24 @@ def add_edge(
         src = _task(source, user, "source")
         dst = _task(target, user, "target")
         _check_edit(user, src)
-        _check_target(user, src, dst)
-        if WorkflowEdge.objects.filter(source=src, target=dst).exists():
-            raise _error(
-                "target",
-                _("“%(source)s” already starts “%(target)s”; change that edge instead.")
-                % {"source": src.name, "target": dst.name},
-                "duplicate_edge",
-            )
-        _refuse_cycle(src, dst)
+        _check_new_edge(
+            user, src, dst, _("“%(source)s” already starts “%(target)s”; change that edge instead.")
+        )
         edge = WorkflowEdge.objects.create(source=src, target=dst, condition=condition)
         _audit(src, user, None, _label(edge))
     return edge
+
+
+def _check_new_edge(user: Any, src: ScheduledTask, dst: ScheduledTask, duplicate: str) -> None:
+    """Refuse an edge ``src`` → ``dst`` the user may not draw, that exists, or that closes a loop.
+
+    ``duplicate`` is the message for an edge that exists (with ``%(source)s``, ``%(target)s``).
+    """
+    _check_target(user, src, dst)
+    if WorkflowEdge.objects.filter(source=src, target=dst).exists():
+        message = duplicate % {"source": src.name, "target": dst.name}
+        raise _error("target", message, "duplicate_edge")
+    _refuse_cycle(src, dst)
 
 
 def change_edge(
@@ -179,15 +185,7 @@ def change_edge(
         if target is not None:
             dst = _task(target, user, "target")
             if dst.pk != current.target_id:
-                _check_target(user, src, dst)
-                if WorkflowEdge.objects.filter(source=src, target=dst).exists():
-                    raise _error(
-                        "target",
-                        _("“%(source)s” already starts “%(target)s”.")
-                        % {"source": src.name, "target": dst.name},
-                        "duplicate_edge",
-                    )
-                _refuse_cycle(src, dst)
+                _check_new_edge(user, src, dst, _("“%(source)s” already starts “%(target)s”."))
                 current.target = dst
         current.save(update_fields=["condition", "target"])
         _audit(src, user, before, _label(current))

@@ -16,9 +16,10 @@ from django import template
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from scheduler_app import links, schedules, services
+from scheduler_app import schedules, services
 from scheduler_app.forms import SCHEDULE_FIELDS, ScheduleSpecForm, TaskScheduleForm
 from scheduler_app.models import ScheduledTask
+from scheduler_app.presentation import links
 
 register = template.Library()
 
@@ -46,7 +47,7 @@ def next_runs(task: ScheduledTask, count: int = 5) -> list[dt.datetime]:
 
 def form_preview(form: TaskScheduleForm) -> dict[str, Any]:
     """The preview of the form's current schedule, for the first render (before any script)."""
-    from scheduler_app.display import describe_runs
+    from scheduler_app.presentation.display import describe_runs
 
     options = form.options
     data = {name: options[name].value() for name in SCHEDULE_FIELDS}
@@ -85,7 +86,7 @@ def scheduler_form(form: TaskScheduleForm) -> dict[str, Any]:
 @register.filter
 def sched_badge(status: str) -> str:
     """A coloured status label."""
-    from scheduler_app import display
+    from scheduler_app.presentation import display
 
     return display.badge(status)
 
@@ -94,7 +95,7 @@ def sched_badge(status: str) -> str:
 def sched_time(when: dt.datetime | None, zone: Any = None) -> str:
     """``{{ log.started_at|sched_time:task }}``: the time in the task's zone (or a zone name;
     none: the current zone) in the app's one format, "Mon, 2026-06-01 14:00 CEST"."""
-    from scheduler_app import display
+    from scheduler_app.presentation import display
 
     return display.when(when, zone)
 
@@ -102,21 +103,21 @@ def sched_time(when: dt.datetime | None, zone: Any = None) -> str:
 @register.filter
 def sched_when(when: dt.datetime | None, zone: Any = None) -> str:
     """As :func:`sched_time`, plus "in 3 hours" / "5 minutes ago" below it."""
-    from scheduler_app import display
+    from scheduler_app.presentation import display
 
     return display.when_with_relative(when, zone)
 
 
 @register.filter
 def sched_duration(seconds: float | None) -> str:
-    from scheduler_app import display
+    from scheduler_app.presentation import display
 
     return display.duration(seconds)
 
 
 @register.filter
 def sched_percent(value: float | None) -> str:
-    from scheduler_app import display
+    from scheduler_app.presentation import display
 
     return display.percent(value)
 

@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from scheduler_app import display, policy
-from scheduler_app.links import reverse_or_empty
+from scheduler_app import policy
 from scheduler_app.models import ScheduledTask
+from scheduler_app.presentation import display
+from scheduler_app.presentation.links import reverse_or_empty
 from scheduler_app.services import live
 
 MODULE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

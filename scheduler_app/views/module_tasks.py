@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from scheduler_app import policy, services
-from scheduler_app.links import reverse_or_empty
+from scheduler_app.presentation.links import reverse_or_empty
 from scheduler_app.registry import registry
 from scheduler_app.views.pages import SchedulerPageMixin, scheduler_page, scheduling_pages
 from scheduler_app.views.scheduling import task_page_url

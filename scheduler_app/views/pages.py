@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from scheduler_app import links
 from scheduler_app.models import AuditSource
+from scheduler_app.presentation import links
 from scheduler_app.services import audit
 
 
@@ -81,5 +81,5 @@ class SchedulerPageMixin:
 
 
 def scheduling_pages(request: HttpRequest) -> list[links.Page]:
-    """The pages outside the admin the request's user may open (see :mod:`scheduler_app.links`)."""
+    """The pages outside the admin the request's user may open (see :mod:`scheduler_app.presentation.links`)."""
     return links.scheduling_pages(request.user)

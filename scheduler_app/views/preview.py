@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from scheduler_app import bounds, policy
-from scheduler_app.display import describe_runs
 from scheduler_app.forms import ScheduleSpecForm
+from scheduler_app.presentation.display import describe_runs
 from scheduler_app.services.calendars import calendar_notes
 
 PREVIEW_COUNT = 5

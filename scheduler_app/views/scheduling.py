@@ -19,9 +19,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from scheduler_app import display, overlap_warning, policy, services
+from scheduler_app import policy, services
 from scheduler_app.forms import TaskScheduleForm
 from scheduler_app.models import ScheduledTask
+from scheduler_app.presentation import display, overlap_warning
 from scheduler_app.registry import registry
 from scheduler_app.views.pages import SchedulerPageMixin
 

@@ -14,9 +14,7 @@ from tests.api.conftest import API
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from django.contrib.auth.models import AnonymousUser
 
 from scheduler_app import services
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
-from scheduler_app.policy import permissions
 from tests.api.conftest import API
-from tests.test_permissions_matrix import ACTIONS, CELLS, MATRIX
-from tests.test_permissions_roles import BASE, fresh, make_role, share_for_role
+from tests.test_permissions_matrix import ACTIONS, CELLS, MATRIX, system_task
+from tests.test_permissions_roles import fresh, make_role, share_for_role
 
 VIEW = ACTIONS.index("view")
 
@@ -97,16 +96,7 @@ def test_a_run_is_shown_to_those_who_may_see_the_task_logs(scene, client_for, ro
 def test_nobody_changes_or_deletes_a_system_task_through_the_api(
     other_module, make_user, client_for, role
 ):
-    owner = make_user(permissions.SCHEDULER, BASE)
-    task = services.schedule(
-        user=None,
-        module="testmod",
-        task_type="record",
-        schedule_type="cron",
-        cron="0 * * * *",
-        is_system=True,
-        owner=owner,
-    )
+    owner, task = system_task(make_user)
     user = make_role(role, make_user, owner)
     share_for_role(role, user, task)
     client = client_for(fresh(user))

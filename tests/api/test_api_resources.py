@@ -258,41 +258,19 @@ def test_a_duplicate_schedule_is_409_naming_the_task_unless_allowed(api, client_
 def test_duplicates_are_found_only_among_tasks_the_user_can_see(client_for, make_user, make_task):
     stranger = make_user(permissions.SCHEDULER)
     make_task(owner=None, cron="0 6 * * *", timezone="Europe/Berlin", config={"note": "hello"})
-    assert (
-        services.find_duplicate(
-            user=stranger,
-            module="testmod",
-            task_type="record",
-            config={"note": "hello"},
-            schedule_type="cron",
-            cron="0 6 * * *",
-            timezone_name="Europe/Berlin",
-        )
-        is None
-    )
-    found = services.find_duplicate(
-        user=None,
-        module="testmod",
-        task_type="record",
-        config={"note": "hello"},
-        schedule_type="cron",
-        cron="0 6 * * *",
-        timezone_name="Europe/Berlin",
-    )
+    same = {
+        "module": "testmod",
+        "task_type": "record",
+        "config": {"note": "hello"},
+        "schedule_type": "cron",
+        "cron": "0 6 * * *",
+        "timezone_name": "Europe/Berlin",
+    }
+    assert services.find_duplicate(user=stranger, **same) is None
+    found = services.find_duplicate(user=None, **same)
     assert found is not None
     services.cancel(found, user=None)
-    assert (
-        services.find_duplicate(
-            user=None,
-            module="testmod",
-            task_type="record",
-            config={"note": "hello"},
-            schedule_type="cron",
-            cron="0 6 * * *",
-            timezone_name="Europe/Berlin",
-        )
-        is None
-    )
+    assert services.find_duplicate(user=None, **same) is None
 
 
 def test_tasks_firing_in_the_same_minute_are_listed(api, make_task, scheduler_user):

@@ -15,8 +15,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from project.reports.models import Report
-from scheduler_app import display
 from scheduler_app.models import ScheduledTask
+from scheduler_app.presentation import display
 from tests.conftest import grant
 
 #: A Monday in summer (Berlin is on CEST), years ahead so that no cookie has expired for the

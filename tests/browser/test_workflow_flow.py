@@ -18,9 +18,7 @@ GREEN = "#3c9a5f"
 AMBER = "#d9a521"
 
 
-@pytest.fixture(autouse=True)
-def inline(settings):
-    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+pytestmark = pytest.mark.usefixtures("inline")
 
 
 @pytest.fixture

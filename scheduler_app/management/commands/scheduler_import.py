@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from scheduler_app import conf
 from scheduler_app.management.acting import AuditedCommand, acting_user, add_as_user_argument
-from scheduler_app.services import transfer, transfer_schema
+from scheduler_app.services import transfer, transfer_file
 
 
 class Command(AuditedCommand):
@@ -40,7 +40,7 @@ class Command(AuditedCommand):
         user = acting_user(options["as_user"])
         raw = self._read(options["file"])
         try:
-            data = transfer_schema.read(raw)
+            data = transfer_file.read(raw)
             report = transfer.import_schedules(
                 data,
                 user=user,

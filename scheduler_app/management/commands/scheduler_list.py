@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from scheduler_app import policy, services
-from scheduler_app.display import format_when, relative
 from scheduler_app.management.acting import acting_user, add_as_user_argument
 from scheduler_app.models import ScheduledTask, TaskStatus
+from scheduler_app.presentation.display import format_when, relative
 
 if TYPE_CHECKING:
     from scheduler_app.models import ScheduledTaskQuerySet

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import DatabaseError
 
-from scheduler_app.monitoring.alerts import channels, config, outbox, recipients
+from scheduler_app.monitoring.alerts import config, outbox, recipients, senders
 from scheduler_app.monitoring.alerts.alert import Alert
 from scheduler_app.monitoring.alerts.config import ABANDONED, FAILED, KINDS, OVERDUE, SILENT, STREAK
 
@@ -73,12 +73,12 @@ def deliver(
                 "Could not look up who to mail the %s alert to.", alert.key, exc_info=True
             )
             to = []
-        channels.send_email(alert, [*to, *settings.email_to], settings)
+        senders.send_email(alert, [*to, *settings.email_to], settings)
     if settings.webhook_url:
         if sleep is None:
-            channels.post_webhook(alert, settings)
+            senders.post_webhook(alert, settings)
         else:
-            channels.post_webhook(alert, settings, sleep=sleep)
+            senders.post_webhook(alert, settings, sleep=sleep)
 
 
 def wire() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from scheduler_app.timestamps import format_when
+from scheduler_app.schedules.timestamps import format_when
 
 
 @dataclass

@@ -32,7 +32,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from scheduler_app.models import PendingAlert
-from scheduler_app.monitoring.alerts import channels, config, ratelimit, recipients
+from scheduler_app.monitoring.alerts import config, ratelimit, recipients, senders
 from scheduler_app.monitoring.alerts.alert import Alert
 from scheduler_app.monitoring.alerts.config import EMAIL, AlertSettings
 
@@ -213,10 +213,10 @@ def _send(channel: str, alert: Alert, settings: AlertSettings) -> tuple[str, boo
         addresses = [*to, *settings.email_to]
         if not any(addresses):
             return None  # nobody to mail: nothing left to do
-        if channels.send_email(alert, addresses, settings):
+        if senders.send_email(alert, addresses, settings):
             return None
         return "the mail could not be sent", True
-    return channels.post_webhook_once(alert, settings)
+    return senders.post_webhook_once(alert, settings)
 
 
 # -- the background thread ------------------------------------------------------------

@@ -13,8 +13,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler_app import links, schedules, services, task_configs
+from scheduler_app import schedules, services, task_configs
 from scheduler_app.models import ScheduledTask
+from scheduler_app.presentation import links
 
 #: The checkbox a person ticks to save past the warning.
 CONFIRM_FIELD = "confirm_overlaps"

@@ -2,7 +2,7 @@
 
 It lives at the bottom of the tree so that every layer — the pages and commands, and also
 monitoring's sentences (an overdue task in an alert e-mail) — writes a time the same way.
-:mod:`scheduler_app.display` re-exports these for the edges.
+:mod:`scheduler_app.presentation.display` re-exports these for the edges.
 """
 
 from __future__ import annotations

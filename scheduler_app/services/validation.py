@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import schedules
 from scheduler_app.exceptions import NotRegistered
+from scheduler_app.models.run_options import RunOption
 from scheduler_app.providers import SchedulableTask
 from scheduler_app.registry import registry
 
@@ -146,6 +147,12 @@ def check_range(field: str, value: Any, low: int, high: int) -> int:
             code="out_of_range",
         )
     return number
+
+
+def check_option(option: RunOption, value: Any) -> int:
+    """``value`` as an int within the number option's declared bounds, or a ValidationError."""
+    assert option.lowest is not None and option.highest is not None
+    return check_range(option.name, value, option.lowest, option.highest)
 
 
 def check_choice(field: str, value: str, choices: list[str]) -> str:
