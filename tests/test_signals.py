@@ -14,9 +14,9 @@ import re
 import uuid
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from django.utils import timezone
 
 from scheduler_app import services, signals
 from scheduler_app.engine.passes import run_pass
@@ -42,9 +42,9 @@ class Listener:
         self.connected: list[tuple[signals.Signal, str]] = []
         self.heard: list[tuple[str, int]] = []
 
-    def raising(self, signal, exc: BaseException = ReceiverBug("boom")):
+    def raising(self, signal, exc: BaseException | None = None):
         def receive(sender, **kwargs):
-            raise exc
+            raise exc or ReceiverBug("boom")
 
         return self._connect(signal, receive)
 
