@@ -28,6 +28,7 @@ from scheduler_app.outbound.addresses import (
     parse_networks,
 )
 from scheduler_app.outbound.proxies import ProxyChooser, chooser, no_proxy, open_tunnel
+from scheduler_app.quoting import quote_input
 
 SCHEMES = {"http": 80, "https": 443}
 #: Longest URL followed (a redirect's Location included).
@@ -191,10 +192,10 @@ class Guard:
         if target.host.address is not None:
             # Name the address meant: 0x7f.1 is 127.0.0.1, ::ffff:a00:1 is 10.0.0.1.
             mapped = getattr(address, "ipv4_mapped", None)
-            meant, spelled = str(mapped or address), target.host.name
+            meant, spelled = str(mapped or address), quote_input(target.host.name)
             subject = spelled if spelled == meant else f"{spelled} ({meant})"
         else:
-            subject = f"{target.host.name} resolves to {address}"
+            subject = f"{quote_input(target.host.name)} resolves to {address}"
         raise DestinationRefused(
             f"{subject}, {why}, which is not allowed "
             '(SCHEDULER["OUTBOUND_ALLOWED_NETWORKS"] may allow it)'

@@ -10,21 +10,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from scheduler_app.quoting import QUOTE_LIMIT as QUOTE_LIMIT  # re-exported
+from scheduler_app.quoting import quote_input
+
 UTC = dt.UTC
 
 
 MINUTE = dt.timedelta(minutes=1)
 
 
-# Error messages quote user input up to this many characters, so a pasted
-# novel does not come back whole in a form error or a log line.
-QUOTE_LIMIT = 80
-
-
-def clip(value: object, limit: int = QUOTE_LIMIT) -> str:
-    """``value`` as text to quote in a message: at most ``limit`` characters, then "…"."""
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+#: User input quoted in a message, through the one helper (scheduler_app.quoting).
+clip = quote_input
 
 
 def field_error(field: str, message: str, code: str) -> ValidationError:

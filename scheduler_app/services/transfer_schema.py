@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import bounds, conf
 from scheduler_app.models import EdgeCondition, IntervalUnit, MisfirePolicy, ScheduleType
+from scheduler_app.quoting import quote_input
 
 FORMAT = "scheduler_app.schedules"
 VERSION = 1
@@ -61,7 +62,7 @@ def _depth(text: str) -> int:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"the number {text[:20]} is too large")
+        raise ValueError(f"the number {quote_input(text)} is too large")
     return value
 
 
@@ -288,8 +289,7 @@ DOCUMENT_KEYS = frozenset({"format", "version", "exported_at", "calendars", "tas
 
 
 def _key(name: Any) -> str:
-    text = str(name)
-    return text if len(text) <= 40 else text[:40] + "…"
+    return quote_input(str(name))
 
 
 def _problems(
