@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     ESCALATED = "escalated", _("Approval escalated")
     EXPIRED = "approval_expired", _("Approval expired")
+    LOCK_CLEARED = "lock_cleared", _("Lock cleared")
 
 
 class AuditSource(models.TextChoices):
