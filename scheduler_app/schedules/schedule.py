@@ -28,7 +28,15 @@ from scheduler_app.schedules.intervals import (
     interval_runs_after,
     parse_interval,
 )
-from scheduler_app.schedules.wallclock import UTC, clip, field_error, get_zone, resolve_wall_time
+from scheduler_app.schedules.wallclock import (
+    UTC,
+    clip,
+    field_error,
+    get_zone,
+    resolve_wall_time,
+    run_at_in_range,
+    run_at_range_message,
+)
 from scheduler_app.timestamps import format_when
 
 # Longest event name the model stores.
@@ -275,6 +283,10 @@ def _aware(value: object, zone: ZoneInfo) -> dt.datetime:
         raise field_error(
             "run_at", _("Enter a valid date and time, e.g. 2030-01-31 06:00."), "invalid"
         )
+    if not run_at_in_range(parsed):
+        # Checked as written, before any offset: near year 1 or 9999 a zone's offset, a
+        # DST check or the next run of an interval would overflow.
+        raise field_error("run_at", run_at_range_message(), "out_of_range")
     if parsed.tzinfo is None:
         return resolve_wall_time(parsed, zone)
     return parsed

@@ -18,6 +18,33 @@ UTC = dt.UTC
 
 MINUTE = dt.timedelta(minutes=1)
 
+#: Run times outside these years are refused: the schedule maths adds intervals of up
+#: to ten years to them and applies zone offsets, and Python's dates end in 9999.
+EARLIEST_RUN_AT = dt.datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_RUN_AT = dt.datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def run_at_in_range(value: dt.datetime) -> bool:
+    """Whether ``value`` lies within the accepted run times.
+
+    A naive time is a wall time in some zone: it is compared as if in UTC, with a day
+    of margin either way for the zone's offset. Nothing here can overflow.
+    """
+    try:
+        instant = value if value.tzinfo else value.replace(tzinfo=UTC)
+        margin = dt.timedelta(days=1)
+        return EARLIEST_RUN_AT + margin <= instant <= LATEST_RUN_AT - margin
+    except (OverflowError, ValueError):
+        return False
+
+
+def run_at_range_message() -> str:
+    """What a run time out of range is told."""
+    return _("Choose a time between %(first)d and %(last)d.") % {
+        "first": EARLIEST_RUN_AT.year,
+        "last": LATEST_RUN_AT.year - 1,
+    }
+
 
 #: User input quoted in a message, through the one helper (scheduler_app.quoting).
 clip = quote_input
