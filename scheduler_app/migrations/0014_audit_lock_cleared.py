@@ -4,15 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scheduler_app', '0013_inbound_hooks'),
+        ("scheduler_app", "0013_inbound_hooks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='taskauditevent',
-            name='action',
-            field=models.CharField(choices=[('created', 'Created'), ('edited', 'Edited'), ('paused', 'Paused'), ('resumed', 'Resumed'), ('cancelled', 'Cancelled'), ('run_requested', 'Run requested'), ('interrupted', 'Run stopped'), ('shared', 'Shared'), ('unshared', 'Unshared'), ('deleted', 'Deleted'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('escalated', 'Approval escalated'), ('approval_expired', 'Approval expired'), ('lock_cleared', 'Lock cleared')], max_length=16, verbose_name='action'),
+            model_name="taskauditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("edited", "Edited"),
+                    ("paused", "Paused"),
+                    ("resumed", "Resumed"),
+                    ("cancelled", "Cancelled"),
+                    ("run_requested", "Run requested"),
+                    ("interrupted", "Run stopped"),
+                    ("shared", "Shared"),
+                    ("unshared", "Unshared"),
+                    ("deleted", "Deleted"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("escalated", "Approval escalated"),
+                    ("approval_expired", "Approval expired"),
+                    ("lock_cleared", "Lock cleared"),
+                ],
+                max_length=16,
+                verbose_name="action",
+            ),
         ),
     ]
