@@ -268,3 +268,27 @@ def test_commands_quote_at_most_80_characters_of_an_argument(args):
     with pytest.raises(CommandError) as info:
         call_command(*[a.format(text=text) for a in args])
     assert_bounded([str(info.value)], text)
+
+
+# -- the admin's messages -------------------------------------------------------------------
+
+
+def test_admin_action_messages_quote_a_long_task_name_at_most_80_characters(
+    client, make_user, make_task
+):
+    from django.contrib.messages import get_messages
+
+    owner = make_user(*PERMS, is_staff=True)
+    name = "n" * 200
+    mine = make_task(name=name, user=owner)
+    theirs = make_task(name=name.replace("n", "t"), owner=make_user())
+    client.force_login(owner)
+    response = client.post(
+        reverse("admin:scheduler_app_scheduledtask_changelist"),
+        {"action": "pause_tasks", "_selected_action": [mine.pk, theirs.pk]},
+        follow=True,
+    )
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert len(messages) == 2
+    assert_bounded(messages, name)
+    assert_bounded(messages, name.replace("n", "t"))
