@@ -379,3 +379,29 @@ def certificate(tmp_path_factory):
         capture_output=True,
     )
     return cert, key
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "no_proxy", "bypassed"),
+    [
+        ("svc.example", 80, "*", True),
+        ("svc.example", 80, "svc.example", True),
+        ("a.svc.example", 80, "svc.example", True),
+        ("a.svc.example", 80, ".svc.example", True),
+        ("notsvc.example", 80, "svc.example", False),
+        ("SVC.Example.", 80, "svc.example", True),
+        ("svc.example", 8080, "svc.example:8080", True),
+        ("svc.example", 80, "svc.example:8080", False),
+        ("10.1.2.3", 80, "10.0.0.0/8", True),
+        ("11.1.2.3", 80, "10.0.0.0/8", False),
+        ("::1", 443, "::1", True),
+        ("[::1]", 443, "[::1]:443", True),
+        ("10.1.2.3", 80, "10.1.2.3, other.example", True),
+        ("svc.example", 80, " , ,", False),
+        ("svc.example", 80, "", False),
+    ],
+)
+def test_no_proxy_is_read_as_curl_and_requests_read_it(host, port, no_proxy, bypassed):
+    from scheduler_app.outbound.proxies import bypassed as is_bypassed
+
+    assert is_bypassed(host, port, no_proxy) is bypassed

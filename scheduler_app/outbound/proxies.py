@@ -16,6 +16,7 @@ not checked by the guard (it is usually on a private network).
 from __future__ import annotations
 
 import base64
+import ipaddress
 import socket
 import urllib.request
 from collections.abc import Callable
@@ -84,16 +85,49 @@ def environment_proxy(scheme: str, host: str, port: int) -> Proxy | None:
     """
     proxies = urllib.request.getproxies_environment()
     url = proxies.get(scheme)
-    if not url:
-        return None
-    if urllib.request.proxy_bypass_environment(host, proxies) or (
-        urllib.request.proxy_bypass_environment(f"{host}:{port}", proxies)
-    ):
+    if not url or bypassed(host, port, proxies.get("no", "")):
         return None
     try:
         return parse_proxy(url)
     except ValueError:
         return None
+
+
+def bypassed(host: str, port: int, no_proxy: str) -> bool:
+    """Whether NO_PROXY lists ``host`` (as curl and requests read it).
+
+    Entries are separated by commas (or spaces): ``*`` for every host, a name that
+    matches itself and its subdomains (a leading dot is optional), ``name:port``
+    for one port only, and IP addresses or networks (``10.0.0.0/8``) for addresses.
+    """
+    name = host.lower().strip("[]").rstrip(".")
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(name)
+    except ValueError:
+        address = None
+    for entry in no_proxy.replace(" ", ",").split(","):
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        wanted_port = None
+        if entry.count(":") == 1 or (entry.startswith("[") and "]:" in entry):
+            entry, _, text = entry.rpartition(":")
+            wanted_port = int(text) if text.isdigit() else -1
+        if wanted_port is not None and wanted_port != port:
+            continue
+        entry = entry.strip("[]").lstrip(".").rstrip(".")
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        if name == entry or name.endswith("." + entry):
+            return True
+    return False
 
 
 def fixed_proxy(url: str) -> ProxyChooser:
