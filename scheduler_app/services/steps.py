@@ -48,7 +48,8 @@ def username_of(user: Any) -> str:
 
 def send_after_commit(signal: Any, event: str, task: ScheduledTask) -> None:
     """Send a lifecycle signal after commit (``send_lifecycle`` adds the masked config)."""
-    transaction.on_commit(lambda: send_lifecycle(signal, event, task=task))
+    # Robust: the change is committed; nothing the signal does may turn it into an error.
+    transaction.on_commit(lambda: send_lifecycle(signal, event, task=task), robust=True)
 
 
 def refuse_no_op(same: bool, message: str) -> None:
