@@ -168,7 +168,7 @@ def test_bad_calendar_entries_are_refused_with_their_index():
         "calendars[1]: name: give text.",
         "calendars[2] “Periods”: periods: period 0: start_date: give a date, e.g. 2026-12-24.",
         "calendars[3] “Many”: periods: give a list of periods.",
-        "calendars[4] “xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…”: name: keep it under 120 characters.",
+        f"calendars[4] “{'x' * 79}…”: name: keep it under 120 characters.",
         "calendars[5] “Odd”: unknown keys colour.",
         "calendars[5] “Odd”: timezone: give text or null.",
     ]

@@ -35,6 +35,7 @@ from scheduler_app.models import (
     run_options,
 )
 from scheduler_app.models.run_options import RunOption
+from scheduler_app.quoting import quote_input
 
 FORMAT = "scheduler_app.schedules"
 VERSION = 1
@@ -245,8 +246,7 @@ DOCUMENT_KEYS = frozenset({"format", "version", "exported_at", "calendars", "tas
 
 
 def _key(name: Any) -> str:
-    text = str(name)
-    return text if len(text) <= 40 else text[:40] + "…"
+    return quote_input(str(name))
 
 
 def _problems(
