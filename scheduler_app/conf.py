@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "SYSTEM_TASKS_ON_MIGRATE": True,
     # Networks (CIDRs) outbound requests may reach although private, loopback or reserved.
     "OUTBOUND_ALLOWED_NETWORKS": [],
+    # The proxy of outbound requests: "environment" (HTTP(S)_PROXY / NO_PROXY), None or a URL.
+    "OUTBOUND_PROXY": "environment",
     # Input bounds: an uploaded .ics file, the periods of one blackout calendar, an import
     # file of scheduler_import and the tasks plus calendars it may hold.
     "CALENDAR_MAX_BYTES": 5 * 1024 * 1024,
@@ -115,6 +117,7 @@ class SchedulerSettings:
     ALERTS: dict
     SYSTEM_TASKS_ON_MIGRATE: bool
     OUTBOUND_ALLOWED_NETWORKS: list
+    OUTBOUND_PROXY: str | None
     CALENDAR_MAX_BYTES: int
     CALENDAR_MAX_PERIODS: int
     IMPORT_MAX_BYTES: int

@@ -21,6 +21,7 @@ from scheduler_app import bounds, schedules, services, task_configs
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType, run_options
 from scheduler_app.presentation import edge_inputs, overlap_warning
 from scheduler_app.providers import SchedulableTask
+from scheduler_app.quoting import bound_message, clip_inputs, long_inputs
 
 CONFIG_PREFIX = "config"
 #: The schedule's fields on this form (declared in ``schedules.fields``).
@@ -93,6 +94,22 @@ def add_service_errors(error: ValidationError, *forms_by_field: forms.Form) -> N
             forms_by_field[0].add_error(None, messages)
         else:
             target.add_error(field, messages)
+
+
+def bound_form_errors(form: forms.Form) -> None:
+    """Cut what ``form``'s own messages repeat of its input to the one quote bound.
+
+    A config form is a project's: its fields' messages (``Select a valid choice. … is
+    not one of the available choices``) may quote a pasted novel whole.
+    """
+    data = form.data
+    given = long_inputs(dict(data.lists()) if hasattr(data, "lists") else dict(data))
+    for errors in form.errors.values():
+        errors[:] = [
+            ValidationError(bound_message(clip_inputs(message, given)), code=error.code)
+            for error in errors.as_data()
+            for message in error.messages
+        ]
 
 
 class ScheduleSpecForm(forms.Form):
@@ -260,7 +277,12 @@ class TaskScheduleForm:
         return (self.options, self.config, self.edges)
 
     def is_valid(self) -> bool:
-        return all([self.options.is_valid(), self.config.is_valid(), self.edges.is_valid()])
+        valid = all([self.options.is_valid(), self.config.is_valid(), self.edges.is_valid()])
+        if not valid:
+            bound_form_errors(self.options)
+            bound_form_errors(self.config)
+            bound_form_errors(self.edges)
+        return valid
 
     @property
     def non_field_errors(self) -> list[str]:

@@ -9,7 +9,12 @@ generic signal, so a module can listen to its own tasks only.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.dispatch import Signal
+
+logger = logging.getLogger("scheduler_app.signals")
 
 task_scheduled = Signal()
 task_executing = Signal()
@@ -44,7 +49,46 @@ def send_lifecycle(signal: Signal, event: str, *, task, log=None, **extra) -> No
     from scheduler_app.task_configs import masked_config
 
     extra.setdefault("config", masked_config(task))
-    signal.send(sender=ScheduledTask, task=task, log=log, **extra)
+    send_robustly(signal, event, sender=ScheduledTask, task=task, log=log, **extra)
     twin = _module_signals.get(f"{task.module_id}.{event}")
     if twin is not None:
-        twin.send(sender=ScheduledTask, task=task, log=log, **extra)
+        send_robustly(
+            twin, f"{task.module_id}.{event}", sender=ScheduledTask, task=task, log=log, **extra
+        )
+
+
+def send_robustly(signal: Signal, event: str, **kwargs: Any) -> None:
+    """Send ``signal`` to every receiver; a receiver that raises is logged by name, not raised.
+
+    Signals are sent after the change they announce was committed (a run recorded, a
+    task scheduled or cancelled): a project's receiver that fails must not undo the
+    caller's success, stop the scheduler's pass, or keep the other receivers from
+    hearing of it.
+    """
+    for receiver, response in signal.send_robust(**kwargs):
+        if isinstance(response, Exception):
+            task = kwargs.get("task")
+            logger.error(
+                "Receiver %s of %s (task %s) raised %s: %s",
+                receiver_name(receiver),
+                event,
+                getattr(task, "pk", None),
+                type(response).__name__,
+                _safe_str(response),
+                exc_info=(type(response), response, response.__traceback__),
+            )
+
+
+def receiver_name(receiver: Any) -> str:
+    """``module.qualname`` of a receiver (functions, bound methods, callables)."""
+    target = getattr(receiver, "__func__", receiver)
+    module = getattr(target, "__module__", None) or type(target).__module__
+    name = getattr(target, "__qualname__", None) or type(target).__qualname__
+    return f"{module}.{name}"
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)[:200]
+    except Exception:  # noqa: BLE001 - a receiver's exception whose str() itself raises
+        return "(unprintable)"

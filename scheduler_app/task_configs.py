@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from scheduler_app.providers import SchedulableTask
+from scheduler_app.quoting import bound_message, clip_inputs, long_inputs
 
 SECRET_MASK = "••••••••"
 
@@ -57,9 +58,17 @@ def clean_config(task_cls: type[SchedulableTask], config: dict[str, Any] | None)
             ("config" if field == "__all__" else field): messages
             for field, messages in form.errors.get_json_data().items()
         }
+        # A form's own messages may repeat what was given (a choice, a URL, a project's
+        # validator): cut it to the one quote bound, whoever called.
+        given = long_inputs(config)
         raise ValidationError(
             {
-                field: [ValidationError(m["message"], code=m["code"] or None) for m in messages]
+                field: [
+                    ValidationError(
+                        bound_message(clip_inputs(m["message"], given)), code=m["code"] or None
+                    )
+                    for m in messages
+                ]
                 for field, messages in errors.items()
             }
         )

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from scheduler_app import services
 from scheduler_app.engine import locks
-from scheduler_app.models import ScheduledTask, TaskStatus
+from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent, TaskStatus
 from scheduler_app.policy import permissions
 from tests.test_permissions_roles import (
     ADMIN,
@@ -226,3 +228,86 @@ def test_task_page_button_follows_the_rule(task, owner, make_user, client):
     assert "clear_lock" in dict(client.get(page).context["task_actions"])
     client.post(url)
     assert not locks.is_locked(task.pk)
+
+
+# -- the audit trail: who cleared a lock, and from where ----------------------------------
+
+
+def cleared_events(task: ScheduledTask) -> list[tuple[str, str, str]]:
+    return [
+        (e.action, e.actor_name, e.source)
+        for e in TaskAuditEvent.objects.for_task(task).filter(action=AuditAction.LOCK_CLEARED)
+    ]
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(ADMIN, is_staff=True, username="ada")
+
+
+def test_the_service_records_who_cleared_the_lock(task, admin_user):
+    assert services.clear_lock(task, user=admin_user) is True
+    assert cleared_events(task) == [("lock_cleared", "ada", "code")]
+    # The admin's own History agrees.
+    entry = LogEntry.objects.get(object_id=str(task.pk), user=admin_user)
+    assert "Lock cleared" in entry.change_message
+
+
+def test_a_lock_that_was_not_held_writes_no_event(task, admin_user):
+    locks.clear_lock(task.pk)
+    assert services.clear_lock(task, user=admin_user) is False
+    assert cleared_events(task) == []
+
+
+def test_a_refused_clear_writes_no_event(task, owner):
+    with pytest.raises(Exception, match="Only an administrator"):
+        services.clear_lock(task, user=owner)
+    assert cleared_events(task) == []
+
+
+def test_clear_locks_records_one_event_per_lock_it_cleared(task, admin_user, make_task):
+    free = make_task(cron="0 * * * *")
+    assert services.clear_locks(user=admin_user) == 1
+    assert cleared_events(task) == [("lock_cleared", "ada", "code")]
+    assert cleared_events(free) == []
+
+
+def test_the_system_clearing_a_lock_is_recorded_without_an_actor(task):
+    assert services.clear_lock(task, user=None) is True
+    assert cleared_events(task) == [("lock_cleared", "", "code")]
+
+
+def test_the_admin_action_records_the_admin_as_source(task, admin_user, client):
+    client.force_login(admin_user)
+    client.post(
+        reverse(CHANGELIST), {"action": "clear_locks", "_selected_action": [task.pk]}, follow=True
+    )
+    assert not locks.is_locked(task.pk)
+    assert cleared_events(task) == [("lock_cleared", "ada", "admin")]
+
+
+def test_the_task_page_button_records_the_admin_as_source(task, admin_user, client):
+    client.force_login(admin_user)
+    client.post(reverse("admin:scheduler_app_scheduledtask_action", args=[task.pk, "clear_lock"]))
+    assert cleared_events(task) == [("lock_cleared", "ada", "admin")]
+
+
+@pytest.mark.parametrize("with_id", [True, False])
+def test_the_command_records_the_command_as_source(task, admin_user, with_id):
+    args = [str(task.pk)] if with_id else []
+    call_command("scheduler_clear_locks", *args, "--as-user", "ada", stdout=io.StringIO())
+    assert cleared_events(task) == [("lock_cleared", "ada", "command")]
+
+
+def test_the_command_without_a_user_records_the_system_from_the_command(task):
+    call_command("scheduler_clear_locks", str(task.pk), stdout=io.StringIO())
+    assert cleared_events(task) == [("lock_cleared", "", "command")]
+
+
+def test_the_api_records_the_api_as_source(task, admin_user, settings):
+    settings.SCHEDULER = {**settings.SCHEDULER, "API_THROTTLE_RATES": None}
+    client = APIClient()
+    client.force_login(admin_user)
+    response = client.post(f"/api/scheduler/tasks/{task.pk}/clear-lock/")
+    assert response.status_code == 200, response.content
+    assert cleared_events(task) == [("lock_cleared", "ada", "api")]

@@ -281,11 +281,17 @@ def test_update_does_not_overwrite_what_the_engine_changed_meanwhile(now):
     assert (stored.name, stored.status, stored.lease_owner) == ("renamed", "running", "w1")
 
 
-def test_a_finished_task_given_a_future_schedule_is_pending_again(now):
+def test_a_finished_task_given_a_future_schedule_is_pending_again_only_when_resumed(now):
     task = new_task(now, schedule_type="one_time", cron=None, run_at=utc(2026, 6, 1, 13))
     ScheduledTask.objects.filter(pk=task.pk).update(status=TaskStatus.SUCCESS, next_run=None)
     services.update(task, user=None, run_at=utc(2026, 6, 2), now=now)
-    assert status_of(task) == TaskStatus.PENDING
+    assert (task.status, task.next_run, task.run_at) == (
+        TaskStatus.SUCCESS,
+        None,
+        utc(2026, 6, 2),
+    )
+    services.update(task, user=None, run_at=utc(2026, 6, 3), resume=True, now=now)
+    assert (task.status, task.next_run) == (TaskStatus.PENDING, utc(2026, 6, 3))
 
 
 # -- transitions -------------------------------------------------------------------------

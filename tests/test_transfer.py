@@ -194,3 +194,21 @@ def test_users_export_what_they_see_and_import_under_their_permissions(source, m
     with pytest.raises(ValidationError, match="may not"):
         transfer.import_schedules(data, user=viewer)
     assert not ScheduledTask.objects.filter(module_id="testmod").exists()
+
+
+@pytest.mark.django_db
+def test_every_stored_text_at_its_column_length_round_trips(make_task):
+    # What the database holds, an export writes and an import must take back: each
+    # text at the longest its column allows.
+    minutes = ",".join(str(m) for m in range(60))  # 170 characters
+    hours = ",".join(str(h) for h in range(10))
+    cron = f"{minutes} {hours} * * *"  # 196 characters
+    assert 120 < len(cron) <= 200
+    make_task(name="N" * 200, cron=cron)
+    make_task("record_payload", name="E", schedule_type="event", cron=None, event="e" * 120)
+    data = transfer.export_schedules(user=None)
+    ScheduledTask.objects.all().delete()
+    report = transfer.import_schedules(data, user=None)
+    assert report.count("create") == 2
+    assert ScheduledTask.objects.get(event_name="e" * 120).name == "E"
+    assert ScheduledTask.objects.get(name="N" * 200).cron_expression == cron

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from scheduler_app import policy, services
-from scheduler_app.admin import ending
+from scheduler_app.admin import deleting, ending
 from scheduler_app.models import ScheduledTask
+from scheduler_app.quoting import quote_input
 
 #: The number of task names listed in a message before "and N more".
 NAMES_SHOWN = 10
@@ -21,7 +22,7 @@ NAMES_SHOWN = 10
 
 def _names(tasks: Iterable[ScheduledTask]) -> str:
     tasks = list(tasks)
-    text = ", ".join(f"“{t.name}”" for t in tasks[:NAMES_SHOWN])
+    text = ", ".join(f"“{quote_input(t.name)}”" for t in tasks[:NAMES_SHOWN])
     if len(tasks) > NAMES_SHOWN:
         text += " " + _("and %(count)d more") % {"count": len(tasks) - NAMES_SHOWN}
     return text
@@ -58,7 +59,9 @@ def apply_to_each(
         )
     for task, reason in refused[:NAMES_SHOWN]:
         messages.warning(
-            request, _("Skipped “%(name)s”: %(reason)s") % {"name": task.name, "reason": reason}
+            request,
+            _("Skipped “%(name)s”: %(reason)s")
+            % {"name": quote_input(task.name), "reason": reason},
         )
     if len(refused) > NAMES_SHOWN:
         messages.warning(
@@ -105,6 +108,25 @@ def cancel_tasks(modeladmin: Any, request: Any, queryset: Any) -> Any:
         lambda n: ngettext(
             "Ended the schedule of %(count)d task: %(names)s.",
             "Ended the schedules of %(count)d tasks: %(names)s.",
+            n,
+        ),
+    )
+    return None
+
+
+@admin.action(description=gettext_lazy("Delete selected tasks…"), permissions=["delete"])
+def delete_selected(modeladmin: Any, request: Any, queryset: Any) -> Any:
+    # Django's own action under its name: confirmed on the app's page, which says per task
+    # what is deleted and what is left (and why), instead of Django's related objects.
+    if not ending.confirmed(request):
+        return deleting.delete_confirmation(modeladmin, request, queryset)
+    apply_to_each(
+        request,
+        queryset,
+        lambda t: services.delete(t, user=request.user),
+        lambda n: ngettext(
+            "Deleted %(count)d task: %(names)s.",
+            "Deleted %(count)d tasks: %(names)s.",
             n,
         ),
     )

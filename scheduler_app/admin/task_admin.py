@@ -90,6 +90,7 @@ class ScheduledTaskAdmin(AuditedAdmin, TaskColumns, ServiceSavingAdmin):
         actions.resume_tasks,
         actions.cancel_tasks,
         actions.clear_locks,
+        actions.delete_selected,
     )
     fieldsets = (
         (

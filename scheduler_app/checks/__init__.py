@@ -12,6 +12,7 @@ E013 bad number setting       E014 LOCK_CACHE not a cache E015 TASKS_BACKEND not
 E016 bad text/flag setting    W001 process-local lock cache (``settings.py``)
 E020 bad SCHEDULER["ALERTS"]  E021 HEALTH_TOKEN not a string
 E030 bad OUTBOUND_ALLOWED_NETWORKS                W030 alert webhook at a refused address
+E031 bad OUTBOUND_PROXY
 E040 bad API_THROTTLE_RATES                       (``integrations.py``, run by ``check_settings``)
 W020 scheduler silent         W021 tasks overdue  (``watchdog.py``)
 W022 stored cron refused (``stored_cron.py``)

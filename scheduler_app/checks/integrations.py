@@ -1,5 +1,5 @@
 """Checks of the settings that reach outside: alerts, the health token, the HTTP API's
-throttle rates and the outbound network guard (E020, E021, E030, E040, W030).
+throttle rates and the outbound network guard (E020, E021, E030, E031, E040, W030).
 
 Run as part of :func:`scheduler_app.checks.settings.check_settings`.
 """
@@ -27,6 +27,16 @@ def outbound_messages(s: conf.SchedulerSettings) -> list[checks.CheckMessage]:
         )
         for problem in outbound.network_problems(s.OUTBOUND_ALLOWED_NETWORKS)
     ]
+    proxy_problem = outbound.proxy_setting_problem(s.OUTBOUND_PROXY)
+    if proxy_problem:
+        found.append(
+            checks.Error(
+                f"SCHEDULER['OUTBOUND_PROXY']: {proxy_problem}.",
+                id="scheduler_app.E031",
+                hint='Use "environment" (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), None for no '
+                'proxy, or a URL such as "http://proxy.example:3128".',
+            )
+        )
     webhook = alert_config.get().webhook_url
     refused = webhook and outbound.url_problem(webhook)
     if refused:

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from scheduler_app.bounds import MAX_ID_DIGITS
+from scheduler_app.quoting import quote_input
 
 
 def add_as_user_argument(parser: Any) -> None:
@@ -28,7 +29,7 @@ def acting_user(username: str | None) -> Any:
     try:
         return user_model._default_manager.get_by_natural_key(username)
     except user_model.DoesNotExist:
-        raise CommandError(f"No user named {username!r}.") from None
+        raise CommandError(f"No user named {quote_input(username)!r}.") from None
 
 
 def task_for(pk: int, user: Any):  # noqa: ANN201

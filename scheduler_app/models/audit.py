@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     ESCALATED = "escalated", _("Approval escalated")
     EXPIRED = "approval_expired", _("Approval expired")
     TRIGGERED = "triggered", _("Triggered by an event")
+    LOCK_CLEARED = "lock_cleared", _("Lock cleared")
 
 
 class AuditSource(models.TextChoices):

@@ -15,12 +15,16 @@ from scheduler_app.outbound.guard import (
     parse_url,
     url_problem,
 )
+from scheduler_app.outbound.proxies import Proxy, ProxyError, parse_proxy
+from scheduler_app.outbound.proxies import setting_problem as proxy_setting_problem
 
 __all__ = [
     "CREDENTIAL_HEADERS",
     "DestinationRefused",
     "Guard",
     "OutboundError",
+    "Proxy",
+    "ProxyError",
     "Request",
     "Response",
     "Target",
@@ -29,6 +33,8 @@ __all__ = [
     "fetch",
     "network_problems",
     "parse_host",
+    "parse_proxy",
+    "proxy_setting_problem",
     "parse_url",
     "refusal",
     "url_problem",

@@ -27,6 +27,8 @@ from scheduler_app.outbound.addresses import (
     parse_host,
     parse_networks,
 )
+from scheduler_app.outbound.proxies import ProxyChooser, chooser, no_proxy, open_tunnel
+from scheduler_app.quoting import quote_input
 
 SCHEMES = {"http": 80, "https": 443}
 #: Longest URL followed (a redirect's Location included).
@@ -114,18 +116,29 @@ class Guard:
 
     ``resolve`` and ``connect`` are the only ways out to the network; tests
     pass their own to stand for a resolver or a remote host (and a
-    ``tls_context`` that trusts its certificate).
+    ``tls_context`` that trusts its certificate). ``proxy`` chooses the proxy
+    of a request (none by default); ``connect_proxy`` reaches it.
     """
 
     allowed: tuple[Network, ...] = ()
     resolve: Resolver = field(default=system_resolve)
     connect: Connector = field(default=_create_connection)
     tls_context: Callable[[], ssl.SSLContext] = field(default=ssl.create_default_context)
+    proxy: ProxyChooser = field(default=no_proxy)
+    connect_proxy: Connector = field(default=_create_connection)
 
     @classmethod
     def from_settings(cls) -> Guard:
-        """The guard with the site's ``SCHEDULER["OUTBOUND_ALLOWED_NETWORKS"]``."""
-        return cls(allowed=parse_networks(conf.get().OUTBOUND_ALLOWED_NETWORKS))
+        """The guard with the site's ``OUTBOUND_ALLOWED_NETWORKS`` and ``OUTBOUND_PROXY``.
+
+        A bad ``OUTBOUND_PROXY`` (check E031) means no proxy rather than no requests.
+        """
+        s = conf.get()
+        try:
+            proxy = chooser(s.OUTBOUND_PROXY)
+        except ValueError:
+            proxy = no_proxy
+        return cls(allowed=parse_networks(s.OUTBOUND_ALLOWED_NETWORKS), proxy=proxy)
 
     def check_url(self, url: object) -> Target:
         """Read ``url`` and check its host if it is an address; no resolver is asked."""
@@ -147,11 +160,26 @@ class Guard:
         return found
 
     def open(self, target: Target, timeout: float) -> socket.socket:
-        """A socket connected to a checked address of ``target`` (tried in the resolver's order)."""
+        """A socket connected to a checked address of ``target`` (tried in the resolver's order).
+
+        Through a proxy, the socket is a tunnel the proxy opened to the checked address
+        (not to the name, which the proxy would resolve again); see ``proxies``.
+        """
         problem: OSError | None = None
-        for address in self.addresses(target):
+        addresses = self.addresses(target)
+        proxy = self.proxy(target.scheme, target.host.name, target.port)
+        for address in addresses:
             try:
-                return self.connect((str(address), target.port), timeout)
+                if proxy is None:
+                    return self.connect((str(address), target.port), timeout)
+                sock = self.connect_proxy((proxy.host, proxy.port), timeout)
+                try:
+                    sock.settimeout(timeout)
+                    open_tunnel(sock, proxy, address, target.port)
+                except BaseException:
+                    sock.close()
+                    raise
+                return sock
             except OSError as exc:
                 problem = exc
         assert problem is not None
@@ -164,10 +192,10 @@ class Guard:
         if target.host.address is not None:
             # Name the address meant: 0x7f.1 is 127.0.0.1, ::ffff:a00:1 is 10.0.0.1.
             mapped = getattr(address, "ipv4_mapped", None)
-            meant, spelled = str(mapped or address), target.host.name
+            meant, spelled = str(mapped or address), quote_input(target.host.name)
             subject = spelled if spelled == meant else f"{spelled} ({meant})"
         else:
-            subject = f"{target.host.name} resolves to {address}"
+            subject = f"{quote_input(target.host.name)} resolves to {address}"
         raise DestinationRefused(
             f"{subject}, {why}, which is not allowed "
             '(SCHEDULER["OUTBOUND_ALLOWED_NETWORKS"] may allow it)'

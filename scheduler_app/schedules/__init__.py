@@ -66,6 +66,8 @@ from scheduler_app.schedules.schedule import (
     Schedule,
 )
 from scheduler_app.schedules.wallclock import (
+    EARLIEST_RUN_AT,
+    LATEST_RUN_AT,
     QUOTE_LIMIT,
     UTC,
     clip,
@@ -76,10 +78,14 @@ from scheduler_app.schedules.wallclock import (
     is_nonexistent,
     repeat_bounds,
     resolve_wall_time,
+    run_at_in_range,
+    run_at_range_message,
 )
 
 __all__ = [
     "ARGUMENTS",
+    "EARLIEST_RUN_AT",
+    "LATEST_RUN_AT",
     "COLUMNS",
     "FIELDS",
     "INPUTS",
@@ -129,4 +135,6 @@ __all__ = [
     "planned_runs",
     "repeat_bounds",
     "resolve_wall_time",
+    "run_at_in_range",
+    "run_at_range_message",
 ]

@@ -97,9 +97,28 @@ def _interval_error() -> ValidationError:
 def interval_runs_after(
     every: int, unit: str, anchor: dt.datetime, tz: ZoneInfo, after: dt.datetime, count: int
 ) -> list[dt.datetime]:
-    """Runs at ``anchor + k * interval`` strictly after ``after``."""
-    step = INTERVAL_UNITS[unit] * every
+    """Runs at ``anchor + k * interval`` strictly after ``after``.
+
+    A series ends where the calendar does (year 9999): fewer than ``count`` runs then.
+    """
     runs: list[dt.datetime] = []
+    try:
+        _interval_runs(every, unit, anchor, tz, after, count, runs)
+    except OverflowError:
+        pass  # the next run would fall after year 9999: there is none
+    return runs
+
+
+def _interval_runs(
+    every: int,
+    unit: str,
+    anchor: dt.datetime,
+    tz: ZoneInfo,
+    after: dt.datetime,
+    count: int,
+    runs: list[dt.datetime],
+) -> None:
+    step = INTERVAL_UNITS[unit] * every
     if unit in WALL_CLOCK_UNITS:
         local_anchor = anchor.astimezone(tz).replace(tzinfo=None)
         local_after = after.astimezone(tz).replace(tzinfo=None)
@@ -110,7 +129,7 @@ def interval_runs_after(
             if instant.astimezone(UTC) > after.astimezone(UTC):
                 runs.append(instant)
             naive += step
-        return runs
+        return
     anchor_utc = anchor.astimezone(UTC)
     after_utc = after.astimezone(UTC)
     k = 0 if after_utc < anchor_utc else (after_utc - anchor_utc) // step + 1
@@ -119,7 +138,6 @@ def interval_runs_after(
         if current > after_utc:
             runs.append(current.astimezone(tz))
         current += step
-    return runs
 
 
 def describe_interval(every: int, unit: str) -> str:

@@ -29,7 +29,15 @@ from scheduler_app.schedules.intervals import (
     parse_interval,
 )
 from scheduler_app.schedules.timestamps import format_when
-from scheduler_app.schedules.wallclock import UTC, clip, field_error, get_zone, resolve_wall_time
+from scheduler_app.schedules.wallclock import (
+    UTC,
+    clip,
+    field_error,
+    get_zone,
+    resolve_wall_time,
+    run_at_in_range,
+    run_at_range_message,
+)
 
 # Longest event name the model stores.
 MAX_EVENT_LENGTH = 120
@@ -275,6 +283,10 @@ def _aware(value: object, zone: ZoneInfo) -> dt.datetime:
         raise field_error(
             "run_at", _("Enter a valid date and time, e.g. 2030-01-31 06:00."), "invalid"
         )
+    if not run_at_in_range(parsed):
+        # Checked as written, before any offset: near year 1 or 9999 a zone's offset, a
+        # DST check or the next run of an interval would overflow.
+        raise field_error("run_at", run_at_range_message(), "out_of_range")
     if parsed.tzinfo is None:
         return resolve_wall_time(parsed, zone)
     return parsed

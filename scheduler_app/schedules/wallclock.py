@@ -10,21 +10,44 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from scheduler_app.quoting import QUOTE_LIMIT as QUOTE_LIMIT  # re-exported
+from scheduler_app.quoting import quote_input
+
 UTC = dt.UTC
 
 
 MINUTE = dt.timedelta(minutes=1)
 
+#: Run times outside these years are refused: the schedule maths adds intervals of up
+#: to ten years to them and applies zone offsets, and Python's dates end in 9999.
+EARLIEST_RUN_AT = dt.datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_RUN_AT = dt.datetime(3000, 1, 1, tzinfo=UTC)
 
-# Error messages quote user input up to this many characters, so a pasted
-# novel does not come back whole in a form error or a log line.
-QUOTE_LIMIT = 80
+
+def run_at_in_range(value: dt.datetime) -> bool:
+    """Whether ``value`` lies within the accepted run times.
+
+    A naive time is a wall time in some zone: it is compared as if in UTC, with a day
+    of margin either way for the zone's offset. Nothing here can overflow.
+    """
+    try:
+        instant = value if value.tzinfo else value.replace(tzinfo=UTC)
+        margin = dt.timedelta(days=1)
+        return EARLIEST_RUN_AT + margin <= instant <= LATEST_RUN_AT - margin
+    except (OverflowError, ValueError):
+        return False
 
 
-def clip(value: object, limit: int = QUOTE_LIMIT) -> str:
-    """``value`` as text to quote in a message: at most ``limit`` characters, then "…"."""
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def run_at_range_message() -> str:
+    """What a run time out of range is told."""
+    return _("Choose a time between %(first)d and %(last)d.") % {
+        "first": EARLIEST_RUN_AT.year,
+        "last": LATEST_RUN_AT.year - 1,
+    }
+
+
+#: User input quoted in a message, through the one helper (scheduler_app.quoting).
+clip = quote_input
 
 
 def field_error(field: str, message: str, code: str) -> ValidationError:

@@ -40,10 +40,8 @@ MAX_CONFIG_KEY = 100
 MAX_CONDITION = 200
 #: Characters of a run time given as text.
 MAX_DATETIME_TEXT = 64
-#: Run times outside these years are refused: the schedule maths adds intervals of up
-#: to ten years to them, and Python's dates end in 9999.
-EARLIEST_RUN_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-LATEST_RUN_AT = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
+#: Run times outside these years are refused (the one range of the schedule maths).
+EARLIEST_RUN_AT, LATEST_RUN_AT = schedules.EARLIEST_RUN_AT, schedules.LATEST_RUN_AT
 #: Runs one preview (``next_runs``) lists at most.
 MAX_PREVIEW_RUNS = 500
 #: The largest primary key a database column holds (bigint).
@@ -136,20 +134,8 @@ def _moment(value: Any) -> ValidationError | None:
         value = parsed
     if not isinstance(value, dt.datetime):
         return _error(_("Enter a date and time, not %(type)s.") % {"type": type(value).__name__})
-    # A naive time is a wall time in the task's zone: compare it as if in UTC, with a
-    # day of margin either way for the zone's offset.
-    try:
-        instant = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        margin = dt.timedelta(days=1)
-        within = EARLIEST_RUN_AT + margin <= instant <= LATEST_RUN_AT - margin
-    except (OverflowError, ValueError):
-        within = False
-    if not within:
-        return _error(
-            _("Choose a time between %(first)d and %(last)d.")
-            % {"first": EARLIEST_RUN_AT.year, "last": LATEST_RUN_AT.year - 1},
-            "out_of_range",
-        )
+    if not schedules.run_at_in_range(value):
+        return _error(schedules.run_at_range_message(), "out_of_range")
     return None
 
 
@@ -289,9 +275,14 @@ def _count(value: Any) -> ValidationError | None:
 
 
 def _aware_moment(value: Any) -> ValidationError | None:
-    if value is None or (isinstance(value, dt.datetime) and value.tzinfo is not None):
+    if value is None:
         return None
-    return _error(_("Give an aware datetime."))
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        return _error(_("Give an aware datetime."))
+    if not schedules.run_at_in_range(value):
+        # Runs are listed from here on: near year 9999 they would overflow.
+        return _error(schedules.run_at_range_message(), "out_of_range")
+    return None
 
 
 def _payload(value: Any) -> ValidationError | None:

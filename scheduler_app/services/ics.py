@@ -21,16 +21,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from scheduler_app import bounds, conf
+from scheduler_app.quoting import quote_input
 from scheduler_app.services.periods import Period, check_period
-
-#: Characters of a parser's own message quoted back to the user.
-QUOTED_ERROR = 200
 
 
 def _quote(exc: BaseException) -> str:
+    # The parser's message repeats the file's line: quoted like any other input.
     text = " ".join(str(exc).split()) or exc.__class__.__name__
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= QUOTED_ERROR else text[:QUOTED_ERROR] + "…"
+    return quote_input("".join(c if c.isprintable() else "?" for c in text))
 
 
 def _text(data: bytes | str) -> str:

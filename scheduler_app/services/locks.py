@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import policy
 from scheduler_app.engine import locks
-from scheduler_app.models import ScheduledTask, TaskStatus
+from scheduler_app.models import AuditAction, ScheduledTask, TaskStatus
+from scheduler_app.services import audit
 from scheduler_app.services.steps import require
 
 #: Lock keys deleted per cache round trip by clear_locks().
@@ -24,7 +25,7 @@ CHUNK = 1000
 
 
 def clear_lock(task: ScheduledTask, *, user: Any) -> bool:
-    """Remove the overlap lock of ``task``; True if one was held.
+    """Remove the overlap lock of ``task``; True if one was held (and then audited).
 
     Raises:
         ScheduledTask.DoesNotExist: the task is gone, or ``user`` may not see it.
@@ -38,11 +39,17 @@ def clear_lock(task: ScheduledTask, *, user: Any) -> bool:
             policy.can_clear_lock(user, fresh),
             _("Only an administrator of the module may clear a task's lock."),
         )
-    return locks.clear_lock(fresh.pk)
+    held = locks.clear_lock(fresh.pk)
+    if held:
+        # Clearing a lock lets a second run start beside a live one: who did it matters.
+        audit.record(fresh, AuditAction.LOCK_CLEARED, user=user)
+    return held
 
 
 def clear_locks(*, user: Any, queryset: QuerySet[ScheduledTask] | None = None) -> int:
     """Clear the locks of every task ``user`` may clear that is not running; the number cleared.
+
+    Each lock cleared is an audit event of its task.
 
     Locks of running tasks protect live runs and are left alone (clear one
     explicitly with :func:`clear_lock`). ``queryset`` narrows the tasks.
@@ -58,8 +65,11 @@ def clear_locks(*, user: Any, queryset: QuerySet[ScheduledTask] | None = None) -
     ids = tasks.exclude(status=TaskStatus.RUNNING).values_list("pk", flat=True)
     cleared = 0
     for chunk in _chunks(ids.iterator(chunk_size=2000)):
-        cleared += sum(1 for pk in chunk if locks.is_locked(pk))
+        held = [pk for pk in chunk if locks.is_locked(pk)]
         locks.release_many(chunk)
+        cleared += len(held)
+        for task in ScheduledTask.objects.filter(pk__in=held).only("pk", "name", "module_id"):
+            audit.record(task, AuditAction.LOCK_CLEARED, user=user)
     return cleared
 
 

@@ -19,7 +19,7 @@ from scheduler_app.models import (
     ScheduledTask,
     check_transition,
 )
-from scheduler_app.services.validation import quote
+from scheduler_app.quoting import bound_message, clip_inputs, long_inputs, quote_input
 from scheduler_app.signals import send_lifecycle
 
 #: The code of the ValidationError of an action that would change nothing.
@@ -48,7 +48,8 @@ def username_of(user: Any) -> str:
 
 def send_after_commit(signal: Any, event: str, task: ScheduledTask) -> None:
     """Send a lifecycle signal after commit (``send_lifecycle`` adds the masked config)."""
-    transaction.on_commit(lambda: send_lifecycle(signal, event, task=task))
+    # Robust: the change is committed; nothing the signal does may turn it into an error.
+    transaction.on_commit(lambda: send_lifecycle(signal, event, task=task), robust=True)
 
 
 def refuse_no_op(same: bool, message: str) -> None:
@@ -89,24 +90,25 @@ def require(allowed: bool, message: str) -> None:
         raise denied(message)
 
 
-#: Characters of one error message.
-MESSAGE_LIMIT = 300
 _QUOTED = re.compile(r"“([^”]*)”")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _shorten(message: str) -> str:
-    message = _QUOTED.sub(lambda m: f"“{quote(m.group(1))}”", message)
-    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
+def _shorten(message: str, inputs: set[str]) -> str:
+    message = clip_inputs(message, inputs)
+    message = _QUOTED.sub(lambda m: f"“{quote_input(m.group(1))}”", message)
+    return bound_message(message)
 
 
-def shorten_error(error: ValidationError) -> ValidationError:
-    """``error`` with every message bounded (quotes in “…” cut to QUOTE_LIMIT characters)."""
+def shorten_error(error: ValidationError, inputs: set[str] | None = None) -> ValidationError:
+    """``error`` with every message bounded: the ``inputs`` it repeats and quotes in “…” cut
+    to QUOTE_LIMIT characters, the whole to MESSAGE_LIMIT."""
+    found = inputs or set()
     if hasattr(error, "error_dict"):
         return ValidationError(
             {
                 field: [
-                    ValidationError(_shorten(str(m)), code=e.code)
+                    ValidationError(_shorten(str(m), found), code=e.code)
                     for e in errors
                     for m in e.messages
                 ]
@@ -115,7 +117,7 @@ def shorten_error(error: ValidationError) -> ValidationError:
         )
     return ValidationError(
         [
-            ValidationError(_shorten(str(m)), code=e.code)
+            ValidationError(_shorten(str(m), found), code=e.code)
             for e in error.error_list
             for m in e.messages
         ]
@@ -123,15 +125,19 @@ def shorten_error(error: ValidationError) -> ValidationError:
 
 
 def bounded_errors(func: F) -> F:
-    """Bound the messages of the ValidationError and PermissionDenied ``func`` raises."""
+    """Bound the messages of the ValidationError and PermissionDenied ``func`` raises.
+
+    Any argument of the call a message repeats (a config value, a cron, a name) is cut
+    to a quote of QUOTE_LIMIT characters, however the message was built.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ValidationError as error:
-            raise shorten_error(error) from None
+            raise shorten_error(error, long_inputs(args, kwargs)) from None
         except PermissionDenied as error:
-            raise PermissionDenied(_shorten(str(error))) from None
+            raise PermissionDenied(_shorten(str(error), long_inputs(args, kwargs))) from None
 
     return wrapper  # type: ignore[return-value]

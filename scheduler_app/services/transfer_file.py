@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from scheduler_app import bounds, conf
+from scheduler_app.quoting import quote_input
 
 
 def _depth(text: str) -> int:
@@ -34,7 +35,7 @@ def _depth(text: str) -> int:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"the number {text[:20]} is too large")
+        raise ValueError(f"the number {quote_input(text)} is too large")
     return value
 
 

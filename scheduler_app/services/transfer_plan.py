@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import policy, schedules, task_configs
 from scheduler_app.models import BlackoutCalendar, ScheduledTask, run_options
+from scheduler_app.quoting import quote_input
 from scheduler_app.services import transfer_edges, transfer_schema
 from scheduler_app.services.transfer_export import EXPORTED_STATUSES, task_entry
 from scheduler_app.services.transfer_report import Change
@@ -191,7 +192,7 @@ def _owner_problems(changes: list[Change], user: Any, warnings: list[str]) -> li
                 warnings.append(
                     where
                     + _("“%(owner)s” is not applied; an import never changes the owner.")
-                    % {"owner": owner}
+                    % {"owner": quote_input(owner)}
                 )
         elif (
             user is not None
@@ -209,6 +210,6 @@ def _owner_problems(changes: list[Change], user: Any, warnings: list[str]) -> li
                 + _(
                     "no user “%(owner)s” here; create the user, or remove the owner to own it yourself."
                 )
-                % {"owner": owner}
+                % {"owner": quote_input(owner)}
             )
     return problems

@@ -30,10 +30,12 @@ from scheduler_app.models import (
     EdgeCondition,
     IntervalUnit,
     MisfirePolicy,
+    ScheduledTask,
     ScheduleType,
     run_options,
 )
 from scheduler_app.models.run_options import RunOption
+from scheduler_app.quoting import quote_input
 
 FORMAT = "scheduler_app.schedules"
 VERSION = 1
@@ -188,18 +190,23 @@ def _edges(value: Any) -> None:
             raise Invalid(_("edge %(n)d: %(problem)s") % {"n": number, "problem": problems[0]})
 
 
+def _column(name: str) -> int:
+    """The stored column's length: what an export writes, an import must take back."""
+    return int(ScheduledTask._meta.get_field(name).max_length or 0)
+
+
 #: Task entry keys: (required, checker). The same keys as ``transfer.task_entry`` writes.
 TASK_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
-    "module": (True, _text(64, blank=False)),
-    "task_type": (True, _text(64, blank=False)),
-    "name": (True, _text(200, blank=False)),
+    "module": (True, _text(_column("module_id"), blank=False)),
+    "task_type": (True, _text(_column("task_type"), blank=False)),
+    "name": (True, _text(_column("name"), blank=False)),
     "config": (False, _config),
     "schedule_type": (False, _choice(list(ScheduleType.values))),
-    "cron": (False, _text(120, null=True)),
+    "cron": (False, _text(_column("cron_expression"), null=True)),
     "run_at": (False, _run_at),
     "interval": (False, _interval),
-    "event": (False, _text(120, null=True)),
-    "timezone": (False, _text(64, null=True)),
+    "event": (False, _text(_column("event_name"), null=True)),
+    "timezone": (False, _text(_column("timezone"), null=True)),
     "priority": (False, _option(run_options.PRIORITY)),
     "max_retries": (False, _option(run_options.MAX_RETRIES)),
     "timeout": (False, _option(run_options.TIMEOUT)),
@@ -228,9 +235,9 @@ PERIOD_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
 }
 #: One edge of a task entry: the task it starts (matched like entries) and when.
 EDGE_SCHEMA: dict[str, tuple[bool, Callable[[Any], None]]] = {
-    "module": (True, _text(64, blank=False)),
-    "task_type": (True, _text(64, blank=False)),
-    "name": (True, _text(200, blank=False)),
+    "module": (True, _text(_column("module_id"), blank=False)),
+    "task_type": (True, _text(_column("task_type"), blank=False)),
+    "name": (True, _text(_column("name"), blank=False)),
     "when": (False, _choice(list(EdgeCondition.values))),
 }
 #: Edges one task entry may list.
@@ -239,8 +246,7 @@ DOCUMENT_KEYS = frozenset({"format", "version", "exported_at", "calendars", "tas
 
 
 def _key(name: Any) -> str:
-    text = str(name)
-    return text if len(text) <= 40 else text[:40] + "…"
+    return quote_input(str(name))
 
 
 def _problems(

@@ -53,26 +53,38 @@ class _Update:
     chained: list[ScheduledTask] | None
 
 
+#: Statuses of a task whose schedule has ended (the engine will not run it again).
+ENDED = frozenset({TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.CANCELLED})
+#: Ended statuses an update may bring back with ``resume=True`` (cancelled is for good).
+RESUMABLE = frozenset({TaskStatus.SUCCESS, TaskStatus.FAILED})
+
+
 @bounded_errors
 def update(
     task: ScheduledTask,
     *,
     user: Any,
     now: dt.datetime | None = None,
+    resume: bool = False,
     **changes: Any,
 ) -> ScheduledTask:
-    """Change editable fields; the schedule is re-validated and next_run recomputed.
+    """Change editable fields; a changed schedule is re-validated and next_run recomputed.
 
     module_id, task_type, owner, is_system, status and the run fields are not
     editable: naming one is a ValidationError. A new config needs the task
     type's required permissions for the editor too. Everything is checked
     before anything is written: a refused update changes nothing. ``task``
     is refreshed in place from the saved row and returned.
+
+    An ended task (succeeded, failed, cancelled) stays ended: no change revives or
+    reschedules it (a new schedule is stored, nothing is planned). ``resume=True``
+    makes a succeeded or failed task pending again on its (new) schedule, counted
+    from now; a cancelled task is never resumed (schedule a new task).
     """
     now = resolve_now(now)
     with transaction.atomic():
         fresh = locked(task)
-        prepared = _prepare_update(fresh, user=user, now=now, changes=changes)
+        prepared = _prepare_update(fresh, user=user, now=now, changes=changes, resume=resume)
         fresh.updated_by = user
         fresh.save()
         changed = audit.diff(
@@ -93,6 +105,7 @@ def validate_update(
     *,
     user: Any,
     now: dt.datetime | None = None,
+    resume: bool = False,
     **changes: Any,
 ) -> None:
     """Raise what :func:`update` would raise for these changes; write nothing.
@@ -103,11 +116,16 @@ def validate_update(
         fresh = ScheduledTask.objects.get(pk=task.pk)
     except ScheduledTask.DoesNotExist:
         raise ValidationError(_("This task no longer exists."), code="gone") from None
-    _prepare_update(fresh, user=user, now=resolve_now(now), changes=changes)
+    _prepare_update(fresh, user=user, now=resolve_now(now), changes=changes, resume=resume)
 
 
 def _prepare_update(
-    fresh: ScheduledTask, *, user: Any, now: dt.datetime, changes: dict[str, Any]
+    fresh: ScheduledTask,
+    *,
+    user: Any,
+    now: dt.datetime,
+    changes: dict[str, Any],
+    resume: bool = False,
 ) -> _Update:
     if user is not None and not policy.can_edit(user, fresh):
         raise denied(_("You may not edit this task."))
@@ -118,6 +136,18 @@ def _prepare_update(
             code="not_editable",
         )
     check_arguments(changes)
+    if not isinstance(resume, bool):
+        raise ValidationError({"resume": _("Give True or False.")}, code="invalid")
+    if resume and fresh.status not in RESUMABLE:
+        raise ValidationError(
+            {
+                "status": _(
+                    "Only a task that has succeeded or failed is resumed with a change; "
+                    "a paused task is resumed on its own, a cancelled one not at all."
+                )
+            },
+            code="not_resumable",
+        )
     chained = (
         chains.resolve(user, changes["on_success"] or (), task=fresh)
         if "on_success" in changes
@@ -127,7 +157,7 @@ def _prepare_update(
         blackout_calendars.resolve(changes["calendars"] or ()) if "calendars" in changes else None
     )
     before = audit.snapshot(fresh)
-    _apply_changes(fresh, changes, user=user, now=now)
+    _apply_changes(fresh, changes, user=user, now=now, resume=resume)
     return _Update(before=before, calendars=calendars, chained=chained)
 
 
@@ -140,7 +170,7 @@ def _set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> dict[str, l
 
 
 def _apply_changes(
-    task: ScheduledTask, changes: dict[str, Any], *, user: Any, now: dt.datetime
+    task: ScheduledTask, changes: dict[str, Any], *, user: Any, now: dt.datetime, resume: bool
 ) -> None:
     task_cls = resolve_task_type(task.module_id, task.task_type)
     if "config" in changes:
@@ -149,12 +179,7 @@ def _apply_changes(
         if user is not None and not policy.has_required_permissions(user, task_cls, cleaned):
             raise denied(_("You may not use this configuration."))
         task.config = storable_config(cleaned)
-    given = {key: changes[key] for key in schedules.ARGUMENTS if key in changes}
-    if given:
-        # What is not given stays as it is.
-        arguments = {**task.schedule.arguments(), **given}
-        sched = build_schedule(arguments.pop("schedule_type"), **arguments, now=now)
-        apply_schedule(task, sched, now)
+    _apply_schedule_change(task, changes, now=now, resume=resume)
     if "name" in changes:
         task.name = (changes["name"] or "").strip() or task.name
     if "priority" in changes:
@@ -178,13 +203,40 @@ def _apply_changes(
         task.misfire_grace = (
             None if grace in (None, "") else check_option(run_options.MISFIRE_GRACE, grace)
         )
-    if (
-        task.status in (TaskStatus.FAILED, TaskStatus.SUCCESS)
-        and task.next_run
-        and task.next_run > now
-    ):
-        # A finished task given a new future schedule is live again.
+
+
+def _apply_schedule_change(
+    task: ScheduledTask, changes: dict[str, Any], *, now: dt.datetime, resume: bool
+) -> None:
+    """A changed schedule, or a resume: the only ways an update touches next_run and status."""
+    current = task.schedule.arguments()
+    given = {
+        key: changes[key]
+        for key in schedules.ARGUMENTS
+        if key in changes and changes[key] != current.get(key)
+    }
+    sched = None
+    if given:
+        # What is not given stays as it is.
+        arguments = {**current, **given}
+        schedule_type = arguments.pop("schedule_type")
+        same = build_schedule(schedule_type, **arguments, now=now, check_past=False)
+        # The same schedule written another way (text for a datetime, "15 minutes" for a
+        # pair) is no change: nothing to reschedule, and a past run time is not refused.
+        if same != task.schedule:
+            sched = build_schedule(schedule_type, **arguments, now=now)
+    if sched is not None and task.status in ENDED and not resume:
+        # An edit must never revive an ended task: the new schedule is kept (it is what
+        # a resume would use) but nothing is planned, and the status stays.
+        for column, value in sched.columns().items():
+            setattr(task, column, value)
+        return
+    if resume:
+        # Back to pending on the (new) schedule, counted from now.
+        apply_schedule(task, sched or task.schedule.validate(now), now)
         transition(task, TaskStatus.PENDING)
+    elif sched is not None:
+        apply_schedule(task, sched, now)
 
 
 def _set_calendars(task: ScheduledTask, wanted: list[Any]) -> dict[str, list[Any]]:

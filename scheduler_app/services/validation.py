@@ -20,20 +20,18 @@ from scheduler_app import schedules
 from scheduler_app.exceptions import NotRegistered
 from scheduler_app.models.run_options import RunOption
 from scheduler_app.providers import SchedulableTask
+from scheduler_app.quoting import QUOTE_LIMIT as QUOTE_LIMIT  # re-exported
+from scheduler_app.quoting import quote_input
 from scheduler_app.registry import registry
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
-#: Characters of user input a message may quote.
-QUOTE_LIMIT = 80
 #: Tags on one task.
 MAX_TAGS = 20
 _NUMBER_TEXT = re.compile(r"^\s*[+-]?\d{1,18}\s*$")
 
 
-def quote(value: Any) -> str:
-    """``value`` as text fit to quote in a message: at most QUOTE_LIMIT characters."""
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+#: ``value`` as text fit to quote in a message (the one helper of scheduler_app.quoting).
+quote = quote_input
 
 
 def whole_number(value: Any) -> int | None:

@@ -103,6 +103,9 @@ def test_a_long_report_shows_its_bar_advance_and_flips_to_success(
         expect(page.locator("#task-live progress").first).to_have_attribute("data-percent", "100")
         expect(page.locator("[data-sched-task-status]")).to_have_text(["Pending", "Pending"])
         assert page.evaluate("window.__sameDocument") is True  # no reload happened
+        # The history below was drawn before the run ended: the box offers a reload.
+        reload_link = page.locator("#task-live .sched-live-ended a")
+        expect(reload_link).to_contain_text("reload it to see the run in the history")
         screenshot_page(page, "live-04-task-page-success")
         screenshot("live-05-task-page-success-full")
     finally:

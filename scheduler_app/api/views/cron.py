@@ -29,7 +29,7 @@ class CronValidateView(BaseApiView):
                 schedules.CRON, cron=data["expression"], timezone=data["timezone"], now=now
             )
         except ValidationError as exc:
-            return errors.invalid(errors.field_errors(exc, RENAME))
+            return errors.invalid(errors.field_errors(exc, RENAME, errors.request_inputs(request)))
         runs = schedules.planned_runs(schedule, now, data["count"])
         return Response(
             {

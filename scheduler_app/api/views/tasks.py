@@ -201,7 +201,11 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         except services.DuplicateTask:
             raise
         except ValidationError as exc:
-            return errors.invalid(errors.field_errors(exc, config_rename(known, serializer)))
+            return errors.invalid(
+                errors.field_errors(
+                    exc, config_rename(known, serializer), errors.request_inputs(request)
+                )
+            )
         return self._detail(task, status.HTTP_201_CREATED)
 
     @documented(responses=api.TaskDetailSerializer)
@@ -222,7 +226,11 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         try:
             services.update(task, user=request.user, **changes)
         except ValidationError as exc:
-            return errors.invalid(errors.field_errors(exc, config_rename(known, serializer)))
+            return errors.invalid(
+                errors.field_errors(
+                    exc, config_rename(known, serializer), errors.request_inputs(request)
+                )
+            )
         return self._detail(task)
 
     @documented(responses={204: None})

@@ -18,6 +18,7 @@ from scheduler_app.management.acting import (
     one_line,
 )
 from scheduler_app.models import PauseWindow
+from scheduler_app.quoting import quote_input
 from scheduler_app.services import pause_windows
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -27,14 +28,16 @@ def parse_when(value: str) -> dt.datetime:
     """An ISO date-time; without an offset it is read in the site's time zone."""
     parsed = parse_datetime(value.strip()) if value else None
     if parsed is None:
-        raise CommandError(f"Not a date and time: {value!r} (use e.g. 2026-12-24T18:00+01:00).")
+        raise CommandError(
+            f"Not a date and time: {quote_input(value)!r} (use e.g. 2026-12-24T18:00+01:00)."
+        )
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 def parse_duration(value: str) -> dt.timedelta:
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value or "")
     if not match:
-        raise CommandError(f"Not a duration: {value!r} (use e.g. 30m, 2h, 1d, 1w).")
+        raise CommandError(f"Not a duration: {quote_input(value)!r} (use e.g. 30m, 2h, 1d, 1w).")
     return dt.timedelta(**{UNITS[match[2]]: int(match[1])})
 
 

@@ -63,8 +63,20 @@
     var fresh = el("div", "sched-live-list");
     runs.forEach(function (run) { fresh.appendChild(drawRun(box, run, kind === "running")); });
     if (!runs.length) fresh.appendChild(el("p", "sched-muted", t(box, "empty", "Nothing is running.")));
-    list.replaceWith(fresh);
     var running = runs.some(function (run) { return run.running; });
+    // The rest of the page (history, figures) was drawn before the run ended: say so once
+    // a run this page watched has ended, with a link that reloads it.
+    if (box.getAttribute("data-state") === "running" && !running && kind !== "run") {
+      box.setAttribute("data-ended", "1");
+    }
+    if (box.getAttribute("data-ended")) {
+      var note = el("p", "sched-muted sched-live-ended");
+      var again = el("a", "", t(box, "reload", "A run ended: reload the page to see it in the history."));
+      again.href = window.location.href;
+      note.appendChild(again);
+      fresh.appendChild(note);
+    }
+    list.replaceWith(fresh);
     box.setAttribute("data-state", running ? "running" : (runs.length ? runs[0].status : "idle"));
     if (data.task) {
       document.querySelectorAll("[data-sched-task-status]").forEach(function (node) {

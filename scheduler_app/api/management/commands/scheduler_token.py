@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from scheduler_app.api import tokens
 from scheduler_app.api.models import ApiToken, TokenScope
 from scheduler_app.management.acting import one_line
+from scheduler_app.quoting import quote_input
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         try:
             return model._default_manager.get_by_natural_key(username)
         except model.DoesNotExist:
-            raise CommandError(f"No user named {username!r}.") from None
+            raise CommandError(f"No user named {quote_input(username)!r}.") from None
 
     def _create(self, options: dict) -> None:
         user = self._user(options["username"])
@@ -70,8 +71,8 @@ class Command(BaseCommand):
         if found is None or not found.exists():
             found = ApiToken.objects.filter(pk=int(key)) if key.isdigit() else found
         if found is None or not found.exists():
-            raise CommandError(f"No token {key!r}.")
+            raise CommandError(f"No token {quote_input(key)!r}.")
         if found.count() > 1:
-            raise CommandError(f"{key!r} matches several tokens; give the token id.")
+            raise CommandError(f"{quote_input(key)!r} matches several tokens; give the token id.")
         count = tokens.revoke(found, user=None)
         self.stdout.write("Revoked." if count else "Already revoked.")
