@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import bounds, schedules, services, task_configs
+from scheduler_app import schedules, services, task_configs
 from scheduler_app.models import IntervalUnit, ScheduledTask, ScheduleType, run_options
 from scheduler_app.presentation import edge_inputs, overlap_warning
 from scheduler_app.providers import SchedulableTask
@@ -68,13 +68,9 @@ class WallClockDateTimeField(forms.DateTimeField):
                 parsed = dt.datetime.strptime(text, fmt)
             except ValueError:
                 continue
-            if not bounds.date_in_range(parsed):
-                # Dates near year 1 or 9999 overflow once a zone's offset is applied.
-                raise ValidationError(
-                    _("Enter a date from %(earliest)s to %(latest)s.")
-                    % {"earliest": bounds.EARLIEST_DATE, "latest": bounds.LATEST_DATE},
-                    code="out_of_range",
-                )
+            if not schedules.run_at_in_range(parsed):
+                # The services' one range of run times, told here before anything else.
+                raise ValidationError(schedules.run_at_range_message(), code="out_of_range")
             return parsed
         raise ValidationError(self.error_messages["invalid"], code="invalid")
 

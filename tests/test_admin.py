@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import connection
@@ -283,7 +284,9 @@ def test_non_staff_users_cannot_open_the_admin(module_user, make_user, client):
     assert client.get(reverse(CHANGELIST)).status_code == 302
 
 
+@time_machine.travel(dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC), tick=False)
 def test_task_page_shows_next_runs_metrics_and_history(admin_user, make_task, admin_client_for):
+    # The clock stands at noon: no run of the history starts at 06:00 and adds to the count.
     task = make_task(name="t", cron="0 6 * * *", timezone="Europe/Berlin")
     add_log(task, minutes_ago=30, duration=2.0)
     add_log(task, minutes_ago=10, status=RunStatus.FAILED, duration=4.0, error_message="bad thing")

@@ -248,3 +248,28 @@ def test_cron_validate_answers_200_or_400(api, zone, count):
         format="json",
     )
     assert response.status_code in (200, 400), response.content
+
+
+@pytest.mark.parametrize("year", [1900, 1969, 3000, 9000])
+def test_the_page_tells_the_services_range_on_the_run_time_field(client, user, year):
+    # One range of run times: the page's field says what the services would say, not a
+    # wider range of its own that the services then refuse with another sentence.
+    client.force_login(user)
+    new = reverse("scheduler_app:new", kwargs={"module": "testmod", "task_type": "record"})
+    response = client.post(
+        new,
+        {
+            "name": "x",
+            "schedule_type": "one_time",
+            "run_at": f"{year:04d}-06-01T12:00",
+            "timezone": "UTC",
+            "priority": "5",
+            "max_retries": "1",
+            "timeout": "60",
+            "config-note": "",
+        },
+    )
+    assert response.status_code == 400
+    assert response.context["form"].options.errors["run_at"] == [
+        "Choose a time between 1970 and 2999."
+    ]
