@@ -190,7 +190,8 @@ def _verify_and_emit(hook: InboundHook | None, request: Request, now: dt.datetim
         )
     try:
         payload = json.loads(request.body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser goes (a small body can be that deep).
         return _refuse(DeliveryOutcome.BAD_BODY, _("The body is not valid JSON."))
     if not isinstance(payload, dict):
         return _refuse(DeliveryOutcome.BAD_BODY, _("The body must be a JSON object."))
