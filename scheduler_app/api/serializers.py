@@ -264,9 +264,10 @@ class TaskDetailSerializer(TaskSerializer):
 
 
 class RunSerializer(serializers.ModelSerializer):
-    """One run as listed."""
+    """One run as listed; ``context["secrets"]`` (:func:`masking.secret_values`) are masked."""
 
     task = serializers.IntegerField(source="task_id")
+    error_message = serializers.SerializerMethodField()
 
     class Meta:
         model = TaskExecutionLog
@@ -285,6 +286,9 @@ class RunSerializer(serializers.ModelSerializer):
             "triggered_by",
         )
         read_only_fields: tuple[str, ...] = fields
+
+    def get_error_message(self, log: TaskExecutionLog) -> str:
+        return masking.scrub(log.error_message or "", self.context.get("secrets", []))
 
 
 class RunPageSerializer(serializers.Serializer):
@@ -358,12 +362,13 @@ class RunDetailSerializer(RunSerializer):
         """What the task body returned (JSON)."""
         return self._masked(log.result)
 
+    # Masked before the cut: a cut inside a secret would leave a piece of it unmasked.
     def get_traceback(self, log: TaskExecutionLog) -> str:
-        return self._masked((log.traceback or "")[:MAX_TRACEBACK])
+        return self._masked(log.traceback or "")[:MAX_TRACEBACK]
 
     def get_output(self, log: TaskExecutionLog) -> str:
         """Captured stdout, stderr and logging, cut at SCHEDULER["OUTPUT_LIMIT"] characters."""
-        return self._masked((log.output or "")[: _output_limit()])
+        return self._masked(log.output or "")[: _output_limit()]
 
     def get_output_truncated(self, log: TaskExecutionLog) -> bool:
         return len(log.output or "") > _output_limit()
