@@ -95,3 +95,26 @@ def test_the_api_run_history_masks_the_error(client_for, admin, task):
     assert response.status_code == 200 and response.json()["count"] == 1
     assert leaked(response.content.decode()) == []
     assert response.json()["results"][0]["error_message"].startswith("401 for key ")
+
+
+def test_the_admin_run_history_and_run_page_mask_the_secret(client, admin, task):
+    admin.is_staff = True
+    admin.save()
+    log = TaskExecutionLog.objects.create(
+        task=task,
+        run_id="r1",
+        scheduled_for=timezone.now(),
+        status=RunStatus.FAILED,
+        error_message=f"401 for key {SECRET}",
+        traceback=f"Traceback: {SECRET}",
+        output=f"sending {SECRET}",
+        result={"sent": {"X-Api-Key": SECRET}},
+    )
+    client.force_login(admin)
+    base = f"/admin/scheduler_app/scheduledtask/{task.pk}"
+    for url in (f"{base}/change/", f"{base}/logs/{log.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert leaked(response.content.decode()) == [], url
+    log.refresh_from_db()
+    assert SECRET in log.error_message  # the stored run is unchanged
