@@ -64,8 +64,10 @@ class ApprovalListView(ApiMixin, GenericAPIView):
             found = found.filter(status=wanted)
         module = request.query_params.get("module")
         if module is not None:
-            if len(module) > 64:
-                raise ValidationError({"module": _("Keep it under 64 characters.")})
+            if len(module) > 64 or not approvals.storable_text(module):
+                raise ValidationError(
+                    {"module": _("Send a module id: at most 64 characters, no NUL.")}
+                )
             found = approvals.for_module(found, module)
         page = self.paginate_queryset(found)
         decidable = set(
