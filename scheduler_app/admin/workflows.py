@@ -131,7 +131,7 @@ class WorkflowRunAdmin(admin.ModelAdmin):
         graph = workflows.workflow_of(task, user=request.user)
         run, steps = graph.latest_run, graph.steps
         asked = request.GET.get("run", "")
-        if asked.isdigit():
+        if asked.isascii() and asked.isdigit():  # "²" is a digit to isdigit(), not to int()
             run = WorkflowRun.objects.filter(pk=int(asked), steps__task__in=graph.tasks).first()
             steps = dict(WorkflowStep.objects.filter(run=run).values_list("task_id", "status"))
         user = request.user
@@ -191,7 +191,7 @@ class WorkflowRunAdmin(admin.ModelAdmin):
                 messages.success(request, _("The edge was added."))
             elif action in ("change", "remove"):
                 edge_id = request.POST.get("edge", "")
-                if not edge_id.isdigit():
+                if not (edge_id.isascii() and edge_id.isdigit()):
                     raise ValidationError(_("No such edge."))
                 if action == "remove":
                     services.remove_edge(int(edge_id), user=user)

@@ -83,7 +83,7 @@ class DecisionView(BaseApiView):
     decision = "approve"
 
     def _visible(self, request: Request, pk: str) -> Approval:
-        if not (pk.isdigit() and len(pk) <= 18):
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise exceptions.NotFound(_("Not found."))
         approval = approvals.visible(request.user).filter(pk=int(pk)).first()
         if approval is None:

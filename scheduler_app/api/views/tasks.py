@@ -146,7 +146,8 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
 
     def get_object(self) -> ScheduledTask:
         pk = str(self.kwargs.get("pk", ""))
-        if not (pk.isdigit() and len(pk) <= 18):
+        # isascii: "²" and other digits that int() refuses are digits to isdigit().
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise exceptions.NotFound(_("Not found."))
         return services.get_task(int(pk), user=self.request.user)
 
