@@ -50,7 +50,8 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     return {
         "action": action if action in AuditAction.values else "",
         "source": source if source in AuditSource.values else "",
-        "actor": request.GET.get("audit_actor", "").strip()[:ACTOR_LIMIT],
+        # A NUL names nobody (and PostgreSQL refuses it in a query): it is dropped.
+        "actor": request.GET.get("audit_actor", "").replace("\x00", "").strip()[:ACTOR_LIMIT],
     }
 
 
