@@ -38,3 +38,13 @@ def test_a_nul_in_the_audit_trails_actor_filter_is_an_answer(root_client, make_t
         f"/admin/scheduler_app/scheduledtask/{task.pk}/change/", {"audit_actor": NUL}
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("object_id", ["abc", "²", "9" * 40, "1.5", "%00"])
+@pytest.mark.parametrize("model", ["approval", "workflowrun"])
+def test_any_object_id_in_the_approval_and_workflow_run_admin_is_a_404(
+    root_client, model, object_id
+):
+    for method in ("get", "post"):
+        response = getattr(root_client, method)(f"/admin/scheduler_app/{model}/{object_id}/change/")
+        assert response.status_code in (302, 404), (method, response.status_code)

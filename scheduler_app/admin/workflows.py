@@ -102,7 +102,10 @@ class WorkflowRunAdmin(admin.ModelAdmin):
         return format_html('<a href="{}?run={}">{}</a>', url, run.pk, _("Show this run"))
 
     def change_view(self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any) -> Any:
-        run = get_object_or_404(self.get_queryset(request), pk=object_id)
+        # get_object: an id that is not a number is "not found", as everywhere in the admin.
+        run = self.get_object(request, object_id)
+        if run is None:
+            raise Http404(_("No such workflow run."))
         if run.root_id is None:
             raise Http404(_("The task that started this run is gone."))
         url = reverse("admin:scheduler_app_workflowrun_task", args=[run.root_id])
@@ -290,7 +293,9 @@ class ApprovalAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
-        approval = get_object_or_404(self.get_queryset(request), pk=object_id)
+        approval = self.get_object(request, object_id)
+        if approval is None:
+            raise Http404(_("No such approval."))
         if request.method == "POST":
             decision = request.POST.get("decision")
             decide = {"approve": services.approve, "reject": services.reject}.get(decision or "")
