@@ -131,6 +131,10 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
             },
             status=400,
         )
+    if not approvals.may_view(request.user, approval):
+        # As on the request's own page and in the API: what the person may no longer see
+        # (the permission went after the e-mail was sent) is not shown, nor decided.
+        raise Http404(_("No such approval."))
     error = None
     if request.method == "POST":
         error = _decide(request, approval.pk, claim.decision)

@@ -208,3 +208,18 @@ def test_a_link_for_someone_else_is_a_403_and_decides_nothing(
     client.force_login(other)
     assert client.post(f"/scheduler/approvals/link/{token}/").status_code == 403
     assert still_open(approval)
+
+
+def test_a_link_whose_person_may_no_longer_see_the_request_is_a_404_like_its_page(
+    client, client_for, approval, approver
+):
+    token = approval_links.make_token(approval, approver, "approve")
+    approver.user_permissions.clear()
+    client.force_login(approver)
+    assert client.get(f"/scheduler/approvals/{approval.pk}/").status_code == 404
+    assert client_for(approver).post(f"{API}approvals/{approval.pk}/approve/").status_code == 404
+    for method in ("get", "post"):
+        response = getattr(client, method)(f"/scheduler/approvals/link/{token}/")
+        assert response.status_code == 404, method
+        assert b"Publish?" not in response.content
+    assert still_open(approval)
