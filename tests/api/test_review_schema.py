@@ -74,3 +74,24 @@ def test_no_500_and_no_answer_off_the_schema_on_real_approvals_and_runs(case, sc
         if seed < len(choices):
             case.path_parameters = {**case.path_parameters, "id": str(choices[seed])}
     case.call_and_validate(headers=header, checks=CHECKS)
+
+
+def test_the_published_schema_is_valid_openapi_and_documents_the_new_answers(client):
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.validation import validate_schema
+
+    GENERATOR_STATS.reset()
+    with GENERATOR_STATS.silence():
+        response = client.get(
+            "/api/scheduler/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+        )
+        problems = dict(GENERATOR_STATS._warn_cache) | dict(GENERATOR_STATS._error_cache)
+    assert problems == {}  # no operation the generator had to guess
+    schema_data = response.json()
+    validate_schema(schema_data)  # against the OpenAPI meta-schema drf-spectacular ships
+    paths = schema_data["paths"]
+    decide = paths["/approvals/{id}/approve/"]["post"]
+    assert {"200", "400", "403", "404", "409"} <= set(decide["responses"])
+    run = paths["/runs/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert run["$ref"].endswith("/RunDetail")
+    assert "progress" in schema_data["components"]["schemas"]["RunDetail"]["properties"]
