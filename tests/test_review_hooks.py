@@ -142,3 +142,20 @@ def test_an_unknown_or_strange_event_name_is_a_404_logged_within_bounds(client, 
     assert response.status_code == 404
     assert response.json()["outcome"] == "unknown_event"
     assert len(HookDelivery.objects.get().event) <= 120
+
+
+@pytest.mark.parametrize(
+    ("remote", "logged"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),
+        ("fe80::1%eth0", "fe80::1"),  # a link-local peer with its zone (PostgreSQL's inet has none)
+        ("not an address", None),
+        ("", None),
+    ],
+)
+def test_any_peer_address_is_logged_as_an_address_or_none(client, hook, remote, logged):
+    response = client.post(URL, data=b"{}", content_type="application/json", REMOTE_ADDR=remote)
+    assert response.status_code == 401
+    assert HookDelivery.objects.get().remote_addr == logged
