@@ -159,3 +159,21 @@ def test_any_peer_address_is_logged_as_an_address_or_none(client, hook, remote, 
     response = client.post(URL, data=b"{}", content_type="application/json", REMOTE_ADDR=remote)
     assert response.status_code == 401
     assert HookDelivery.objects.get().remote_addr == logged
+
+
+@pytest.mark.parametrize("overlap", [-1, 30 * 86400 + 1, 10**20, 1.5, True, "60"])
+def test_a_rotation_overlap_out_of_range_is_a_field_error_and_keeps_the_secret(hook, overlap):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        inbound_hooks.rotate_secret(hook, user=None, overlap=overlap)
+    assert "overlap" in refused.value.message_dict
+    hook.refresh_from_db()
+    assert hook.secret == hook.plain_secret
+
+
+def test_the_command_says_so_in_one_line_for_a_huge_overlap(hook):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="overlap"):
+        call_command("scheduler_hook_secret", EVENT, "--rotate", "--overlap", str(10**20))

@@ -48,6 +48,8 @@ MAX_SIGNATURE_HEADER = 1000
 #: Most v1= values compared in one header.
 MAX_SIGNATURES = 4
 SECRET_BYTES = 32
+#: Longest overlap of a rotation (30 days, as the HOOKS_SECRET_OVERLAP setting's check allows).
+MAX_OVERLAP = 30 * 86400
 _TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
 _HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -309,8 +311,13 @@ def rotate_secret(
     _check_admin(user)
     now = now or timezone.now()
     overlap = conf.get().HOOKS_SECRET_OVERLAP if overlap is None else overlap
-    if overlap < 0:
-        raise ValidationError({"overlap": _("The overlap is 0 seconds or more.")})
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or not 0 <= overlap <= MAX_OVERLAP:
+        raise ValidationError(
+            {
+                "overlap": _("The overlap is a whole number of seconds from 0 to %(max)d.")
+                % {"max": MAX_OVERLAP}
+            }
+        )
     secret = new_secret()
     with transaction.atomic():
         locked = InboundHook.objects.select_for_update().get(pk=hook.pk)
