@@ -33,6 +33,7 @@ from scheduler_app.models import (
 )
 from scheduler_app.policy.permissions import full_name
 from scheduler_app.services import audit
+from scheduler_app.validation import quote, whole_number
 
 #: Characters a decision's comment may have.
 MAX_COMMENT = 2000
@@ -174,6 +175,8 @@ def _decide(
     ref: Approval | int, target: str, *, user: Any, comment: str, now: dt.datetime | None
 ) -> Approval:
     now = now or timezone.now()
+    if comment is not None and not isinstance(comment, str):
+        raise ValidationError({"comment": _("Enter the comment as text.")})
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ValidationError(
@@ -183,7 +186,9 @@ def _decide(
         raise ValidationError(
             {"comment": _("Remove the NUL and the characters that are not valid Unicode text.")}
         )
-    pk = ref.pk if isinstance(ref, Approval) else ref
+    pk = ref.pk if isinstance(ref, Approval) else whole_number(ref)
+    if pk is None or not 1 <= pk <= 2**63 - 1:
+        raise ValidationError({"approval": _("No such approval: %(id)s.") % {"id": quote(ref)}})
     with transaction.atomic():
         approval = Approval.objects.select_for_update().select_related("task").filter(pk=pk).first()
         if approval is None:

@@ -223,3 +223,25 @@ def test_a_link_whose_person_may_no_longer_see_the_request_is_a_404_like_its_pag
         assert response.status_code == 404, method
         assert b"Publish?" not in response.content
     assert still_open(approval)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=FIXTURES)
+@given(
+    ref=st.none() | st.booleans() | st.floats() | st.text(max_size=30) | st.just("9" * 5000),
+    comment=st.none() | st.integers() | st.lists(st.text(), max_size=2) | st.text(max_size=20),
+)
+def test_the_services_take_any_reference_and_comment_with_a_field_error(
+    approval, approver, ref, comment
+):
+    from django.core.exceptions import ValidationError
+
+    try:
+        services.reject(ref, user=approver, comment=comment)
+    except ValidationError as error:
+        assert set(error.message_dict) <= {"approval", "comment"}
+        assert all(len(m) <= 300 for ms in error.message_dict.values() for m in ms)
+    else:  # only a reference to the open request, with a text comment, decides it
+        assert str(ref).strip() == str(approval.pk) and isinstance(comment, (str, type(None)))
+        Approval.objects.filter(pk=approval.pk).update(
+            status=ApprovalStatus.PENDING, decided_at=None, comment="", decided_by=None
+        )
