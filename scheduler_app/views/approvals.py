@@ -49,7 +49,12 @@ def approval_list(request: HttpRequest) -> HttpResponse:
     if module:
         found = approvals.for_module(found, module)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    decidable = set(approvals.decidable(request.user, now).values_list("pk", flat=True))
+    # Of this page's requests only (all of a superuser's open requests could be many).
+    decidable = set(
+        approvals.decidable(request.user, now)
+        .filter(pk__in=[approval.pk for approval in page])
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "scheduler_app/approvals/list.html",

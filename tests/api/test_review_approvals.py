@@ -245,3 +245,34 @@ def test_the_services_take_any_reference_and_comment_with_a_field_error(
         Approval.objects.filter(pk=approval.pk).update(
             status=ApprovalStatus.PENDING, decided_at=None, comment="", decided_by=None
         )
+
+
+def test_the_approvals_page_reads_only_its_own_rows_however_many_are_open(
+    client, approval, approver, django_assert_max_num_queries
+):
+    client.force_login(approver)
+    client.get("/scheduler/approvals/")
+    with django_assert_max_num_queries(30) as first:
+        assert client.get("/scheduler/approvals/").status_code == 200
+    Approval.objects.bulk_create(
+        Approval(
+            task=approval.task,
+            title=f"more {n}",
+            permission=approval.permission,
+            requested_at=timezone.now(),
+        )
+        for n in range(120)
+    )
+    with django_assert_max_num_queries(len(first.captured_queries)) as second:
+        response = client.get("/scheduler/approvals/")
+    assert response.status_code == 200
+    # Every read of the requests is bounded: one page (LIMIT) or the page's ids (IN).
+    reads = [
+        q["sql"]
+        for q in second.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "scheduler_app_approval"' in q["sql"]
+    ]
+    unbounded = [
+        q for q in reads if "LIMIT" not in q and '"id" IN (' not in q and "COUNT(" not in q
+    ]
+    assert reads and unbounded == []
