@@ -276,3 +276,26 @@ def test_the_approvals_page_reads_only_its_own_rows_however_many_are_open(
         q for q in reads if "LIMIT" not in q and '"id" IN (' not in q and "COUNT(" not in q
     ]
     assert reads and unbounded == []
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=FIXTURES)
+@given(
+    form=st.dictionaries(
+        st.sampled_from(["decision", "comment", "other"]),
+        st.text(max_size=30) | st.sampled_from(["approve", "reject", "x" * 3000]),
+        max_size=3,
+    )
+)
+def test_any_form_posted_to_the_request_page_is_a_decision_or_a_400(
+    client, approval, approver, form
+):
+    client.force_login(approver)
+    response = client.post(f"/scheduler/approvals/{approval.pk}/", form)
+    assert response.status_code in (302, 400), (form, response.status_code)
+    if response.status_code == 400:
+        assert still_open(approval)
+    else:
+        assert form.get("decision") in ("approve", "reject")
+        Approval.objects.filter(pk=approval.pk).update(
+            status=ApprovalStatus.PENDING, decided_at=None, comment="", decided_by=None
+        )
