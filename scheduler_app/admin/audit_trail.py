@@ -8,9 +8,11 @@ The changes were masked when they were recorded (secrets show as the mask).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from scheduler_app import display, policy
@@ -24,23 +26,32 @@ ACTOR_LIMIT = 150  # a username's length
 VALUE_LIMIT = 200  # characters of one old or new value shown
 
 
-def _value(value: Any) -> str:
+#: A recorded moment (``audit.snapshot`` keeps times as ISO 8601 text with their offset).
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+
+
+def _value(value: Any, zone: Any = None) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, str) and _MOMENT.match(value):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return display.format_when(moment, zone)  # as every other time is shown
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
 
 
-def change_lines(changes: Any) -> list[tuple[str, str, str]]:
-    """``(field, old, new)`` for each recorded change ("" old and new: a note, not a pair)."""
+def change_lines(changes: Any, zone: Any = None) -> list[tuple[str, str, str]]:
+    """``(field, old, new)`` for each recorded change ("" old and new: a note, not a pair);
+    times in ``zone`` (a task, a zone name, or None: the current zone)."""
     if not isinstance(changes, dict):
         return []
     lines = []
     for name, pair in sorted(changes.items()):
         if isinstance(pair, list) and len(pair) == 2:
-            lines.append((str(name), _value(pair[0]), _value(pair[1])))
+            lines.append((str(name), _value(pair[0], zone), _value(pair[1], zone)))
         else:
-            lines.append((str(name), "", _value(pair)))
+            lines.append((str(name), "", _value(pair, zone)))
     return lines
 
 
@@ -88,7 +99,7 @@ def audit_trail(request: HttpRequest, task: ScheduledTask) -> dict[str, Any] | N
             "event": event,
             "when": display.when(event.at, task),
             "who": event.actor_name or _("the system"),
-            "changes": change_lines(event.changes),
+            "changes": change_lines(event.changes, task),
         }
         for event in found[:PER_PAGE]
     ]
