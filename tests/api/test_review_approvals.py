@@ -299,3 +299,12 @@ def test_any_form_posted_to_the_request_page_is_a_decision_or_a_400(
         Approval.objects.filter(pk=approval.pk).update(
             status=ApprovalStatus.PENDING, decided_at=None, comment="", decided_by=None
         )
+
+
+def test_a_huge_decision_body_is_a_413_and_decides_nothing(client_for, approval, approver):
+    body = json.dumps({"comment": "x" * (11 * 1024 * 1024)})
+    response = client_for(approver).post(
+        f"{API}approvals/{approval.pk}/approve/", body, content_type="application/json"
+    )
+    assert response.status_code == 413 and response.json()["detail"]
+    assert still_open(approval)
