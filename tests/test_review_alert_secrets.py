@@ -70,3 +70,14 @@ def test_an_alert_mail_masks_the_secret_the_failed_run_echoed(secret_module, set
     text = mail.outbox[0].subject + mail.outbox[0].body + str(mail.outbox[0].alternatives)
     assert SECRET not in text
     assert f"401 for token {task_configs.SECRET_MASK}" in mail.outbox[0].body
+
+
+def test_the_times_in_an_alert_mail_read_in_the_one_format(secret_module, settings):
+    """The e-mail is for people: its scheduled time reads like every other (the webhook's JSON
+    keeps ISO 8601 for machines)."""
+    import re
+
+    test_an_alert_mail_masks_the_secret_the_failed_run_echoed(secret_module, settings)
+    body = mail.outbox[0].body
+    assert "scheduled_for" in body
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", body), body

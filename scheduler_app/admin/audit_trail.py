@@ -8,14 +8,12 @@ The changes were masked when they were recorded (secrets show as the mask).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from scheduler_app import display, policy
+from scheduler_app import display, policy, timestamps
 from scheduler_app.models import AuditAction, AuditSource, ScheduledTask
 from scheduler_app.services import audit
 
@@ -26,17 +24,10 @@ ACTOR_LIMIT = 150  # a username's length
 VALUE_LIMIT = 200  # characters of one old or new value shown
 
 
-#: A recorded moment (``audit.snapshot`` keeps times as ISO 8601 text with their offset).
-_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
-
-
 def _value(value: Any, zone: Any = None) -> str:
     if value is None or value == "":
         return "—"
-    if isinstance(value, str) and _MOMENT.match(value):
-        moment = parse_datetime(value)
-        if moment is not None:
-            return display.format_when(moment, zone)  # as every other time is shown
+    value = timestamps.readable(value, zone)  # a time kept as ISO text reads as every other
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
 
