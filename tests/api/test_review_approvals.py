@@ -308,3 +308,13 @@ def test_a_huge_decision_body_is_a_413_and_decides_nothing(client_for, approval,
     )
     assert response.status_code == 413 and response.json()["detail"]
     assert still_open(approval)
+
+
+def test_an_empty_module_filter_filters_nothing_as_on_the_tasks_list(
+    client, client_for, approval, approver
+):
+    api = client_for(approver)
+    assert api.get(f"{API}approvals/", {"module": ""}).json()["count"] == 1
+    assert api.get(f"{API}tasks/", {"module": ""}).status_code == 200
+    client.force_login(approver)
+    assert b"Publish?" in client.get("/scheduler/approvals/", {"module": ""}).content

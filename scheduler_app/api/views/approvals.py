@@ -63,7 +63,7 @@ class ApprovalListView(ApiMixin, GenericAPIView):
                 )
             found = found.filter(status=wanted)
         module = request.query_params.get("module")
-        if module is not None:
+        if module:  # an empty filter filters nothing, as on the tasks list and the page
             if len(module) > 64 or not approvals.storable_text(module):
                 raise ValidationError(
                     {"module": _("Send a module id: at most 64 characters, no NUL.")}
