@@ -137,6 +137,14 @@ class ApprovalStepForm(NotificationConfigForm):
         max_value=MAX_WAIT_MINUTES,
     )
 
+    def clean_title(self) -> str:
+        title = self.cleaned_data.get("title") or ""
+        if title and title.splitlines() != [title]:
+            raise forms.ValidationError(
+                _("Keep the title on one line: it is the subject of the approvers' e-mail.")
+            )
+        return title
+
     def clean_permission(self) -> str:
         return _existing_permission(self.cleaned_data.get("permission") or "")
 

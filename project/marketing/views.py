@@ -9,7 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -96,6 +102,9 @@ dashboard = DashboardView.as_view()
 @require_POST
 def send_for_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Start the post's content-approval workflow; back to the dashboard with what happened."""
+    if not can_use_marketing(request.user):
+        # Posts are the marketing module's: to anyone else none exists (as the policy answers).
+        raise Http404("No such post.")
     post = get_object_or_404(Post, pk=pk)
     try:
         flow = workflow.start_content_approval(post, user=request.user)

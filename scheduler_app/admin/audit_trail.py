@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from scheduler_app import policy
 from scheduler_app.models import AuditAction, AuditSource, ScheduledTask
 from scheduler_app.presentation import display
+from scheduler_app.schedules import timestamps
 from scheduler_app.services import audit
 
 PER_PAGE = 20
@@ -25,23 +26,25 @@ ACTOR_LIMIT = 150  # a username's length
 VALUE_LIMIT = 200  # characters of one old or new value shown
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, zone: Any = None) -> str:
     if value is None or value == "":
         return "—"
+    value = timestamps.readable(value, zone)  # a time kept as ISO text reads as every other
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
 
 
-def change_lines(changes: Any) -> list[tuple[str, str, str]]:
-    """``(field, old, new)`` for each recorded change ("" old and new: a note, not a pair)."""
+def change_lines(changes: Any, zone: Any = None) -> list[tuple[str, str, str]]:
+    """``(field, old, new)`` for each recorded change ("" old and new: a note, not a pair);
+    times in ``zone`` (a task, a zone name, or None: the current zone)."""
     if not isinstance(changes, dict):
         return []
     lines = []
     for name, pair in sorted(changes.items()):
         if isinstance(pair, list) and len(pair) == 2:
-            lines.append((str(name), _value(pair[0]), _value(pair[1])))
+            lines.append((str(name), _value(pair[0], zone), _value(pair[1], zone)))
         else:
-            lines.append((str(name), "", _value(pair)))
+            lines.append((str(name), "", _value(pair, zone)))
     return lines
 
 
@@ -51,7 +54,8 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     return {
         "action": action if action in AuditAction.values else "",
         "source": source if source in AuditSource.values else "",
-        "actor": request.GET.get("audit_actor", "").strip()[:ACTOR_LIMIT],
+        # A NUL names nobody (and PostgreSQL refuses it in a query): it is dropped.
+        "actor": request.GET.get("audit_actor", "").replace("\x00", "").strip()[:ACTOR_LIMIT],
     }
 
 
@@ -88,7 +92,7 @@ def audit_trail(request: HttpRequest, task: ScheduledTask) -> dict[str, Any] | N
             "event": event,
             "when": display.when(event.at, task),
             "who": event.actor_name or _("the system"),
-            "changes": change_lines(event.changes),
+            "changes": change_lines(event.changes, task),
         }
         for event in found[:PER_PAGE]
     ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from scheduler_app import describing, services
 from scheduler_app.models import AuditAction, ScheduledTask, TaskAuditEvent
+from scheduler_app.policy import scrubbing
 from scheduler_app.presentation import display
 
 PER_PAGE = 20
@@ -54,6 +55,9 @@ def history_page(
     start = (page - 1) * per_page
     logs = services.task_logs(task, user=request.user)
     rows = list(logs.only(*ROW_FIELDS)[start : start + per_page + 1])
+    secrets = scrubbing.secret_values(task)
+    for row in rows:
+        masked(row, secrets)
     params = request.GET.copy()
 
     def link(number: int) -> str:
@@ -69,11 +73,22 @@ def history_page(
     }
 
 
+def masked(log: Any, secrets: list[str]) -> Any:
+    """``log`` (not saved again) with the task's secrets masked in the texts it has loaded,
+    as the live JSON and the API show them."""
+    loaded = log.get_deferred_fields()
+    for name in ("error_message", "traceback", "output", "progress_message", "result"):
+        if name not in loaded:
+            setattr(log, name, scrubbing.scrub(getattr(log, name), secrets))
+    return log
+
+
 def log_detail_context(request: HttpRequest, task: ScheduledTask, log_id: int) -> dict[str, Any]:
     """The context of a log's page: the run, its traceback, output and result."""
     log = services.task_logs(task, user=request.user).filter(pk=log_id).first()
     if log is None:
         raise Http404(_("No such run of this task."))
+    masked(log, scrubbing.secret_values(task))
     result = (
         json.dumps(log.result, indent=2, ensure_ascii=False, default=str)
         if log.result is not None

@@ -86,7 +86,10 @@ class WorkflowRunAdmin(FromAdmin, ReadOnlyAdmin):
         return format_html('<a href="{}?run={}">{}</a>', url, run.pk, _("Show this run"))
 
     def change_view(self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any) -> Any:
-        run = get_object_or_404(self.get_queryset(request), pk=object_id)
+        # get_object: an id that is not a number is "not found", as everywhere in the admin.
+        run = self.get_object(request, object_id)
+        if run is None:
+            raise Http404(_("No such workflow run."))
         if run.root_id is None:
             raise Http404(_("The task that started this run is gone."))
         url = reverse("admin:scheduler_app_workflowrun_task", args=[run.root_id])
@@ -115,7 +118,7 @@ class WorkflowRunAdmin(FromAdmin, ReadOnlyAdmin):
         graph = workflows.workflow_of(task, user=request.user)
         run, steps = graph.latest_run, graph.steps
         asked = request.GET.get("run", "")
-        if asked.isdigit():
+        if asked.isascii() and asked.isdigit():  # "²" is a digit to isdigit(), not to int()
             run = WorkflowRun.objects.filter(pk=int(asked), steps__task__in=graph.tasks).first()
             steps = dict(WorkflowStep.objects.filter(run=run).values_list("task_id", "status"))
         user = request.user
@@ -175,7 +178,7 @@ class WorkflowRunAdmin(FromAdmin, ReadOnlyAdmin):
                 messages.success(request, _("The edge was added."))
             elif action in ("change", "remove"):
                 edge_id = request.POST.get("edge", "")
-                if not edge_id.isdigit():
+                if not (edge_id.isascii() and edge_id.isdigit()):
                     raise ValidationError(_("No such edge."))
                 if action == "remove":
                     services.remove_edge(int(edge_id), user=user)
@@ -259,7 +262,9 @@ class ApprovalAdmin(FromAdmin, ReadOnlyAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
-        approval = get_object_or_404(self.get_queryset(request), pk=object_id)
+        approval = self.get_object(request, object_id)
+        if approval is None:
+            raise Http404(_("No such approval."))
         if request.method == "POST":
             decision = request.POST.get("decision")
             decide = {"approve": services.approve, "reject": services.reject}.get(decision or "")

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from scheduler_app.api.serializers import StrictSerializer, TextField
 from scheduler_app.models import Approval, ApprovalStatus
 from scheduler_app.services.approvals import MAX_COMMENT
 
@@ -57,10 +58,8 @@ class ApprovalPageSerializer(serializers.Serializer):
     results = ApprovalSerializer(many=True)
 
 
-class DecisionSerializer(serializers.Serializer):
-    comment = serializers.CharField(
-        required=False, allow_blank=True, max_length=MAX_COMMENT, default=""
-    )
+class DecisionSerializer(StrictSerializer):
+    comment = TextField(required=False, allow_blank=True, max_length=MAX_COMMENT, default="")
 
 
 class DecisionRefusedSerializer(serializers.Serializer):

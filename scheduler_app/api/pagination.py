@@ -18,7 +18,7 @@ def _positive(request: Request, name: str, upper: int) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 12 or not 1 <= int(raw) <= upper:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not 1 <= int(raw) <= upper:
         raise exceptions.ValidationError(
             {name: [_("Enter a whole number from 1 to %(max)d.") % {"max": upper}]}
         )

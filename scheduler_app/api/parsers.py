@@ -21,7 +21,12 @@ class BoundedJSONParser(parsers.JSONParser):
         limit = int(conf.get().API_MAX_BODY)
         request = (parser_context or {}).get("request")
         declared = getattr(request, "META", {}).get("CONTENT_LENGTH") if request else None
-        if declared and str(declared).isdigit() and int(declared) > limit:
+        if (
+            declared
+            and str(declared).isascii()
+            and str(declared).isdigit()
+            and int(declared) > limit
+        ):
             raise RequestTooLarge(
                 _("The request body is larger than %(limit)d bytes.") % {"limit": limit}
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -59,6 +60,29 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class TextField(serializers.CharField):
+    """Text only: a number, a boolean, a list or an object is refused, not turned into text."""
+
+    default_error_messages = {"not_text": gettext_lazy("Enter text, not {type}.")}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_text", type=_json_type(data))
+        return super().to_internal_value(data)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("a boolean")
+    if isinstance(value, (int, float)):
+        return _("a number")
+    if isinstance(value, (list, tuple)):
+        return _("a list")
+    if isinstance(value, dict):
+        return _("an object")
+    return type(value).__name__
+
+
 class ConfigField(serializers.JSONField):
     """The task type's configuration: a JSON object (its form checks the values)."""
 
@@ -74,7 +98,7 @@ class ConfigSchemaField(ConfigField):
 
 
 def _text(max_length: int = MAX_TEXT, **kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(
+    return TextField(
         max_length=max_length, required=False, allow_blank=True, trim_whitespace=False, **kwargs
     )
 
@@ -109,7 +133,7 @@ class TaskWriteFields(ScheduleFields):
     timeout = _number(allow_null=True, help_text="Seconds.")
     allow_overlap = serializers.BooleanField(required=False)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, max_length=MAX_LIST
+        child=TextField(max_length=100), required=False, max_length=MAX_LIST
     )
     misfire_policy = serializers.ChoiceField(choices=MisfirePolicy.choices, required=False)
     misfire_grace = _number(allow_null=True, help_text="Seconds; null: the site default.")
@@ -132,8 +156,8 @@ class TaskCreateSerializer(TaskWriteFields):
 
     refused_fields = FIXED_FIELDS - {"module", "task_type"}
 
-    module = serializers.CharField(max_length=64)
-    task_type = serializers.CharField(max_length=64)
+    module = TextField(max_length=64)
+    task_type = TextField(max_length=64)
     condition = _text(200, help_text="Conditional schedules: a note of the condition meant.")
     allow_duplicate = serializers.BooleanField(
         required=False,
@@ -261,9 +285,10 @@ class TaskDetailSerializer(TaskSerializer):
 
 
 class RunSerializer(serializers.ModelSerializer):
-    """One run as listed."""
+    """One run as listed; ``context["secrets"]`` (:func:`masking.secret_values`) are masked."""
 
     task = serializers.IntegerField(source="task_id")
+    error_message = serializers.SerializerMethodField()
 
     class Meta:
         model = TaskExecutionLog
@@ -282,6 +307,9 @@ class RunSerializer(serializers.ModelSerializer):
             "triggered_by",
         )
         read_only_fields: tuple[str, ...] = fields
+
+    def get_error_message(self, log: TaskExecutionLog) -> str:
+        return masking.scrub(log.error_message or "", self.context.get("secrets", []))
 
 
 class RunPageSerializer(serializers.Serializer):
@@ -355,12 +383,13 @@ class RunDetailSerializer(RunSerializer):
         """What the task body returned (JSON)."""
         return self._masked(log.result)
 
+    # Masked before the cut: a cut inside a secret would leave a piece of it unmasked.
     def get_traceback(self, log: TaskExecutionLog) -> str:
-        return self._masked((log.traceback or "")[:MAX_TRACEBACK])
+        return self._masked(log.traceback or "")[:MAX_TRACEBACK]
 
     def get_output(self, log: TaskExecutionLog) -> str:
         """Captured stdout, stderr and logging, cut at SCHEDULER["OUTPUT_LIMIT"] characters."""
-        return self._masked((log.output or "")[: _output_limit()])
+        return self._masked(log.output or "")[: _output_limit()]
 
     def get_output_truncated(self, log: TaskExecutionLog) -> bool:
         return len(log.output or "") > _output_limit()
@@ -371,8 +400,8 @@ def _output_limit() -> int:
 
 
 class CronValidateSerializer(StrictSerializer):
-    expression = serializers.CharField(max_length=MAX_TEXT, trim_whitespace=False)
-    timezone = serializers.CharField(max_length=100, required=False, default="UTC")
+    expression = TextField(max_length=MAX_TEXT, trim_whitespace=False)
+    timezone = TextField(max_length=100, required=False, default="UTC")
     count = serializers.IntegerField(min_value=1, max_value=50, required=False, default=5)
 
 

@@ -50,7 +50,9 @@ class EmailChannel(Channel):
         for address in addresses:
             # One message each: recipients do not see each other's addresses.
             mail = EmailMultiAlternatives(
-                subject=message.subject,
+                # A header holds one line: a line break in a subject (a title typed by a
+                # person) would make the mail fail to send, so it is read as a space.
+                subject=" ".join(message.subject.split()),
                 body=text,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[address],

@@ -8,10 +8,12 @@ monitoring's sentences (an overdue task in an alert e-mail) — writes a time th
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 
 #: The date and time part, in Django's date-format syntax (weekday names are translated).
@@ -60,3 +62,17 @@ def format_when(when: dt.datetime | None, zone: Any = None) -> str:
         when = timezone.make_aware(when, dt.UTC)
     local = when.astimezone(zone_of(zone))
     return f"{date_format(local, WHEN_FORMAT)} {zone_label(local)}"
+
+
+#: A moment written as ISO 8601 text with its offset (how JSON rows keep times).
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+
+
+def readable(value: Any, zone: Any = None) -> Any:
+    """``value`` in the one format if it is a moment as ISO text (e.g. from a JSON row);
+    anything else unchanged. For texts meant for people that carry stored values."""
+    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return format_when(moment, zone)
+    return value

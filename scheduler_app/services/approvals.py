@@ -33,6 +33,7 @@ from scheduler_app.models import (
 )
 from scheduler_app.policy.permissions import full_name
 from scheduler_app.services import audit
+from scheduler_app.services.validation import quote, whole_number
 
 #: Characters a decision's comment may have.
 MAX_COMMENT = 2000
@@ -79,12 +80,27 @@ def visible(user: Any, now: dt.datetime | None = None) -> QuerySet[Approval]:
     )
 
 
+def storable_text(text: str) -> bool:
+    """Whether every database stores ``text`` as it is (PostgreSQL refuses NUL and lone
+    surrogates; SQLite would keep them and the pages would show them)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def for_module(approvals: QuerySet[Approval], module_id: str) -> QuerySet[Approval]:
     """The requests of one module's workflows: the step's own module, or its run's root's.
 
     An approval step's own module is ``workflow``; a marketing workflow's request
-    belongs to marketing through the task that started the run.
+    belongs to marketing through the task that started the run. A module id that no
+    database could hold (a NUL) names no module.
     """
+    if not storable_text(module_id):
+        return approvals.none()
     return approvals.filter(
         Q(task__module_id=module_id) | Q(workflow_run__root__module_id=module_id)
     )
@@ -159,12 +175,20 @@ def _decide(
     ref: Approval | int, target: str, *, user: Any, comment: str, now: dt.datetime | None
 ) -> Approval:
     now = now or timezone.now()
+    if comment is not None and not isinstance(comment, str):
+        raise ValidationError({"comment": _("Enter the comment as text.")})
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ValidationError(
             {"comment": _("Keep the comment under %(max)d characters.") % {"max": MAX_COMMENT}}
         )
-    pk = ref.pk if isinstance(ref, Approval) else ref
+    if not storable_text(comment):
+        raise ValidationError(
+            {"comment": _("Remove the NUL and the characters that are not valid Unicode text.")}
+        )
+    pk = ref.pk if isinstance(ref, Approval) else whole_number(ref)
+    if pk is None or not 1 <= pk <= 2**63 - 1:
+        raise ValidationError({"approval": _("No such approval: %(id)s.") % {"id": quote(ref)}})
     with transaction.atomic():
         approval = Approval.objects.select_for_update().select_related("task").filter(pk=pk).first()
         if approval is None:

@@ -55,6 +55,8 @@ MAX_SIGNATURE_HEADER = 1000
 #: Most v1= values compared in one header.
 MAX_SIGNATURES = 4
 SECRET_BYTES = 32
+#: Longest overlap of a rotation (30 days, as the HOOKS_SECRET_OVERLAP setting's check allows).
+MAX_OVERLAP = 30 * 86400
 _TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
 _HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -157,7 +159,10 @@ def parse_signature(header: str) -> tuple[int, list[str]]:
 def receive(request: Request, *, now: dt.datetime | None = None) -> Receipt:
     """Verify ``request``, emit its event if it holds, and log the delivery either way."""
     now = now or timezone.now()
-    hook = InboundHook.objects.receiving().filter(event=request.event).first()
+    # No hook's event has a NUL (and PostgreSQL refuses one in a query): such a name is unknown.
+    hook = None
+    if "\x00" not in request.event:
+        hook = InboundHook.objects.receiving().filter(event=request.event).first()
     receipt = _verify_and_emit(hook, request, now)
     _log(hook, request, receipt, now)
     return receipt
@@ -197,7 +202,8 @@ def _verify_and_emit(hook: InboundHook | None, request: Request, now: dt.datetim
         )
     try:
         payload = json.loads(request.body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser goes (a small body can be that deep).
         return _refuse(DeliveryOutcome.BAD_BODY, _("The body is not valid JSON."))
     if not isinstance(payload, dict):
         return _refuse(DeliveryOutcome.BAD_BODY, _("The body must be a JSON object."))
@@ -239,7 +245,7 @@ def _accept_once(
 def _log(hook: InboundHook | None, request: Request, receipt: Receipt, now: dt.datetime) -> None:
     HookDelivery.objects.create(
         hook=hook,
-        event=request.event[:120],
+        event=request.event.replace("\x00", "\ufffd")[:120],
         received_at=now,
         outcome=receipt.outcome,
         status_code=receipt.status_code,
@@ -313,8 +319,13 @@ def rotate_secret(
     _check_admin(user)
     now = now or timezone.now()
     overlap = conf.get().HOOKS_SECRET_OVERLAP if overlap is None else overlap
-    if overlap < 0:
-        raise ValidationError({"overlap": _("The overlap is 0 seconds or more.")})
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or not 0 <= overlap <= MAX_OVERLAP:
+        raise ValidationError(
+            {
+                "overlap": _("The overlap is a whole number of seconds from 0 to %(max)d.")
+                % {"max": MAX_OVERLAP}
+            }
+        )
     secret = new_secret()
     with transaction.atomic():
         locked = InboundHook.objects.select_for_update().get(pk=hook.pk)

@@ -22,7 +22,7 @@ from django.db.models import Avg
 
 from scheduler_app import policy
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
-from scheduler_app.services import scrubbing
+from scheduler_app.policy import scrubbing
 
 #: Characters of captured output shown live (the run page shows all of it once it ended).
 OUTPUT_TAIL = 4000
@@ -129,8 +129,9 @@ def describe(
         reported_at=log.progress_at,
         seconds_left=seconds_left(elapsed, fraction, typical) if running else None,
         typical=typical,
-        output_tail=scrubbing.scrub((log.output or "")[-OUTPUT_TAIL:], secrets),
-        error=scrubbing.scrub((log.error_message or "")[:1000], secrets),
+        # Masked before the cut: a cut inside a secret would leave a piece of it unmasked.
+        output_tail=scrubbing.scrub(log.output or "", secrets)[-OUTPUT_TAIL:],
+        error=scrubbing.scrub(log.error_message or "", secrets)[:1000],
     )
 
 

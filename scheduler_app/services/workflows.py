@@ -37,6 +37,7 @@ from scheduler_app.models import (
     WorkflowStep,
 )
 from scheduler_app.services import audit, chains
+from scheduler_app.services.validation import quote, whole_number
 
 #: Most tasks one workflow view gathers (a bound on the walk over the graph).
 MAX_WORKFLOW_TASKS = 200
@@ -46,15 +47,25 @@ def _error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
+#: The largest id a database column holds (bigint).
+MAX_ID = 2**63 - 1
+
+
+def _id(value: Any, field: str, message: str) -> int:
+    """``value`` as an id (a whole number, or its digits as text); else a field error that
+    quotes at most a few words of it (``message`` has a %(value)s)."""
+    pk = whole_number(value)
+    if pk is None or not 1 <= pk <= MAX_ID:
+        # Text is quoted cut short; an int too long to print is not printed.
+        shown = quote(value) if isinstance(value, str) else type(value).__name__
+        raise _error(field, message % {"value": shown}, "invalid")
+    return pk
+
+
 def _task(ref: Any, user: Any, field: str) -> ScheduledTask:
     """The task named by ``ref`` (a task or an id) as stored, if ``user`` may view it."""
     value = ref.pk if isinstance(ref, ScheduledTask) else ref
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise _error(
-            field, _("“%(value)s” is not a task id.") % {"value": value}, "invalid"
-        ) from None
+    pk = _id(value, field, _("“%(value)s” is not a task id."))
     found: Any = ScheduledTask.objects.filter(pk=pk)
     if user is not None:
         found = policy.viewable_queryset(user, found)
@@ -208,13 +219,8 @@ def remove_edge(edge: WorkflowEdge | int, *, user: Any) -> None:
 
 
 def _edge(ref: WorkflowEdge | int, user: Any) -> WorkflowEdge:
-    pk = ref.pk if isinstance(ref, WorkflowEdge) else ref
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise _error(
-            "edge", _("“%(value)s” is not an edge id.") % {"value": pk}, "invalid"
-        ) from None
+    value = ref.pk if isinstance(ref, WorkflowEdge) else ref
+    pk = _id(value, "edge", _("“%(value)s” is not an edge id."))
     found = WorkflowEdge.objects.select_related("source", "target").filter(pk=pk)
     if user is not None:
         found = found.filter(source__in=policy.viewable_queryset(user))

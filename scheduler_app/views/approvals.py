@@ -50,7 +50,12 @@ def approval_list(request: HttpRequest) -> HttpResponse:
     if module:
         found = approvals.for_module(found, module)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    decidable = set(approvals.decidable(request.user, now).values_list("pk", flat=True))
+    # Of this page's requests only (all of a superuser's open requests could be many).
+    decidable = set(
+        approvals.decidable(request.user, now)
+        .filter(pk__in=[approval.pk for approval in page])
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "scheduler_app/approvals/list.html",
@@ -132,6 +137,10 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
             },
             status=400,
         )
+    if not approvals.may_view(request.user, approval):
+        # As on the request's own page and in the API: what the person may no longer see
+        # (the permission went after the e-mail was sent) is not shown, nor decided.
+        raise Http404(_("No such approval."))
     error = None
     if request.method == "POST":
         with audit.acting_from(AuditSource.EMAIL):  # decided "by the e-mail link"

@@ -7,14 +7,15 @@ not see (its existence is not revealed), like the HTTP API.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
 from scheduler_app import policy
 from scheduler_app.models import ScheduledTask
@@ -77,6 +78,20 @@ def _answer(data: dict[str, Any], status: int = 200) -> JsonResponse:
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+def get_only(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """GET and HEAD only; any other method is a 405 with a JSON reason, as the API answers."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = _answer({"detail": _("Use GET.")}, 405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _refused(request: HttpRequest) -> JsonResponse | None:
     if not policy.is_active_user(request.user):
         return _answer({"detail": _("Sign in to see live runs.")}, 401)
@@ -84,7 +99,7 @@ def _refused(request: HttpRequest) -> JsonResponse | None:
 
 
 @never_cache
-@require_GET
+@get_only
 def live_run(request: HttpRequest, log_id: int) -> JsonResponse:
     """One run: ``{"run": {...}}``."""
     if (refused := _refused(request)) is not None:
@@ -96,7 +111,7 @@ def live_run(request: HttpRequest, log_id: int) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@get_only
 def live_task(request: HttpRequest, pk: int) -> JsonResponse:
     """A task's status, its open runs and its newest run: ``{"task": {...}, "runs": [...]}``."""
     if (refused := _refused(request)) is not None:
@@ -121,7 +136,7 @@ def live_task(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@get_only
 def live_running(request: HttpRequest) -> JsonResponse:
     """The runs going on now that the user may see (``?module=``: of one module)."""
     if (refused := _refused(request)) is not None:

@@ -63,9 +63,11 @@ class ApprovalListView(ApiMixin, GenericAPIView):
                 )
             found = found.filter(status=wanted)
         module = request.query_params.get("module")
-        if module is not None:
-            if len(module) > 64:
-                raise ValidationError({"module": _("Keep it under 64 characters.")})
+        if module:  # an empty filter filters nothing, as on the tasks list and the page
+            if len(module) > 64 or not approvals.storable_text(module):
+                raise ValidationError(
+                    {"module": _("Send a module id: at most 64 characters, no NUL.")}
+                )
             found = approvals.for_module(found, module)
         page = self.paginate_queryset(found)
         decidable = set(
@@ -81,7 +83,7 @@ class DecisionView(BaseApiView):
     decision = "approve"
 
     def _visible(self, request: Request, pk: str) -> Approval:
-        if not (pk.isdigit() and len(pk) <= 18):
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise exceptions.NotFound(_("Not found."))
         approval = approvals.visible(request.user).filter(pk=int(pk)).first()
         if approval is None:

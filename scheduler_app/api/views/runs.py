@@ -18,7 +18,7 @@ class RunDetailView(BaseApiView):
     @documented(responses=api.RunDetailSerializer)
     def get(self, request: Request, pk: str) -> Response:
         """One run of a task you may see."""
-        if not (pk.isdigit() and len(pk) <= 18):
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise exceptions.NotFound(_("Not found."))
         log = (
             policy.viewable_logs(request.user, TaskExecutionLog.objects.select_related("task"))

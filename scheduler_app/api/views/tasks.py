@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from scheduler_app import policy, schedules, services
-from scheduler_app.api import errors
+from scheduler_app.api import errors, masking
 from scheduler_app.api import serializers as api
 from scheduler_app.api.views.base import ApiMixin, documented
 from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
@@ -146,7 +146,8 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
 
     def get_object(self) -> ScheduledTask:
         pk = str(self.kwargs.get("pk", ""))
-        if not (pk.isdigit() and len(pk) <= 18):
+        # isascii: "²" and other digits that int() refuses are digits to isdigit().
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise exceptions.NotFound(_("Not found."))
         return services.get_task(int(pk), user=self.request.user)
 
@@ -294,7 +295,10 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         if log is None:
             raise ValidationError({"status": _("This task has no run in progress.")})
         log = services.interrupt(log, user=request.user)
-        return Response(api.RunSerializer(log).data, status=status.HTTP_202_ACCEPTED)
+        context = {"secrets": masking.secret_values(task)}
+        return Response(
+            api.RunSerializer(log, context=context).data, status=status.HTTP_202_ACCEPTED
+        )
 
     @documented(parameters=PAGE_PARAMETERS, responses=api.RunPageSerializer)
     @action(detail=True, methods=["get"])
@@ -303,4 +307,5 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         task = self.get_object()
         logs = services.task_logs(task, user=request.user).only(*RUN_ROW_FIELDS)
         page = self.paginate_queryset(logs)
-        return self.get_paginated_response(api.RunSerializer(page, many=True).data)
+        context = {"secrets": masking.secret_values(task)}
+        return self.get_paginated_response(api.RunSerializer(page, many=True, context=context).data)

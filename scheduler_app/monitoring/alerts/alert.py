@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from scheduler_app.schedules.timestamps import format_when
+from scheduler_app.schedules.timestamps import format_when, readable
 
 
 @dataclass
@@ -63,7 +63,8 @@ class Alert:
                 }
             )
         for key, value in self.details.items():
-            lines.append(f"{key}: {value}")
+            # The details keep ISO times for the webhook's JSON; the mail is read by people.
+            lines.append(f"{key}: {readable(value)}")
         lines.append(_("At: %(at)s") % {"at": format_when(self.at)})
         if self.suppressed:
             lines += [

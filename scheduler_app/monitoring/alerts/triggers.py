@@ -9,6 +9,7 @@ next pass goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import Any
@@ -23,6 +24,7 @@ from scheduler_app.monitoring import watchdog
 from scheduler_app.monitoring.alerts import config, outbox, ratelimit
 from scheduler_app.monitoring.alerts.alert import Alert
 from scheduler_app.monitoring.alerts.config import ABANDONED, FAILED, OVERDUE, SILENT, STREAK
+from scheduler_app.policy import scrubbing
 
 logger = logging.getLogger("scheduler_app.alerts")
 
@@ -102,8 +104,27 @@ def failure_alerts(run: FailedRun, now: dt.datetime) -> list[Alert]:
 
 def on_runs_failed(runs: list[FailedRun], now: dt.datetime) -> None:
     """The engine's ``runs_failed`` hook: write the alerts of ``runs`` to the outbox."""
-    found = [alert for run in runs for alert in failure_alerts(run, now)]
+    found = [alert for run in masked(runs) for alert in failure_alerts(run, now)]
     outbox.enqueue(found, now=now)
+
+
+def masked(runs: list[FailedRun]) -> list[FailedRun]:
+    """``runs`` with their tasks' secrets masked in the errors (a body may echo a secret it
+    was given; the alert leaves for e-mail and webhooks). One query for all the tasks."""
+    from scheduler_app.models import ScheduledTask
+
+    if not runs:
+        return runs
+    tasks = ScheduledTask.objects.filter(pk__in={run.task_id for run in runs}).only(
+        "pk", "module_id", "task_type", "config"
+    )
+    secrets = {task.pk: scrubbing.secret_values(task) for task in tasks}
+    return [
+        dataclasses.replace(run, error=scrubbing.scrub(run.error or "", secrets[run.task_id]))
+        if secrets.get(run.task_id)
+        else run
+        for run in runs
+    ]
 
 
 # -- the watchdog's findings ----------------------------------------------------------

@@ -67,9 +67,10 @@ class Command(BaseCommand):
         key = options["token"].strip()
         if not key or len(key) > 200:
             raise CommandError("Give a token id or its first characters.")
-        found = ApiToken.objects.filter(prefix=key[:8]) if not key.isdigit() else None
+        numeric = key.isascii() and key.isdigit()
+        found = ApiToken.objects.filter(prefix=key[:8]) if not numeric else None
         if found is None or not found.exists():
-            found = ApiToken.objects.filter(pk=int(key)) if key.isdigit() else found
+            found = ApiToken.objects.filter(pk=int(key)) if numeric else found
         if found is None or not found.exists():
             raise CommandError(f"No token {quote_input(key)!r}.")
         if found.count() > 1:
