@@ -257,6 +257,17 @@ class TaskScheduleForm:
             self.options.fields["name"].help_text = _("Empty: “%(name)s”.") % {
                 "name": self.task_cls.name or task_type
             }
+        if instance is not None and instance.status in services.RESUMABLE:
+            # An ended task keeps its end through an edit unless the person asks again.
+            self.options.fields["resume"] = forms.BooleanField(
+                label=_("Run again on this schedule"),
+                required=False,
+                help_text=_(
+                    "This task has ended (%(status)s). Tick to plan its next run from now; "
+                    "otherwise your changes are kept and it stays ended."
+                )
+                % {"status": instance.get_status_display()},
+            )
         self.config = self.task_cls.config_form(
             data, files, prefix=CONFIG_PREFIX, initial=config_initial
         )
@@ -338,7 +349,12 @@ class TaskScheduleForm:
                 if self.instance is None:
                     task = self._create()
                 else:
-                    task = services.update(self.instance, user=self.user, **self.changes())
+                    task = services.update(
+                        self.instance,
+                        user=self.user,
+                        resume=bool(self.options.cleaned_data.get("resume")),
+                        **self.changes(),
+                    )
                 self.edges.save(task)
             return task
         except ValidationError as exc:

@@ -376,3 +376,38 @@ def test_the_admin_history_page_number_is_bounded(client, make_user, make_task):
     url = reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk])
     for page in ("1" * 25, "-" + "1" * 25, "²", "9" * 5000, "1e9"):
         assert client.get(url, {"logs_page": page}).status_code == 200, page
+
+
+@pytest.mark.parametrize("ticked", [False, True])
+def test_the_edit_page_of_an_ended_task_asks_before_running_it_again(
+    client, user, make_task, ticked
+):
+    # A one-time task that ran: a new run time is kept, and runs only when asked to.
+    later = (timezone.now() + dt.timedelta(days=3)).replace(second=0, microsecond=0)
+    task = make_task(user=user, name="once", schedule_type="one_time", cron=None, run_at=later)
+    ScheduledTask.objects.filter(pk=task.pk).update(status="success", next_run=None)
+    client.force_login(user)
+    url = reverse("scheduler_app:edit", args=[task.pk])
+    page = client.get(url)
+    assert "Run again on this schedule" in page.content.decode()
+    wanted = later + dt.timedelta(days=1)
+    local = timezone.localtime(wanted, dt.UTC).strftime("%Y-%m-%dT%H:%M")
+    data = post_data(schedule_type="one_time", cron="", run_at=local, timezone="UTC")
+    data["config-note"] = task.config.get("note", "")
+    if ticked:
+        data["resume"] = "on"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["form"].options.errors
+    task.refresh_from_db()
+    assert task.run_at == wanted
+    if ticked:
+        assert (task.status, task.next_run) == ("pending", wanted)
+    else:
+        assert (task.status, task.next_run) == ("success", None)
+
+
+def test_the_edit_page_of_a_live_task_offers_no_resume(client, user, make_task):
+    task = make_task(user=user, name="live", cron="0 6 * * *")
+    client.force_login(user)
+    page = client.get(reverse("scheduler_app:edit", args=[task.pk]))
+    assert "Run again on this schedule" not in page.content.decode()

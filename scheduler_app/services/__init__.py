@@ -37,12 +37,13 @@ from scheduler_app.services.reading import (
 from scheduler_app.services.scheduling import delete, schedule
 from scheduler_app.services.sharing import share, shared_with, unshare
 from scheduler_app.services.steps import NO_CHANGE
-from scheduler_app.services.updating import EDITABLE_FIELDS, update, validate_update
+from scheduler_app.services.updating import EDITABLE_FIELDS, RESUMABLE, update, validate_update
 from scheduler_app.services.validation import build_schedule, check_schedule, resolve_task_type
 from scheduler_app.services.workflows import add_edge, change_edge, remove_edge
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "RESUMABLE",
     "NO_CHANGE",
     "DuplicateTask",
     "add_edge",
