@@ -244,6 +244,8 @@ class SchedulerPass:
                 on_tick=self._tick,
                 tick_every=FLUSH_SECONDS,
                 should_stop=self.should_stop,
+                keepalive=self._renew_now,
+                keepalive_every=self.lease.seconds / 3,
             )
             self.flush()
         if left:
@@ -316,6 +318,9 @@ class SchedulerPass:
                 self._db.submit(claiming.renew, self.lease, timezone.now())
             else:
                 claiming.renew(self.lease, timezone.now())
+
+    def _renew_now(self) -> None:
+        claiming.renew(self.lease, timezone.now())
 
     def _submit_flush(self) -> None:
         if self._db is None:
