@@ -6,6 +6,8 @@ django-redis (the script, its TTLs, and the pipeline where scripts are refused).
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.core.cache import caches
 
@@ -23,9 +25,7 @@ def on_redis(own_redis, settings):
         "locks": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url},
     }
     settings.SCHEDULER = {**settings.SCHEDULER, "LOCK_CACHE": "locks"}
-    cache = caches["locks"]
-    assert locks._redis_client(cache) is not None
-    return cache
+    return caches["locks"]
 
 
 @pytest.fixture
@@ -44,6 +44,9 @@ def test_a_batch_takes_the_free_locks_and_leaves_the_held_ones(clean_locks):
 
 def test_on_redis_a_batch_takes_the_free_locks_and_leaves_the_held_ones(on_redis, clean_locks):
     _take_the_free_ones(clean_locks)
+    # Taken by the one script call, which the server now keeps by its digest.
+    digest = hashlib.sha1(locks.ACQUIRE_SCRIPT.encode()).hexdigest()
+    assert on_redis.client.get_client(write=True).script_exists(digest) == [True]
 
 
 def _take_the_free_ones(clean_locks: list[int]) -> None:
@@ -64,7 +67,7 @@ def test_on_redis_each_lock_expires_after_its_own_timeout_and_the_margin(on_redi
     first, second, *_ = clean_locks
     locks.acquire_many({first: 30, second: 600}, "this scheduler")
     cache = on_redis
-    client = locks._redis_client(cache)
+    client = cache.client.get_client(write=True)
     ttl = {
         task_id: client.ttl(cache.client.make_key(locks.lock_key(task_id)))
         for task_id in (first, second)
