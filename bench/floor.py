@@ -52,8 +52,8 @@ def raw_floor(n: int, with_bodies: bool, batch: int = 250) -> float:
                 for r in main.execute(
                     "INSERT INTO scheduler_app_taskexecutionlog (task_id, run_id, scheduled_for, "
                     "attempt, status, started_at, error_message, traceback, output, host, "
-                    "triggered_by, interrupt_requested_by) "
-                    "SELECT t, md5(t::text), now(), 1, 'running', now(), '', '', '', 'raw', 'raw', '' "
+                    "triggered_by, interrupt_requested_by, progress_message) "
+                    "SELECT t, md5(t::text), now(), 1, 'running', now(), '', '', '', 'raw', 'raw', '', '' "
                     "FROM unnest(%s::bigint[]) AS t RETURNING id",
                     [ids],
                 ).fetchall()

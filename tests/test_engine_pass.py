@@ -807,3 +807,28 @@ def test_a_slot_filter_that_fails_in_the_database_does_not_break_the_claim(inlin
         hooks.slot_filters.remove(broken_filter)
     assert report.by_status == {"success": 1}
     assert Execution.objects.filter(task_id=task.pk).count() == 1
+
+
+def test_the_slot_filters_after_a_failed_one_still_decide(inline, make_task):
+    from scheduler_app.engine import hooks
+
+    def broken_filter(rows, now):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_of_a_feature")
+        return {}
+
+    def freeze_filter(rows, now):
+        return {row["id"]: "frozen by a test filter" for row in rows if row["name"] == "frozen"}
+
+    hooks.slot_filters[:0] = [broken_filter, freeze_filter]  # before the built-in ones
+    try:
+        frozen = make_task(due=ago(seconds=1), name="frozen")
+        free = make_task(due=ago(seconds=1), name="free")
+        report = run_pass()
+    finally:
+        hooks.slot_filters.remove(broken_filter)
+        hooks.slot_filters.remove(freeze_filter)
+    assert report.by_status == {"success": 1, "skipped": 1}
+    assert list(Execution.objects.values_list("task_id", flat=True)) == [free.pk]
+    skipped = TaskExecutionLog.objects.get(task=frozen)
+    assert (skipped.status, skipped.error_message) == ("skipped", "frozen by a test filter")

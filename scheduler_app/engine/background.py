@@ -1,9 +1,11 @@
-"""One thread for a pass's database work, so the workers keep running while it waits.
+"""Threads for a pass's database work, so the workers keep running while it waits.
 
-Claims, recording and lease renewals are submitted as jobs and run one after
-another, in order, on the thread's own database connection. The thread holds
-``guard`` while a job runs; the worker pool takes it before forking, so a
-child is never forked while this thread is inside a database call.
+Jobs submitted to a thread run one after another, in order, on the thread's
+own database connection. A pass keeps two: one claims, the other records and
+renews the lease, so a claim never waits behind a chunk being recorded (two
+connections, as two schedulers would have). Each thread holds ``guard`` while
+a job runs; the worker pool takes every guard (``ForkGuard``) before forking,
+so a child is never forked while a thread is inside a database call.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ class Job:
 
 
 class DatabaseThread:
-    def __init__(self) -> None:
+    def __init__(self, name: str = "scheduler-db") -> None:
         self.guard = threading.Lock()
         self.error: BaseException | None = None
         self._jobs: queue.Queue[Job | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._serve, name="scheduler-db", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Job:
@@ -59,3 +61,18 @@ class DatabaseThread:
         self._thread.join()
         if self.error is not None:
             raise self.error
+
+
+class ForkGuard:
+    """Held while forking a worker: every thread given is between two jobs."""
+
+    def __init__(self, *threads: DatabaseThread) -> None:
+        self._locks = [thread.guard for thread in threads]
+
+    def __enter__(self) -> None:
+        for lock in self._locks:  # always in the same order: no two holders wait on each other
+            lock.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        for lock in reversed(self._locks):
+            lock.release()

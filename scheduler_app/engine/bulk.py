@@ -29,6 +29,25 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _dumps(rows: Sequence[Sequence[Any]]) -> str:
+    """``rows`` as one JSON array; each datetime object is converted once.
+
+    A batch repeats the same datetime objects in many rows (the claim's ``now``,
+    a slot shared by tasks); the rows keep them alive for the whole call, so
+    their ids are stable keys.
+    """
+    seen: dict[int, str] = {}
+
+    def default(value: Any) -> Any:
+        key = id(value)
+        text = seen.get(key)
+        if text is None:
+            text = seen[key] = _json_default(value)
+        return text
+
+    return json.dumps(rows, default=default, separators=(",", ":"))
+
+
 def _elements(
     fields: Sequence[models.Field], rows: Sequence[Sequence[Any]], connection
 ) -> tuple[str, str, str]:  # noqa: ANN001
@@ -39,7 +58,7 @@ def _elements(
             columns.append(f"NULLIF(e->{i}, 'null'::jsonb) AS v{i}")
         else:
             columns.append(f"(e->>{i})::{field.cast_db_type(connection)} AS v{i}")
-    payload = json.dumps(rows, default=_json_default, separators=(",", ":"))
+    payload = _dumps(rows)
     return ("jsonb_array_elements(%s::jsonb) AS e", ", ".join(columns), payload)
 
 

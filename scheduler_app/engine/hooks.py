@@ -120,12 +120,33 @@ def report_failed(runs: list[FailedRun], now: dt.datetime) -> None:
         _safely(hook, runs, now)
 
 
+class _FilterFailed(Exception):
+    """Rolls back the slot filters' savepoint when one of them raised."""
+
+
 def blocked(rows: list[dict], now: dt.datetime) -> dict[int, str]:
+    """{task id: reason} of the claimed occurrences some slot filter says to skip.
+
+    The filters only read, so they share one savepoint (two round trips per claim,
+    not two per filter); a filter that raises rolls it back and is logged, and the
+    filters after it go on in a savepoint of their own.
+    """
     found: dict[int, str] = {}
-    for hook in list(slot_filters):
-        result = _safely(hook, rows, now)
-        for task_id, reason in (result or {}).items():
-            found.setdefault(task_id, reason)
+    pending = list(slot_filters)
+    while pending:
+        try:
+            with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+                while pending:
+                    hook = pending[0]
+                    try:
+                        result = hook(rows, now)
+                    except Exception as exc:
+                        raise _FilterFailed from exc
+                    pending.pop(0)
+                    for task_id, reason in (result or {}).items():
+                        found.setdefault(task_id, reason)
+        except _FilterFailed as failure:
+            _log_failed(pending.pop(0), failure.__cause__)
     return found
 
 
@@ -136,14 +157,19 @@ def _safely(hook: Callable, *args: Any) -> Any:
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
             return hook(*args)
     except Exception as exc:  # noqa: BLE001 - a feature's bug must not stop the scheduler
-        # One line at WARNING (the pass may fail on the same cause, with its own
-        # one-line error); the traceback at DEBUG for whoever digs.
-        name = getattr(hook, "__qualname__", hook)
-        logger.warning(
-            "Scheduler hook %s failed (%s: %s); the pass goes on.",
-            name,
-            type(exc).__name__,
-            str(exc).strip().splitlines()[0] if str(exc).strip() else "",
-        )
-        logger.debug("Traceback of the failed hook %s", name, exc_info=True)
+        _log_failed(hook, exc)
         return None
+
+
+def _log_failed(hook: Callable, exc: BaseException | None) -> None:
+    # One line at WARNING (the pass may fail on the same cause, with its own
+    # one-line error); the traceback at DEBUG for whoever digs.
+    name = getattr(hook, "__qualname__", hook)
+    text = str(exc).strip()
+    logger.warning(
+        "Scheduler hook %s failed (%s: %s); the pass goes on.",
+        name,
+        type(exc).__name__,
+        text.splitlines()[0] if text else "",
+    )
+    logger.debug("Traceback of the failed hook %s", name, exc_info=exc)

@@ -18,6 +18,19 @@ from scheduler_app import conf
 logger = logging.getLogger("scheduler_app.engine")
 TTL_MARGIN = 60
 
+# SET NX EX for every key in one server-side call; returns the 1-based indexes of the keys
+# set. A pipeline of SETs costs ~12 us of client work per key (encoding, reply parsing) on
+# the thread that also claims and records; one script call is one command and one reply.
+ACQUIRE_SCRIPT = """
+local won = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, ARGV[1], 'NX', 'EX', ARGV[i + 1]) then
+    won[#won + 1] = i
+  end
+end
+return won
+"""
+
 
 def _cache():  # noqa: ANN202
     return caches[conf.get().LOCK_CACHE]
@@ -35,18 +48,7 @@ def acquire_many(ttls: dict[int, int], holder: str) -> tuple[set[int], bool]:
     try:
         client = _redis_client(cache)
         if client is not None:
-            # One round trip for the whole batch: SET NX EX pipelined.
-            pipe = client.pipeline(transaction=False)
-            ids = list(ttls)
-            for task_id in ids:
-                pipe.set(
-                    cache.client.make_key(lock_key(task_id)),
-                    holder,
-                    nx=True,
-                    ex=ttls[task_id] + TTL_MARGIN,
-                )
-            results = pipe.execute()
-            return {task_id for task_id, ok in zip(ids, results, strict=True) if ok}, False
+            return _acquire_on_redis(client, cache, ttls, holder), False
         return {
             task_id
             for task_id, ttl in ttls.items()
@@ -84,6 +86,25 @@ def clear_lock(task_id: int) -> bool:
         logger.warning("Could not clear the lock of task %s (%s).", task_id, exc)
         return False
     return held
+
+
+def _acquire_on_redis(client, cache, ttls: dict[int, int], holder: str) -> set[int]:  # noqa: ANN001
+    """One script call for the whole batch; a pipeline where scripts are refused."""
+    from redis.exceptions import ResponseError
+
+    ids = list(ttls)
+    keys = [cache.client.make_key(lock_key(task_id)) for task_id in ids]
+    expiries = [ttls[task_id] + TTL_MARGIN for task_id in ids]
+    try:
+        won = client.register_script(ACQUIRE_SCRIPT)(keys=keys, args=[holder, *expiries])
+        return {ids[int(i) - 1] for i in won}
+    except ResponseError:
+        # Scripting disabled (or a proxy that forbids it): SET NX EX pipelined, one round trip.
+        pipe = client.pipeline(transaction=False)
+        for key, expiry in zip(keys, expiries, strict=True):
+            pipe.set(key, holder, nx=True, ex=expiry)
+        results = pipe.execute()
+        return {task_id for task_id, ok in zip(ids, results, strict=True) if ok}
 
 
 def _redis_client(cache):  # noqa: ANN001, ANN202

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from scheduler_app import conf
 from scheduler_app.engine import claiming, event_runs, hooks, identity, locks, recording, recovery
-from scheduler_app.engine.background import DatabaseThread, Job
+from scheduler_app.engine.background import DatabaseThread, ForkGuard, Job
 from scheduler_app.engine.bulk import update_rows
 from scheduler_app.engine.claiming import Lease
 from scheduler_app.engine.pacing import ClaimPacer
@@ -68,7 +69,10 @@ class SchedulerPass:
         self._released: set[int] = set()
         self._chains: bool | None = None  # any on_success chains? asked once per pass
         self._claims: Counter[int] = Counter()
-        self._db: DatabaseThread | None = None  # while workers run: the database work's thread
+        # While workers run: the thread that claims, and the one that records and renews.
+        self._db: DatabaseThread | None = None
+        self._recorder: DatabaseThread | None = None
+        self._counting = threading.Lock()  # the report is counted from both threads
         self._claim_job: Job | None = None
         self._last_renew = time.monotonic()
         self._pacer = self._make_pacer()
@@ -173,7 +177,8 @@ class SchedulerPass:
             specs, skips = self._plan(rows, now)
             if skips:
                 update_rows(ScheduledTask, TASK_FIELDS, skips)
-        self.report.claimed += len(rows)
+        with self._counting:
+            self.report.claimed += len(rows)
         return self._lock(specs)
 
     def _count_claims(self, rows: list[dict]) -> None:
@@ -189,9 +194,10 @@ class SchedulerPass:
         plan = plan_claimed(rows, now, self.settings)
         for row in rows:
             self._rows[row["id"]] = row
-        for row, reason in plan.skipped:
-            self.report.count(RunStatus.SKIPPED)
-            self._line(row, RunStatus.SKIPPED, 0.0, reason)
+        with self._counting:
+            for row, reason in plan.skipped:
+                self.report.count(RunStatus.SKIPPED)
+                self._line(row, RunStatus.SKIPPED, 0.0, reason)
         return plan.specs, plan.task_rows
 
     def _lock(self, specs: list[RunSpec]) -> list[RunSpec]:
@@ -244,6 +250,8 @@ class SchedulerPass:
                 on_tick=self._tick,
                 tick_every=FLUSH_SECONDS,
                 should_stop=self.should_stop,
+                keepalive=self._renew_now,
+                keepalive_every=self.lease.seconds / 3,
             )
             self.flush()
         if left:
@@ -252,7 +260,8 @@ class SchedulerPass:
 
     def _execute_in_workers(self, specs: list[RunSpec]) -> list[RunSpec]:
         """Run ``specs`` and every later batch; the database work happens beside the workers."""
-        self._db = DatabaseThread()
+        threads = (DatabaseThread("scheduler-claims"), DatabaseThread("scheduler-records"))
+        self._db, self._recorder = threads
         self._claim_job = None
         try:
             left = self.pool.run(
@@ -260,17 +269,29 @@ class SchedulerPass:
                 self._collect,
                 on_tick=self._tick,
                 tick_every=min(FLUSH_SECONDS, self.lease.seconds / 3),
-                should_stop=lambda: self.should_stop() or self._db.error is not None,
+                should_stop=lambda: self.should_stop() or any(t.error is not None for t in threads),
                 refill=self._refill,
                 interrupts=self._interrupts,
                 grace=self.settings.INTERRUPT_GRACE,
-                fork_guard=self._db.guard,
+                fork_guard=ForkGuard(*threads),
             )
+            left += self._claimed_in_flight()
             self._submit_flush()
         finally:
-            db, self._db = self._db, None
-            db.close()
+            self._db = self._recorder = None
+            try:
+                threads[0].close()
+            finally:
+                threads[1].close()
         return left
+
+    def _claimed_in_flight(self) -> list[RunSpec]:
+        """A claim still on its way when the pool stopped: its runs, to be given back."""
+        job, self._claim_job = self._claim_job, None
+        if job is None:
+            return []
+        job.done.wait()
+        return list(job.result or ()) if self._db is not None and self._db.error is None else []
 
     @staticmethod
     def _interrupts(log_ids: list[int]) -> dict[int, str]:
@@ -312,19 +333,22 @@ class SchedulerPass:
             self._submit_flush()
         if time.monotonic() - self._last_renew >= self.lease.seconds / 3:
             self._last_renew = time.monotonic()
-            if self._db is not None:
-                self._db.submit(claiming.renew, self.lease, timezone.now())
+            if self._recorder is not None:
+                self._recorder.submit(claiming.renew, self.lease, timezone.now())
             else:
                 claiming.renew(self.lease, timezone.now())
 
+    def _renew_now(self) -> None:
+        claiming.renew(self.lease, timezone.now())
+
     def _submit_flush(self) -> None:
-        if self._db is None:
+        if self._recorder is None:
             self.flush()
             return
         outcomes, self._buffer = self._buffer, []
         self._last_flush = time.monotonic()
         if outcomes:
-            self._db.submit(self._record, outcomes)
+            self._recorder.submit(self._record, outcomes)
 
     # -- recording -----------------------------------------------------------
 
@@ -338,13 +362,15 @@ class SchedulerPass:
     def _record(self, outcomes: list[Outcome]) -> None:
         if self._chains is None:
             self._chains = event_runs.chains_exist()
-        self.report.lost_leases += recording.record(
+        lost = recording.record(
             outcomes, self._rows, self.lease, self.settings, chains=self._chains
         )
-        for o in outcomes:
-            status = LOG_STATUS[o.kind]
-            self.report.count(status)
-            self._line(self._rows[o.spec.task_id], status, o.duration, o.error)
+        with self._counting:
+            self.report.lost_leases += lost
+            for o in outcomes:
+                status = LOG_STATUS[o.kind]
+                self.report.count(status)
+                self._line(self._rows[o.spec.task_id], status, o.duration, o.error)
 
     def mark_enqueued(self, task_id: int) -> None:
         """One run handed to the Tasks framework: counted and reported like every other."""

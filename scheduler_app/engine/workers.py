@@ -95,12 +95,13 @@ class WorkerPool:
         self._fork_guard = fork_guard
         next_tick = time.monotonic() + tick_every
         exhausted = refill is None
-        low_water = 2 * self.size * self.MAX_PREFETCH
         while True:
             stopping = should_stop() if should_stop else False
             if not stopping:
                 self._hand_out(queue)
-                if len(queue) < low_water and not exhausted and refill is not None:
+                # Asked on every turn: ``refill`` (the pass's pacer) decides when the next
+                # claim starts, so it is on its way while the queued runs still execute.
+                if not exhausted and refill is not None:
                     more = refill()
                     if more is None:
                         exhausted = True
