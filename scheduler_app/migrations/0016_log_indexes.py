@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduler_app", "0013_inbound_hooks"),
+        ("scheduler_app", "0015_audit_lock_cleared"),
     ]
 
     operations = [
