@@ -192,7 +192,7 @@ def _edges(value: Any) -> None:
 
 def _column(name: str) -> int:
     """The stored column's length: what an export writes, an import must take back."""
-    return int(ScheduledTask._meta.get_field(name).max_length or 0)
+    return int(getattr(ScheduledTask._meta.get_field(name), "max_length", 0) or 0)
 
 
 #: Task entry keys: (required, checker). The same keys as ``transfer.task_entry`` writes.
