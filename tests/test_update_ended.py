@@ -140,7 +140,7 @@ def test_resume_is_refused_for_a_task_that_is_not_finished(status):
     before = planning(task)
     with pytest.raises(ValidationError) as info:
         services.update(task, user=None, now=NOW, resume=True, name="x")
-    assert list(info.value.message_dict) == ["status"]
+    assert list(info.value.message_dict) == ["resume"]
     assert planning(task) == before
 
 
@@ -174,4 +174,44 @@ def test_an_api_edit_of_a_failed_task_leaves_it_failed(make_user, settings):
         format="json",
     )
     assert response.status_code == 200, response.content
+    assert planning(task) == before
+
+
+def _api_owner(make_user, settings, task):
+    settings.SCHEDULER = {**settings.SCHEDULER, "API_THROTTLE_RATES": None}
+    user = make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
+    ScheduledTask.objects.filter(pk=task.pk).update(owner=user)
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def test_an_api_edit_with_resume_plans_a_failed_task_again(make_user, settings):
+    task = ended_task("cron", TaskStatus.FAILED)
+    client = _api_owner(make_user, settings, task)
+    response = client.patch(
+        f"/api/scheduler/tasks/{task.pk}/", {"resume": True, "name": "again"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    stored = ScheduledTask.objects.get(pk=task.pk)
+    assert (stored.status, stored.name) == (TaskStatus.PENDING, "again")
+    assert stored.next_run is not None
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (TaskStatus.PENDING, {"resume": True}),  # not ended: nothing to resume
+        (TaskStatus.CANCELLED, {"resume": True}),  # cancelled is for good
+        (TaskStatus.FAILED, {"resume": "maybe"}),
+    ],
+)
+def test_an_api_resume_that_cannot_be_is_a_400_on_the_field(make_user, settings, status, body):
+    task = ended_task("cron", TaskStatus.FAILED)
+    ScheduledTask.objects.filter(pk=task.pk).update(status=status)
+    client = _api_owner(make_user, settings, task)
+    before = planning(task)
+    response = client.patch(f"/api/scheduler/tasks/{task.pk}/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "resume" in response.json()["errors"]
     assert planning(task) == before

@@ -171,11 +171,19 @@ class TaskUpdateSerializer(TaskWriteFields):
 
     refused_fields = FIXED_FIELDS
     enabled = serializers.BooleanField(required=False)
+    resume = serializers.BooleanField(
+        required=False,
+        help_text=(
+            "A task that has succeeded or failed stays ended through a change; true plans "
+            "its next run from now (a one-time task needs a run_at in the future)."
+        ),
+    )
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         fields["schedule_type"].required = False
-        return {name: field for name, field in fields.items() if name in services.EDITABLE_FIELDS}
+        wanted = {*services.EDITABLE_FIELDS, "resume"}
+        return {name: field for name, field in fields.items() if name in wanted}
 
 
 class TaskSerializer(serializers.ModelSerializer):

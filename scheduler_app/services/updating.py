@@ -141,7 +141,8 @@ def _prepare_update(
     if resume and fresh.status not in RESUMABLE:
         raise ValidationError(
             {
-                "status": _(
+                # On the input that asked for it: the form's and the API's field.
+                "resume": _(
                     "Only a task that has succeeded or failed is resumed with a change; "
                     "a paused task is resumed on its own, a cancelled one not at all."
                 )

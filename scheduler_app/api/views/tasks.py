@@ -222,10 +222,11 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         serializer = api.TaskUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         changes = schedule_arguments(serializer.validated_data)
+        resume = changes.pop("resume", False)
         known = _config_fields(task.module_id, task.task_type)
         check_config_keys(changes.get("config"), known)
         try:
-            services.update(task, user=request.user, **changes)
+            services.update(task, user=request.user, resume=resume, **changes)
         except ValidationError as exc:
             return errors.invalid(
                 errors.field_errors(
