@@ -180,3 +180,27 @@ def test_the_module_add_form_shows_refusals_and_creates_nothing(
     assert response.status_code == 400
     assert field in response.context["form"].options.errors
     assert not ScheduledTask.objects.exists() and not TaskAuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("ticked", [False, True])
+def test_the_change_form_of_an_ended_task_asks_before_running_it_again(admin_client, task, ticked):
+    ScheduledTask.objects.filter(pk=task.pk).update(status="failed", next_run=None)
+    task.refresh_from_db()
+    page = admin_client.get(change_url(task)).content.decode()
+    assert "Run again on this schedule" in page
+    data = form_data(task, cron_expression="0 7 * * *")
+    if ticked:
+        data["resume"] = "on"
+    response = admin_client.post(change_url(task), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    task.refresh_from_db()
+    assert task.cron_expression == "0 7 * * *"
+    if ticked:
+        assert task.status == "pending" and task.next_run is not None
+        assert (task.next_run.minute, task.next_run.second) == (0, 0)
+    else:
+        assert (task.status, task.next_run) == ("failed", None)
+
+
+def test_the_change_form_of_a_live_task_does_not_ask(admin_client, task):
+    assert "Run again on this schedule" not in admin_client.get(change_url(task)).content.decode()

@@ -42,8 +42,19 @@ class ScheduledTaskAdminForm(forms.ModelForm):
         fields = ADMIN_EDITABLE
         widgets = {"calendars": forms.CheckboxSelectMultiple}
 
+    resume = forms.BooleanField(
+        label=_("Run again on this schedule"),
+        required=False,
+        help_text=_(
+            "This task has ended. Tick to plan its next run from now; otherwise your "
+            "changes are kept and it stays ended."
+        ),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.status not in services.RESUMABLE:
+            self.fields.pop("resume", None)  # only an ended task is asked
         if self.instance.pk and "tags" in self.fields:
             self.initial["tags"] = ", ".join(self.instance.tags or [])
         # Set by clean() when the new schedule repeats or meets other tasks and the person

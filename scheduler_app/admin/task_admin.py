@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scheduler_app import policy, schedules
+from scheduler_app import policy, schedules, services
 from scheduler_app.admin import actions, columns, edge_fields, ending
 from scheduler_app.admin.auditing import AuditedAdmin
 from scheduler_app.admin.columns import TaskColumns
@@ -156,6 +156,10 @@ class ScheduledTaskAdmin(AuditedAdmin, TaskColumns, ServiceSavingAdmin):
             fieldsets = [f for f in fieldsets if f is not edge_fields.FIELDSET]
             # Read only: the fields of the task's own schedule type, no script needed.
             return columns.without_unused_schedule_fields(fieldsets, obj.schedule_type)
+        if obj is not None and obj.status in services.RESUMABLE:
+            # An ended task: the form asks before a change plans it again.
+            fieldsets = [*fieldsets]
+            fieldsets.insert(2, (gettext_lazy("Run again"), {"fields": ("resume",)}))
         return fieldsets
 
     # -- access: the one policy decides ------------------------------------
