@@ -55,3 +55,40 @@ def test_a_sleeping_daemon_wakes_for_run_now_a_new_task_and_an_event(procs, make
     assert daemon.poll() is None, daemon.communicate()
     # Woken three times, not polling passes: a handful of passes, not one a second.
     assert SchedulerHeartbeat.objects.count() <= 8
+
+
+def test_a_sleeping_daemon_wakes_when_an_approval_is_decided(procs, make_task, make_user):
+    from scheduler_app.models import Approval
+
+    def step(name, task_type="record", module="testmod", config=None):
+        return make_task(
+            task_type,
+            module=module,
+            name=name,
+            schedule_type="event",
+            event="never",
+            cron=None,
+            max_retries=0,
+            config=config if config is not None else {"note": name},
+        )
+
+    draft = step("draft")
+    review = step(
+        "review",
+        task_type="approval",
+        module="workflow",
+        config={"title": "Go on?", "permission": "SA_TESTMOD_ADMIN"},
+    )
+    publish = step("publish")
+    services.add_edge(draft, review, user=None)
+    services.add_edge(review, publish, user=None, condition="success")
+    approver = make_user("scheduler_app.SA_TESTMOD_ADMIN", username="approver")
+    daemon = procs.scheduler("--loop", "--sleep", "60", "--workers", "1", env=scheduler_env())
+    wait_for(lambda: SchedulerHeartbeat.objects.exists(), 60, "the daemon's first pass")
+
+    services.run_now(draft, user=None)
+    # Decided at once, while the step that asked may still be recording its run.
+    wait_for(lambda: Approval.objects.exists(), BOUND, "the approval step to ask")
+    services.approve(Approval.objects.get(), user=approver, comment="yes")
+    wait_for(lambda: _ran(publish.pk), BOUND, "the step after the approval to start")
+    assert daemon.poll() is None, daemon.communicate()

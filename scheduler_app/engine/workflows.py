@@ -46,6 +46,8 @@ from scheduler_app.engine.runspec import (
 from scheduler_app.engine.settle import ABANDONED
 from scheduler_app.models import (
     FINAL_STEP_STATUSES,
+    Approval,
+    ApprovalStatus,
     EdgeCondition,
     ScheduledTask,
     StepStatus,
@@ -118,6 +120,7 @@ def advance(
         )
         for o in ended
     }
+    decided_early = _decided_while_running(ended, state, now)
     run_of = {tid: run for tid, run in current.items() if run is not None}
     roots = [
         tid
@@ -146,9 +149,37 @@ def advance(
         if state[tid] in FINAL_STEP_STATUSES:
             graph.propagate(run, tid)
     made_due = graph.write()
-    if made_due:
+    if made_due or decided_early:
         wake.notify()
     return made_due
+
+
+def _decided_while_running(ended: list[Outcome], state: dict[int, str], now: dt.datetime) -> int:
+    """Approval steps whose request was decided before this run of theirs was recorded.
+
+    A decision made while the step that asked is still running cannot make it due
+    (``services.approvals.wake_step`` wakes pending steps only), and recording the
+    run then plans its next check for the escalation time. So the recording looks:
+    a step left waiting whose request is already decided is due again at once, in a
+    new slot after the one just recorded. ``wake_step`` locks the step's row, so a
+    decision is either seen here or finds the step pending. One query, and one
+    update per step found.
+    """
+    waiting = {o.spec.task_id: o.spec.scheduled_for for o in ended}
+    waiting = {tid: slot for tid, slot in waiting.items() if state[tid] == StepStatus.WAITING}
+    if not waiting:
+        return 0
+    decided = set(
+        Approval.objects.filter(task_id__in=waiting, step_ended=False)
+        .exclude(status=ApprovalStatus.PENDING)
+        .values_list("task_id", flat=True)
+    )
+    for tid in decided:
+        slot = max(now, waiting[tid] + dt.timedelta(milliseconds=1))
+        ScheduledTask.objects.filter(pk=tid, status=TaskStatus.PENDING).update(
+            next_run=now, occurrence_at=slot
+        )
+    return len(decided)
 
 
 def _start_runs(roots: list[int], rows: dict[int, dict], now: dt.datetime) -> dict[int, int]:

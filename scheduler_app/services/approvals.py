@@ -259,6 +259,9 @@ def wake_step(task_id: int, now: dt.datetime) -> None:
         .first()
     )
     slot = latest + dt.timedelta(milliseconds=1) if latest else now
+    # Lock the step's row: if its run is being recorded now, the recording waits for this
+    # decision to commit and then sees it (engine.workflows._decided_while_running).
+    list(ScheduledTask.objects.select_for_update().filter(pk=task_id).values_list("pk"))
     made_due = ScheduledTask.objects.filter(
         pk=task_id, status=TaskStatus.PENDING, enabled=True
     ).update(next_run=now, occurrence_at=slot)
