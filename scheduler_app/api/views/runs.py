@@ -9,13 +9,13 @@ from rest_framework.response import Response
 
 from scheduler_app import policy
 from scheduler_app.api import masking
-from scheduler_app.api import serializers as api
+from scheduler_app.api import run_serializers as runs_api
 from scheduler_app.api.views.base import BaseApiView, documented
 from scheduler_app.models import TaskExecutionLog
 
 
 class RunDetailView(BaseApiView):
-    @documented(responses=api.RunDetailSerializer)
+    @documented(responses=runs_api.RunDetailSerializer)
     def get(self, request: Request, pk: str) -> Response:
         """One run of a task you may see."""
         if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
@@ -28,4 +28,4 @@ class RunDetailView(BaseApiView):
         if log is None or not policy.can_view_logs(request.user, log.task):
             raise exceptions.NotFound(_("Not found."))
         context = {"secrets": masking.secret_values(log.task)}
-        return Response(api.RunDetailSerializer(log, context=context).data)
+        return Response(runs_api.RunDetailSerializer(log, context=context).data)

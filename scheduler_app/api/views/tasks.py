@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from scheduler_app import policy, schedules, services
 from scheduler_app.api import errors, masking
+from scheduler_app.api import run_serializers as runs_api
 from scheduler_app.api import serializers as api
 from scheduler_app.api.views.base import ApiMixin, documented
 from scheduler_app.models import RunStatus, ScheduledTask, TaskStatus
@@ -40,7 +41,7 @@ ORDERING = {
 }
 MAX_FILTER_LENGTH = 200
 #: Columns a run row of the history needs (the large texts only on runs/{id}/).
-RUN_ROW_FIELDS = tuple(f for f in api.RunSerializer.Meta.fields if f not in ("id", "task")) + (
+RUN_ROW_FIELDS = tuple(f for f in runs_api.RunSerializer.Meta.fields if f not in ("id", "task")) + (
     "pk",
     "task_id",
 )
@@ -281,7 +282,7 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         """Remove the task's overlap lock (module and scheduler administrators)."""
         return self._act("clear_lock")
 
-    @documented(request=None, responses={202: api.RunSerializer})
+    @documented(request=None, responses={202: runs_api.RunSerializer})
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, pk: str) -> Response:
         """Stop the run in progress (its worker gets SIGTERM, then SIGKILL)."""
@@ -298,10 +299,10 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         log = services.interrupt(log, user=request.user)
         context = {"secrets": masking.secret_values(task)}
         return Response(
-            api.RunSerializer(log, context=context).data, status=status.HTTP_202_ACCEPTED
+            runs_api.RunSerializer(log, context=context).data, status=status.HTTP_202_ACCEPTED
         )
 
-    @documented(parameters=PAGE_PARAMETERS, responses=api.RunPageSerializer)
+    @documented(parameters=PAGE_PARAMETERS, responses=runs_api.RunPageSerializer)
     @action(detail=True, methods=["get"])
     def runs(self, request: Request, pk: str) -> Response:
         """The task's runs, newest first, paginated."""
@@ -309,4 +310,6 @@ class TaskViewSet(ApiMixin, viewsets.GenericViewSet):
         logs = services.task_logs(task, user=request.user).only(*RUN_ROW_FIELDS)
         page = self.paginate_queryset(logs)
         context = {"secrets": masking.secret_values(task)}
-        return self.get_paginated_response(api.RunSerializer(page, many=True, context=context).data)
+        return self.get_paginated_response(
+            runs_api.RunSerializer(page, many=True, context=context).data
+        )
