@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import socket
 import urllib.request
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from scheduler_app.outbound.addresses import IPAddress
 
 #: The setting's value that reads HTTP_PROXY / HTTPS_PROXY / NO_PROXY per request.
 ENVIRONMENT = "environment"
+#: A NO_PROXY entry's port.
+_PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
 #: Longest CONNECT answer (status line and headers) read from a proxy.
 MAX_ANSWER = 16384
 
@@ -58,7 +61,14 @@ def parse_proxy(url: object) -> Proxy:
     if "://" not in text:
         text = "http://" + text  # as curl and urllib read "proxy:3128"
     parts = urlsplit(text)
-    port = parts.port  # ValueError for a bad port
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        # urllib's own message quotes the port's text, which is the password when
+        # the URL's '@' is missing or comes after an unencoded '/', '?' or '#'.
+        raise ValueError("the proxy URL's port is not a number or out of range (1 to 65535)")
     if parts.scheme != "http":
         raise ValueError(
             f"only http:// proxies are supported (the tunnel carries TLS), not {parts.scheme}://"
@@ -114,10 +124,15 @@ def bypassed(host: str, port: int, no_proxy: str) -> bool:
         wanted_port = None
         if entry.count(":") == 1 or (entry.startswith("[") and "]:" in entry):
             entry, _, text = entry.rpartition(":")
-            wanted_port = int(text) if text.isdigit() else -1
+            # ASCII digits only: str.isdigit() also takes "²" (int() refuses it) and
+            # other scripts' digits, which curl and requests do not read as a port.
+            wanted_port = int(text) if _PORT.fullmatch(text) else -1
         if wanted_port is not None and wanted_port != port:
             continue
-        entry = entry.strip("[]").lstrip(".").rstrip(".")
+        # "*.example.com" is read as ".example.com" (as Go's and curl's NO_PROXY are).
+        entry = entry.strip("[]").removeprefix("*").lstrip(".").rstrip(".")
+        if not entry:
+            continue
         if address is not None:
             try:
                 if address in ipaddress.ip_network(entry, strict=False):
