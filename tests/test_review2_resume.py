@@ -1,0 +1,75 @@
+"""Probes of resume on PATCH tasks/{id}/ and the module edit page: every status, odd values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from scheduler_app.models import ScheduledTask, TaskStatus
+from tests.test_update_ended import NOW, _api_owner, ended_task, planning
+
+pytestmark = pytest.mark.django_db
+
+NOT_RESUMABLE = [TaskStatus.PENDING, TaskStatus.PAUSED, TaskStatus.CANCELLED]
+if hasattr(TaskStatus, "RUNNING"):
+    NOT_RESUMABLE.append(TaskStatus.RUNNING)
+
+
+@pytest.mark.parametrize("status", NOT_RESUMABLE)
+def test_resume_true_on_a_task_that_has_not_ended_well_or_badly_is_400(make_user, settings, status):
+    task = ended_task("cron", TaskStatus.FAILED)
+    ScheduledTask.objects.filter(pk=task.pk).update(status=status)
+    client = _api_owner(make_user, settings, task)
+    before = planning(task)
+    response = client.patch(f"/api/scheduler/tasks/{task.pk}/", {"resume": True}, format="json")
+    assert response.status_code == 400, response.content
+    assert "resume" in response.json()["errors"]
+    assert planning(task) == before
+
+
+@pytest.mark.parametrize("value", [None, [], {}, 2, "2", "maybe", 1.5, [True]])
+def test_a_resume_that_is_not_a_boolean_is_400_on_the_field(make_user, settings, value):
+    task = ended_task("cron", TaskStatus.SUCCESS)
+    client = _api_owner(make_user, settings, task)
+    before = planning(task)
+    response = client.patch(f"/api/scheduler/tasks/{task.pk}/", {"resume": value}, format="json")
+    assert response.status_code == 400, response.content
+    assert "resume" in response.json()["errors"]
+    assert planning(task) == before
+
+
+@pytest.mark.parametrize("status", [TaskStatus.SUCCESS, TaskStatus.FAILED])
+def test_resuming_a_one_time_task_whose_time_has_passed_is_400_and_keeps_it(
+    make_user, settings, status
+):
+    task = ended_task("one_time", status)
+    client = _api_owner(make_user, settings, task)
+    before = planning(task)
+    with time_machine.travel(NOW + dt.timedelta(days=2), tick=False):
+        response = client.patch(f"/api/scheduler/tasks/{task.pk}/", {"resume": True}, format="json")
+    assert response.status_code == 400, response.content
+    assert planning(task) == before
+
+
+@pytest.mark.parametrize("status", [TaskStatus.CANCELLED, TaskStatus.PENDING, TaskStatus.PAUSED])
+def test_a_forged_resume_on_the_module_page_does_not_revive_a_task(
+    client, make_user, settings, status
+):
+    task = ended_task("cron", TaskStatus.FAILED)
+    ScheduledTask.objects.filter(pk=task.pk).update(status=status)
+    user = make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
+    ScheduledTask.objects.filter(pk=task.pk).update(owner=user)
+    client.force_login(user)
+    page = client.get(reverse("scheduler_app:edit", args=[task.pk]))
+    assert page.status_code in (200, 403, 404)
+    html = page.content.decode()
+    assert 'name="resume"' not in html
+    from tests.test_views import post_data
+
+    data = post_data(name="renamed", cron="0 6 * * *", timezone="Europe/Berlin")
+    data.update({"config-note": "", "enabled": "on", "resume": "on", "edges-shown": "True"})
+    client.post(reverse("scheduler_app:edit", args=[task.pk]), data)
+    assert ScheduledTask.objects.get(pk=task.pk).status == status
