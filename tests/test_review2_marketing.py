@@ -85,3 +85,67 @@ def test_a_forged_or_odd_click_token_is_unknown(db, token):
 def test_a_click_view_with_odd_tokens_is_404(client, db):
     for token in ("abc", signing.dumps(1, salt="another salt"), "%00", "a" * 201):
         assert client.get(f"/marketing/ab/{token}/").status_code == 404
+
+
+# --- the dashboard, the admin, the HTTP adapter ---------------------------------------------
+
+MARKETER = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_MARKETING")
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_html_in_posts_is_escaped_on_the_dashboard(client, make_user, db):
+    user = make_user(*MARKETER)
+    channel = Channel.objects.create(name=EVIL[:90], kind=ChannelKind.CONSOLE)
+    Post.objects.create(channel=channel, status=PostStatus.DRAFT, title=EVIL, text=EVIL)
+    Post.objects.create(
+        channel=channel, status=PostStatus.REJECTED, title="t2", text="x", review_comment=EVIL
+    )
+    client.force_login(user)
+    html = client.get("/marketing/").content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_the_dashboard_is_refused_to_a_user_without_the_module(client, make_user, db):
+    client.force_login(make_user("scheduler_app.SA_SCHEDULER"))
+    assert client.get("/marketing/").status_code == 403
+
+
+@pytest.mark.parametrize("pk", ["999999", str(2**70)])
+def test_sending_an_unknown_post_for_review_is_404(client, make_user, db, pk):
+    client.force_login(make_user(*MARKETER))
+    assert client.post(f"/marketing/posts/{pk}/review/").status_code == 404
+
+
+def test_an_oversized_post_text_is_a_field_error_in_the_admin(admin_client, db):
+    from project.marketing.models import POST_TEXT_MAX
+
+    channel = Channel.objects.create(name="Console", kind=ChannelKind.CONSOLE)
+    response = admin_client.post(
+        "/admin/marketing/post/add/",
+        {"title": "Big", "text": "x" * (POST_TEXT_MAX + 1), "channel": channel.pk},
+    )
+    assert response.status_code == 200
+    assert not Post.objects.filter(title="Big").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5/posts",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/posts",
+        "http://0.0.0.0/posts",
+        "http://127.1/posts",
+        "http://[::ffff:127.0.0.1]/posts",
+        "http://2130706433/posts",
+    ],
+)
+def test_the_http_adapter_refuses_private_addresses(db, url):
+    from project.marketing.adapters import HttpAdapter
+
+    channel = Channel.objects.create(name="Net", kind=ChannelKind.HTTP, target=url)
+    post = Post.objects.create(channel=channel, status=PostStatus.APPROVED, title="t", text="x")
+    with pytest.raises(PublishError) as caught:
+        HttpAdapter().publish(channel, post)
+    assert "refused" in str(caught.value).lower() or "not allowed" in str(caught.value).lower()
