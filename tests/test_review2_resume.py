@@ -73,3 +73,32 @@ def test_a_forged_resume_on_the_module_page_does_not_revive_a_task(
     data.update({"config-note": "", "enabled": "on", "resume": "on", "edges-shown": "True"})
     client.post(reverse("scheduler_app:edit", args=[task.pk]), data)
     assert ScheduledTask.objects.get(pk=task.pk).status == status
+
+
+# --- the admin's change form ----------------------------------------------------------------
+
+from tests.test_admin_save import admin_client, change_url, form_data  # noqa: E402, F401
+
+
+@pytest.mark.parametrize("status", [TaskStatus.CANCELLED, TaskStatus.PAUSED, TaskStatus.PENDING])
+def test_a_forged_resume_in_the_admin_does_not_revive_a_task(admin_client, status):  # noqa: F811
+    task = ended_task("cron", TaskStatus.FAILED)
+    ScheduledTask.objects.filter(pk=task.pk).update(status=status)
+    task.refresh_from_db()
+    data = form_data(task, name="renamed", resume="on")
+    admin_client.post(change_url(task), data)
+    assert ScheduledTask.objects.get(pk=task.pk).status == status
+
+
+@pytest.mark.parametrize("status", [TaskStatus.SUCCESS, TaskStatus.FAILED])
+def test_resuming_a_past_one_time_task_in_the_admin_is_a_form_error(admin_client, status):  # noqa: F811
+    task = ended_task("one_time", status)
+    before = planning(task)
+    with time_machine.travel(NOW + dt.timedelta(days=2), tick=False):
+        data = form_data(task, resume="on")
+        local = task.run_at.astimezone(dt.UTC)
+        data.update(run_at_0=local.strftime("%Y-%m-%d"), run_at_1=local.strftime("%H:%M:%S"))
+        response = admin_client.post(change_url(task), data)
+    assert response.status_code in (200, 400)
+    assert response.context["adminform"].form.errors
+    assert planning(task) == before
