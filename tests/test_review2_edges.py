@@ -97,3 +97,39 @@ def test_a_list_over_the_bound_is_refused_before_any_service_call(client, user, 
     response = client.post(edit_url(task), edit_data(task, always=range(1, 102)))
     assert "errorlist" in errors_of(response)
     assert WorkflowEdge.objects.count() == 0
+
+
+def test_a_loop_through_a_task_the_user_may_not_view_does_not_name_it(client, user, own, make_task):  # noqa: F811
+    a, b = own("A"), own("B")
+    secret = hidden_task(make_task, "Secret plan")
+    services.add_edge(a, secret, user=None)
+    services.add_edge(secret, b, user=None)
+    client.force_login(user)
+    response = client.post(edit_url(b), edit_data(b, on_success=[a.pk]))
+    html = errors_of(response)
+    assert "cycle" in html
+    assert "Secret plan" not in html and f"/{secret.pk}/" not in html
+    assert "“A”" in html and "“B”" in html
+    assert edges_of(b) == {}
+
+
+def test_the_services_name_no_hidden_task_in_a_loop_of_chains_or_edges(user, own, make_task):  # noqa: F811
+    from django.core.exceptions import ValidationError
+
+    a, b = own("A"), own("B")
+    secret = hidden_task(make_task, "Secret plan")
+    services.add_edge(a, secret, user=None)
+    services.add_edge(secret, b, user=None)
+    with pytest.raises(ValidationError) as caught:
+        services.add_edge(b, a, user=user)
+    assert "Secret plan" not in " ".join(caught.value.messages)
+    # A user who may view every task still reads every name.
+    with pytest.raises(ValidationError) as caught:
+        services.add_edge(b, a, user=None)
+    assert "Secret plan" in " ".join(caught.value.messages)
+    from scheduler_app.services import chains
+
+    with pytest.raises(ValidationError) as caught:
+        chains.resolve(user, [a.pk], task=b)
+    message = " ".join(caught.value.messages)
+    assert "Secret plan" not in message and "a task you cannot see" in message

@@ -112,8 +112,7 @@ def resolve(
         _lock()
         loop = find_cycle(task.pk, list(targets))
         if loop:
-            names = dict(ScheduledTask.objects.filter(pk__in=loop).values_list("pk", "name"))
-            path = " → ".join(f"“{names.get(pk, pk)}”" for pk in loop)
+            path = loop_path(loop, user)
             raise _error(
                 _(
                     "This chain would loop: %(path)s. A task cannot run again after "
@@ -123,6 +122,20 @@ def resolve(
                 "chain_cycle",
             )
     return [targets[pk] for pk in ids]
+
+
+def loop_path(loop: list[int], user: Any) -> str:
+    """The tasks of ``loop`` by name, "“A” → “B”", for a message to ``user``.
+
+    A loop may pass through tasks the user may not view (edges drawn by others):
+    those are not named, so a refusal tells nothing about them but that they exist.
+    """
+    found: Any = ScheduledTask.objects.filter(pk__in=loop)
+    if user is not None:
+        found = policy.viewable_queryset(user, found)
+    names = dict(found.values_list("pk", "name"))
+    hidden = _("a task you cannot see")
+    return " → ".join(f"“{names[pk]}”" if pk in names else hidden for pk in loop)
 
 
 def find_cycle(task_pk: int, target_pks: list[int]) -> list[int] | None:
