@@ -133,3 +133,14 @@ def test_the_services_name_no_hidden_task_in_a_loop_of_chains_or_edges(user, own
         chains.resolve(user, [a.pk], task=b)
     message = " ".join(caught.value.messages)
     assert "Secret plan" not in message and "a task you cannot see" in message
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "x" * 5000, "1" * 100])
+def test_an_odd_id_is_quoted_cut_short(client, user, own, value):  # noqa: F811
+    task = own("Source")
+    client.force_login(user)
+    data = edit_data(task)
+    data["edges-always"] = [value]
+    html = errors_of(client.post(edit_url(task), data))
+    assert "is not a task id" in html
+    assert value[:100] not in html
