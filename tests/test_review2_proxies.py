@@ -93,3 +93,22 @@ def test_an_unreadable_no_proxy_in_the_environment_does_not_break_requests(monke
     monkeypatch.setenv("no_proxy", "svc.example:²")
     proxy = environment_proxy("http", "svc.example", 80)
     assert proxy is not None and proxy.port == 3128
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["http://pro xy:3128", "http://proxy\x00:3128", 'http://pr"oxy:3128', "http://-proxy:1"],
+)
+def test_a_proxy_host_that_is_no_name_is_e031_and_means_no_proxy(settings, value):
+    settings.SCHEDULER = {**settings.SCHEDULER, "OUTBOUND_PROXY": value}
+    [error] = [m for m in check_settings(None) if m.id == "scheduler_app.E031"]
+    assert "host" in error.msg
+    assert outbound.Guard.from_settings().proxy("http", "x.example", 80) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["http://[::1]:3128", "http://10.0.0.1:3128", "proxy.example.:3128", "http://éxample.de:1"],
+)
+def test_names_and_addresses_are_good_proxy_hosts(value):
+    assert setting_problem(value) == ""

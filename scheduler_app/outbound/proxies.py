@@ -28,6 +28,10 @@ from scheduler_app.outbound.addresses import IPAddress
 
 #: The setting's value that reads HTTP_PROXY / HTTPS_PROXY / NO_PROXY per request.
 ENVIRONMENT = "environment"
+#: A DNS name (labels of letters, digits, "-" and "_"; a final dot allowed).
+_HOST_NAME = re.compile(
+    r"[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?", re.ASCII | re.I
+)
 #: A NO_PROXY entry's port.
 _PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
 #: Longest CONNECT answer (status line and headers) read from a proxy.
@@ -75,11 +79,32 @@ def parse_proxy(url: object) -> Proxy:
         )
     if not parts.hostname:
         raise ValueError("the proxy URL names no host")
+    if not _is_host(parts.hostname):
+        raise ValueError("the proxy URL's host is neither a name nor an address")
     authorization = None
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         authorization = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
     return Proxy(parts.hostname, port or 80, authorization)
+
+
+def _is_host(host: str) -> bool:
+    """Whether ``host`` (as urlsplit gives it) is an IP address or a DNS name.
+
+    urlsplit takes any text there ("pro xy", a NUL byte), which would only fail
+    at the first request; a bad setting is check E031 instead.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return _HOST_NAME.fullmatch(name) is not None
 
 
 def no_proxy(scheme: str, host: str, port: int) -> Proxy | None:
