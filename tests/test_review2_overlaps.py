@@ -82,3 +82,47 @@ def test_a_confirmed_post_without_overlaps_saves(client, make_user):
     response = client.post(NEW, form_data(name="Alone", confirm_overlaps="1"))
     assert response.status_code == 302
     assert ScheduledTask.objects.filter(name="Alone").count() == 1
+
+
+# --- the admin's change form ------------------------------------------------------------------
+
+ADMIN_POSTED = {
+    "event": {"schedule_type": "event", "event_name": "order.paid", "cron_expression": ""},
+    "recurring": {
+        "schedule_type": "recurring",
+        "interval_every": "90",
+        "interval_unit": "minutes",
+        "cron_expression": "",
+    },
+    "one_time": {
+        "schedule_type": "one_time",
+        "run_at_0": "2026-06-02",
+        "run_at_1": "12:00:00",
+        "cron_expression": "",
+    },
+}
+
+
+@pytest.mark.parametrize("kind", list(SCHEDULES))
+def test_the_admin_warns_for_other_schedule_types_naming_only_viewable_tasks(
+    client, make_user, make_task, kind
+):
+    from tests.test_admin_save import change_url
+    from tests.test_admin_save import form_data as admin_form
+
+    stored, _ = SCHEDULES[kind]
+    owner = make_user(*PERMS, username="owner")
+    guest = make_user("scheduler_app.SA_SCHEDULER", username="guest", is_staff=True)
+    shared = existing(make_task, owner, name="Shared", cron="0 7 * * *")
+    services.share(shared, user=owner, users=[guest], permissions=["change"])
+    hidden = existing(make_task, owner, name="Secret plan", **stored)
+    own = existing(make_task, guest, name="Guest's own", **stored)
+    client.force_login(guest)
+    response = client.post(change_url(shared), admin_form(shared, **ADMIN_POSTED[kind]))
+    html = response.content.decode()
+    assert response.status_code == 200, response.status_code
+    assert 'id="overlap-warning"' in html, kind
+    assert own.pk in listed(html, "duplicate") + listed(html, "same-minute")
+    assert "Secret plan" not in html and f"#{hidden.pk})" not in html
+    assert f"/{hidden.pk}/" not in html and 'data-hidden="1"' in html
+    assert ScheduledTask.objects.get(pk=shared.pk).schedule_type == "cron"
