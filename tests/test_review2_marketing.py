@@ -149,3 +149,38 @@ def test_the_http_adapter_refuses_private_addresses(db, url):
     with pytest.raises(PublishError) as caught:
         HttpAdapter().publish(channel, post)
     assert "refused" in str(caught.value).lower() or "not allowed" in str(caught.value).lower()
+
+
+def test_a_click_link_expires_and_a_valid_one_counts_once(client, db):
+    import datetime as dt
+
+    import time_machine
+
+    from project.marketing.models import ABRecipient, ABTest, Subscriber
+    from project.marketing.sending import click_token
+
+    start = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+    test = ABTest.objects.create(
+        name="T",
+        subject_a="a",
+        body_a="{link}",
+        subject_b="b",
+        body_b="{link}",
+        landing_url="https://shop.example/sale",
+        test_share=40,
+        split_a=50,
+        decide_after_hours=24,
+    )
+    person = Subscriber.objects.create(email="p@example.com", name="P")
+    recipient = ABRecipient.objects.create(test=test, subscriber=person, variant="a", in_test=True)
+    with time_machine.travel(start, tick=False):
+        token = click_token(recipient)
+    with time_machine.travel(start + dt.timedelta(days=1), tick=False):
+        assert client.get(f"/marketing/ab/{token}/").status_code == 302
+        assert client.get(f"/marketing/ab/{token}/").status_code == 302
+    recipient.refresh_from_db()
+    assert recipient.clicked_at == start + dt.timedelta(days=1)  # the first click only
+    with time_machine.travel(start + dt.timedelta(days=91), tick=False):
+        assert client.get(f"/marketing/ab/{token}/").status_code == 404
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert client.get(f"/marketing/ab/{tampered}/").status_code == 404
