@@ -184,3 +184,18 @@ def test_a_click_link_expires_and_a_valid_one_counts_once(client, db):
         assert client.get(f"/marketing/ab/{token}/").status_code == 404
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client.get(f"/marketing/ab/{tampered}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "target", ["file:///etc/passwd", "ftp://example.com/x", "", "not a url", "http://", "x" * 3000]
+)
+def test_an_edited_http_channel_with_a_bad_url_fails_for_good(db, target):
+    from project.marketing.adapters import HttpAdapter
+
+    channel = Channel.objects.create(name="Net", kind=ChannelKind.HTTP, target="https://a.example/")
+    Channel.objects.filter(pk=channel.pk).update(target=target[:500])
+    channel.refresh_from_db()
+    post = Post.objects.create(channel=channel, status=PostStatus.APPROVED, title="t", text="x")
+    with pytest.raises(PublishError) as caught:
+        HttpAdapter().publish(channel, post)
+    assert caught.value.retry is False
