@@ -52,13 +52,28 @@ def chained_ids(task: ScheduledTask) -> list[int]:
     )
 
 
-def set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> None:
+def viewable_ids(ids: list[int], user: Any) -> list[int]:
+    """Those of ``ids`` naming tasks ``user`` may view (all of them for the system), in order."""
+    if user is None or not ids:
+        return list(ids)
+    seen = set(
+        policy.viewable_queryset(user, ScheduledTask.objects.filter(pk__in=ids)).values_list(
+            "pk", flat=True
+        )
+    )
+    return [pk for pk in ids if pk in seen]
+
+
+def set_chain(
+    task: ScheduledTask, chained: list[ScheduledTask], *, untouched: Iterable[int] = ()
+) -> None:
     """Make ``chained`` (already resolved) the success edges of ``task``.
 
     An edge of another condition to a task named here becomes a success edge;
-    edges of other conditions to other tasks are left alone.
+    edges of other conditions to other tasks are left alone, and so are the
+    success edges to ``untouched`` (tasks the person changing the chain may not view).
     """
-    keep = [t.pk for t in chained]
+    keep = [*(t.pk for t in chained), *untouched]
     WorkflowEdge.objects.filter(source_id=task.pk, condition=EdgeCondition.SUCCESS).exclude(
         target_id__in=keep
     ).delete()
