@@ -21,7 +21,7 @@ import re
 import socket
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from scheduler_app.outbound.addresses import IPAddress
@@ -46,8 +46,9 @@ class ProxyError(ConnectionError):
 class Proxy:
     host: str
     port: int
-    #: The Proxy-Authorization value, from credentials in the proxy's URL.
-    authorization: str | None = None
+    #: The Proxy-Authorization value, from credentials in the proxy's URL (base64 is no
+    #: cover: kept out of repr(), which tracebacks with locals and %r in logs show).
+    authorization: str | None = field(default=None, repr=False)
 
     def __str__(self) -> str:  # credentials are never shown
         return f"{self.host}:{self.port}"
