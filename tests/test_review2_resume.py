@@ -102,3 +102,24 @@ def test_resuming_a_past_one_time_task_in_the_admin_is_a_form_error(admin_client
     assert response.status_code in (200, 400)
     assert response.context["adminform"].form.errors
     assert planning(task) == before
+
+
+@pytest.mark.parametrize("status", [TaskStatus.SUCCESS, TaskStatus.FAILED])
+def test_resuming_a_past_one_time_task_on_the_module_page_is_a_form_error(
+    client, make_user, status
+):
+    from tests.test_views import post_data
+
+    task = ended_task("one_time", status)
+    user = make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
+    ScheduledTask.objects.filter(pk=task.pk).update(owner=user)
+    before = planning(task)
+    client.force_login(user)
+    run_at = task.run_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    data = post_data(name=task.name, schedule_type="one_time", run_at=run_at, cron="")
+    data.update({"timezone": "UTC", "config-note": "", "enabled": "on", "resume": "on"})
+    with time_machine.travel(NOW + dt.timedelta(days=2), tick=False):
+        response = client.post(reverse("scheduler_app:edit", args=[task.pk]), data)
+    assert response.status_code == 400, response.status_code
+    assert "errorlist" in response.content.decode()
+    assert planning(task) == before
