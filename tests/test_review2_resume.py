@@ -123,3 +123,20 @@ def test_resuming_a_past_one_time_task_on_the_module_page_is_a_form_error(
     assert response.status_code == 400, response.status_code
     assert "errorlist" in response.content.decode()
     assert planning(task) == before
+
+
+def test_an_overdue_one_time_task_edited_with_a_mistake_re_shows_the_form(client, make_user):
+    from tests.test_views import post_data
+
+    task = ended_task("one_time", TaskStatus.SUCCESS)
+    ScheduledTask.objects.filter(pk=task.pk).update(status=TaskStatus.PENDING)
+    user = make_user("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
+    ScheduledTask.objects.filter(pk=task.pk).update(owner=user)
+    client.force_login(user)
+    run_at = task.run_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    data = post_data(name=task.name, schedule_type="one_time", run_at=run_at, cron="")
+    data.update({"timezone": "UTC", "config-note": "", "enabled": "on", "priority": "abc"})
+    with time_machine.travel(NOW + dt.timedelta(days=2), tick=False):
+        response = client.post(reverse("scheduler_app:edit", args=[task.pk]), data)
+    assert response.status_code == 400
+    assert "errorlist" in response.content.decode()
