@@ -140,3 +140,19 @@ def test_an_overdue_one_time_task_edited_with_a_mistake_re_shows_the_form(client
         response = client.post(reverse("scheduler_app:edit", args=[task.pk]), data)
     assert response.status_code == 400
     assert "errorlist" in response.content.decode()
+
+
+@pytest.mark.parametrize("status", [TaskStatus.PENDING, TaskStatus.SUCCESS])
+def test_an_overdue_one_time_task_reads_on_every_page(client, make_user, settings, status):
+    task = ended_task("one_time", TaskStatus.SUCCESS)
+    ScheduledTask.objects.filter(pk=task.pk).update(status=status)
+    api = _api_owner(make_user, settings, task)
+    owner = ScheduledTask.objects.get(pk=task.pk).owner
+    client.force_login(owner)
+    with time_machine.travel(NOW + dt.timedelta(days=2), tick=False):
+        assert api.get(f"/api/scheduler/tasks/{task.pk}/").status_code == 200
+        assert api.get("/api/scheduler/tasks/").status_code == 200
+        assert client.get(reverse("scheduler_app:edit", args=[task.pk])).status_code == 200
+        admin_url = reverse("admin:scheduler_app_scheduledtask_change", args=[task.pk])
+        assert client.get(admin_url).status_code in (200, 302)
+        assert client.get(reverse("scheduler_app:pages")).status_code == 200
