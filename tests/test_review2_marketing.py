@@ -199,3 +199,32 @@ def test_an_edited_http_channel_with_a_bad_url_fails_for_good(db, target):
     with pytest.raises(PublishError) as caught:
         HttpAdapter().publish(channel, post)
     assert caught.value.retry is False
+
+
+@pytest.mark.parametrize(
+    "token", ["abc\nX-Extra: 1", "abc\r\nHost: evil", "abc def", "tök", "a\x00"]
+)
+def test_a_token_that_is_not_one_word_is_refused_and_never_sent(db, token):
+    from project.marketing.adapters import HttpAdapter
+
+    with pytest.raises(ValidationError) as caught:
+        Channel(
+            name="M", kind=ChannelKind.HTTP, target="https://example.com/x", auth_token=token
+        ).full_clean()
+    assert "auth_token" in caught.value.message_dict
+    channel = Channel.objects.create(
+        name="N", kind=ChannelKind.HTTP, target="https://example.com/x", auth_token=token
+    )
+    post = Post.objects.create(channel=channel, status=PostStatus.APPROVED, title="t", text="x")
+    with pytest.raises(PublishError) as refused:
+        HttpAdapter().publish(channel, post)
+    assert refused.value.retry is False and token not in str(refused.value)
+
+
+def test_a_real_token_is_accepted(db):
+    Channel(
+        name="M",
+        kind=ChannelKind.HTTP,
+        target="https://example.com/x",
+        auth_token="tok-123456_ABC.~+/=",
+    ).full_clean()

@@ -29,6 +29,15 @@ class ChannelKind(models.TextChoices):
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", re.ASCII)
 
 
+#: An HTTP channel's token: one word of visible ASCII. It is sent as a header line, so a
+#: line break in it would add headers of its own.
+TOKEN = re.compile(r"[\x21-\x7e]{1,500}", re.ASCII)
+
+
+def is_token(value: object) -> bool:
+    return isinstance(value, str) and TOKEN.fullmatch(value) is not None
+
+
 def is_file_name(value: object) -> bool:
     return isinstance(value, str) and FILE_NAME.fullmatch(value) is not None
 
@@ -79,6 +88,11 @@ class Channel(models.Model):
                 ) from None
         if self.auth_token and self.kind != ChannelKind.HTTP:
             raise ValidationError({"auth_token": _("Only the HTTP adapter sends a token.")})
+        if self.auth_token and not is_token(self.auth_token):
+            raise ValidationError(
+                {"auth_token": _("A token is one word: letters, digits and signs, no spaces.")},
+                code="invalid",
+            )
 
 
 class PostStatus(models.TextChoices):
