@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils import timezone
 
-from project.marketing.models import Channel, ChannelKind, Post
+from project.marketing.models import Channel, ChannelKind, Post, is_file_name, is_token
 
 
 class PublishError(Exception):
@@ -61,7 +61,7 @@ class FileAdapter:
     def publish(self, channel: Channel, post: Post) -> str:
         folder = outbox_dir()
         # Channel.clean() allows a bare file name only; checked again, as rows can be edited.
-        if not channel.target or Path(channel.target).name != channel.target:
+        if not is_file_name(channel.target):
             raise PublishError(f"Channel {channel.name!r} names no file.", retry=False)
         path = folder / channel.target
         try:
@@ -80,6 +80,9 @@ class HttpAdapter:
     def publish(self, channel: Channel, post: Post) -> str:
         from scheduler_app.contrib.http import client
 
+        # Channel.clean() allows one word only; checked again, as rows can be edited.
+        if channel.auth_token and not is_token(channel.auth_token):
+            raise PublishError(f"Channel {channel.name!r} has a malformed token.", retry=False)
         config = {
             "method": "POST",
             "url": channel.target,

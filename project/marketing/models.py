@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,24 @@ class ChannelKind(models.TextChoices):
     CONSOLE = "console", _("Console (prints the post)")
     FILE = "file", _("File (appends the post as a JSON line)")
     HTTP = "http", _("HTTP endpoint (POSTs the post as JSON)")
+
+
+#: A file channel's target: one plain file name in the outbox (no path, no hidden file).
+#: Matched whole: ``$`` would let a trailing newline through.
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", re.ASCII)
+
+
+#: An HTTP channel's token: one word of visible ASCII. It is sent as a header line, so a
+#: line break in it would add headers of its own.
+TOKEN = re.compile(r"[\x21-\x7e]{1,500}", re.ASCII)
+
+
+def is_token(value: object) -> bool:
+    return isinstance(value, str) and TOKEN.fullmatch(value) is not None
+
+
+def is_file_name(value: object) -> bool:
+    return isinstance(value, str) and FILE_NAME.fullmatch(value) is not None
 
 
 class Channel(models.Model):
@@ -51,9 +70,7 @@ class Channel(models.Model):
         from django.core.validators import URLValidator
 
         if self.kind == ChannelKind.FILE:
-            try:
-                RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")(self.target)
-            except ValidationError:
+            if not is_file_name(self.target):
                 raise ValidationError(
                     {
                         "target": _(
@@ -61,7 +78,7 @@ class Channel(models.Model):
                         )
                     },
                     code="invalid",
-                ) from None
+                )
         elif self.kind == ChannelKind.HTTP:
             try:
                 URLValidator(schemes=["http", "https"])(self.target)
@@ -71,6 +88,11 @@ class Channel(models.Model):
                 ) from None
         if self.auth_token and self.kind != ChannelKind.HTTP:
             raise ValidationError({"auth_token": _("Only the HTTP adapter sends a token.")})
+        if self.auth_token and not is_token(self.auth_token):
+            raise ValidationError(
+                {"auth_token": _("A token is one word: letters, digits and signs, no spaces.")},
+                code="invalid",
+            )
 
 
 class PostStatus(models.TextChoices):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from scheduler_app import conf, policy
 from scheduler_app.admin.auditing import FromAdmin
 from scheduler_app.admin.read_only import ReadOnlyAdmin, is_staff
+from scheduler_app.admin.selection import CheckedSelectionAdmin
 from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, FeedToken, PauseWindow
 from scheduler_app.registry import registry
 from scheduler_app.services import calendars, feeds, pause_windows
@@ -112,7 +113,7 @@ class CalendarForm(forms.ModelForm):
 
 
 @admin.register(BlackoutCalendar)
-class BlackoutCalendarAdmin(FromAdmin, admin.ModelAdmin):
+class BlackoutCalendarAdmin(FromAdmin, CheckedSelectionAdmin):
     form = CalendarForm
     inlines = (PeriodInline,)
     list_display = ("name", "timezone_display", "period_count", "task_count")
@@ -214,7 +215,7 @@ class PauseWindowForm(forms.ModelForm):
 
 
 @admin.register(PauseWindow)
-class PauseWindowAdmin(FromAdmin, admin.ModelAdmin):
+class PauseWindowAdmin(FromAdmin, CheckedSelectionAdmin):
     form = PauseWindowForm
     list_display = ("scope", "reason", "starts_at", "ends_at", "state", "task_count", "created_by")
     list_filter = ("module_id",)

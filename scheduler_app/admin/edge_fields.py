@@ -43,7 +43,8 @@ class WorkflowTaskAdminForm(ScheduledTaskAdminForm):
         if not isinstance(field, forms.ChoiceField):
             return
         task = self.instance
-        current = chains.chained_ids(task) if task.pk else []
+        # Only what the user may view: the others stay chained, unnamed (services.update).
+        current = chains.viewable_ids(chains.chained_ids(task), self.acting_user) if task.pk else []
         chained = list(ScheduledTask.objects.filter(pk__in=current).order_by("name"))
         others: Any = ScheduledTask.objects.exclude(status=TaskStatus.CANCELLED).exclude(
             pk__in=[*current, task.pk or 0]

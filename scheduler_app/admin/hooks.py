@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from scheduler_app import conf, policy
 from scheduler_app.admin.read_only import ReadOnlyAdmin
+from scheduler_app.admin.selection import CheckedSelectionAdmin
 from scheduler_app.models import HookDelivery, InboundHook
 from scheduler_app.presentation import display
 from scheduler_app.services import inbound_hooks
@@ -57,7 +58,7 @@ def hook_url(hook: InboundHook) -> str:
 
 
 @admin.register(InboundHook)
-class InboundHookAdmin(admin.ModelAdmin):
+class InboundHookAdmin(CheckedSelectionAdmin):
     form = InboundHookForm
     list_display = ("event", "enabled", "masked_secret", "secret_made", "description")
     list_filter = ("enabled",)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
 from django.http import HttpRequest
+
+from scheduler_app.admin.selection import CheckedSelectionAdmin
 
 
 def is_staff(request: HttpRequest) -> bool:
     return bool(request.user.is_active and request.user.is_staff)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CheckedSelectionAdmin):
     """Nobody adds, changes or deletes these rows here: the services and the engine write them.
 
     Who may see the page is :meth:`may_view` (active staff unless a subclass says otherwise);

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from scheduler_app import services
 from scheduler_app.admin.actions import refusal_text
+from scheduler_app.admin.selection import CheckedSelectionAdmin
 from scheduler_app.models import ScheduledTask
 
 
@@ -30,7 +31,7 @@ class SaveRefused(Exception):
         self.reason = reason
 
 
-class ServiceSavingAdmin(admin.ModelAdmin):
+class ServiceSavingAdmin(CheckedSelectionAdmin):
     """A ModelAdmin of ScheduledTask whose writes are the services'."""
 
     def get_form(

@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import socket
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from scheduler_app.outbound.addresses import IPAddress
 
 #: The setting's value that reads HTTP_PROXY / HTTPS_PROXY / NO_PROXY per request.
 ENVIRONMENT = "environment"
+#: A DNS name (labels of letters, digits, "-" and "_"; a final dot allowed).
+_HOST_NAME = re.compile(
+    r"[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?", re.ASCII | re.I
+)
+#: A NO_PROXY entry's port.
+_PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
 #: Longest CONNECT answer (status line and headers) read from a proxy.
 MAX_ANSWER = 16384
 
@@ -39,8 +46,9 @@ class ProxyError(ConnectionError):
 class Proxy:
     host: str
     port: int
-    #: The Proxy-Authorization value, from credentials in the proxy's URL.
-    authorization: str | None = None
+    #: The Proxy-Authorization value, from credentials in the proxy's URL (base64 is no
+    #: cover: kept out of repr(), which tracebacks with locals and %r in logs show).
+    authorization: str | None = field(default=None, repr=False)
 
     def __str__(self) -> str:  # credentials are never shown
         return f"{self.host}:{self.port}"
@@ -58,18 +66,46 @@ def parse_proxy(url: object) -> Proxy:
     if "://" not in text:
         text = "http://" + text  # as curl and urllib read "proxy:3128"
     parts = urlsplit(text)
-    port = parts.port  # ValueError for a bad port
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        # urllib's own message quotes the port's text, which is the password when
+        # the URL's '@' is missing or comes after an unencoded '/', '?' or '#'.
+        raise ValueError("the proxy URL's port is not a number or out of range (1 to 65535)")
     if parts.scheme != "http":
         raise ValueError(
             f"only http:// proxies are supported (the tunnel carries TLS), not {parts.scheme}://"
         )
     if not parts.hostname:
         raise ValueError("the proxy URL names no host")
+    if not _is_host(parts.hostname):
+        raise ValueError("the proxy URL's host is neither a name nor an address")
     authorization = None
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         authorization = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
     return Proxy(parts.hostname, port or 80, authorization)
+
+
+def _is_host(host: str) -> bool:
+    """Whether ``host`` (as urlsplit gives it) is an IP address or a DNS name.
+
+    urlsplit takes any text there ("pro xy", a NUL byte), which would only fail
+    at the first request; a bad setting is check E031 instead.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return _HOST_NAME.fullmatch(name) is not None
 
 
 def no_proxy(scheme: str, host: str, port: int) -> Proxy | None:
@@ -114,10 +150,15 @@ def bypassed(host: str, port: int, no_proxy: str) -> bool:
         wanted_port = None
         if entry.count(":") == 1 or (entry.startswith("[") and "]:" in entry):
             entry, _, text = entry.rpartition(":")
-            wanted_port = int(text) if text.isdigit() else -1
+            # ASCII digits only: str.isdigit() also takes "²" (int() refuses it) and
+            # other scripts' digits, which curl and requests do not read as a port.
+            wanted_port = int(text) if _PORT.fullmatch(text) else -1
         if wanted_port is not None and wanted_port != port:
             continue
-        entry = entry.strip("[]").lstrip(".").rstrip(".")
+        # "*.example.com" is read as ".example.com" (as Go's and curl's NO_PROXY are).
+        entry = entry.strip("[]").removeprefix("*").lstrip(".").rstrip(".")
+        if not entry:
+            continue
         if address is not None:
             try:
                 if address in ipaddress.ip_network(entry, strict=False):

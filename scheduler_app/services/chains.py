@@ -52,13 +52,28 @@ def chained_ids(task: ScheduledTask) -> list[int]:
     )
 
 
-def set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> None:
+def viewable_ids(ids: list[int], user: Any) -> list[int]:
+    """Those of ``ids`` naming tasks ``user`` may view (all of them for the system), in order."""
+    if user is None or not ids:
+        return list(ids)
+    seen = set(
+        policy.viewable_queryset(user, ScheduledTask.objects.filter(pk__in=ids)).values_list(
+            "pk", flat=True
+        )
+    )
+    return [pk for pk in ids if pk in seen]
+
+
+def set_chain(
+    task: ScheduledTask, chained: list[ScheduledTask], *, untouched: Iterable[int] = ()
+) -> None:
     """Make ``chained`` (already resolved) the success edges of ``task``.
 
     An edge of another condition to a task named here becomes a success edge;
-    edges of other conditions to other tasks are left alone.
+    edges of other conditions to other tasks are left alone, and so are the
+    success edges to ``untouched`` (tasks the person changing the chain may not view).
     """
-    keep = [t.pk for t in chained]
+    keep = [*(t.pk for t in chained), *untouched]
     WorkflowEdge.objects.filter(source_id=task.pk, condition=EdgeCondition.SUCCESS).exclude(
         target_id__in=keep
     ).delete()
@@ -112,8 +127,7 @@ def resolve(
         _lock()
         loop = find_cycle(task.pk, list(targets))
         if loop:
-            names = dict(ScheduledTask.objects.filter(pk__in=loop).values_list("pk", "name"))
-            path = " → ".join(f"“{names.get(pk, pk)}”" for pk in loop)
+            path = loop_path(loop, user)
             raise _error(
                 _(
                     "This chain would loop: %(path)s. A task cannot run again after "
@@ -123,6 +137,20 @@ def resolve(
                 "chain_cycle",
             )
     return [targets[pk] for pk in ids]
+
+
+def loop_path(loop: list[int], user: Any) -> str:
+    """The tasks of ``loop`` by name, "“A” → “B”", for a message to ``user``.
+
+    A loop may pass through tasks the user may not view (edges drawn by others):
+    those are not named, so a refusal tells nothing about them but that they exist.
+    """
+    found: Any = ScheduledTask.objects.filter(pk__in=loop)
+    if user is not None:
+        found = policy.viewable_queryset(user, found)
+    names = dict(found.values_list("pk", "name"))
+    hidden = _("a task you cannot see")
+    return " → ".join(f"“{names[pk]}”" if pk in names else hidden for pk in loop)
 
 
 def find_cycle(task_pk: int, target_pks: list[int]) -> list[int] | None:

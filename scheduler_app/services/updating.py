@@ -93,7 +93,7 @@ def update(
         if prepared.calendars is not None:
             changed.update(_set_calendars(fresh, prepared.calendars))
         if prepared.chained is not None:
-            changed.update(_set_chain(fresh, prepared.chained))
+            changed.update(_set_chain(fresh, prepared.chained, user))
         if changed:
             audit.record(fresh, AuditAction.EDITED, user=user, changes=changed, at=now)
     return sync_instance(task, fresh)
@@ -162,11 +162,17 @@ def _prepare_update(
     return _Update(before=before, calendars=calendars, chained=chained)
 
 
-def _set_chain(task: ScheduledTask, chained: list[ScheduledTask]) -> dict[str, list[Any]]:
-    old, new = chains.chained_ids(task), sorted(t.pk for t in chained)
+def _set_chain(
+    task: ScheduledTask, chained: list[ScheduledTask], user: Any
+) -> dict[str, list[Any]]:
+    # Success edges to tasks the user may not view were neither shown to them nor can be
+    # named by them (resolve() refuses them): they stay, and the change is told without them.
+    current = chains.chained_ids(task)
+    old = chains.viewable_ids(current, user)
+    new = sorted(t.pk for t in chained)
     if old == new:
         return {}
-    chains.set_chain(task, chained)
+    chains.set_chain(task, chained, untouched=[pk for pk in current if pk not in old])
     return {"on_success": [old, new]}
 
 

@@ -109,12 +109,11 @@ def _check_target(user: Any, source: ScheduledTask, target: ScheduledTask) -> No
         )
 
 
-def _refuse_cycle(source: ScheduledTask, target: ScheduledTask) -> None:
+def _refuse_cycle(source: ScheduledTask, target: ScheduledTask, user: Any) -> None:
     chains.lock()
     loop = chains.find_cycle(source.pk, [target.pk])
     if loop:
-        names = dict(ScheduledTask.objects.filter(pk__in=loop).values_list("pk", "name"))
-        path = " → ".join(f"“{names.get(pk, pk)}”" for pk in loop)
+        path = chains.loop_path(loop, user)
         raise _error(
             "target",
             _(
@@ -171,7 +170,7 @@ def _check_new_edge(user: Any, src: ScheduledTask, dst: ScheduledTask, duplicate
     if WorkflowEdge.objects.filter(source=src, target=dst).exists():
         message = duplicate % {"source": src.name, "target": dst.name}
         raise _error("target", message, "duplicate_edge")
-    _refuse_cycle(src, dst)
+    _refuse_cycle(src, dst, user)
 
 
 def change_edge(

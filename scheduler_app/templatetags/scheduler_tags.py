@@ -65,11 +65,13 @@ def form_preview(form: TaskScheduleForm) -> dict[str, Any]:
             "runs": [],
             "error": errors[0] if options.is_bound and errors else "",
         }
-    return {
-        "description": spec.schedule.describe(),
-        "runs": describe_runs(spec.schedule),
-        "error": "",
-    }
+    try:
+        runs = describe_runs(spec.schedule)
+    except ValidationError as exc:
+        # A schedule valid as stored can have no run left: an ended one-time task's past
+        # time, re-shown after the services refused to resume it. The page still renders.
+        return {"description": spec.schedule.describe(), "runs": [], "error": exc.messages[0]}
+    return {"description": spec.schedule.describe(), "runs": runs, "error": ""}
 
 
 @register.inclusion_tag("scheduler_app/includes/schedule_form_fields.html")
