@@ -45,9 +45,9 @@ def test_a_bad_file_name_is_a_field_error(db, target):
 @pytest.mark.parametrize("target", BAD_NAMES)
 def test_the_file_adapter_refuses_a_bad_name_for_good(db, outbox, tmp_path, target):
     channel = Channel.objects.create(name="Edited", kind=ChannelKind.FILE, target="ok.jsonl")
-    Channel.objects.filter(pk=channel.pk).update(target=target)
-    channel.refresh_from_db()
     post = Post.objects.create(channel=channel, status=PostStatus.APPROVED, title="t", text="x")
+    # A row edited past the model's check (PostgreSQL stores no NUL: set it in memory).
+    channel.target = target
     before = sorted(p for p in tmp_path.rglob("*"))
     with pytest.raises(PublishError) as caught:
         FileAdapter().publish(channel, post)
@@ -213,9 +213,11 @@ def test_a_token_that_is_not_one_word_is_refused_and_never_sent(db, token):
         ).full_clean()
     assert "auth_token" in caught.value.message_dict
     channel = Channel.objects.create(
-        name="N", kind=ChannelKind.HTTP, target="https://example.com/x", auth_token=token
+        name="N", kind=ChannelKind.HTTP, target="https://example.com/x", auth_token="ok"
     )
     post = Post.objects.create(channel=channel, status=PostStatus.APPROVED, title="t", text="x")
+    # A row edited past the model's check (PostgreSQL stores no NUL: set it in memory).
+    channel.auth_token = token
     with pytest.raises(PublishError) as refused:
         HttpAdapter().publish(channel, post)
     assert refused.value.retry is False and token not in str(refused.value)
