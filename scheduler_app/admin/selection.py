@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponseRedirect
@@ -39,11 +38,9 @@ def is_row_id(field: models.Field, value: str) -> bool:
 class CheckedSelectionAdmin(admin.ModelAdmin):
     """Refuses a selection holding a value that is not an id, before any action runs."""
 
+    # Django 6 adds an ``action_location`` argument; 5.2 has none: pass on what came.
     def response_action(
-        self,
-        request: HttpRequest,
-        queryset: Any,
-        action_location: ActionLocation = ActionLocation.CHANGE_LIST,
+        self, request: HttpRequest, queryset: Any, *args: Any, **kwargs: Any
     ) -> Any:
         pk = self.model._meta.pk
         assert pk is not None
@@ -54,4 +51,4 @@ class CheckedSelectionAdmin(admin.ModelAdmin):
                 request, _("The selection was not understood; nothing was done."), messages.ERROR
             )
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset, action_location)
+        return super().response_action(request, queryset, *args, **kwargs)
