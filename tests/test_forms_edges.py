@@ -208,6 +208,20 @@ def test_edges_to_tasks_the_user_may_not_view_are_kept(client, user, own, make_t
     assert edges_of(task) == {hidden.pk: "success"}
 
 
+def test_the_lists_offer_only_tasks_the_user_may_run(client, user, own, make_user, make_task):
+    # A task seen through the module permission (a colleague's) or a system task is viewable
+    # but not runnable by this user: offering it would only lead to a refusal.
+    mine = own("Mine")
+    colleague = make_user(*PERMS)
+    theirs = make_task(user=colleague, name="Colleague's")
+    client.force_login(user)
+
+    html = client.get(NEW).content.decode()
+
+    assert f"Mine (#{mine.pk})" in html
+    assert f"#{theirs.pk})" not in html
+
+
 def test_a_target_the_user_may_view_but_not_run_is_refused_on_its_list(
     client, user, make_user, make_task
 ):

@@ -110,7 +110,12 @@ class EdgesForm(forms.Form):
         )
         if self.user is not None:
             others = policy.viewable_queryset(self.user, others)
-        offered = linked + list(others.order_by("-pk")[:MAX_CHOICES])
+        candidates = list(others.order_by("-pk")[:MAX_CHOICES])
+        if self.user is not None:
+            # Offer only what the services would accept: a step the user may run (one query).
+            actions = policy.allowed_actions_for(self.user, candidates)
+            candidates = [t for t in candidates if policy.RUN in actions.get(t.pk, ())]
+        offered = linked + candidates
         return [(t.pk, f"{t.name} (#{t.pk})") for t in offered]
 
     def clean(self) -> dict[str, Any]:
