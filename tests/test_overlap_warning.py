@@ -20,35 +20,14 @@ from scheduler_app import services
 from scheduler_app.forms import TaskScheduleForm
 from scheduler_app.models import ScheduledTask
 from scheduler_app.presentation import overlap_warning
+from tests.test_forms import PERMS, form_data  # the scheduling form's one post
 
-PERMS = ("scheduler_app.SA_SCHEDULER", "scheduler_app.SA_TESTMOD")
 NEW = reverse("scheduler_app:new", kwargs={"module": "testmod", "task_type": "record"})
 
 
 @pytest.fixture
 def user(make_user):
     return make_user(*PERMS)
-
-
-def form_data(**overrides):
-    data = {
-        "name": "",
-        "schedule_type": "cron",
-        "cron": "0 6 * * *",
-        "run_at": "",
-        "interval_every": "",
-        "interval_unit": "hours",
-        "event": "",
-        "timezone": "UTC",
-        "priority": "5",
-        "max_retries": "",
-        "timeout": "",
-        "tags": "",
-        "config-note": "hello",
-        "config-sleep": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def submit(user, instance=None, **overrides):
