@@ -39,6 +39,16 @@ def any_module_signal() -> bool:
     return bool(_module_signals)
 
 
+def modules_listening(events: tuple[str, ...]) -> set[str]:
+    """The modules whose own twin of one of ``events`` has a receiver now."""
+    found = set()
+    for name, sig in list(_module_signals.items()):
+        for event in events:
+            if name.endswith(f".{event}") and sig.has_listeners():
+                found.add(name[: -len(event) - 1])
+    return found
+
+
 def send_lifecycle(signal: Signal, event: str, *, task, log=None, **extra) -> None:  # noqa: ANN001
     """Send a generic lifecycle signal and the module's own twin of it.
 
