@@ -3,22 +3,36 @@
 Batched claim (``FOR UPDATE SKIP LOCKED``), one log row per run, bodies
 committing one row each on 2 connections, batched log and task update. What
 the engine is measured against: the database's speed on this machine.
+
+Measured two ways: inside the benchmark's process (connections included, the
+interpreter already running), and as a process of its own started like
+``runscheduler`` (``python -m bench.floor``: interpreter start, psycopg import,
+connect, the work, exit), the like-for-like baseline of a whole one-shot process.
+``orm_bodies`` is the other reference: the bodies alone, through the ORM, in as
+many processes as the scheduler has workers: the part of a burst that is the
+task's own work, whatever runs it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
-from bench.common import pg_params
+if __package__ in (None, ""):  # run as a script: bench/ is a package of the repository
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import ROOT, pg_params, scheduler_env
 
 
-def raw_floor(n: int, with_bodies: bool, batch: int = 250) -> float:
+def raw_floor(n: int, with_bodies: bool, batch: int = 250, params: dict | None = None) -> float:
     """Seconds the floor takes for the ``n`` due tasks of bench.common.reset()."""
     import psycopg
 
-    params = pg_params()
+    params = params or pg_params()
     start = time.perf_counter()
     main = psycopg.connect(**params)
     bodies = [psycopg.connect(**params, autocommit=True) for _ in range(2)]
@@ -82,3 +96,53 @@ def raw_floor(n: int, with_bodies: bool, batch: int = 250) -> float:
     for conn in [main, *bodies]:
         conn.close()
     return elapsed
+
+
+def floor_process(n: int, with_bodies: bool) -> dict:
+    """The floor as a process of its own: launch time (epoch) and wall seconds to its exit."""
+    launched = time.time()
+    subprocess.run(
+        [sys.executable, "-m", "bench.floor", str(n), "bodies" if with_bodies else "noop"],
+        cwd=ROOT,
+        # The connection parameters ready-made: the floor imports psycopg and nothing else.
+        env=scheduler_env({"BENCH_PG": json.dumps(pg_params())}),
+        check=True,
+    )
+    return {"launched": launched, "wall": time.time() - launched}
+
+
+def orm_bodies(n: int, processes: int) -> float:
+    """Seconds ``processes`` forked processes take to insert ``n`` rows through the ORM.
+
+    Each row in autocommit, as the benchmark's bodies do (``Hit.objects.create``);
+    nothing else: no claim, no log, no scheduler.
+    """
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    shares = [range(i, n, processes) for i in range(processes)]
+    start = time.perf_counter()
+    procs = [ctx.Process(target=_insert_through_orm, args=(share,)) for share in shares]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    return time.perf_counter() - start
+
+
+def _insert_through_orm(task_ids: range) -> None:
+    from django.db import connections
+
+    from bench.benchapp.models import Hit
+
+    connections.close_all()  # never the parent's session
+    for task_id in task_ids:
+        Hit.objects.create(task_id=task_id, pid=os.getpid())
+    connections.close_all()
+
+
+if __name__ == "__main__":
+    raw_floor(int(sys.argv[1]), sys.argv[2] == "bodies", params=json.loads(os.environ["BENCH_PG"]))
