@@ -58,7 +58,8 @@ def send_lifecycle(signal: Signal, event: str, *, task, log=None, **extra) -> No
     from scheduler_app.models import ScheduledTask
     from scheduler_app.task_configs import masked_config
 
-    extra.setdefault("config", masked_config(task))
+    if "config" not in extra:  # the engine passes it, masked once for a run's two signals
+        extra["config"] = masked_config(task)
     send_robustly(signal, event, sender=ScheduledTask, task=task, log=log, **extra)
     twin = _module_signals.get(f"{task.module_id}.{event}")
     if twin is not None:
