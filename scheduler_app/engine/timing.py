@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from functools import lru_cache
+from operator import itemgetter
 
 from scheduler_app import schedules
 from scheduler_app.schedules import CONDITIONAL, CRON, RECURRING, Schedule
@@ -12,8 +13,21 @@ from scheduler_app.schedules import CONDITIONAL, CRON, RECURRING, Schedule
 REPEATING = (CRON, RECURRING, CONDITIONAL)
 
 
+_schedule_columns = itemgetter(*schedules.COLUMNS)
+
+
 def schedule_of(row: dict) -> Schedule:
-    return Schedule.from_columns(row)
+    try:
+        return _schedule(_schedule_columns(row))
+    except (KeyError, TypeError):  # a row without every column, an unhashable value
+        return Schedule.from_columns(row)
+
+
+@lru_cache(maxsize=4096)
+def _schedule(key: tuple) -> Schedule:
+    # The tasks of a burst share a few schedules; building the value object for each
+    # claimed row (twice: planning, then recording) cost more than the slot lookup.
+    return Schedule.from_columns(dict(zip(schedules.COLUMNS, key, strict=True)))
 
 
 @lru_cache(maxsize=4096)
