@@ -185,6 +185,7 @@ def scheduler_app(n: int, processes: int, workers: int) -> dict:
         "dup": dup,
         "never": missed,
         "note": "",
+        "exited": 0,
     }
 
 
@@ -220,6 +221,7 @@ def apscheduler(peers: Peers, n: int, processes: int) -> dict:
         "dup": dup,
         "never": never,
         "note": f" ({crashed} of {processes} scheduler(s) exited by themselves)" if crashed else "",
+        "exited": crashed,
     }
 
 
@@ -238,7 +240,13 @@ def procrastinate(peers: Peers, n: int, processes: int, concurrency: int | None)
     if any(codes):
         sys.exit(f"bench: a procrastinate worker exited with {codes}; see {LOGS}")
     once, dup, never = peers.counts(n)
-    return {"rate": n / (peers.last_hit() - launched), "dup": dup, "never": never, "note": ""}
+    return {
+        "rate": n / (peers.last_hit() - launched),
+        "dup": dup,
+        "never": never,
+        "note": "",
+        "exited": 0,
+    }
 
 
 def repeat(peers: Peers, args: argparse.Namespace) -> dict:
@@ -305,6 +313,12 @@ def main() -> None:
             f"(duplicates {sum(x['dup'] for x in one)}, never {sum(x['never'] for x in one)}); "
             f"two processes: {common.span([x['rate'] for x in two])} runs/s, duplicates "
             f"{counted([x['dup'] for x in two])}, never {counted([x['never'] for x in two])}"
+            + (
+                f"; a process exited by itself in {sum(1 for x in two if x['exited'])} of "
+                f"{len(two)} repeats"
+                if any(x["exited"] for x in two)
+                else ""
+            )
         )
     ratios = [
         r["scheduler_app"]["rate"] / max(r["apscheduler"]["rate"], r["procrastinate"]["rate"])
