@@ -84,6 +84,31 @@ def run_scheduled(spec: dict[str, Any], lease_token: str) -> str:
     return outcome.kind
 
 
+def bound_task() -> Any:
+    """``run_scheduled`` on the configured backend and queue (``TASKS_BACKEND``, ``TASKS_QUEUE``)."""
+    settings = conf.get()
+    return run_scheduled.using(backend=settings.TASKS_BACKEND, queue_name=settings.TASKS_QUEUE)
+
+
+def prepare() -> None:
+    """Bind ``run_scheduled`` to the configured backend once, at start (``AppConfig.ready``).
+
+    Binding validates the task on the backend, which is when backends that keep a
+    registry of their own enter it there: django-tasks-celery registers it with the
+    Celery app, and a Celery worker that has not done so discards its messages as an
+    unregistered task. A backend that cannot be set up is left to the system checks
+    (``scheduler_app.E015``) and to :func:`enqueue`, which logs each failure.
+    """
+    try:
+        bound_task()
+    except Exception as exc:  # noqa: BLE001 - reported by the checks and by enqueue()
+        logger.warning(
+            "The hand-off task could not be bound to the Tasks backend %r: %s",
+            conf.get().TASKS_BACKEND,
+            exc,
+        )
+
+
 class EnqueuingPass(Protocol):
     """What :func:`enqueue` needs of the running pass (``engine.passes.SchedulerPass``).
 
@@ -98,7 +123,7 @@ class EnqueuingPass(Protocol):
 def enqueue(scheduler_pass: EnqueuingPass, specs: list[RunSpec]) -> None:
     """Enqueue ``specs`` on the configured backend; their log rows become ``enqueued``."""
     settings = conf.get()
-    task = run_scheduled.using(backend=settings.TASKS_BACKEND, queue_name=settings.TASKS_QUEUE)
+    task = bound_task()
     lease: Lease = scheduler_pass.lease
     now = timezone.now()
     # Until a worker takes them the runs wait in the queue: give their lease
