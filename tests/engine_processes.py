@@ -58,10 +58,12 @@ class Processes:
     def manage(self, *args: str, env: dict[str, str]) -> subprocess.Popen:
         return self.command(sys.executable, "manage.py", *args, env=env)
 
-    def command(self, *argv: str, env: dict[str, str], output: Path | None = None) -> subprocess.Popen:
+    def command(
+        self, *argv: str, env: dict[str, str], output: Path | None = None
+    ) -> subprocess.Popen:
         """Start ``argv`` in the project's directory; its output is piped, or written to
         ``output`` (for a long-lived process whose output nobody reads while it runs)."""
-        sink = open(output, "w") if output is not None else None  # noqa: SIM115
+        sink = open(output, "w") if output is not None else None
         try:
             process = subprocess.Popen(
                 list(argv),

@@ -39,12 +39,14 @@ def celery(own_redis, procs, tmp_path):
     _server, redis_url = own_redis
     names = itertools.count(1)
 
-    def env(**keys):
+    def env(visibility_timeout=None, **keys):
         keys = {"RETRY_BACKOFF_BASE": 0, "RETRY_JITTER": 0, **keys}
         environment = scheduler_env(
             EXECUTION="tasks", TASKS_BACKEND="celery", TASKS_QUEUE="scheduler", **keys
         )
         environment["CELERY_BROKER_URL"] = redis_url
+        if visibility_timeout:  # late acknowledgement, redelivery (tests/engine_settings.py)
+            environment["CELERY_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
         return environment
 
     def schedule(**keys):
@@ -124,3 +126,72 @@ def test_results_errors_timeouts_and_retries_flow_back_from_celery_workers(make_
     task = ScheduledTask.objects.get(pk=failing)
     assert (task.status, task.last_status) == ("failed", "failed")  # a one-time task
     assert running.poll() is None, running.log.read_text()
+
+
+def test_a_pool_process_killed_mid_run_is_retried_once_never_run_twice(make_task, celery):
+    schedule, worker = celery
+    (task_id,) = due_tasks(make_task, 1, config={"sleep": 3}, max_retries=1, timeout=5)
+    assert "1 enqueued" in schedule(LEASE_SECONDS=2).splitlines()[-1]
+    survivor = worker(LEASE_SECONDS=10)  # the least its system checks allow
+    wait_for(lambda: statuses(task_id) == [RunStatus.RUNNING], 60, "a worker to take the run")
+    time.sleep(0.5)
+    # The pool process running the body dies; the worker (its parent) lives on and
+    # starts another. Celery acknowledged the job when it started: it is not redelivered.
+    (pool_process,) = descendants(survivor.pid)
+    os.kill(pool_process, signal.SIGKILL)
+    wait_for(lambda: "WorkerLostError" in survivor.log.read_text(), 60, "the worker to see it")
+    assert not Execution.objects.filter(task_id=task_id).exists()
+
+    # Its lease (timeout + LEASE_SECONDS from the start: 15 s) runs out; a pass takes it over.
+    wait_for(
+        lambda: "recovered 1 abandoned" in schedule(LEASE_SECONDS=2),
+        60,
+        "the run to be recovered as abandoned",
+    )
+    assert statuses(task_id) == [RunStatus.ABANDONED]
+    wait_for(lambda: "1 enqueued" in schedule(LEASE_SECONDS=2), 30, "the retry to be enqueued")
+    wait_for(lambda: ended(task_id, runs=2), 60, "the same worker to run the retry")
+
+    assert Execution.objects.filter(task_id=task_id).count() == 1
+    assert statuses(task_id) == [RunStatus.ABANDONED, RunStatus.SUCCESS]
+    task = ScheduledTask.objects.get(pk=task_id)
+    assert (task.status, task.lease_token) == ("success", "")
+    assert survivor.poll() is None, survivor.log.read_text()
+
+
+def test_a_job_redelivered_after_its_worker_died_is_not_run_again(make_task, celery):
+    schedule, worker = celery
+    (task_id,) = due_tasks(make_task, 1, config={"sleep": 3}, max_retries=1, timeout=5)
+    assert "1 enqueued" in schedule(LEASE_SECONDS=2).splitlines()[-1]
+    # Late acknowledgement: a job whose worker dies stays with the broker, which hands
+    # it to another worker once the visibility timeout has passed.
+    victim = worker(LEASE_SECONDS=10, visibility_timeout=5)
+    wait_for(lambda: statuses(task_id) == [RunStatus.RUNNING], 60, "a worker to take the run")
+    time.sleep(0.5)
+    # The worker and its pool process: the host died.
+    pool = descendants(victim.pid)
+    assert pool, "the pool process running the body"
+    for pid in [victim.pid, *pool]:
+        os.kill(pid, signal.SIGKILL)
+    victim.wait(10)
+    assert not Execution.objects.filter(task_id=task_id).exists()
+
+    # Another worker gets the job again; the run is no longer enqueued, so it drops it.
+    second = worker(LEASE_SECONDS=10, visibility_timeout=5)
+    wait_for(lambda: "'abandoned'" in second.log.read_text(), 120, "the job to be delivered again")
+    assert "is no longer enqueued" in second.log.read_text()
+    assert not Execution.objects.filter(task_id=task_id).exists()
+
+    # The lease runs out; a pass recovers the run and its retry runs once.
+    wait_for(
+        lambda: "recovered 1 abandoned" in schedule(LEASE_SECONDS=2),
+        60,
+        "the run to be recovered as abandoned",
+    )
+    wait_for(lambda: "1 enqueued" in schedule(LEASE_SECONDS=2), 30, "the retry to be enqueued")
+    wait_for(lambda: ended(task_id, runs=2), 60, "the second worker to run the retry")
+
+    assert Execution.objects.filter(task_id=task_id).count() == 1
+    assert statuses(task_id) == [RunStatus.ABANDONED, RunStatus.SUCCESS]
+    task = ScheduledTask.objects.get(pk=task_id)
+    assert (task.status, task.lease_token) == ("success", "")

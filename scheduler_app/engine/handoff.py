@@ -68,13 +68,15 @@ def run_scheduled(spec: dict[str, Any], lease_token: str) -> str:
             )
     if not started:
         logger.warning(
-            "Run %s of task %s was given up before a worker took it; not run.",
+            "Run %s of task %s is no longer enqueued (given up, or delivered again after a "
+            "worker took it); not run.",
             run.run_id,
             run.task_id,
         )
         return "abandoned"
     # The task's timeout, as the scheduler's own workers enforce it (SIGALRM in the
-    # worker's main thread, where RQ and django-tasks-db run jobs).
+    # worker's main thread, where RQ, django-tasks-db and Celery's prefork and solo
+    # pools run jobs).
     outcome = InlinePool(settings.OUTPUT_LIMIT).run_one(run)
     row = ScheduledTask.objects.filter(pk=run.task_id).values(*claiming.CLAIM_FIELDS).first()
     if row is None:
