@@ -1,5 +1,7 @@
 """Benchmark settings: the demo project plus the bench module. Needs DATABASE_URL."""
 
+import importlib.util
+
 from project.settings import *  # noqa: F403
 from project.settings import SCHEDULER, env
 
@@ -23,3 +25,15 @@ TASKS = {
     "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
     "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["bench"]},
 }
+
+# The hand-off to Celery workers (bench_celery.py): django-tasks-celery, Redis as the
+# broker. Only where that benchmark runs (its checks import Celery, which `manage.py
+# check` of bench_idle.py would time), and only where it is installed (Django 6).
+if env.bool("BENCH_CELERY", default=False) and importlib.util.find_spec("django_tasks_celery"):
+    TASKS["celery"] = {
+        "BACKEND": "django_tasks_celery.CeleryBackend",
+        "QUEUES": ["bench"],
+        "OPTIONS": {"CELERY_APP": "project.celery.app"},
+    }
+    CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+    CELERY_TASK_IGNORE_RESULT = True  # the bodies' rows are the results

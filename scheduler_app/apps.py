@@ -25,9 +25,12 @@ class SchedulerConfig(AppConfig):
         from scheduler_app import conf
 
         # Queue workers that fork per job (RQ's work-horses) would otherwise import the
-        # hand-off and the engine in every job: import them once, before the fork.
+        # hand-off and the engine in every job: import them once, before the fork. Binding
+        # the task to its backend registers it where the backend needs it (Celery's app).
         if conf.get().EXECUTION == "tasks":
-            from scheduler_app.engine import handoff  # noqa: F401
+            from scheduler_app.engine import handoff
+
+            handoff.prepare()
 
     def _wire_wake_ups(self) -> None:
         from django.db.models.signals import post_save

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import django
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -11,6 +12,11 @@ from django.db import connection
 from scheduler_app import services
 from scheduler_app.registry import registry
 from tests.engine_processes import own_redis  # noqa: F401 - a fixture of the process tests
+
+# django-tasks-celery needs Django 6 (and Python 3.12+): the Django 5.2 run
+# (requirements-django52.txt, Python 3.11) cannot install it, so the Celery tests are
+# not collected there. On Django 6 they are, and fail if it is missing.
+collect_ignore = ["test_handoff_celery.py"] if django.VERSION < (6, 0) else []
 
 
 def pytest_report_header(config):

@@ -56,15 +56,27 @@ class Processes:
         self.started: list[subprocess.Popen] = []
 
     def manage(self, *args: str, env: dict[str, str]) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        return self.command(sys.executable, "manage.py", *args, env=env)
+
+    def command(
+        self, *argv: str, env: dict[str, str], output: Path | None = None
+    ) -> subprocess.Popen:
+        """Start ``argv`` in the project's directory; its output is piped, or written to
+        ``output`` (for a long-lived process whose output nobody reads while it runs)."""
+        sink = open(output, "w") if output is not None else None
+        try:
+            process = subprocess.Popen(
+                list(argv),
+                cwd=ROOT,
+                env=env,
+                stdout=sink or subprocess.PIPE,
+                stderr=subprocess.STDOUT if sink else subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+        finally:
+            if sink is not None:
+                sink.close()
         self.started.append(process)
         return process
 

@@ -32,3 +32,16 @@ SCHEDULER = {  # noqa: F405
         if f"SCHEDULER_{key}" in os.environ
     },
 }
+
+# Celery workers the Celery tests start with CELERY_VISIBILITY_TIMEOUT acknowledge a job
+# when it ends (not when it starts), and the broker hands a job that is still not
+# acknowledged after that many seconds (a worker died) to another worker.
+if os.environ.get("CELERY_VISIBILITY_TIMEOUT"):
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ["CELERY_VISIBILITY_TIMEOUT"]),
+        # Look for such jobs every second (by default about every 100 s: every 10th
+        # turn of a 10 s timer).
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }

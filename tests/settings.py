@@ -1,5 +1,6 @@
 """Test settings: the demo project plus a test-only module (tests/testapp)."""
 
+import importlib.util
 import os
 
 from project.settings import *  # noqa: F403
@@ -30,6 +31,21 @@ INSTALLED_APPS += ["django_rq"]
 RQ_QUEUES = {
     "scheduler": {"URL": os.environ.get("RQ_REDIS_URL", "redis://127.0.0.1:6379/0")},
 }
+
+# Celery workers (celery -A project worker) through django-tasks-celery, which needs
+# Django 6 and Python 3.12+: on Django 5.2 (requirements-django52.txt) it is not
+# installed, and neither the backend nor Celery's settings are set up.
+if importlib.util.find_spec("django_tasks_celery") is not None:
+    TASKS["celery"] = {
+        "BACKEND": "django_tasks_celery.CeleryBackend",
+        "QUEUES": ["scheduler"],
+        "OPTIONS": {"CELERY_APP": "project.celery.app"},
+    }
+    # The Celery tests start a Redis server of their own and hand its URL down.
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    # Results (get_result) in the same Redis; the backend's checks want them extended.
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    CELERY_RESULT_EXTENDED = True
 
 # pytest-xdist: each worker gets its own Redis database (REDIS_URL's number + the
 # worker's), because the tests empty the cache (FLUSHDB) before each test. The

@@ -298,9 +298,9 @@ def test_e014_lock_cache_not_in_caches(scheduler_settings):
 
 
 def test_e015_tasks_backend_not_in_tasks(scheduler_settings):
-    [message] = scheduler_settings(EXECUTION="tasks", TASKS_BACKEND="celery")
+    [message] = scheduler_settings(EXECUTION="tasks", TASKS_BACKEND="nowhere")
     assert message.id == "scheduler_app.E015"
-    assert scheduler_settings(EXECUTION="process", TASKS_BACKEND="celery") == []
+    assert scheduler_settings(EXECUTION="process", TASKS_BACKEND="nowhere") == []
 
 
 @pytest.mark.parametrize(

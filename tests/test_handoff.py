@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from scheduler_app.engine import handoff
 from scheduler_app.engine.passes import PassOptions, run_pass
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, TaskStatus
 from tests.testapp.models import Execution
@@ -71,3 +72,16 @@ def test_a_run_given_up_before_a_worker_takes_it_is_not_executed(make_task, task
     assert Execution.objects.count() == 0
     statuses = list(task.logs.values_list("status", flat=True))
     assert statuses == [RunStatus.ABANDONED]
+
+
+def test_the_hand_off_task_is_bound_at_start_and_a_missing_backend_only_warns(
+    tasks_mode, settings, caplog
+):
+    handoff.prepare()  # the configured backend: bound (django-tasks-celery registers it here)
+    assert handoff.bound_task().backend == "db"
+    assert not caplog.records
+
+    settings.SCHEDULER = {**settings.SCHEDULER, "TASKS_BACKEND": "nowhere"}
+    handoff.prepare()  # AppConfig.ready() goes on; the check (E015) and enqueue() report it
+    [record] = caplog.records
+    assert record.levelname == "WARNING" and "'nowhere'" in record.getMessage()

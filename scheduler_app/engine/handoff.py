@@ -68,13 +68,15 @@ def run_scheduled(spec: dict[str, Any], lease_token: str) -> str:
             )
     if not started:
         logger.warning(
-            "Run %s of task %s was given up before a worker took it; not run.",
+            "Run %s of task %s is no longer enqueued (given up, or delivered again after a "
+            "worker took it); not run.",
             run.run_id,
             run.task_id,
         )
         return "abandoned"
     # The task's timeout, as the scheduler's own workers enforce it (SIGALRM in the
-    # worker's main thread, where RQ and django-tasks-db run jobs).
+    # worker's main thread, where RQ, django-tasks-db and Celery's prefork and solo
+    # pools run jobs).
     outcome = InlinePool(settings.OUTPUT_LIMIT).run_one(run)
     row = ScheduledTask.objects.filter(pk=run.task_id).values(*claiming.CLAIM_FIELDS).first()
     if row is None:
@@ -82,6 +84,31 @@ def run_scheduled(spec: dict[str, Any], lease_token: str) -> str:
     lease = Lease(lease_token, "", settings.LEASE_SECONDS, {run.task_id})
     recording.record([outcome], {run.task_id: row}, lease, settings)
     return outcome.kind
+
+
+def bound_task() -> Any:
+    """``run_scheduled`` on the configured backend and queue (``TASKS_BACKEND``, ``TASKS_QUEUE``)."""
+    settings = conf.get()
+    return run_scheduled.using(backend=settings.TASKS_BACKEND, queue_name=settings.TASKS_QUEUE)
+
+
+def prepare() -> None:
+    """Bind ``run_scheduled`` to the configured backend once, at start (``AppConfig.ready``).
+
+    Binding validates the task on the backend, which is when backends that keep a
+    registry of their own enter it there: django-tasks-celery registers it with the
+    Celery app, and a Celery worker that has not done so discards its messages as an
+    unregistered task. A backend that cannot be set up is left to the system checks
+    (``scheduler_app.E015``) and to :func:`enqueue`, which logs each failure.
+    """
+    try:
+        bound_task()
+    except Exception as exc:  # noqa: BLE001 - reported by the checks and by enqueue()
+        logger.warning(
+            "The hand-off task could not be bound to the Tasks backend %r: %s",
+            conf.get().TASKS_BACKEND,
+            exc,
+        )
 
 
 class EnqueuingPass(Protocol):
@@ -98,7 +125,7 @@ class EnqueuingPass(Protocol):
 def enqueue(scheduler_pass: EnqueuingPass, specs: list[RunSpec]) -> None:
     """Enqueue ``specs`` on the configured backend; their log rows become ``enqueued``."""
     settings = conf.get()
-    task = run_scheduled.using(backend=settings.TASKS_BACKEND, queue_name=settings.TASKS_QUEUE)
+    task = bound_task()
     lease: Lease = scheduler_pass.lease
     now = timezone.now()
     # Until a worker takes them the runs wait in the queue: give their lease
