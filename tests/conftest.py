@@ -11,7 +11,7 @@ from django.db import connection
 
 from scheduler_app import services
 from scheduler_app.registry import registry
-from tests.engine_processes import own_redis  # noqa: F401 - a fixture of the process tests
+from tests.engine_processes import own_redis, procs  # noqa: F401 - fixtures of the process tests
 
 # django-tasks-celery needs Django 6 (and Python 3.12+): the Django 5.2 run
 # (requirements-django52.txt, Python 3.11) cannot install it, so the Celery tests are

@@ -138,6 +138,35 @@ def due_tasks(make_task, count: int, **kwargs) -> list[int]:  # noqa: ANN001
     )
 
 
+@pytest.fixture
+def procs():
+    """The processes a test starts; any still running are killed when it ends."""
+    started = Processes()
+    yield started
+    started.kill_all()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children first, then theirs), as /proc lists them."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+    return [p for child in children for p in (child, *descendants(child))]
+
+
+def statuses(task_id: int) -> list[str]:
+    """The log statuses of ``task_id``'s runs, oldest first."""
+    from scheduler_app.models import TaskExecutionLog
+
+    return list(
+        TaskExecutionLog.objects.filter(task_id=task_id)
+        .order_by("pk")
+        .values_list("status", flat=True)
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

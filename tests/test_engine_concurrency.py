@@ -16,17 +16,10 @@ import pytest
 from django.utils import timezone
 
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
-from tests.engine_processes import Processes, due_tasks, finish, scheduler_env, wait_for
+from tests.engine_processes import due_tasks, finish, scheduler_env, wait_for
 from tests.testapp.models import Execution
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def procs():
-    started = Processes()
-    yield started
-    started.kill_all()
 
 
 @pytest.mark.parametrize("processes", [2, 4, 8])

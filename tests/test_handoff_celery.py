@@ -19,19 +19,12 @@ import time
 import pytest
 
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
-from tests.engine_processes import Processes, due_tasks, finish, scheduler_env, wait_for
+from tests.engine_processes import descendants, due_tasks, finish, scheduler_env, statuses, wait_for
 from tests.testapp.models import Execution
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ENDED = {RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.ABANDONED}
-
-
-@pytest.fixture
-def procs():
-    started = Processes()
-    yield started
-    started.kill_all()
 
 
 @pytest.fixture
@@ -65,23 +58,6 @@ def celery(own_redis, procs, tmp_path):
         return process
 
     return schedule, worker
-
-
-def descendants(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            children = [int(c) for c in f.read().split()]
-    except OSError:
-        return []
-    return [p for child in children for p in (child, *descendants(child))]
-
-
-def statuses(task_id: int) -> list[str]:
-    return list(
-        TaskExecutionLog.objects.filter(task_id=task_id)
-        .order_by("pk")
-        .values_list("status", flat=True)
-    )
 
 
 def ended(*task_ids: int, runs: int = 1) -> bool:

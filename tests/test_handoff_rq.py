@@ -15,17 +15,10 @@ import time
 import pytest
 
 from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
-from tests.engine_processes import Processes, due_tasks, finish, scheduler_env, wait_for
+from tests.engine_processes import descendants, due_tasks, finish, scheduler_env, statuses, wait_for
 from tests.testapp.models import Execution
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def procs():
-    started = Processes()
-    yield started
-    started.kill_all()
 
 
 @pytest.fixture
@@ -50,23 +43,6 @@ def rq(own_redis, procs):
         return procs.manage(*args, *(["--burst"] if burst else []), env=env(**keys))
 
     return schedule, worker
-
-
-def descendants(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            children = [int(c) for c in f.read().split()]
-    except OSError:
-        return []
-    return [p for child in children for p in (child, *descendants(child))]
-
-
-def statuses(task_id: int) -> list[str]:
-    return list(
-        TaskExecutionLog.objects.filter(task_id=task_id)
-        .order_by("pk")
-        .values_list("status", flat=True)
-    )
 
 
 def test_results_errors_timeouts_and_retries_flow_back_from_rq_workers(make_task, rq):

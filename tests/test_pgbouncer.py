@@ -24,7 +24,6 @@ from django.db import connection
 from scheduler_app import services
 from scheduler_app.models import SchedulerHeartbeat, TaskExecutionLog
 from tests.engine_processes import (
-    Processes,
     database_url,
     due_tasks,
     finish,
@@ -42,13 +41,6 @@ pytestmark = [
         reason="PgBouncer pools PostgreSQL connections (the PostgreSQL runs test it)",
     ),
 ]
-
-
-@pytest.fixture
-def procs():
-    started = Processes()
-    yield started
-    started.kill_all()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from scheduler_app.models import ScheduledTask, TaskExecutionLog
-from tests.engine_processes import Processes, due_tasks, finish, scheduler_env, wait_for
+from tests.engine_processes import due_tasks, finish, scheduler_env, wait_for
 from tests.testapp.models import Execution
 
 pytestmark = pytest.mark.django_db
@@ -28,13 +28,6 @@ def own_locks(settings):
         **settings.SCHEDULER,
         "LOCK_PREFIX": f"scheduler:test:{uuid.uuid4().hex}:",
     }
-
-
-@pytest.fixture
-def procs():
-    started = Processes()
-    yield started
-    started.kill_all()
 
 
 def due(make_task, task_type="record", **kwargs):

@@ -15,18 +15,11 @@ from django.utils import timezone
 
 from scheduler_app import services
 from scheduler_app.models import SchedulerHeartbeat
-from tests.engine_processes import Processes, scheduler_env, wait_for
+from tests.engine_processes import scheduler_env, wait_for
 from tests.testapp.models import Execution
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 BOUND = 10  # seconds; the loop sleeps 60
-
-
-@pytest.fixture
-def procs():
-    started = Processes()
-    yield started
-    started.kill_all()
 
 
 def _ran(task_id: int) -> bool:
