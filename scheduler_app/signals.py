@@ -34,11 +34,6 @@ def module_signal(module_id: str, event: str) -> Signal:
     return _module_signals[name]
 
 
-def any_module_signal() -> bool:
-    """Whether a module signal was ever asked for (so a receiver may be listening)."""
-    return bool(_module_signals)
-
-
 def modules_listening(events: tuple[str, ...]) -> set[str]:
     """The modules whose own twin of one of ``events`` has a receiver now."""
     found = set()

@@ -33,8 +33,7 @@ _logs = RowObjects(TaskExecutionLog)
 def _heard(events: dict[str, signals.Signal]) -> tuple[bool, set[str]]:
     """(a generic signal has receivers, the modules whose own twin of one has receivers)."""
     generic = any(sig.has_listeners() for sig in events.values())
-    modules = signals.modules_listening(tuple(events)) if signals.any_module_signal() else set()
-    return generic, modules
+    return generic, signals.modules_listening(tuple(events))
 
 
 def _task(row: dict, values: dict | None = None) -> ScheduledTask:
@@ -59,13 +58,8 @@ def send_executing(rows: dict[int, dict], specs: list[RunSpec]) -> None:
                 "attempt": spec.attempt,
             }
         )
-        task = _task(rows[spec.task_id])
         signals.send_lifecycle(
-            signals.task_executing,
-            "task.executing",
-            task=task,
-            log=log,
-            config=masked_config(task),
+            signals.task_executing, "task.executing", task=_task(rows[spec.task_id]), log=log
         )
 
 
