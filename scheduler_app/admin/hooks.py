@@ -2,7 +2,8 @@
 
 Only scheduler admins manage hooks (a hook fires every task listening to its
 event); users who may view every task read the delivery log. The rules live in
-:mod:`scheduler_app.services.inbound_hooks`; this module only calls it.
+:mod:`scheduler_app.services.inbound_hooks`; this module only calls it, and imports it
+where it does (a process that never serves the admin does not load it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from scheduler_app.admin.read_only import ReadOnlyAdmin
 from scheduler_app.admin.selection import CheckedSelectionAdmin
 from scheduler_app.models import HookDelivery, InboundHook
 from scheduler_app.presentation import display
-from scheduler_app.services import inbound_hooks
 
 SECRET_TEMPLATE = "admin/scheduler_app/inboundhook/secret.html"
 
@@ -36,6 +36,8 @@ class InboundHookForm(forms.ModelForm):
 def _show_secrets(
     request: HttpRequest, admin_site: admin.AdminSite, shown: list[tuple[InboundHook, str]]
 ) -> TemplateResponse:
+    from scheduler_app.services import inbound_hooks
+
     # Rendered into this one response, never into a message (a message may travel in a cookie).
     return TemplateResponse(
         request,
@@ -105,6 +107,8 @@ class InboundHookAdmin(CheckedSelectionAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
+        from scheduler_app.services import inbound_hooks
+
         hook, secret = inbound_hooks.create_hook(
             user=request.user,
             event=form.cleaned_data["event"],
@@ -125,6 +129,8 @@ class InboundHookAdmin(CheckedSelectionAdmin):
 
     @admin.action(description=gettext_lazy("Rotate secret (the old one signs for the overlap)"))
     def rotate_secret(self, request: HttpRequest, queryset: Any) -> TemplateResponse:
+        from scheduler_app.services import inbound_hooks
+
         # A bound on one page of secrets; the service asks the policy again for each hook.
         shown = [
             (hook, inbound_hooks.rotate_secret(hook, user=request.user))
