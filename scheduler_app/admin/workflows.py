@@ -3,12 +3,14 @@ of workflows, and the approval requests with their decision form.
 
 Rendering and input only: the graph is drawn by ``monitoring.workflow_graph``;
 edges change through ``services.add_edge/change_edge/remove_edge`` and
-decisions through ``services.approve/reject``, which apply the policy.
+decisions through ``services.approve/reject``, which apply the policy. Those
+modules, and the editor's forms, are imported by the views that use them: every
+process registers this admin, few of them serve it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +26,6 @@ from django.utils.translation import gettext_lazy
 from scheduler_app import policy, services
 from scheduler_app.admin.auditing import FromAdmin
 from scheduler_app.admin.read_only import ReadOnlyAdmin, is_staff
-from scheduler_app.admin.workflow_forms import AddEdgeForm, ChangeEdgeForm
 from scheduler_app.models import (
     Approval,
     RunStatus,
@@ -33,15 +34,18 @@ from scheduler_app.models import (
     WorkflowRun,
     WorkflowStep,
 )
-from scheduler_app.monitoring import workflow_graph
 from scheduler_app.presentation import display
-from scheduler_app.services import approvals, workflows
+
+if TYPE_CHECKING:
+    from scheduler_app.services import workflows
 
 
 def graph_svg(
     user: Any, graph: workflows.Workflow, run: WorkflowRun | None, steps: dict[int, str]
 ) -> Any:
     """The SVG of ``graph``: each step coloured by its state in ``run``, else its last run."""
+    from scheduler_app.monitoring import workflow_graph
+
     labels = dict(StepStatus.choices) | dict(RunStatus.choices)
     nodes = []
     for task in graph.tasks:
@@ -115,6 +119,9 @@ class WorkflowRunAdmin(FromAdmin, ReadOnlyAdmin):
         if request.method == "POST":
             self._edit(request, task)
             return HttpResponseRedirect(request.get_full_path())
+        from scheduler_app.admin.workflow_forms import AddEdgeForm, ChangeEdgeForm
+        from scheduler_app.services import workflows
+
         graph = workflows.workflow_of(task, user=request.user)
         run, steps = graph.latest_run, graph.steps
         asked = request.GET.get("run", "")
@@ -163,6 +170,9 @@ class WorkflowRunAdmin(FromAdmin, ReadOnlyAdmin):
 
     def _edit(self, request: HttpRequest, task: ScheduledTask) -> None:
         """Apply one editor form (add, change or remove an edge); report in messages."""
+        from scheduler_app.admin.workflow_forms import AddEdgeForm, ChangeEdgeForm
+        from scheduler_app.services import workflows
+
         user = request.user
         action = request.POST.get("action", "")
         graph_tasks = workflows.workflow_of(task, user=user).tasks
@@ -228,12 +238,16 @@ class ApprovalAdmin(FromAdmin, ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("who decides"))
     def approvers_display(self, obj: Approval) -> str:
+        from scheduler_app.services import approvals
+
         return approvals.describe_approvers(obj)
 
     @admin.display(description=gettext_lazy("escalation"))
     def escalation_display(self, obj: Approval) -> Any:
         if obj.escalate_at is None:
             return "—"
+        from scheduler_app.services import approvals
+
         who = approvals.describe_approvers(obj, escalation=True)
         if obj.escalated_at is not None:
             return format_html("{} ({} {})", who, _("escalated"), display.when(obj.escalated_at))
@@ -252,6 +266,8 @@ class ApprovalAdmin(FromAdmin, ReadOnlyAdmin):
         return display.when(obj.decided_at) if obj.decided_at else "—"
 
     def get_queryset(self, request: HttpRequest) -> Any:
+        from scheduler_app.services import approvals
+
         visible = approvals.visible(request.user).values("pk")
         return super().get_queryset(request).filter(pk__in=visible).select_related("task")
 
@@ -265,6 +281,8 @@ class ApprovalAdmin(FromAdmin, ReadOnlyAdmin):
         approval = self.get_object(request, object_id)
         if approval is None:
             raise Http404(_("No such approval."))
+        from scheduler_app.services import approvals
+
         if request.method == "POST":
             decision = request.POST.get("decision")
             decide = {"approve": services.approve, "reject": services.reject}.get(decision or "")
