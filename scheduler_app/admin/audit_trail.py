@@ -17,7 +17,6 @@ from scheduler_app import policy
 from scheduler_app.models import AuditAction, AuditSource, ScheduledTask
 from scheduler_app.presentation import display
 from scheduler_app.schedules import timestamps
-from scheduler_app.services import audit
 
 PER_PAGE = 20
 PAGE_PARAM = "audit_page"
@@ -70,6 +69,8 @@ def audit_trail(request: HttpRequest, task: ScheduledTask) -> dict[str, Any] | N
     """One filtered page of the task's audit events; None if the user may not see them."""
     if not policy.can_view_history(request.user, task):
         return None
+    from scheduler_app.services import audit  # the page's only use of the services
+
     chosen = _filters(request)
     events = audit.history(task)
     if chosen["action"]:

@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 
 from scheduler_app.models import AuditSource
-from scheduler_app.services import audit
 
 
 def from_admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -22,6 +21,8 @@ def from_admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from scheduler_app.services import audit  # on a request: every process wraps the views
+
         with audit.acting_from(AuditSource.ADMIN):
             return view(request, *args, **kwargs)
 

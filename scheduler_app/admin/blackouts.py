@@ -24,7 +24,7 @@ from scheduler_app.admin.read_only import ReadOnlyAdmin, is_staff
 from scheduler_app.admin.selection import CheckedSelectionAdmin
 from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, FeedToken, PauseWindow
 from scheduler_app.registry import registry
-from scheduler_app.services import calendars, feeds, pause_windows
+from scheduler_app.services import calendars, pause_windows
 
 
 def _reason(error: Exception) -> str:
@@ -325,6 +325,8 @@ class FeedTokenAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Revoke the selected feed links"), permissions=["view"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        from scheduler_app.services import feeds
+
         count = feeds.revoke_tokens(queryset, user=request.user)
         messages.success(
             request,

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from scheduler_app import policy
 from scheduler_app.admin.forms import ScheduledTaskAdminForm
 from scheduler_app.models import ScheduledTask, TaskStatus
-from scheduler_app.services import chains
 
 #: Tasks offered at most (the newest the user may view), besides those already chained.
 MAX_CHOICES = 500
@@ -42,6 +41,8 @@ class WorkflowTaskAdminForm(ScheduledTaskAdminForm):
         field = self.fields.get("on_success")
         if not isinstance(field, forms.ChoiceField):
             return
+        from scheduler_app.services import chains
+
         task = self.instance
         # Only what the user may view: the others stay chained, unnamed (services.update).
         current = chains.viewable_ids(chains.chained_ids(task), self.acting_user) if task.pk else []
