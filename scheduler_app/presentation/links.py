@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import policy
 from scheduler_app.registry import registry
-from scheduler_app.services import approvals
 
 
 def reverse_or_empty(name: str, *args: Any, **kwargs: Any) -> str:
@@ -98,6 +97,8 @@ def scheduling_pages(user: Any) -> list[Page]:
             pages.append(Page(str(title), url, str(note)))
     # Only for people with a request to decide or see (one query), not as noise for everyone.
     url = reverse_or_empty("scheduler_app:approvals")
+    from scheduler_app.services import approvals  # loaded by a page, not by every admin import
+
     if url and approvals.visible(user).exists():
         pages.append(
             Page(
