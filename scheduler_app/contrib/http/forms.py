@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from scheduler_app import outbound
 from scheduler_app.task_configs import SECRET_MASK
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -56,6 +55,8 @@ def validate_destination(url: str) -> None:
 
     Names are resolved when the request is made, and checked again then.
     """
+    from scheduler_app import outbound  # loaded when a form is validated, not with the provider
+
     problem = outbound.url_problem(url)
     if problem:
         raise ValidationError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scheduler_app import SchedulableTask, TaskProvider, TaskResult, register
-from scheduler_app.contrib.http import client
 from scheduler_app.contrib.http.forms import HttpRequestForm
 
 if TYPE_CHECKING:
@@ -23,6 +22,10 @@ class HttpRequest(SchedulableTask):
     default_timeout = 660  # above the longest request timeout the form accepts
 
     def execute(self, context: TaskContext) -> TaskResult:
+        # The client and the outbound guard are loaded by the first request, not by every
+        # process that autodiscovers this provider (a crontab pass with no HTTP task due).
+        from scheduler_app.contrib.http import client
+
         return client.send(context.config)
 
 
