@@ -3,7 +3,8 @@
 A channel never raises: a failed delivery is logged. The outbox
 (:mod:`scheduler_app.monitoring.alerts.outbox`) makes one attempt per channel at a time
 and retries later; :func:`post_webhook` retries in place. The webhook goes
-through the outbound guard (scheduler_app.outbound) and does not follow
+through the outbound guard (scheduler_app.outbound, imported when a webhook is
+posted: every process wires the alerts, few of them send one) and does not follow
 redirects: a 3xx answer is a failed delivery, not retried.
 """
 
@@ -21,7 +22,6 @@ from django.conf import settings as django_settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 
-from scheduler_app import outbound
 from scheduler_app.monitoring.alerts.config import AlertSettings, url_problem
 
 if TYPE_CHECKING:
@@ -115,6 +115,8 @@ def _post_once(
     timeout: float,
 ) -> tuple[str, bool] | None:
     """None on a 2xx answer, else (what went wrong, whether to retry)."""
+    from scheduler_app import outbound
+
     request = outbound.Request(
         "POST", url, headers=headers, body=body, timeout=timeout, read_limit=1024
     )
