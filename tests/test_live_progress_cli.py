@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import signal
 from io import StringIO
 
 import pytest
@@ -121,3 +122,67 @@ def test_scheduler_run_still_prints_its_result_line(make_task, settings):
     out = StringIO()
     call_command("scheduler_run", str(task.pk), "--workers", "0", stdout=out)
     assert out.getvalue().startswith(f"#{task.pk} Quick: success")
+
+
+# -- which runscheduler shows it ------------------------------------------------------------
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """The displays runscheduler's LiveProgress blocks used; each block polls once more as
+    it ends (a short run may end before the thread's first poll)."""
+    displays: list = []
+    real_exit = LiveProgress.__exit__
+
+    def exit_and_record(self, *exc: object) -> None:  # noqa: ANN001
+        displays.append(self.display)
+        self.poll()
+        real_exit(self, *exc)
+
+    monkeypatch.setattr(LiveProgress, "__exit__", exit_and_record)
+    return displays
+
+
+@pytest.fixture
+def signal_handlers():
+    """A --loop installs its SIGTERM/SIGINT handlers; put pytest's back."""
+    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGTERM, handlers[0])
+    signal.signal(signal.SIGINT, handlers[1])
+
+
+def runscheduler(out: io.StringIO, **options) -> list[str]:  # noqa: ANN003
+    call_command("runscheduler", stdout=out, stderr=out, workers=0, **options)
+    return out.getvalue().splitlines()
+
+
+def test_a_loop_prints_plain_progress_lines_where_its_output_is_not_a_terminal(
+    make_task, shown, signal_handlers
+):
+    task = make_task("noop", name="Monthly report")
+    run_here(task)
+    lines = runscheduler(io.StringIO(), loop=True, sleep=0, max_passes=1)
+    assert [type(display) for display in shown] == [PlainProgress]
+    assert any(
+        line.startswith(f"#{task.pk} Monthly report: 25/100 (25.0 %) Writing rows, ")
+        for line in lines
+    ), lines
+
+
+def test_a_quiet_loop_shows_no_progress(make_task, shown, signal_handlers):
+    run_here(make_task("noop"))
+    assert runscheduler(io.StringIO(), loop=True, sleep=0, max_passes=1, verbosity=0) == []
+    assert shown == []
+
+
+def test_a_one_shot_pass_shows_progress_on_a_terminal_only(make_task, shown):
+    run_here(make_task("noop"))
+    lines = runscheduler(io.StringIO())
+    assert shown == []  # crontab: the log gets the runs' lines and the summary, no progress
+    assert not any("25/100" in line for line in lines)
+    runscheduler(Tty())
+    assert [type(display) for display in shown] == [RichProgress]
+    runscheduler(Tty(), dry_run=True)
+    runscheduler(Tty(), verbosity=0)
+    assert len(shown) == 1
