@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from scheduler_app.engine import identity
+from scheduler_app.management.terminal import is_terminal
 from scheduler_app.services import live
 
 POLL_SECONDS = 0.5
@@ -115,13 +116,6 @@ class RichProgress:
 
     def close(self) -> None:
         self.progress.stop()
-
-
-def is_terminal(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
 
 
 def make_display(out: Any) -> PlainProgress | RichProgress:

@@ -13,7 +13,7 @@ from django.db import DatabaseError
 
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.passes import PassOptions, PassReport, RunLine, run_pass
-from scheduler_app.management.live_progress import LiveProgress, is_terminal, make_display
+from scheduler_app.management.terminal import is_terminal
 
 SYMBOLS = {
     "success": "ok",
@@ -94,8 +94,11 @@ class Command(BaseCommand):
         try:
             if options["loop"]:
                 return self._loop(pass_options, options, on_line)
-            # A crontab pass stays quiet: its progress shows on a terminal only.
+            # A crontab pass stays quiet: its progress shows on a terminal only, and only
+            # then is the live progress (with the services it reads) imported.
             if verbosity >= 1 and not pass_options.dry_run and is_terminal(self.stdout):
+                from scheduler_app.management.live_progress import LiveProgress, make_display
+
                 with LiveProgress(make_display(self.stdout)):
                     report = run_pass(pass_options, on_line=on_line)
             else:
@@ -129,6 +132,10 @@ class Command(BaseCommand):
                 f"Scheduler running (every {sleep:g} s); stop with SIGTERM or Ctrl-C."
             )
         if verbosity >= 1:
+            # A daemon shows its runs' progress wherever its output goes: bars on a
+            # terminal, else a plain line per change (a service's log).
+            from scheduler_app.management.live_progress import LiveProgress, make_display
+
             with LiveProgress(make_display(self.stdout)):
                 passes = loop.run()
         else:
