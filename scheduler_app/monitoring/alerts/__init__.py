@@ -10,6 +10,9 @@ a dead webhook never holds up the runs and no alert is lost when the
 scheduler stops (:mod:`scheduler_app.monitoring.alerts.outbox`). ``manage.py
 scheduler_watchdog --alert`` (from cron, ideally on another host) reports a
 silent scheduler. Delivery never raises.
+
+Every process wires the triggers; the outbox and the channels are imported when an
+alert is sent, so a process (or a site) that sends none does not load them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import DatabaseError
 
-from scheduler_app.monitoring.alerts import config, outbox, recipients, senders
+from scheduler_app.monitoring.alerts import config
 from scheduler_app.monitoring.alerts.alert import Alert
 from scheduler_app.monitoring.alerts.config import ABANDONED, FAILED, KINDS, OVERDUE, SILENT, STREAK
 
@@ -48,6 +51,8 @@ def send(
 ) -> list[Alert]:
     """Write ``alerts`` to the outbox and deliver them now, retries included; return those
     that went out (rate-limited ones do not)."""
+    from scheduler_app.monitoring.alerts import outbox
+
     settings = config.get()
     wanted = [alert for alert in alerts if settings.wants(alert.kind)]
     return outbox.deliver_now(outbox.enqueue(wanted, now=now), now=now, sleep=sleep)
@@ -60,6 +65,8 @@ def deliver(
     sleep: Callable[[float], None] | None = None,
 ) -> None:
     """Send ``alert`` through every configured channel (no rate limit here)."""
+    from scheduler_app.monitoring.alerts import recipients, senders
+
     settings = settings or config.get()
     if settings.email:
         try:

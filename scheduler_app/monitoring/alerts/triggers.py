@@ -5,6 +5,9 @@ them (the engine's ``runs_failed`` hook): their alerts are written to the
 outbox (:mod:`scheduler_app.monitoring.alerts.outbox`) and commit with the runs. After a
 pass, overdue tasks are added and a thread delivers the outbox while the
 next pass goes on.
+
+The outbox, the rate limit and the watchdog are imported where an alert is raised:
+every process wires the triggers, and a site without alerts raises none.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.signals import setting_changed
 from django.db import transaction
@@ -20,11 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduler_app.engine.hooks import FailedRun
-from scheduler_app.monitoring import watchdog
-from scheduler_app.monitoring.alerts import config, outbox, ratelimit
+from scheduler_app.monitoring.alerts import config
 from scheduler_app.monitoring.alerts.alert import Alert
 from scheduler_app.monitoring.alerts.config import ABANDONED, FAILED, OVERDUE, SILENT, STREAK
 from scheduler_app.policy import scrubbing
+
+if TYPE_CHECKING:
+    from scheduler_app.monitoring import watchdog
 
 logger = logging.getLogger("scheduler_app.alerts")
 
@@ -104,6 +109,8 @@ def failure_alerts(run: FailedRun, now: dt.datetime) -> list[Alert]:
 
 def on_runs_failed(runs: list[FailedRun], now: dt.datetime) -> None:
     """The engine's ``runs_failed`` hook: write the alerts of ``runs`` to the outbox."""
+    from scheduler_app.monitoring.alerts import outbox
+
     found = [alert for run in masked(runs) for alert in failure_alerts(run, now)]
     outbox.enqueue(found, now=now)
 
@@ -178,6 +185,8 @@ def watchdog_alerts(status: watchdog.WatchdogStatus) -> list[Alert]:
         ]
     if not settings.wants(OVERDUE) or not status.overdue:
         return []
+    from scheduler_app.monitoring.alerts import ratelimit
+
     alerts = [overdue_alert(item, now) for item in status.overdue]
     # An overdue task stays overdue pass after pass: skip the recently alerted ones in one query.
     recent = ratelimit.recently_sent([a.key for a in alerts], now, settings.rate_limit)
@@ -192,6 +201,9 @@ def after_pass(scheduler_pass: Any, report: Any) -> None:
     settings = config.get()
     if not settings.enabled:
         return
+    from scheduler_app.monitoring import watchdog
+    from scheduler_app.monitoring.alerts import outbox, ratelimit
+
     if settings.wants(OVERDUE):
         now = getattr(getattr(scheduler_pass, "options", None), "now", None) or timezone.now()
         overdue, _more = watchdog.overdue_tasks(now)
