@@ -121,3 +121,23 @@ def test_scheduler_run_still_prints_its_result_line(make_task, settings):
     out = StringIO()
     call_command("scheduler_run", str(task.pk), "--workers", "0", stdout=out)
     assert out.getvalue().startswith(f"#{task.pk} Quick: success")
+
+
+def test_plain_lines_poll_only_runs_that_report_progress(make_task, django_assert_num_queries):
+    silent = run_here(make_task("noop", name="Silent"), progress_done=None, progress_total=None)
+    watcher = LiveProgress(PlainProgress([].append))
+    # A daemon polls twice a second: with no run reporting progress, one query, no history.
+    with django_assert_num_queries(1):
+        assert watcher.poll() == []
+    TaskExecutionLog.objects.filter(pk=silent.pk).update(progress_done=3)
+    assert [run.id for run in watcher.poll()] == [silent.pk]
+
+
+def test_bars_show_every_running_run(make_task):
+    silent = run_here(make_task("noop", name="Silent"), progress_done=None, progress_total=None)
+    screen = Tty()
+    bars = RichProgress(screen)
+    try:
+        assert [run.id for run in LiveProgress(bars).poll()] == [silent.pk]
+    finally:
+        bars.close()
