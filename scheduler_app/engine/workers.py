@@ -62,8 +62,11 @@ class WorkerPool:
 
     def _ensure_started(self) -> None:
         if not self._workers:
-            connections.close_all()
-            self._workers = [WorkerProcess(self._ctx, self.output_limit) for _ in range(self.size)]
+            with self._fork_guard or contextlib.nullcontext():
+                connections.close_all()
+                self._workers = [
+                    WorkerProcess(self._ctx, self.output_limit) for _ in range(self.size)
+                ]
 
     def run(
         self,
@@ -91,8 +94,8 @@ class WorkerPool:
         queue = deque(specs)
         if not queue:
             return []
-        self._ensure_started()
         self._fork_guard = fork_guard
+        self._ensure_started()
         next_tick = time.monotonic() + tick_every
         exhausted = refill is None
         while True:

@@ -1,0 +1,139 @@
+"""A daemon's database threads: opened before its first pass, kept across passes, replaced
+after a failure; the first workers are forked only between two of their jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from scheduler_app.engine.background import PassThreads
+from scheduler_app.engine.claiming import Filters
+from scheduler_app.engine.loop import SchedulerLoop
+from scheduler_app.engine.passes import PassOptions
+from scheduler_app.engine.workers import WorkerPool
+from tests.testapp.models import Execution
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def workers(settings):  # noqa: ANN001, ANN201
+    settings.SCHEDULER = {
+        **settings.SCHEDULER,
+        "EXECUTION": "process",
+        "WORKERS": 1,
+        "LOCK_PREFIX": f"scheduler:test:{uuid.uuid4().hex}:",
+    }
+
+
+def due_now(make_task, **kwargs):  # noqa: ANN001, ANN003, ANN201
+    return make_task(
+        "record",
+        schedule_type="one_time",
+        cron=None,
+        run_at=timezone.now() + dt.timedelta(days=1),
+        due=timezone.now() - dt.timedelta(seconds=5),
+        **kwargs,
+    )
+
+
+def in_thread(threads: PassThreads, fn):  # noqa: ANN001, ANN201
+    """Run ``fn`` as the claiming thread's next job; its result."""
+    job = threads.claims.submit(fn)
+    job.done.wait(30)
+    return job.result
+
+
+def the_connection():  # noqa: ANN201
+    return id(connection.connection) if connection.connection is not None else None
+
+
+def daemon(on_pass, passes: int) -> SchedulerLoop:  # noqa: ANN001
+    loop = SchedulerLoop(
+        PassOptions(filters=Filters(module="testmod"), workers=1),
+        sleep=0,
+        on_pass=on_pass,
+        max_passes=passes,
+    )
+    return loop
+
+
+def test_the_threads_and_their_connections_last_from_pass_to_pass(workers, make_task):
+    first = due_now(make_task)
+    seen: list[tuple[int, int | None]] = []
+
+    def on_pass(report) -> None:  # noqa: ANN001
+        assert loop.threads is not None
+        seen.append((id(loop.threads), in_thread(loop.threads, the_connection)))
+        if len(seen) == 1:
+            due_now(make_task)  # the second pass has work too
+
+    loop = daemon(on_pass, passes=2)
+    loop.run()
+
+    assert Execution.objects.count() == 2
+    assert Execution.objects.filter(task_id=first.pk).count() == 1
+    (threads_1, conn_1), (threads_2, conn_2) = seen
+    assert threads_1 == threads_2
+    assert conn_1 is not None and conn_1 == conn_2  # one connection, not one per pass
+    assert loop.threads is None  # closed with the daemon
+
+
+def test_the_threads_connect_before_any_work(workers, make_task):
+    opened: list[int | None] = []
+    loop = daemon(lambda report: opened.append(in_thread(loop.threads, the_connection)), passes=1)
+    loop.run()  # nothing is due: the pass itself never used the threads
+    assert opened[0] is not None
+
+
+def test_threads_whose_job_failed_are_replaced_before_the_next_pass(workers, make_task):
+    due_now(make_task)
+    broken: list[PassThreads] = []
+
+    def fail() -> None:
+        raise RuntimeError("the database went away")
+
+    def on_pass(report) -> None:  # noqa: ANN001
+        if not broken:
+            assert loop.threads is not None
+            broken.append(loop.threads)
+            in_thread(loop.threads, fail)
+            assert loop.threads.failed
+            due_now(make_task)
+
+    loop = daemon(on_pass, passes=2)
+    loop.run()
+
+    assert Execution.objects.count() == 2  # the second pass ran on new threads
+    assert not broken[0].claims._thread.is_alive()
+
+
+def test_the_first_workers_are_forked_only_between_two_database_jobs():
+    held: list[bool] = []
+
+    class Guard:
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+
+        def __enter__(self) -> None:
+            self.lock.acquire()
+            held.append(not pool._workers)  # taken before the first fork
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.release()
+
+    pool = WorkerPool(1, 1000)
+    try:
+        pool.run([], lambda outcome: None)  # nothing to run: nothing forked
+        assert held == []
+        pool._fork_guard = Guard()
+        pool._ensure_started()
+        assert held == [True]
+        assert len(pool._workers) == 1
+    finally:
+        pool.close()
