@@ -15,6 +15,7 @@ from scheduler_app.engine.background import PassThreads
 from scheduler_app.engine.claiming import Filters
 from scheduler_app.engine.loop import SchedulerLoop
 from scheduler_app.engine.passes import PassOptions
+from scheduler_app.engine.runspec import RunSpec
 from scheduler_app.engine.workers import WorkerPool
 from tests.testapp.models import Execution
 
@@ -137,3 +138,54 @@ def test_the_first_workers_are_forked_only_between_two_database_jobs():
         assert len(pool._workers) == 1
     finally:
         pool.close()
+
+
+def noop_spec(n: int) -> RunSpec:
+    return RunSpec(
+        log_id=n,
+        task_id=n,
+        module_id="testmod",
+        task_type="noop",
+        name=f"noop {n}",
+        config={},
+        scheduled_for=timezone.now(),
+        attempt=0,
+        run_id=f"idle-{n}",
+        owner_id=None,
+        timezone="UTC",
+        timeout=30,
+        schedule_type="one_time",
+    )
+
+
+def test_idle_workers_wait_on_the_claim_on_its_way_instead_of_polling():
+    claimed = threading.Event()
+    calls = {"refill": 0, "await": 0}
+
+    def refill():  # noqa: ANN202
+        calls["refill"] += 1
+        if calls["refill"] == 1:
+            return []  # on its way
+        if calls["refill"] == 2:
+            threading.Timer(0.3, claimed.set).start()
+        if not claimed.is_set():
+            return []
+        if calls.setdefault("given", 0):
+            return None  # all claimed
+        calls["given"] = 1
+        return [noop_spec(2)]
+
+    def await_refill(seconds: float) -> None:
+        calls["await"] += 1
+        claimed.wait(seconds)
+
+    outcomes = []
+    pool = WorkerPool(1, 1000)
+    try:
+        pool.run([noop_spec(1)], outcomes.append, refill=refill, await_refill=await_refill)
+    finally:
+        pool.close()
+    assert [o.spec.log_id for o in outcomes] == [1, 2]
+    # Polling every 2 ms would have asked ~150 times in the 0.3 s; waiting asks a few.
+    assert calls["refill"] < 20
+    assert calls["await"] >= 1

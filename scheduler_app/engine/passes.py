@@ -281,6 +281,7 @@ class SchedulerPass:
                 interrupts=self._interrupts,
                 grace=self.settings.INTERRUPT_GRACE,
                 fork_guard=threads.fork_guard(),
+                await_refill=self._await_claim,
             )
             left += self._claimed_in_flight()
             self._submit_flush()
@@ -322,6 +323,13 @@ class SchedulerPass:
             return []
         self._claim_job = None
         return job.result if self._db.error is None else None
+
+    def _await_claim(self, seconds: float) -> None:
+        job = self._claim_job
+        if job is not None:
+            job.done.wait(seconds)
+        else:  # the pacer wants nothing yet: look again shortly
+            time.sleep(min(seconds, 0.002))
 
     def _claim_next(self) -> list[RunSpec] | None:
         specs = self.next_batch()
