@@ -141,3 +141,11 @@ def test_bars_show_every_running_run(make_task):
         assert [run.id for run in LiveProgress(bars).poll()] == [silent.pk]
     finally:
         bars.close()
+
+
+def test_plain_lines_of_chosen_tasks_only(make_task):
+    mine = run_here(make_task("noop", name="Mine"))
+    run_here(make_task("noop", name="Other"), run_id="cli-other")
+    watcher = LiveProgress(PlainProgress([].append), task_ids=[mine.task_id])
+    assert [run.id for run in watcher.poll()] == [mine.pk]
+    assert len(LiveProgress(PlainProgress([].append)).poll()) == 2

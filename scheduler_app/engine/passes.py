@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from scheduler_app import conf
@@ -304,12 +304,29 @@ class SchedulerPass:
 
     @staticmethod
     def _interrupts(log_ids: list[int]) -> dict[int, str]:
-        """Runs among ``log_ids`` someone asked to stop: {log id: who}."""
-        return dict(
-            TaskExecutionLog.objects.filter(
-                pk__in=log_ids, interrupt_requested_at__isnull=False
-            ).values_list("pk", "interrupt_requested_by")
-        )
+        """Runs among ``log_ids`` someone asked to stop: {log id: who}.
+
+        Asked twice a second by every busy scheduler, and almost always empty: the
+        statement is written out (a fifth of the ORM's cost of building it each time).
+        """
+        if not log_ids:
+            return {}
+        meta = TaskExecutionLog._meta
+        qn = connection.ops.quote_name
+        column = {f.name: qn(f.column or f.name) for f in meta.concrete_fields}
+        found: dict[int, str] = {}
+        with connection.cursor() as cursor:
+            for start in range(0, len(log_ids), FLUSH_EVERY):
+                chunk = log_ids[start : start + FLUSH_EVERY]
+                cursor.execute(
+                    f"SELECT {column['id']}, {column['interrupt_requested_by']} "
+                    f"FROM {qn(meta.db_table)} WHERE {column['id']} IN "
+                    f"({', '.join(['%s'] * len(chunk))}) "
+                    f"AND {column['interrupt_requested_at']} IS NOT NULL",
+                    chunk,
+                )
+                found.update((int(pk), by) for pk, by in cursor.fetchall())
+        return found
 
     def _refill(self) -> list[RunSpec] | None:
         """The next batch if its claim is done; [] while it is on its way; None when all is claimed."""
