@@ -11,7 +11,10 @@ body's row to the last. Speed-ups are against one process in the same repeat.
 
 ``--daemons``: the schedulers are ``runscheduler --loop`` daemons, started and
 idle before the tasks become due all at once (as a deployment runs them);
-*wall* is then from that moment to the last body's row, without start-up.
+*wall* is then from that moment to the last body's row, without start-up. The
+CPU time each daemon's own process spent on the burst (claiming, handing out,
+recording: the scheduler's share) is read from /proc beside its workers'
+(the bodies), in milliseconds per run.
 """
 
 from __future__ import annotations
@@ -33,6 +36,67 @@ def one(n: int, task_type: str, processes: int, workers: int, daemons: bool = Fa
     once, dup, missed = common.counts()
     first, last = common.hit_span()
     return {"wall": last - run["launched"], "work": last - first, "dup": dup, "missed": missed}
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(CPU seconds of process ``pid``, of its living descendants), from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def own(p: int) -> float:
+        fields = _stat(p)
+        return (int(fields[11]) + int(fields[12])) / tick if fields else 0.0  # utime + stime
+
+    def children(p: int) -> list[int]:
+        found: list[int] = []
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    found += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+        return found
+
+    descendants, todo = [], children(pid)
+    while todo:
+        child = todo.pop()
+        descendants.append(child)
+        todo += children(child)
+    return own(pid), sum(own(c) for c in descendants)
+
+
+def database_cpu_seconds() -> float:
+    """CPU seconds the local PostgreSQL server has used: its postmaster, the backends it
+    reaped and those alive. 0 when the server is not a local process we can read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    comm = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm[pid] = f.read().strip()
+        except OSError:
+            pass
+    total = 0.0
+    for pid, name in comm.items():
+        if not name.startswith("postgres"):
+            continue
+        fields = _stat(pid)
+        if not fields:
+            continue
+        parent = int(fields[1])
+        used = int(fields[11]) + int(fields[12])
+        if not comm.get(parent, "").startswith("postgres"):  # the postmaster
+            used += int(fields[13]) + int(fields[14])  # and every backend it reaped
+        total += used / tick
+    return total
 
 
 def one_with_daemons(n: int, task_type: str, processes: int, workers: int) -> dict:
@@ -68,19 +132,34 @@ def one_with_daemons(n: int, task_type: str, processes: int, workers: int) -> di
                 "UPDATE scheduler_app_scheduledtask SET next_run = now(), occurrence_at = now()"
             )
             cur.execute("SELECT pg_notify('scheduler_app_wake', 'due')")
+        before = [cpu_seconds(p.pid) for p in fleet]
+        database_before = database_cpu_seconds()
         due_at = time.time()
         while time.time() < deadline + 300:
             once, dup, missed = common.counts()
             if not missed:
                 break
             time.sleep(0.2)
+        time.sleep(1)  # the last outcomes recorded
+        after = [cpu_seconds(p.pid) for p in fleet]
+        database = database_cpu_seconds() - database_before
     finally:
         for p in fleet:
             os.killpg(p.pid, signal.SIGTERM)
         for p in fleet:
             p.wait(60)
     first, last = common.hit_span()
-    return {"wall": last - due_at, "work": last - first, "dup": dup, "missed": missed}
+    scheduler = sum(a[0] - b[0] for a, b in zip(after, before, strict=True))
+    bodies = sum(a[1] - b[1] for a, b in zip(after, before, strict=True))
+    return {
+        "wall": last - due_at,
+        "work": last - first,
+        "dup": dup,
+        "missed": missed,
+        "scheduler_ms": 1000 * scheduler / n,
+        "workers_ms": 1000 * bodies / n,
+        "database_ms": 1000 * database / n,
+    }
 
 
 def main() -> None:
@@ -109,7 +188,13 @@ def main() -> None:
                 results[p].append(r)
                 print(
                     f"  {task_type} {p} process(es): wall {r['wall']:.2f} s, work {r['work']:.2f} s,"
-                    f" duplicates {r['dup']}, missed {r['missed']}",
+                    f" duplicates {r['dup']}, missed {r['missed']}"
+                    + (
+                        f"; CPU per run: schedulers {r['scheduler_ms']:.1f} ms,"
+                        f" workers {r['workers_ms']:.1f} ms, PostgreSQL {r['database_ms']:.1f} ms"
+                        if "scheduler_ms" in r
+                        else ""
+                    ),
                     flush=True,
                 )
         base = results[counts[0]]

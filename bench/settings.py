@@ -6,6 +6,9 @@ from project.settings import *  # noqa: F403
 from project.settings import SCHEDULER, env
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.benchapp"]  # noqa: F405
+# As a site runs in production, and as the peers' benchmark settings do: with DEBUG on,
+# Django keeps and times every query (a tenth of a millisecond or more per statement).
+DEBUG = env.bool("DEBUG", default=False)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 # Knobs a benchmark run may turn (defaults as shipped).

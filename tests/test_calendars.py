@@ -339,3 +339,22 @@ def test_the_scheduling_preview_flags_runs_of_the_chosen_calendars(admin_client)
     flagged = [r for r in answer["runs"] if r["blackout"]]
     assert len(flagged) == 1 and "Tomorrow off" in flagged[0]["blackout"]
     assert flagged[0]["at"].startswith(tomorrow.isoformat())
+
+
+@pytest.mark.django_db
+def test_the_claims_link_query_finds_every_link_in_chunks(make_task, monkeypatch):
+    monkeypatch.setattr(calendars, "LINKS_PER_QUERY", 2)  # five tasks: three statements
+    first = BlackoutCalendar.objects.create(name="One")
+    second = BlackoutCalendar.objects.create(name="Two")
+    tasks = [make_task("noop") for _ in range(5)]
+    tasks[0].calendars.set([first, second])
+    tasks[3].calendars.set([second])
+    ids = [t.pk for t in tasks]
+    expected = set(
+        ScheduledTask.calendars.through.objects.filter(scheduledtask_id__in=ids).values_list(
+            "scheduledtask_id", "blackoutcalendar_id"
+        )
+    )
+    assert set(calendars._links_of(ids)) == expected
+    assert len(expected) == 3
+    assert calendars._links_of([tasks[1].pk, tasks[2].pk]) == []

@@ -99,3 +99,33 @@ def test_asking_twice_to_stop_a_run_is_refused_and_recorded_once(make_task, make
     with pytest.raises(ValidationError, match="already"):
         services.interrupt(log, user=None)
     assert TaskAuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_the_passes_stop_question_finds_exactly_the_requested_runs(make_task, monkeypatch):
+    from scheduler_app.engine import passes
+
+    monkeypatch.setattr(passes, "FLUSH_EVERY", 3)  # eight runs: three statements
+    task = make_task("noop")
+    now = timezone.now()
+    logs = [
+        TaskExecutionLog.objects.create(
+            task=task,
+            run_id=f"stop-{i}",
+            scheduled_for=now + dt.timedelta(minutes=i),
+            status=RunStatus.RUNNING,
+            started_at=now,
+            interrupt_requested_at=now if i % 3 == 0 else None,
+            interrupt_requested_by=f"user {i}" if i % 3 == 0 else "",
+        )
+        for i in range(8)
+    ]
+    asked = [log.pk for log in logs] + [10_000_000]  # and one that does not exist
+    expected = dict(
+        TaskExecutionLog.objects.filter(
+            pk__in=asked, interrupt_requested_at__isnull=False
+        ).values_list("pk", "interrupt_requested_by")
+    )
+    assert passes.SchedulerPass._interrupts(asked) == expected
+    assert expected == {logs[0].pk: "user 0", logs[3].pk: "user 3", logs[6].pk: "user 6"}
+    assert passes.SchedulerPass._interrupts([]) == {}

@@ -186,3 +186,31 @@ def test_a_one_shot_pass_shows_progress_on_a_terminal_only(make_task, shown):
     runscheduler(Tty(), dry_run=True)
     runscheduler(Tty(), verbosity=0)
     assert len(shown) == 1
+
+
+def test_plain_lines_poll_only_runs_that_report_progress(make_task, django_assert_num_queries):
+    silent = run_here(make_task("noop", name="Silent"), progress_done=None, progress_total=None)
+    watcher = LiveProgress(PlainProgress([].append))
+    # A daemon polls twice a second: with no run reporting progress, one query, no history.
+    with django_assert_num_queries(1):
+        assert watcher.poll() == []
+    TaskExecutionLog.objects.filter(pk=silent.pk).update(progress_done=3)
+    assert [run.id for run in watcher.poll()] == [silent.pk]
+
+
+def test_bars_show_every_running_run(make_task):
+    silent = run_here(make_task("noop", name="Silent"), progress_done=None, progress_total=None)
+    screen = Tty()
+    bars = RichProgress(screen)
+    try:
+        assert [run.id for run in LiveProgress(bars).poll()] == [silent.pk]
+    finally:
+        bars.close()
+
+
+def test_plain_lines_of_chosen_tasks_only(make_task):
+    mine = run_here(make_task("noop", name="Mine"))
+    run_here(make_task("noop", name="Other"), run_id="cli-other")
+    watcher = LiveProgress(PlainProgress([].append), task_ids=[mine.task_id])
+    assert [run.id for run in watcher.poll()] == [mine.pk]
+    assert len(LiveProgress(PlainProgress([].append)).poll()) == 2

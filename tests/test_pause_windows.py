@@ -9,6 +9,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from scheduler_app import services
 from scheduler_app.engine.passes import PassOptions, run_pass
@@ -201,3 +204,41 @@ def test_the_admin_opens_a_window_through_the_service_and_ends_it(client, make_u
         "/admin/scheduler_app/pausewindow/", {"action": "end_now", "_selected_action": [window.pk]}
     )
     assert status(task) == "pending"
+
+
+@pytest.mark.django_db
+@examples(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    windows=st.lists(
+        st.tuples(
+            st.integers(-120, 120),  # starts, minutes from now
+            st.integers(0, 240),  # lasts, minutes (0: ends as it starts)
+            st.booleans(),  # lifted
+        ),
+        max_size=4,
+    ),
+    seconds=st.integers(-90, 90),
+)
+def test_the_claims_probe_agrees_with_the_active_windows(windows, seconds):
+    """The written-out statement a claim asks first says what ``active()`` says, on the
+    boundaries too (a window starting or ending at the very second)."""
+    PauseWindow.objects.all().delete()
+    now = timezone.now().replace(microsecond=0)
+    for starts, lasts, lifted in windows:
+        begin = now + dt.timedelta(minutes=starts)
+        PauseWindow.objects.create(
+            reason="probe",
+            starts_at=begin,
+            ends_at=begin + dt.timedelta(minutes=lasts),
+            lifted_at=now if lifted else None,
+        )
+    for at in (now, now + dt.timedelta(seconds=seconds)):
+        assert pause_windows._any_active(at) == PauseWindow.objects.active(at).exists()
+        for starts, lasts, _lifted in windows:  # each window's own edges
+            edge = now + dt.timedelta(minutes=starts)
+            for moment in (edge, edge + dt.timedelta(minutes=lasts)):
+                assert pause_windows._any_active(moment) == (
+                    PauseWindow.objects.active(moment).exists()
+                )

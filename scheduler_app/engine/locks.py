@@ -59,6 +59,17 @@ def acquire_many(ttls: dict[int, int], holder: str) -> tuple[set[int], bool]:
         return set(ttls), True
 
 
+def connect() -> None:
+    """Open this thread's lock-cache client now (a daemon's threads, before their first
+    pass): the first lock then costs a round trip, not a client and a connection."""
+    try:
+        client = _redis_client(_cache())
+        if client is not None:
+            client.ping()
+    except Exception as exc:  # noqa: BLE001 - the pass reports an unreachable lock cache itself
+        logger.debug("Lock cache not reachable at start (%s).", exc)
+
+
 def release_many(task_ids: Iterable[int]) -> None:
     keys = [lock_key(task_id) for task_id in task_ids]
     if not keys:

@@ -4,6 +4,11 @@ Between passes it sleeps up to ``sleep`` seconds, woken early when a task
 becomes due (see :mod:`scheduler_app.engine.wake`). After a pass that ran
 something it goes straight on: the work may have made more work due (chains,
 queued events) and a backlog is worked off without pauses.
+
+The workers and the two database threads (with their connections and lock
+clients) live as long as the daemon, opened before its first pass, so a burst
+that wakes it pays none of that; a thread whose job failed (the database went
+away) is replaced before the next pass.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import signal
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
+from scheduler_app.engine import locks
+from scheduler_app.engine.background import PassThreads
 from scheduler_app.engine.passes import PassOptions, PassReport, RunLine, SchedulerPass
 from scheduler_app.engine.wake import Waiter
 from scheduler_app.models import ScheduledTask, TaskStatus
@@ -40,6 +47,7 @@ class SchedulerLoop:
         self.shutdown = False
         self.passes = 0
         self.waiter = Waiter(self._waiting_tasks)
+        self.threads: PassThreads | None = None  # the database threads of the passes
         self.woken_by = ""  # why the last nap ended (for tests and debugging)
 
     def _waiting_tasks(self):  # noqa: ANN202
@@ -60,8 +68,13 @@ class SchedulerLoop:
         pool = None
         try:
             while not self.shutdown:
+                self.threads = self._usable(self.threads)
                 scheduler_pass = SchedulerPass(
-                    self.options, pool=pool, on_line=self.on_line, should_stop=lambda: self.shutdown
+                    self.options,
+                    pool=pool,
+                    threads=self.threads,
+                    on_line=self.on_line,
+                    should_stop=lambda: self.shutdown,
                 )
                 busy = False
                 try:
@@ -82,9 +95,32 @@ class SchedulerLoop:
                     self._nap()
         finally:
             self.waiter.close()
-            if pool is not None:
-                pool.close()
+            try:
+                if self.threads is not None:
+                    self._close(self.threads)
+                    self.threads = None
+            finally:
+                if pool is not None:
+                    pool.close()
         return self.passes
+
+    def _usable(self, threads: PassThreads | None) -> PassThreads:
+        """The database threads for the next pass: these, or new ones if a job of theirs failed."""
+        if threads is not None and not threads.failed:
+            return threads
+        if threads is not None:
+            self._close(threads)
+        threads = PassThreads()
+        for thread in (threads.claims, threads.records):
+            thread.submit(_connect)
+        return threads
+
+    @staticmethod
+    def _close(threads: PassThreads) -> None:
+        try:
+            threads.close()
+        except Exception:  # noqa: BLE001 - the failed pass has logged it already
+            logger.debug("Closing the database threads after a failed job.", exc_info=True)
 
     def _nap(self) -> None:
         try:
@@ -95,3 +131,13 @@ class SchedulerLoop:
             deadline = time.monotonic() + self.sleep
             while not self.shutdown and time.monotonic() < deadline:
                 time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def _connect() -> None:
+    """A database thread's first job: its connection and lock client, before any burst."""
+    try:
+        connection.ensure_connection()
+    except Exception:  # noqa: BLE001 - the pass that needs it reports the database's state
+        logger.debug("Database not reachable at start.", exc_info=True)
+        return
+    locks.connect()

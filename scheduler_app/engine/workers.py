@@ -62,8 +62,11 @@ class WorkerPool:
 
     def _ensure_started(self) -> None:
         if not self._workers:
-            connections.close_all()
-            self._workers = [WorkerProcess(self._ctx, self.output_limit) for _ in range(self.size)]
+            with self._fork_guard or contextlib.nullcontext():
+                connections.close_all()
+                self._workers = [
+                    WorkerProcess(self._ctx, self.output_limit) for _ in range(self.size)
+                ]
 
     def run(
         self,
@@ -76,6 +79,7 @@ class WorkerPool:
         interrupts: Callable[[list[int]], dict[int, str]] | None = None,
         grace: float = 10.0,
         fork_guard: Any = None,
+        await_refill: Callable[[float], object] | None = None,
     ) -> list[RunSpec]:
         """Execute ``specs`` (and what ``refill`` supplies as the queue runs low).
 
@@ -86,13 +90,17 @@ class WorkerPool:
         On each tick ``interrupts`` maps the log ids in flight to who asked to
         stop them; those runs end ``cancelled``.
 
+        ``await_refill(seconds)`` blocks until the refill on its way is ready (or
+        the seconds pass): with every worker idle, the pool waits on it instead of
+        polling.
+
         Returns the specs left undispatched because of a stop request.
         """
         queue = deque(specs)
         if not queue:
             return []
-        self._ensure_started()
         self._fork_guard = fork_guard
+        self._ensure_started()
         next_tick = time.monotonic() + tick_every
         exhausted = refill is None
         while True:
@@ -112,7 +120,18 @@ class WorkerPool:
             if not busy:
                 if stopping or exhausted:
                     break
-                time.sleep(0.002)  # the next batch is being claimed
+                # The next batch is being claimed. Polling for it every few milliseconds
+                # cost a daemon whose claims wait for the CPU (many schedulers on few
+                # cores) more than the claims themselves.
+                pause = max(0.0, min(0.1, next_tick - time.monotonic()))
+                if await_refill is not None:
+                    await_refill(pause)
+                else:
+                    time.sleep(min(pause, 0.002))
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + tick_every
+                    if on_tick:
+                        on_tick()
                 continue
             timeout = max(0.0, min(min(w.deadline for w in busy), next_tick) - time.monotonic())
             ready = set(

@@ -45,6 +45,8 @@ def progress_line(run: live.LiveRun) -> str:
 class PlainProgress:
     """A line per change of a run's progress (not a terminal)."""
 
+    reporting_only = True  # runs that never report progress print nothing here
+
     def __init__(self, write: Callable[[str], Any]) -> None:
         self.write = write
         self.seen: dict[int, tuple] = {}
@@ -62,6 +64,8 @@ class PlainProgress:
 
 class RichProgress:
     """One rich progress bar per running run (a terminal)."""
+
+    reporting_only = False
 
     def __init__(self, stream: TextIO) -> None:
         from rich.console import Console
@@ -149,7 +153,11 @@ class LiveProgress:
     def poll(self) -> list[live.LiveRun]:
         """Read and show the runs once (the thread's step; tests call it directly)."""
         runs = live.running_in(
-            identity.host(), identity.pid(), now=timezone.now(), task_ids=self.task_ids
+            identity.host(),
+            identity.pid(),
+            now=timezone.now(),
+            task_ids=self.task_ids,
+            reporting_only=self.display.reporting_only,
         )
         self.display.show(runs)
         return runs

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg
 
 from scheduler_app import policy
@@ -178,13 +179,50 @@ def running(
 
 
 def running_in(
-    host: str, pid: int, *, now: dt.datetime, task_ids: Iterable[int] = ()
+    host: str,
+    pid: int,
+    *,
+    now: dt.datetime,
+    task_ids: Iterable[int] = (),
+    reporting_only: bool = False,
 ) -> list[LiveRun]:
-    """The runs one scheduler process (``host``, ``pid``) has going now; for its own command."""
-    logs = TaskExecutionLog.objects.filter(status__in=OPEN, host=host, pid=pid)
+    """The runs one scheduler process (``host``, ``pid``) has going now; for its own command.
+
+    ``reporting_only``: only those whose body has reported progress (a daemon's log lines
+    show nothing else); with none, one query and no history is read.
+    """
     ids = list(task_ids)
+    logs = TaskExecutionLog.objects.filter(status__in=OPEN, host=host, pid=pid)
+    if reporting_only:
+        # Polled twice a second by every daemon: ask for ids first, in a statement written
+        # out (a tenth of the cost of the full rows with their tasks through the ORM), the
+        # rows only when some body reports progress.
+        reporting = _reporting_ids(host, pid, ids)
+        if not reporting:
+            return []
+        logs = TaskExecutionLog.objects.filter(pk__in=reporting)
     if ids:
         logs = logs.filter(task_id__in=ids)
     found = list(logs.select_related("task").order_by("-started_at", "-pk")[:RUNNING_LIMIT])
     typical = typical_durations([log.task_id for log in found], now)
     return [describe(log, log.task, now=now, typical=typical.get(log.task_id)) for log in found]
+
+
+def _reporting_ids(host: str, pid: int, task_ids: list[int]) -> list[int]:
+    """Ids of the open runs of (``host``, ``pid``) that reported progress (of ``task_ids``)."""
+    meta = TaskExecutionLog._meta
+    qn = connection.ops.quote_name
+    column = {f.name: qn(f.column or f.name) for f in meta.concrete_fields}
+    sql = (
+        f"SELECT {column['id']} FROM {qn(meta.db_table)} "
+        f"WHERE {column['status']} IN ({', '.join(['%s'] * len(OPEN))}) "
+        f"AND {column['host']} = %s AND {column['pid']} = %s "
+        f"AND {column['progress_done']} IS NOT NULL"
+    )
+    params: list[Any] = [*OPEN, host, pid]
+    if task_ids:
+        sql += f" AND {column['task']} IN ({', '.join(['%s'] * len(task_ids))})"
+        params += task_ids
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT {RUNNING_LIMIT}", params)
+        return [int(row[0]) for row in cursor.fetchall()]

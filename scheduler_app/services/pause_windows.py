@@ -24,7 +24,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -236,6 +236,8 @@ def before_pass(scheduler_pass: Any) -> None:
 
 def blocked_slots(rows: list[dict], now: dt.datetime) -> dict[int, str]:
     """Slot filter: skip claimed runs of tasks under an open window (running when it began)."""
+    if not _any_active(now):
+        return {}
     windows = list(PauseWindow.objects.active(now).values("module_id", "ends_at", "reason"))
     if not windows:
         return {}
@@ -249,3 +251,22 @@ def blocked_slots(rows: list[dict], now: dt.datetime) -> dict[int, str]:
                 }
                 break
     return found
+
+
+def _any_active(now: dt.datetime) -> bool:
+    """Is a window open at ``now``? (``PauseWindow.objects.active``, written out.)
+
+    Asked for every claimed batch, and on most sites no window is open: a statement
+    written once costs a tenth of building the query through the ORM each time.
+    """
+    meta = PauseWindow._meta
+    qn = connection.ops.quote_name
+    column = {f.name: qn(f.column or f.name) for f in meta.concrete_fields}
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {qn(meta.db_table)} WHERE {column['lifted_at']} IS NULL "
+            f"AND {column['starts_at']} <= %s AND {column['ends_at']} > %s LIMIT 1",
+            [at, at],
+        )
+        return cursor.fetchone() is not None
