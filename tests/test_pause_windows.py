@@ -242,3 +242,16 @@ def test_the_claims_probe_agrees_with_the_active_windows(windows, seconds):
                 assert pause_windows._any_active(moment) == (
                     PauseWindow.objects.active(moment).exists()
                 )
+
+
+@pytest.mark.django_db
+def test_the_pass_hook_asks_once_and_stops_when_no_window_is_left(django_assert_num_queries):
+    now = timezone.now()
+    with django_assert_num_queries(1):  # a site without windows: one question per pass
+        pause_windows.before_pass(None)
+    window = PauseWindow.objects.create(
+        reason="later", starts_at=now + HOUR, ends_at=now + 2 * HOUR
+    )
+    assert pause_windows._any_unlifted()
+    PauseWindow.objects.filter(pk=window.pk).update(lifted_at=now)
+    assert not pause_windows._any_unlifted()

@@ -229,6 +229,8 @@ def resume_ended(now: dt.datetime | None = None) -> int:
 
 def before_pass(scheduler_pass: Any) -> None:
     """Pass hook: resume the tasks of ended windows, pause those of windows that began."""
+    if not _any_unlifted():  # most passes of most sites: no window at all
+        return
     now = getattr(getattr(scheduler_pass, "options", None), "now", None) or timezone.now()
     resume_ended(now)
     start_due(now)
@@ -251,6 +253,16 @@ def blocked_slots(rows: list[dict], now: dt.datetime) -> dict[int, str]:
                 }
                 break
     return found
+
+
+def _any_unlifted() -> bool:
+    """Is any window not lifted yet (to start, open, or ended and not resumed)?"""
+    meta = PauseWindow._meta
+    qn = connection.ops.quote_name
+    lifted = qn(PauseWindow._meta.get_field("lifted_at").column or "lifted_at")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {qn(meta.db_table)} WHERE {lifted} IS NULL LIMIT 1")
+        return cursor.fetchone() is not None
 
 
 def _any_active(now: dt.datetime) -> bool:
