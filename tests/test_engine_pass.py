@@ -13,6 +13,9 @@ from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from scheduler_app import SchedulableTask, TaskProvider, TaskResult, signals
 from scheduler_app.engine import locks
@@ -832,3 +835,26 @@ def test_the_slot_filters_after_a_failed_one_still_decide(inline, make_task):
     assert list(Execution.objects.values_list("task_id", flat=True)) == [free.pk]
     skipped = TaskExecutionLog.objects.get(task=frozen)
     assert (skipped.status, skipped.error_message) == ("skipped", "frozen by a test filter")
+
+
+@pytest.mark.django_db
+@examples(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    leases=st.lists(
+        st.tuples(st.sampled_from(["running", "pending"]), st.integers(-90, 90)), max_size=4
+    )
+)
+def test_the_passes_expired_lease_question_agrees_with_lease_expired(make_task, leases):
+    from scheduler_app.engine import claiming
+
+    ScheduledTask.objects.all().delete()
+    now = timezone.now().replace(microsecond=0)
+    for status, seconds in leases:
+        task = make_task("noop")
+        ScheduledTask.objects.filter(pk=task.pk).update(
+            status=status, lease_expires_at=now + dt.timedelta(seconds=seconds)
+        )
+    for at in (now, *(now + dt.timedelta(seconds=s) for _status, s in leases)):
+        assert claiming.any_expired(at) == ScheduledTask.objects.lease_expired(at).exists()

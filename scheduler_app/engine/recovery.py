@@ -20,6 +20,8 @@ logger = logging.getLogger("scheduler_app.engine")
 def recover_expired(settings: SchedulerSettings) -> int:
     """Close up to a batch of abandoned runs; the number of tasks recovered."""
     now = timezone.now()
+    if not claiming.any_expired(now):
+        return 0
     with transaction.atomic():
         rows = claiming.expired_rows(now, settings.BATCH_SIZE)
         if not rows:
