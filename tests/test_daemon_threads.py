@@ -189,3 +189,28 @@ def test_idle_workers_wait_on_the_claim_on_its_way_instead_of_polling():
     # Polling every 2 ms would have asked ~150 times in the 0.3 s; waiting asks a few.
     assert calls["refill"] < 20
     assert calls["await"] >= 1
+
+
+def test_a_failed_pass_leaves_new_threads_to_the_next(workers, make_task, monkeypatch):
+    from django.db import OperationalError
+
+    from scheduler_app.engine.passes import SchedulerPass
+
+    seen: list[PassThreads] = []
+    recover = SchedulerPass.recover_expired
+
+    def flaky(self) -> int:  # noqa: ANN001
+        assert loop.threads is not None
+        seen.append(loop.threads)
+        if len(seen) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return recover(self)
+
+    monkeypatch.setattr(SchedulerPass, "recover_expired", flaky)
+    due_now(make_task)
+    loop = daemon(None, passes=2)
+    loop.run()
+
+    assert Execution.objects.count() == 1  # the second pass ran the task
+    assert seen[0] is not seen[1]
+    assert not seen[0].claims._thread.is_alive()

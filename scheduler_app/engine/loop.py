@@ -87,6 +87,11 @@ class SchedulerLoop:
                 except Exception:  # noqa: BLE001 - e.g. the database is briefly down: try again
                     logger.exception("Scheduler pass failed; retrying after %.1f s.", self.sleep)
                     close_old_connections()
+                    # Their connections may be as broken as this thread's: the next pass
+                    # opens new ones rather than failing once more on the old.
+                    if self.threads is not None:
+                        self._close(self.threads)
+                        self.threads = None
                 pool = scheduler_pass.pool
                 self.passes += 1
                 if self.max_passes is not None and self.passes >= self.max_passes:
