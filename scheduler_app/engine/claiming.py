@@ -27,6 +27,7 @@ from scheduler_app.models import (
     TaskExecutionLog,
     TaskStatus,
     lifecycle,
+    sql,
 )
 
 # Log rows of runs not yet over: executing, or waiting in a Tasks-framework queue.
@@ -144,19 +145,19 @@ def _update_returning(subquery: Any, lease: Lease, now: dt.datetime) -> list[dic
         # A materialised CTE runs the locking subquery exactly once. Inside ``IN (...)``
         # the planner may rescan it, and a rescan skips the rows this statement has
         # just updated and takes the next ones: more than ``limit`` rows.
-        sql = (
+        statement = (
             f"WITH due AS MATERIALIZED ({sub_sql}) UPDATE {table} SET {assignments} FROM due "
             f"WHERE {table}.{pk} = due.pk AND {table}.{status} = %s RETURNING {columns}"
         )
         params = [*sub_params, *values, TaskStatus.PENDING]
     else:
-        sql = (
+        statement = (
             f"UPDATE {table} SET {assignments} WHERE {pk} IN ({sub_sql}) AND {status} = %s "
             f"RETURNING {columns}"
         )
         params = [*values, *sub_params, TaskStatus.PENDING]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
         fetched = cursor.fetchall()
     converters = [_converters(field) for field in returned]
     names = [field.attname for field in returned]
@@ -228,13 +229,11 @@ def release(lease: Lease, task_ids: list[int], log_ids: list[int]) -> None:
 def any_expired(now: dt.datetime) -> bool:
     """Is a lease expired? (``lease_expired`` written out: asked at the start of every pass,
     and almost always no, it skips the locking transaction and the ORM's building.)"""
-    meta = ScheduledTask._meta
-    qn = connection.ops.quote_name
-    status = qn(_field("status").column or "status")
-    expires = qn(_field("lease_expires_at").column or "lease_expires_at")
+    column = sql.columns(ScheduledTask, connection)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {qn(meta.db_table)} WHERE {status} = %s AND {expires} < %s LIMIT 1",
+            f"SELECT 1 FROM {sql.table(ScheduledTask, connection)} "
+            f"WHERE {column['status']} = %s AND {column['lease_expires_at']} < %s LIMIT 1",
             [TaskStatus.RUNNING, connection.ops.adapt_datetimefield_value(now)],
         )
         return cursor.fetchone() is not None

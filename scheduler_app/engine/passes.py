@@ -35,6 +35,7 @@ from scheduler_app.models import (
     ScheduledTask,
     SchedulerHeartbeat,
     TaskExecutionLog,
+    sql,
 )
 
 __all__ = ["PassOptions", "PassReport", "RunLine", "SchedulerPass", "run_pass"]
@@ -311,17 +312,15 @@ class SchedulerPass:
         """
         if not log_ids:
             return {}
-        meta = TaskExecutionLog._meta
-        qn = connection.ops.quote_name
-        column = {f.name: qn(f.column or f.name) for f in meta.concrete_fields}
+        column = sql.columns(TaskExecutionLog, connection)
         found: dict[int, str] = {}
         with connection.cursor() as cursor:
             for start in range(0, len(log_ids), FLUSH_EVERY):
                 chunk = log_ids[start : start + FLUSH_EVERY]
                 cursor.execute(
                     f"SELECT {column['id']}, {column['interrupt_requested_by']} "
-                    f"FROM {qn(meta.db_table)} WHERE {column['id']} IN "
-                    f"({', '.join(['%s'] * len(chunk))}) "
+                    f"FROM {sql.table(TaskExecutionLog, connection)} "
+                    f"WHERE {column['id']} IN ({sql.placeholders(chunk)}) "
                     f"AND {column['interrupt_requested_at']} IS NOT NULL",
                     chunk,
                 )

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from scheduler_app import policy
-from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, ScheduledTask
+from scheduler_app.models import BlackoutCalendar, BlackoutPeriod, ScheduledTask, sql
 from scheduler_app.services.periods import (  # re-exported: callers say calendars.Period
     Period,
     check_periods,
@@ -205,17 +205,15 @@ def _links_of(task_ids: list[int]) -> list[tuple[int, int]]:
     written out, a tenth of the cost of building it through the ORM each time.
     """
     through = ScheduledTask.calendars.through
-    meta = through._meta
-    qn = connection.ops.quote_name
-    task_column = qn(meta.get_field("scheduledtask").column)
-    calendar_column = qn(meta.get_field("blackoutcalendar").column)
+    column = sql.columns(through, connection)
+    task, calendar = column["scheduledtask"], column["blackoutcalendar"]
     links: list[tuple[int, int]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(task_ids), LINKS_PER_QUERY):
             chunk = task_ids[start : start + LINKS_PER_QUERY]
             cursor.execute(
-                f"SELECT {task_column}, {calendar_column} FROM {qn(meta.db_table)} "
-                f"WHERE {task_column} IN ({', '.join(['%s'] * len(chunk))})",
+                f"SELECT {task}, {calendar} FROM {sql.table(through, connection)} "
+                f"WHERE {task} IN ({sql.placeholders(chunk)})",
                 chunk,
             )
             links += [(int(t), int(c)) for t, c in cursor.fetchall()]

@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Avg
 
 from scheduler_app import policy
-from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog
+from scheduler_app.models import RunStatus, ScheduledTask, TaskExecutionLog, sql
 from scheduler_app.policy import scrubbing
 
 #: Characters of captured output shown live (the run page shows all of it once it ended).
@@ -210,19 +210,17 @@ def running_in(
 
 def _reporting_ids(host: str, pid: int, task_ids: list[int]) -> list[int]:
     """Ids of the open runs of (``host``, ``pid``) that reported progress (of ``task_ids``)."""
-    meta = TaskExecutionLog._meta
-    qn = connection.ops.quote_name
-    column = {f.name: qn(f.column or f.name) for f in meta.concrete_fields}
-    sql = (
-        f"SELECT {column['id']} FROM {qn(meta.db_table)} "
-        f"WHERE {column['status']} IN ({', '.join(['%s'] * len(OPEN))}) "
+    column = sql.columns(TaskExecutionLog, connection)
+    statement = (
+        f"SELECT {column['id']} FROM {sql.table(TaskExecutionLog, connection)} "
+        f"WHERE {column['status']} IN ({sql.placeholders(OPEN)}) "
         f"AND {column['host']} = %s AND {column['pid']} = %s "
         f"AND {column['progress_done']} IS NOT NULL"
     )
     params: list[Any] = [*OPEN, host, pid]
     if task_ids:
-        sql += f" AND {column['task']} IN ({', '.join(['%s'] * len(task_ids))})"
+        statement += f" AND {column['task']} IN ({sql.placeholders(task_ids)})"
         params += task_ids
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT {RUNNING_LIMIT}", params)
+        cursor.execute(f"{statement} LIMIT {RUNNING_LIMIT}", params)
         return [int(row[0]) for row in cursor.fetchall()]

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from scheduler_app import policy
 from scheduler_app.exceptions import NotRegistered
-from scheduler_app.models import AuditAction, PauseWindow, ScheduledTask, TaskStatus, lifecycle
+from scheduler_app.models import AuditAction, PauseWindow, ScheduledTask, TaskStatus, lifecycle, sql
 from scheduler_app.registry import registry
 from scheduler_app.services import audit
 
@@ -257,11 +257,12 @@ def blocked_slots(rows: list[dict], now: dt.datetime) -> dict[int, str]:
 
 def _any_unlifted() -> bool:
     """Is any window not lifted yet (to start, open, or ended and not resumed)?"""
-    meta = PauseWindow._meta
-    qn = connection.ops.quote_name
-    lifted = qn(PauseWindow._meta.get_field("lifted_at").column or "lifted_at")
+    column = sql.columns(PauseWindow, connection)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {qn(meta.db_table)} WHERE {lifted} IS NULL LIMIT 1")
+        cursor.execute(
+            f"SELECT 1 FROM {sql.table(PauseWindow, connection)} "
+            f"WHERE {column['lifted_at']} IS NULL LIMIT 1"
+        )
         return cursor.fetchone() is not None
 
 
@@ -271,13 +272,12 @@ def _any_active(now: dt.datetime) -> bool:
     Asked for every claimed batch, and on most sites no window is open: a statement
     written once costs a tenth of building the query through the ORM each time.
     """
-    meta = PauseWindow._meta
-    qn = connection.ops.quote_name
-    column = {f.name: qn(f.column or f.name) for f in meta.concrete_fields}
+    column = sql.columns(PauseWindow, connection)
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {qn(meta.db_table)} WHERE {column['lifted_at']} IS NULL "
+            f"SELECT 1 FROM {sql.table(PauseWindow, connection)} "
+            f"WHERE {column['lifted_at']} IS NULL "
             f"AND {column['starts_at']} <= %s AND {column['ends_at']} > %s LIMIT 1",
             [at, at],
         )
