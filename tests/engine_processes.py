@@ -23,6 +23,20 @@ from scheduler_app.models import ScheduledTask
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def fresh_python(code: str, env: dict[str, str]) -> list[str]:
+    """Run ``code`` in a new interpreter at the project root; its output lines (it must succeed)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()
+
+
 def database_url() -> str:
     """The URL of the database this test runs on (the test database, not the project's)."""
     db = connection.settings_dict

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -20,7 +18,7 @@ from django.utils import timezone
 
 from scheduler_app.management.commands.runscheduler import Command
 from scheduler_app.models import TaskExecutionLog
-from tests.engine_processes import ROOT, scheduler_env
+from tests.engine_processes import fresh_python, scheduler_env
 
 #: Modules a pass has no use for: what only serves HTTP requests (the API's views and
 #: schema, the pages, the admin's dashboard and history) and the optional libraries
@@ -70,16 +68,7 @@ def test_a_one_shot_pass_does_not_import_what_only_requests_use(make_task):
         due=timezone.now() - dt.timedelta(seconds=5),
     )
     env = scheduler_env(LOCK_PREFIX=f"scheduler:test:{uuid.uuid4().hex}:")
-    proc = subprocess.run(
-        [sys.executable, "-c", DUMP_MODULES],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    loaded = json.loads(fresh_python(DUMP_MODULES, env)[-1])
     # The pass did run the task: what it imported is what a pass needs.
     assert TaskExecutionLog.objects.filter(task=task, status="success").count() == 1
     assert "scheduler_app.engine.passes" in loaded

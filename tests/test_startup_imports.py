@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.engine_processes import ROOT
+from tests.engine_processes import fresh_python
 
 #: Loaded on first use, never by start-up (each name is one assertion).
 LAZY = (
@@ -94,16 +92,7 @@ print(json.dumps(sorted(sys.modules)))
 @pytest.fixture(scope="module")
 def start_up() -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
-    proc = subprocess.run(
-        [sys.executable, "-c", START_UP],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    *_, facts, with_senders = proc.stdout.strip().splitlines()
+    *_, facts, with_senders = fresh_python(START_UP, env)
     return {**json.loads(facts), "with_senders": json.loads(with_senders)}
 
 
