@@ -214,3 +214,24 @@ def test_a_failed_pass_leaves_new_threads_to_the_next(workers, make_task, monkey
     assert Execution.objects.count() == 1  # the second pass ran the task
     assert seen[0] is not seen[1]
     assert not seen[0].claims._thread.is_alive()
+
+
+def test_the_workers_are_forked_before_the_first_pass(workers, make_task):
+    forked: list[int] = []
+
+    def on_pass(report) -> None:  # noqa: ANN001
+        assert isinstance(loop.pool, WorkerPool)
+        forked.append(len(loop.pool._workers))
+
+    loop = daemon(on_pass, passes=1)
+    loop.run()  # nothing is due: no pass needed a worker
+    assert forked == [1]
+    assert loop.pool is None  # closed with the daemon
+
+
+def test_a_daemon_handing_runs_to_a_task_queue_forks_no_workers(settings):
+    settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "tasks"}
+    pools: list[object] = []
+    loop = daemon(lambda report: pools.append(loop.pool), passes=1)
+    loop.run()
+    assert pools == [None]

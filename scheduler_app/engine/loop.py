@@ -6,8 +6,8 @@ something it goes straight on: the work may have made more work due (chains,
 queued events) and a backlog is worked off without pauses.
 
 The workers and the two database threads (with their connections and lock
-clients) live as long as the daemon, opened before its first pass, so a burst
-that wakes it pays none of that; a thread whose job failed (the database went
+clients) live as long as the daemon, forked and opened before its first pass,
+so a burst that wakes it pays none of that; a thread whose job failed (the database went
 away) is replaced before the next pass.
 """
 
@@ -22,8 +22,15 @@ from django.db import close_old_connections, connection
 
 from scheduler_app.engine import locks
 from scheduler_app.engine.background import PassThreads
-from scheduler_app.engine.passes import PassOptions, PassReport, RunLine, SchedulerPass
+from scheduler_app.engine.passes import (
+    PassOptions,
+    PassReport,
+    RunLine,
+    SchedulerPass,
+    make_pool,
+)
 from scheduler_app.engine.wake import Waiter
+from scheduler_app.engine.workers import WorkerPool
 from scheduler_app.models import ScheduledTask, TaskStatus
 
 logger = logging.getLogger("scheduler_app.engine")
@@ -48,6 +55,7 @@ class SchedulerLoop:
         self.passes = 0
         self.waiter = Waiter(self._waiting_tasks)
         self.threads: PassThreads | None = None  # the database threads of the passes
+        self.pool = None  # the workers of the passes
         self.woken_by = ""  # why the last nap ended (for tests and debugging)
 
     def _waiting_tasks(self):  # noqa: ANN202
@@ -65,13 +73,15 @@ class SchedulerLoop:
         signal.signal(signal.SIGINT, self.request_stop)
 
     def run(self) -> int:
-        pool = None
+        self.pool = None
         try:
+            self.threads = self._usable(self.threads)
+            self.pool = self._start_workers(self.threads)
             while not self.shutdown:
                 self.threads = self._usable(self.threads)
                 scheduler_pass = SchedulerPass(
                     self.options,
-                    pool=pool,
+                    pool=self.pool,
                     threads=self.threads,
                     on_line=self.on_line,
                     should_stop=lambda: self.shutdown,
@@ -92,7 +102,7 @@ class SchedulerLoop:
                     if self.threads is not None:
                         self._close(self.threads)
                         self.threads = None
-                pool = scheduler_pass.pool
+                self.pool = scheduler_pass.pool
                 self.passes += 1
                 if self.max_passes is not None and self.passes >= self.max_passes:
                     break
@@ -105,9 +115,18 @@ class SchedulerLoop:
                     self._close(self.threads)
                     self.threads = None
             finally:
-                if pool is not None:
-                    pool.close()
+                if self.pool is not None:
+                    self.pool.close()
+                    self.pool = None
         return self.passes
+
+    def _start_workers(self, threads: PassThreads):  # noqa: ANN202
+        """The pool of the daemon's passes, its workers forked now (between two database
+        jobs): the first burst that wakes the daemon does not wait for the forks."""
+        pool = make_pool(self.options)
+        if isinstance(pool, WorkerPool):
+            pool.start(threads.fork_guard())
+        return pool
 
     def _usable(self, threads: PassThreads | None) -> PassThreads:
         """The database threads for the next pass: these, or new ones if a job of theirs failed."""

@@ -38,7 +38,7 @@ from scheduler_app.models import (
     sql,
 )
 
-__all__ = ["PassOptions", "PassReport", "RunLine", "SchedulerPass", "run_pass"]
+__all__ = ["PassOptions", "PassReport", "RunLine", "SchedulerPass", "make_pool", "run_pass"]
 
 logger = logging.getLogger("scheduler_app.engine")
 
@@ -423,3 +423,9 @@ def run_pass(options: PassOptions | None = None, **kwargs) -> PassReport:  # noq
     finally:
         if scheduler_pass.pool is not None:
             scheduler_pass.pool.close()
+
+
+def make_pool(options: PassOptions):  # noqa: ANN201
+    """The pool the passes of ``options`` run bodies in; None where runs go to a task queue."""
+    scheduler_pass = SchedulerPass(options)
+    return None if scheduler_pass._mode() == "tasks" else scheduler_pass._make_pool()

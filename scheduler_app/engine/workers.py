@@ -60,6 +60,11 @@ class WorkerPool:
             connections.close_all()
             return WorkerProcess(self._ctx, self.output_limit)
 
+    def start(self, fork_guard: Any = None) -> None:
+        """Fork the workers now rather than at the first run (``fork_guard`` held)."""
+        self._fork_guard = fork_guard
+        self._ensure_started()
+
     def _ensure_started(self) -> None:
         if not self._workers:
             with self._fork_guard or contextlib.nullcontext():
