@@ -343,7 +343,9 @@ def test_the_scheduling_preview_flags_runs_of_the_chosen_calendars(admin_client)
 
 @pytest.mark.django_db
 def test_the_claims_link_query_finds_every_link_in_chunks(make_task, monkeypatch):
-    monkeypatch.setattr(calendars, "LINKS_PER_QUERY", 2)  # five tasks: three statements
+    from scheduler_app.models import sql
+
+    monkeypatch.setattr(sql, "PER_STATEMENT", 2)  # five tasks: three statements
     first = BlackoutCalendar.objects.create(name="One")
     second = BlackoutCalendar.objects.create(name="Two")
     tasks = [make_task("noop") for _ in range(5)]

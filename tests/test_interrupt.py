@@ -104,8 +104,9 @@ def test_asking_twice_to_stop_a_run_is_refused_and_recorded_once(make_task, make
 @pytest.mark.django_db
 def test_the_passes_stop_question_finds_exactly_the_requested_runs(make_task, monkeypatch):
     from scheduler_app.engine import passes
+    from scheduler_app.models import sql
 
-    monkeypatch.setattr(passes, "FLUSH_EVERY", 3)  # eight runs: three statements
+    monkeypatch.setattr(sql, "PER_STATEMENT", 3)  # eight runs: three statements
     task = make_task("noop")
     now = timezone.now()
     logs = [

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.db import connections, models
 
+from scheduler_app.models import sql
+
 
 def _json_default(value: Any) -> Any:
     # Called by the C encoder only for what JSON lacks: dates and the like.
@@ -106,7 +108,7 @@ def update_rows(
         if guard_fields:
             conditions = " AND ".join(f"{qn(f.column)} = %s" for f, _ in guard_fields)
             ids = [row[0] for row in rows]
-            placeholders = ", ".join(["%s"] * len(ids))
+            placeholders = sql.placeholders(ids)
             cursor.execute(
                 f"SELECT {qn(meta.pk.column)} FROM {table} WHERE {conditions} "
                 f"AND {qn(meta.pk.column)} IN ({placeholders})",

@@ -153,14 +153,10 @@ class SchedulerPass:
         return ClaimPacer(self._workers() or 1, self.settings.BATCH_SIZE)
 
     def _mode(self) -> str:
-        return self.options.execution or self.settings.EXECUTION
+        return execution_mode(self.options, self.settings)
 
     def _workers(self) -> int:
-        if self._mode() == "inline":
-            return 0
-        if self.options.workers is not None:
-            return self.options.workers
-        return self.settings.WORKERS
+        return worker_count(self.options, self.settings)
 
     # -- recovery ------------------------------------------------------------
 
@@ -229,14 +225,6 @@ class SchedulerPass:
 
     # -- execution -----------------------------------------------------------
 
-    def _make_pool(self):  # noqa: ANN202
-        from scheduler_app.engine.inline_pool import InlinePool
-
-        workers = self._workers()
-        if workers == 0:
-            return InlinePool(self.settings.OUTPUT_LIMIT)
-        return WorkerPool(workers, self.settings.OUTPUT_LIMIT)
-
     def execute(self, specs: list[RunSpec]) -> None:
         if not specs:
             return
@@ -247,7 +235,7 @@ class SchedulerPass:
             return
         send_executing(self._rows, specs)
         if self.pool is None:
-            self.pool = self._make_pool()
+            self.pool = make_pool(self.options, self.settings)
         if isinstance(self.pool, WorkerPool):
             left = self._execute_in_workers(specs)
         else:
@@ -315,8 +303,7 @@ class SchedulerPass:
         column = sql.columns(TaskExecutionLog, connection)
         found: dict[int, str] = {}
         with connection.cursor() as cursor:
-            for start in range(0, len(log_ids), FLUSH_EVERY):
-                chunk = log_ids[start : start + FLUSH_EVERY]
+            for chunk in sql.chunks(log_ids):
                 cursor.execute(
                     f"SELECT {column['id']}, {column['interrupt_requested_by']} "
                     f"FROM {sql.table(TaskExecutionLog, connection)} "
@@ -425,7 +412,24 @@ def run_pass(options: PassOptions | None = None, **kwargs) -> PassReport:  # noq
             scheduler_pass.pool.close()
 
 
-def make_pool(options: PassOptions):  # noqa: ANN201
+def execution_mode(options: PassOptions, settings: conf.SchedulerSettings) -> str:
+    return options.execution or settings.EXECUTION
+
+
+def worker_count(options: PassOptions, settings: conf.SchedulerSettings) -> int:
+    if execution_mode(options, settings) == "inline":
+        return 0
+    return options.workers if options.workers is not None else settings.WORKERS
+
+
+def make_pool(options: PassOptions, settings: conf.SchedulerSettings | None = None):  # noqa: ANN201
     """The pool the passes of ``options`` run bodies in; None where runs go to a task queue."""
-    scheduler_pass = SchedulerPass(options)
-    return None if scheduler_pass._mode() == "tasks" else scheduler_pass._make_pool()
+    from scheduler_app.engine.inline_pool import InlinePool
+
+    settings = settings or conf.get()
+    if execution_mode(options, settings) == "tasks":
+        return None
+    workers = worker_count(options, settings)
+    if workers == 0:
+        return InlinePool(settings.OUTPUT_LIMIT)
+    return WorkerPool(workers, settings.OUTPUT_LIMIT)

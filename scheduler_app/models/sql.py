@@ -9,10 +9,17 @@ connection's database, so such a statement still follows the models.
 
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections.abc import Sequence, Sized
+from typing import TypeVar
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+T = TypeVar("T")
+
+# Values bound in one statement: within every backend's parameter limit (SQLite's
+# oldest is 999).
+PER_STATEMENT = 500
 
 
 def table(model: type[models.Model], connection: BaseDatabaseWrapper) -> str:
@@ -32,3 +39,8 @@ def columns(model: type[models.Model], connection: BaseDatabaseWrapper) -> dict[
 def placeholders(values: Sized) -> str:
     """``%s, %s, ...``: one parameter per value, for ``IN (...)``."""
     return ", ".join(["%s"] * len(values))
+
+
+def chunks(values: Sequence[T]) -> list[Sequence[T]]:
+    """``values`` in slices of at most PER_STATEMENT, one statement each."""
+    return [values[i : i + PER_STATEMENT] for i in range(0, len(values), PER_STATEMENT)]

@@ -40,7 +40,6 @@ from scheduler_app.services.periods import (  # re-exported: callers say calenda
 #: Longest calendar name and description (the name is the model's column).
 MAX_NAME_LENGTH = 120
 MAX_DESCRIPTION_LENGTH = 2000
-LINKS_PER_QUERY = 500  # task ids per statement, within every backend's parameter limit
 
 
 def _period_of(row: BlackoutPeriod) -> Period:
@@ -209,8 +208,7 @@ def _links_of(task_ids: list[int]) -> list[tuple[int, int]]:
     task, calendar = column["scheduledtask"], column["blackoutcalendar"]
     links: list[tuple[int, int]] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(task_ids), LINKS_PER_QUERY):
-            chunk = task_ids[start : start + LINKS_PER_QUERY]
+        for chunk in sql.chunks(task_ids):
             cursor.execute(
                 f"SELECT {task}, {calendar} FROM {sql.table(through, connection)} "
                 f"WHERE {task} IN ({sql.placeholders(chunk)})",
