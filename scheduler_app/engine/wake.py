@@ -78,8 +78,14 @@ class Waiter:
         self._marker: tuple | None = None
 
     def settle(self) -> None:
-        """Called after a pass: what is due now is what the pass left, not news."""
-        if not listens(self.using):
+        """Called as a pass starts: what is due now is the pass's, not news.
+
+        On PostgreSQL it listens from here on, so a wake-up sent while the first
+        pass runs (before the first nap) is waiting when the nap begins, not lost.
+        """
+        if listens(self.using):
+            self._listen()
+        else:
             self._marker = self._due_marker()
 
     def wait(self, seconds: float, should_stop: Callable[[], bool]) -> str:
