@@ -12,6 +12,8 @@ from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduler_app import SchedulableTask, TaskResult, task_configs
 from scheduler_app.task_configs import SECRET_MASK
@@ -94,6 +96,30 @@ def test_config_that_is_not_an_object_is_refused(config):
 def test_no_config_is_an_empty_config():
     assert task_configs.clean_config(Plain, None) == {}
     assert task_configs.store_config(Plain, {"stray": 1}) == {}
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(config=st.none() | st.dictionaries(st.text(), _json, max_size=5) | _json)
+def test_a_type_without_a_form_cleans_any_config_as_its_form_would(config):
+    """Field-less types skip building the form: same result, same refusal, for any value."""
+
+    def through_the_form(task_cls):
+        try:
+            return ("ok", task_configs.clean_config(task_cls, config))
+        except ValidationError as exc:
+            return ("refused", exc.message_dict)
+
+    class ThroughAForm(Plain):
+        config_form = type("SameFields", (forms.Form,), {})
+
+    assert through_the_form(Plain) == through_the_form(ThroughAForm)
 
 
 def test_store_config_drops_unknown_keys_and_stores_json():

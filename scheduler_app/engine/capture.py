@@ -43,11 +43,15 @@ class BoundedBuffer(io.TextIOBase):
         return value + TRUNCATED if self.truncated else value
 
 
+# One formatter for every run's handler: it holds no state between records.
+_FORMATTER = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+
+
 class _BufferHandler(logging.Handler):
     def __init__(self, buffer: BoundedBuffer) -> None:
         super().__init__(logging.INFO)
         self.buffer = buffer
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.setFormatter(_FORMATTER)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -192,15 +192,16 @@ def running_in(
     show nothing else); with none, one query and no history is read.
     """
     ids = list(task_ids)
-    logs = TaskExecutionLog.objects.filter(status__in=OPEN, host=host, pid=pid)
     if reporting_only:
         # Polled twice a second by every daemon: ask for ids first, in a statement written
         # out (a tenth of the cost of the full rows with their tasks through the ORM), the
-        # rows only when some body reports progress.
+        # rows only when some body reports progress; no queryset is built before that.
         reporting = _reporting_ids(host, pid, ids)
         if not reporting:
             return []
         logs = TaskExecutionLog.objects.filter(pk__in=reporting)
+    else:
+        logs = TaskExecutionLog.objects.filter(status__in=OPEN, host=host, pid=pid)
     if ids:
         logs = logs.filter(task_id__in=ids)
     found = list(logs.select_related("task").order_by("-started_at", "-pk")[:RUNNING_LIMIT])
