@@ -36,26 +36,60 @@ def burst(n: int, task_type: str, workers: int) -> dict:
     common.reset(n, task_type)
     floor = n / raw_floor(n, with_bodies)
     common.reset(n, task_type)
-    floor_whole = n / _whole(floor_process(n, with_bodies), with_bodies)
+    floor_run = floor_process(n, with_bodies)
+    floor_whole = n / _whole(floor_run, with_bodies)
+    floor_start = common.hit_span()[0] - floor_run["launched"] if with_bodies else None
     orm = None
     if with_bodies:
         common.reset(n, task_type)
-        orm = n / orm_bodies(n, workers)
+        orm = orm_bodies(n, workers)
     common.reset(n, task_type)
     run = common.run_schedulers(1, workers)
     once, dup, missed = common.counts() if with_bodies else (n, 0, 0)
     whole = _whole(run, with_bodies)
+    first, last = common.hit_span() if with_bodies else (None, None)
     ok = common.log_statuses().get("success", 0)
     return {
         "floor": floor,
         "floor_whole": floor_whole,
-        "orm": orm,
+        "orm": n / orm["seconds"] if orm else None,
         "whole": n / whole,
         "pass": n / run["pass"],
         "ok": ok,
         "dup": dup,
         "missed": missed if with_bodies else n - ok,
+        # Where the time goes: launch to first body, the bodies' own span, CPU per run.
+        "start": first - run["launched"] if with_bodies else None,
+        "floor_start": floor_start,
+        "bodies": n / (last - first) if with_bodies else None,
+        "ms_scheduler": 1000 * run["cpu_schedulers"] / n,
+        "ms_workers": 1000 * run["cpu_workers"] / n,
+        "ms_database": 1000 * run["cpu_database"] / n,
+        "ms_orm": 1000 * orm["cpu_bodies"] / n if orm else None,
+        "ms_orm_database": 1000 * orm["cpu_database"] / n if orm else None,
     }
+
+
+def _where_the_time_goes(runs: list[dict]) -> str:
+    """The lines that explain a ratio: start-up, the bodies' rate, CPU per run."""
+
+    def ms(key: str) -> str:
+        return common.span([r[key] for r in runs]) + " ms"
+
+    cpu = (
+        f"CPU per run: scheduler process {ms('ms_scheduler')} (start-up included), "
+        f"workers {ms('ms_workers')}, PostgreSQL {ms('ms_database')}"
+    )
+    if runs[0]["start"] is None:
+        return f"            {cpu}"
+    return (
+        f"            launch to first body {common.span([r['start'] for r in runs])} s "
+        f"(floor as a process {common.span([r['floor_start'] for r in runs])} s); "
+        f"first to last body {common.span([r['bodies'] for r in runs])}/s "
+        f"(ORM bodies alone {common.span([r['orm'] for r in runs])}/s)\n"
+        f"            {cpu}; ORM bodies alone {ms('ms_orm')}, "
+        f"their PostgreSQL {ms('ms_orm_database')}"
+    )
 
 
 def main() -> None:
@@ -97,6 +131,7 @@ def main() -> None:
             f"{common.span([r['pass'] / r['floor'] for r in runs])}; duplicates "
             f"{sum(r['dup'] for r in runs)}, missed {sum(r['missed'] for r in runs)}"
         )
+        print(_where_the_time_goes(runs))
 
 
 if __name__ == "__main__":

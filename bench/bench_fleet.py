@@ -26,6 +26,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import common  # noqa: E402
+from bench.cpu import cpu_seconds, database_cpu_seconds  # noqa: E402
 
 
 def one(n: int, task_type: str, processes: int, workers: int, daemons: bool = False) -> dict:
@@ -36,67 +37,6 @@ def one(n: int, task_type: str, processes: int, workers: int, daemons: bool = Fa
     once, dup, missed = common.counts()
     first, last = common.hit_span()
     return {"wall": last - run["launched"], "work": last - first, "dup": dup, "missed": missed}
-
-
-def _stat(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return []
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """(CPU seconds of process ``pid``, of its living descendants), from /proc (Linux)."""
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def own(p: int) -> float:
-        fields = _stat(p)
-        return (int(fields[11]) + int(fields[12])) / tick if fields else 0.0  # utime + stime
-
-    def children(p: int) -> list[int]:
-        found: list[int] = []
-        try:
-            for tid in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{tid}/children") as f:
-                    found += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
-        return found
-
-    descendants, todo = [], children(pid)
-    while todo:
-        child = todo.pop()
-        descendants.append(child)
-        todo += children(child)
-    return own(pid), sum(own(c) for c in descendants)
-
-
-def database_cpu_seconds() -> float:
-    """CPU seconds the local PostgreSQL server has used: its postmaster, the backends it
-    reaped and those alive. 0 when the server is not a local process we can read."""
-    tick = os.sysconf("SC_CLK_TCK")
-    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    comm = {}
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/comm") as f:
-                comm[pid] = f.read().strip()
-        except OSError:
-            pass
-    total = 0.0
-    for pid, name in comm.items():
-        if not name.startswith("postgres"):
-            continue
-        fields = _stat(pid)
-        if not fields:
-            continue
-        parent = int(fields[1])
-        used = int(fields[11]) + int(fields[12])
-        if not comm.get(parent, "").startswith("postgres"):  # the postmaster
-            used += int(fields[13]) + int(fields[14])  # and every backend it reaped
-        total += used / tick
-    return total
 
 
 def one_with_daemons(n: int, task_type: str, processes: int, workers: int) -> dict:

@@ -155,13 +155,19 @@ def log_statuses() -> dict[str, int]:
 def run_schedulers(processes: int, workers: int, extra_env: dict | None = None) -> dict:
     """Start ``processes`` one-shot schedulers at once; wait for all.
 
-    Returns the launch time (epoch), the wall seconds until all exited, and the
-    longest pass each process reported (its pass, without start-up).
+    Returns the launch time (epoch), the wall seconds until all exited, the
+    longest pass each process reported (its pass, without start-up), and CPU
+    seconds: the schedulers' own processes (``cpu_schedulers``), their workers
+    (``cpu_workers``) and the local PostgreSQL server (``cpu_database``, 0 when
+    it is not a local process).
     """
     from django.db import connections
 
+    from bench import cpu
+
     connections.close_all()
     env = scheduler_env(extra_env)
+    children_before, database_before = cpu.children_seconds(), cpu.database_cpu_seconds()
     launched = time.time()
     procs = [
         subprocess.Popen(
@@ -172,8 +178,11 @@ def run_schedulers(processes: int, workers: int, extra_env: dict | None = None) 
         )
         for _ in range(processes)
     ]
+    own = [cpu.OwnCPU(p.pid) for p in procs]
     outputs = [p.communicate()[0] for p in procs]
     wall = time.time() - launched
+    schedulers = sum(o.stop() for o in own)
+    everything = cpu.children_seconds() - children_before
     codes = [p.returncode for p in procs]
     if any(codes):
         sys.exit(f"bench: a scheduler exited with {codes}")
@@ -182,7 +191,14 @@ def run_schedulers(processes: int, workers: int, extra_env: dict | None = None) 
         for out in outputs
         for m in re.finditer(r"Pass finished in ([0-9.]+) s", out)
     ]
-    return {"launched": launched, "wall": wall, "pass": max(passes)}
+    return {
+        "launched": launched,
+        "wall": wall,
+        "pass": max(passes),
+        "cpu_schedulers": schedulers,
+        "cpu_workers": max(0.0, everything - schedulers),
+        "cpu_database": cpu.database_cpu_seconds() - database_before,
+    }
 
 
 def span(values: list[float]) -> str:

@@ -111,8 +111,9 @@ def floor_process(n: int, with_bodies: bool) -> dict:
     return {"launched": launched, "wall": time.time() - launched}
 
 
-def orm_bodies(n: int, processes: int) -> float:
-    """Seconds ``processes`` forked processes take to insert ``n`` rows through the ORM.
+def orm_bodies(n: int, processes: int) -> dict:
+    """``processes`` forked processes inserting ``n`` rows through the ORM: wall seconds
+    (``seconds``), their CPU seconds (``cpu_bodies``) and PostgreSQL's (``cpu_database``).
 
     Each row in autocommit, as the benchmark's bodies do (``Hit.objects.create``);
     nothing else: no claim, no log, no scheduler.
@@ -121,16 +122,23 @@ def orm_bodies(n: int, processes: int) -> float:
 
     from django.db import connections
 
+    from bench import cpu
+
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
     shares = [range(i, n, processes) for i in range(processes)]
+    children_before, database_before = cpu.children_seconds(), cpu.database_cpu_seconds()
     start = time.perf_counter()
     procs = [ctx.Process(target=_insert_through_orm, args=(share,)) for share in shares]
     for proc in procs:
         proc.start()
     for proc in procs:
         proc.join()
-    return time.perf_counter() - start
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu_bodies": cpu.children_seconds() - children_before,
+        "cpu_database": cpu.database_cpu_seconds() - database_before,
+    }
 
 
 def _insert_through_orm(task_ids: range) -> None:
