@@ -178,3 +178,53 @@ def test_tokens_name_one_decision_for_one_person(approver, make_task):
     with pytest.raises(ValueError):
         approval_links.make_token(request, approver, "maybe")
     assert services.reject  # the decision itself goes through the services
+
+
+def _open_step(make_task, **config):
+    make_task(
+        "approval",
+        module="workflow",
+        name="Review",
+        config={"title": "Publish?", "permission": "SA_TESTMOD_ADMIN", "channels": ["email"]}
+        | config,
+        schedule_type="event",
+        event="never",
+        cron=None,
+        max_retries=0,
+        due=START,
+        timezone="Europe/Berlin",
+    )
+    run_pass(PassOptions())
+    [message] = mail.outbox
+    return message.body
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("expire_after", "says"),
+    [
+        # Links valid for an hour (APPROVAL_LINK_MAX_AGE above); no deadline: how long they work.
+        (None, ["The links work until Mon, 2026-06-01 12:00 CEST; after that, open the request."]),
+        # A deadline before the links expire: the deadline is all that counts.
+        (
+            30,
+            [
+                "Decide by Mon, 2026-06-01 11:30 CEST: after that the request is rejected "
+                "automatically."
+            ],
+        ),
+        # A deadline after the links expire: both, each in the task's zone.
+        (
+            600,
+            [
+                "The links work until Mon, 2026-06-01 12:00 CEST; after that, open the request.",
+                "It is rejected automatically if nobody decides by Mon, 2026-06-01 21:00 CEST.",
+            ],
+        ),
+    ],
+)
+def test_the_email_says_until_when_to_decide(make_task, clock, approver, expire_after, says):
+    body = _open_step(make_task, **({"expire_after_minutes": expire_after} if expire_after else {}))
+    for text in says:
+        assert text in body
+    assert ("Decide by" in body) == (expire_after == 30)

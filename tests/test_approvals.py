@@ -228,6 +228,7 @@ def test_a_step_nobody_may_decide_is_a_system_check_warning(make_task, make_user
 
     from scheduler_app.checks.approvals import check_approvers, check_link_settings
 
+    settings.SCHEDULER = {**settings.SCHEDULER, "APPROVAL_LINK_BASE_URL": "https://example.com"}
     step = make_task(
         "approval",
         module="workflow",
@@ -246,6 +247,40 @@ def test_a_step_nobody_may_decide_is_a_system_check_warning(make_task, make_user
 
     settings.SCHEDULER = {**settings.SCHEDULER, "APPROVAL_LINK_MAX_AGE": 0}
     assert [e.id for e in check_link_settings()] == ["scheduler_app.E050"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("channels", "base", "warned"),
+    [
+        (None, "", True),  # e-mail and in-app when unset
+        (["email"], "", True),
+        (["in_app"], "", False),  # nothing is e-mailed: no link to open
+        (["email", "in_app"], "https://example.com", False),
+    ],
+)
+def test_e_mailed_links_without_the_sites_address_are_a_warning(
+    make_task, make_user, settings, channels, base, warned
+):
+    from scheduler_app.checks.approvals import check_approvers
+
+    settings.SCHEDULER = {**settings.SCHEDULER, "APPROVAL_LINK_BASE_URL": base}
+    make_user("scheduler_app.SA_TESTMOD_ADMIN")  # someone decides: no W050
+    config = {"title": "t", "permission": "SA_TESTMOD_ADMIN"}
+    step = make_task(
+        "approval",
+        module="workflow",
+        name="Mailed review",
+        config=config | ({"channels": channels} if channels else {}),
+        schedule_type="event",
+        event="never",
+        cron=None,
+    )
+    found = check_approvers(databases=["default"])
+    assert [w.id for w in found] == (["scheduler_app.W051"] if warned else [])
+    if warned:
+        assert "Mailed review" in found[0].msg and str(step.pk) in found[0].msg
+        assert "APPROVAL_LINK_BASE_URL" in found[0].hint
 
 
 @pytest.mark.django_db(transaction=True)

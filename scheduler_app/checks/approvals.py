@@ -1,4 +1,5 @@
-"""System checks of approval steps: W050 a step nobody may decide, E050 bad link settings.
+"""System checks of approval steps: W050 a step nobody may decide, W051 e-mailed links
+without the site's address, E050 bad link settings.
 
 W050 reads the database (the steps and who holds their permissions), so it
 runs only with ``check --database default``, as the other database checks do.
@@ -52,6 +53,7 @@ def check_approvers(
         return []
     from django.db import DatabaseError
 
+    from scheduler_app import conf
     from scheduler_app.models import ScheduledTask, TaskStatus
 
     try:
@@ -64,6 +66,19 @@ def check_approvers(
     except DatabaseError:
         return []  # not migrated yet: nothing to say
     found: list[checks.CheckMessage] = []
+    emailing = [step for step in steps if _emails(step.config)]
+    if emailing and not conf.get().APPROVAL_LINK_BASE_URL:
+        found.append(
+            checks.Warning(
+                f"{len(emailing)} approval step(s) e-mail their approvers (first: "
+                f"“{emailing[0].name[:80]}”, task {emailing[0].pk}), but "
+                "SCHEDULER['APPROVAL_LINK_BASE_URL'] is empty: the e-mails' links carry no "
+                "site address, and most mail readers cannot open them.",
+                id="scheduler_app.W051",
+                hint='Set SCHEDULER["APPROVAL_LINK_BASE_URL"] to the site\'s address, e.g. '
+                '"https://example.com".',
+            )
+        )
     for step in steps:
         if not _anyone_decides(step.config if isinstance(step.config, dict) else {}):
             found.append(
@@ -77,6 +92,14 @@ def check_approvers(
                 )
             )
     return found
+
+
+def _emails(config: Any) -> bool:
+    """Whether a step's requests go out by e-mail (its channels, e-mail and in-app if unset)."""
+    from scheduler_app.notifications import EMAIL
+
+    channels = config.get("channels") if isinstance(config, dict) else None
+    return not channels or EMAIL in channels
 
 
 def _anyone_decides(config: dict[str, Any]) -> bool:

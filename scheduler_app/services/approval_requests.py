@@ -22,10 +22,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from scheduler_app import conf
 from scheduler_app.context import TaskContext
 from scheduler_app.models import Approval, ApprovalStatus, AuditAction, ScheduledTask, lifecycle
 from scheduler_app.notifications import EMAIL, IN_APP, Message, NotificationError, Origin, notify
 from scheduler_app.providers import TaskResult
+from scheduler_app.schedules.timestamps import format_when
 from scheduler_app.services import approval_links, audit
 from scheduler_app.services.approvals import full_permission
 
@@ -183,6 +185,29 @@ def approvers(approval: Approval, *, escalation: bool = False) -> list[Any]:
     return list(found.values())[:MAX_RECIPIENTS]
 
 
+def _deadlines(approval: Approval, now: dt.datetime) -> str:
+    """Until when the request can be decided and its e-mail's links used, in the task's zone.
+
+    The links expire APPROVAL_LINK_MAX_AGE after they are made (now); a request with a
+    deadline ends there. Whichever comes first is what the reader needs to know.
+    """
+    links_until = now + dt.timedelta(seconds=conf.get().APPROVAL_LINK_MAX_AGE)
+    expires = approval.expires_at
+    zone = approval.task
+    if expires is not None and expires <= links_until:
+        return _("Decide by %(when)s: after that the request is rejected automatically.") % {
+            "when": format_when(expires, zone)
+        }
+    if expires is not None:
+        return _(
+            "The links work until %(links)s; after that, open the request. "
+            "It is rejected automatically if nobody decides by %(when)s."
+        ) % {"links": format_when(links_until, zone), "when": format_when(expires, zone)}
+    return _("The links work until %(links)s; after that, open the request.") % {
+        "links": format_when(links_until, zone)
+    }
+
+
 def _notify(approval: Approval, *, escalation: bool) -> None:
     """E-mail each approver their own signed links; tell them in the app too."""
     people = approvers(approval, escalation=escalation)
@@ -211,6 +236,7 @@ def _notify(approval: Approval, *, escalation: bool) -> None:
                 origin,
             )
         if EMAIL in channels:
+            deadlines = _deadlines(approval, timezone.now())
             for person in people:
                 approve_url = approval_links.link_url(approval, person, "approve")
                 reject_url = approval_links.link_url(approval, person, "reject")
@@ -221,6 +247,7 @@ def _notify(approval: Approval, *, escalation: bool) -> None:
                         _("Approve: %(url)s") % {"url": approve_url},
                         _("Reject: %(url)s") % {"url": reject_url},
                         _("Or open the request: %(url)s") % {"url": page},
+                        deadlines,
                     )
                     if part
                 )
