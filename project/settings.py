@@ -7,6 +7,7 @@ psycopg 3 and ``REDIS_URL=redis://...`` selects Redis through django-redis.
 
 from pathlib import Path
 
+import django
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -127,8 +128,22 @@ MEDIA_URL = "media/"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# Mail goes to files under var/mail unless EMAIL_BACKEND names another backend.
+_MAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+_MAIL_DIR = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+if django.VERSION >= (6, 1):
+    # Django 6.1 configures mail as MAILERS; EMAIL_BACKEND and EMAIL_FILE_PATH are deprecated.
+    MAILERS = {
+        "default": {
+            "BACKEND": _MAIL_BACKEND,
+            "OPTIONS": {"file_path": _MAIL_DIR}
+            if _MAIL_BACKEND.endswith(".filebased.EmailBackend")
+            else {},
+        }
+    }
+else:
+    EMAIL_BACKEND = _MAIL_BACKEND
+    EMAIL_FILE_PATH = _MAIL_DIR
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="scheduler@localhost")
 # Seconds the demo's report tasks pause per row written: a slow data source, to watch live
 # progress on the task page (0: as fast as they go).

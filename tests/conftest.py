@@ -125,3 +125,16 @@ def register_provider():
 def inline(settings):
     """Task bodies run in the scheduler's own process; retries wait without jitter."""
     settings.SCHEDULER = {**settings.SCHEDULER, "EXECUTION": "inline", "RETRY_JITTER": 0}
+
+
+@pytest.fixture
+def mail_backend(settings):
+    """Set the default mail backend for one test, as the site's Django version configures it."""
+
+    def use(path: str) -> None:
+        if hasattr(settings, "MAILERS"):  # Django 6.1: EMAIL_BACKEND is deprecated
+            settings.MAILERS = {"default": {"BACKEND": path}}
+        else:
+            settings.EMAIL_BACKEND = path
+
+    return use

@@ -7,7 +7,10 @@ from project.settings import *  # noqa: F403
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if "MAILERS" in globals():  # Django 6.1
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # System tasks are synced by the tests that want them, not into every test database.
 SCHEDULER = {**SCHEDULER, "WORKERS": 2, "SYSTEM_TASKS_ON_MIGRATE": False}  # noqa: F405
 

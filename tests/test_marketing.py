@@ -269,8 +269,8 @@ def test_a_campaign_run_reports_its_progress_on_the_run(marketer, subscribers, c
     assert log.progress_at == NOW
 
 
-def test_a_refused_address_fails_alone_and_is_retried_next_run(marketer, subscribers, settings):
-    settings.EMAIL_BACKEND = "tests.marketing_mail.BouncingBackend"
+def test_a_refused_address_fails_alone_and_is_retried_next_run(marketer, subscribers, mail_backend):
+    mail_backend("tests.marketing_mail.BouncingBackend")
     Subscriber.objects.create(email="bounce@example.com", name="B")
     campaign = Campaign.objects.create(name="June", subject="Hi", body="…")
 

@@ -102,8 +102,8 @@ def test_in_app_writes_one_row_per_user_and_none_twice_for_the_same_run(ann, bob
     assert (note.subject, note.level, note.module_id) == ("Heads up", "warning", "todo")
 
 
-def test_a_failing_channel_is_named_and_the_others_still_deliver(ann, settings):
-    settings.EMAIL_BACKEND = "tests.test_notifications.BrokenBackend"
+def test_a_failing_channel_is_named_and_the_others_still_deliver(ann, mail_backend):
+    mail_backend("tests.test_notifications.BrokenBackend")
     with pytest.raises(NotificationError) as caught:
         notify([ann], Message(subject="S", text="T"), ["email", "in_app", "pigeon"])
     error = caught.value
@@ -115,7 +115,9 @@ def test_a_failing_channel_is_named_and_the_others_still_deliver(ann, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_channel_fails_the_run_with_a_clear_error_and_the_retry_delivers(ann, settings):
+def test_a_failing_channel_fails_the_run_with_a_clear_error_and_the_retry_delivers(
+    ann, mail_backend
+):
     Todo.objects.create(
         title="Renew certificate", assignee=ann, due_at=timezone.now() + dt.timedelta(hours=2)
     )
@@ -131,7 +133,7 @@ def test_a_failing_channel_fails_the_run_with_a_clear_error_and_the_retry_delive
     past = timezone.now() - dt.timedelta(minutes=1)
     ScheduledTask.objects.filter(pk=task.pk).update(next_run=past, occurrence_at=past)
 
-    settings.EMAIL_BACKEND = "tests.test_notifications.BrokenBackend"
+    mail_backend("tests.test_notifications.BrokenBackend")
     run_pass(PassOptions())
     failed = TaskExecutionLog.objects.get(task=task)
     assert failed.status == RunStatus.FAILED
@@ -143,7 +145,7 @@ def test_a_failing_channel_fails_the_run_with_a_clear_error_and_the_retry_delive
     task.refresh_from_db()
     assert task.status == "pending" and task.retry_count == 1  # retried like any failure
 
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail_backend("django.core.mail.backends.locmem.EmailBackend")
     ScheduledTask.objects.filter(pk=task.pk).update(
         next_run=timezone.now() - dt.timedelta(seconds=1)
     )
