@@ -20,13 +20,17 @@ def _stat(pid: int) -> list[str]:
         return []
 
 
+def own_seconds(pid: int) -> float | None:
+    """CPU seconds process ``pid`` spent itself (utime + stime); None once it is gone."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else None
+
+
 def cpu_seconds(pid: int) -> tuple[float, float]:
     """(CPU seconds of process ``pid``, of its living descendants), from /proc (Linux)."""
-    tick = os.sysconf("SC_CLK_TCK")
 
     def own(p: int) -> float:
-        fields = _stat(p)
-        return (int(fields[11]) + int(fields[12])) / tick if fields else 0.0  # utime + stime
+        return own_seconds(p) or 0.0
 
     def children(p: int) -> list[int]:
         found: list[int] = []
@@ -93,12 +97,11 @@ class OwnCPU:
         self._thread.start()
 
     def _sample(self) -> None:
-        tick = os.sysconf("SC_CLK_TCK")
         while not self._done.is_set():
-            fields = _stat(self.pid)
-            if not fields:
+            seconds = own_seconds(self.pid)
+            if seconds is None:
                 return
-            self.seconds = (int(fields[11]) + int(fields[12])) / tick
+            self.seconds = seconds
             self._done.wait(self.every)
 
     def stop(self) -> float:

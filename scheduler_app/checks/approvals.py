@@ -55,6 +55,8 @@ def check_approvers(
 
     from scheduler_app import conf
     from scheduler_app.models import ScheduledTask, TaskStatus
+    from scheduler_app.notifications import EMAIL
+    from scheduler_app.services.approval_requests import channels_of
 
     try:
         steps = list(
@@ -66,7 +68,7 @@ def check_approvers(
     except DatabaseError:
         return []  # not migrated yet: nothing to say
     found: list[checks.CheckMessage] = []
-    emailing = [step for step in steps if _emails(step.config)]
+    emailing = [step for step in steps if EMAIL in channels_of(step.config)]
     if emailing and not conf.get().APPROVAL_LINK_BASE_URL:
         found.append(
             checks.Warning(
@@ -92,14 +94,6 @@ def check_approvers(
                 )
             )
     return found
-
-
-def _emails(config: Any) -> bool:
-    """Whether a step's requests go out by e-mail (its channels, e-mail and in-app if unset)."""
-    from scheduler_app.notifications import EMAIL
-
-    channels = config.get("channels") if isinstance(config, dict) else None
-    return not channels or EMAIL in channels
 
 
 def _anyone_decides(config: dict[str, Any]) -> bool:

@@ -56,7 +56,7 @@ def run_step(context: TaskContext, now: dt.datetime | None = None) -> TaskResult
         approval.workflow_run_id = task.workflow_run_id
     if approval is None:
         approval = open_request(task, context.config, now)
-        _notify(approval, escalation=False)
+        _notify(approval, now, escalation=False)
         return _waiting(approval, now)
     if approval.status == ApprovalStatus.PENDING:
         if approval.is_expired(now):
@@ -64,7 +64,7 @@ def run_step(context: TaskContext, now: dt.datetime | None = None) -> TaskResult
             approval.refresh_from_db()
         elif approval.is_escalated(now) and approval.escalated_at is None:
             if escalate(approval, now):
-                _notify(approval, escalation=True)
+                _notify(approval, now, escalation=True)
             return _waiting(approval, now)
         else:
             return _waiting(approval, now)
@@ -208,7 +208,13 @@ def _deadlines(approval: Approval, now: dt.datetime) -> str:
     }
 
 
-def _notify(approval: Approval, *, escalation: bool) -> None:
+def channels_of(config: Any) -> list[str]:
+    """The channels a step's requests go out on: its ``channels``, or e-mail and in-app."""
+    chosen = config.get("channels") if isinstance(config, dict) else None
+    return list(chosen) if chosen else [EMAIL, IN_APP]
+
+
+def _notify(approval: Approval, now: dt.datetime, *, escalation: bool) -> None:
     """E-mail each approver their own signed links; tell them in the app too."""
     people = approvers(approval, escalation=escalation)
     if not people:
@@ -216,7 +222,7 @@ def _notify(approval: Approval, *, escalation: bool) -> None:
             "Approval %s: nobody to notify (no approver holds the permission).", approval.pk
         )
         return
-    channels = approval.task.config.get("channels") or [EMAIL, IN_APP]
+    channels = channels_of(approval.task.config)
     subject = (
         _("Escalated approval: %(title)s") if escalation else _("Approval needed: %(title)s")
     ) % {"title": approval.title}
@@ -236,7 +242,7 @@ def _notify(approval: Approval, *, escalation: bool) -> None:
                 origin,
             )
         if EMAIL in channels:
-            deadlines = _deadlines(approval, timezone.now())
+            deadlines = _deadlines(approval, now)
             for person in people:
                 approve_url = approval_links.link_url(approval, person, "approve")
                 reject_url = approval_links.link_url(approval, person, "reject")
